@@ -1,0 +1,196 @@
+"""The History tab: one row per KPI and key result per run, the memory alert decisions read.
+
+Layout (an owned tab, see `sheetsync.owned`): marker row, header row, then data rows
+
+    As of | Workbook | Kind | Key | Name | Objective | Owner | Value | Target | Score | Status
+
+Rows are in as-of order. Re-running a date replaces that date's rows rather than adding a
+second set, so History holds exactly one row per item per as-of date however often the job
+runs. Because the tab lives in the workbook, a run on a fresh machine decides alerts exactly
+as one that ran yesterday on the same host.
+
+Pure: takes grids and returns an `OwnedTab`; the backends do the reading and writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sheetsync.alerts.cells import cell_date, cell_number, cell_text
+from sheetsync.backends.base import CellValue, Grid, OwnedTab
+from sheetsync.model import Colour, ItemState, Status
+from sheetsync.owned import check_owned, is_owned, owned_body, owned_grid
+
+HISTORY_HEADER: tuple[str, ...] = (
+    "As of",
+    "Workbook",
+    "Kind",
+    "Key",
+    "Name",
+    "Objective",
+    "Owner",
+    "Value",
+    "Target",
+    "Score",
+    "Status",
+)
+HISTORY_TITLE = "History, one row per KPI and key result per run"
+
+_KIND_LABEL = {"kr": "KR", "kpi": "KPI"}
+_COL = {name: i for i, name in enumerate(HISTORY_HEADER)}
+_STATUS_COL = _COL["Status"] + 1
+_WIDTHS = {1: 12, 2: 18, 3: 6, 4: 28, 5: 36, 6: 28, 7: 18, 8: 12, 9: 12, 10: 8, 11: 16}
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One item on one as-of date, as a previous run recorded it."""
+
+    as_of: date
+    kind: str
+    """"kr" or "kpi", as in `ItemState.kind`."""
+    key: str
+    status: Status | None
+    """None when the Status cell holds text that is not a status (treated like No data)."""
+    workbook: str = ""
+    name: str = ""
+    objective: str | None = None
+    owner: str | None = None
+    value: float | None = None
+    target: float | None = None
+    score: float | None = None
+    row: int | None = None
+    """The sheet row it was read from (1-based), for messages."""
+
+
+def _columns(grid: Grid) -> dict[str, int]:
+    """Where each History field is: found by header text, else its standard position."""
+    found = {cell_text(v).casefold(): i for i, v in enumerate(grid[1])} if len(grid) > 1 else {}
+    return {
+        name: found.get(name.casefold(), default)
+        for name, default in ((n, i) for i, n in enumerate(HISTORY_HEADER))
+    }
+
+
+def _record(row: Sequence[CellValue], cols: dict[str, int], sheet_row: int) -> HistoryRecord | None:
+    def cell(name: str) -> CellValue:
+        i = cols[name]
+        return row[i] if i < len(row) else None
+
+    as_of = cell_date(cell("As of"))
+    key = cell_text(cell("Key"))
+    if as_of is None or not key:
+        return None
+    kind = cell_text(cell("Kind")).casefold()
+    return HistoryRecord(
+        as_of=as_of,
+        kind=kind if kind in _KIND_LABEL else kind or "kpi",
+        key=key,
+        status=Status.parse(cell("Status")),
+        workbook=cell_text(cell("Workbook")),
+        name=cell_text(cell("Name")) or key,
+        objective=cell_text(cell("Objective")) or None,
+        owner=cell_text(cell("Owner")) or None,
+        value=cell_number(cell("Value")),
+        target=cell_number(cell("Target")),
+        score=cell_number(cell("Score")),
+        row=sheet_row,
+    )
+
+
+def parse_history(grid: Grid | None) -> list[HistoryRecord]:
+    """The records of a History tab, in sheet order; rows without a readable date or key are skipped.
+
+    A tab that sheetsync does not own (no marker in A1) has no records.
+    """
+    if not grid or not is_owned(grid):
+        return []
+    cols = _columns(grid)
+    records = (_record(row, cols, i + 3) for i, row in enumerate(owned_body(grid)))
+    return [r for r in records if r is not None]
+
+
+def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:
+    """The History row recording `item` on `as_of` (dates as ISO text, so every backend agrees)."""
+    return [
+        as_of.isoformat(),
+        workbook,
+        _KIND_LABEL.get(item.kind, item.kind.upper()),
+        item.key,
+        item.name,
+        item.objective,
+        item.owner,
+        item.value,
+        item.target,
+        item.score,
+        item.status.value,
+    ]
+
+
+def _record_row(record: HistoryRecord) -> list[CellValue]:
+    return [
+        record.as_of.isoformat(),
+        record.workbook,
+        _KIND_LABEL.get(record.kind, record.kind.upper()),
+        record.key,
+        record.name,
+        record.objective,
+        record.owner,
+        record.value,
+        record.target,
+        record.score,
+        record.status.value if record.status else None,
+    ]
+
+
+def _has_current_header(grid: Grid | None) -> bool:
+    if not grid or len(grid) < 2 or not is_owned(grid):
+        return False
+    header = [cell_text(v) for v in grid[1]]
+    return header[: len(HISTORY_HEADER)] == list(HISTORY_HEADER)
+
+
+def updated_history(
+    grid: Grid | None,
+    items: Sequence[ItemState],
+    as_of: date,
+    workbook: str,
+    *,
+    tab: str = "History",
+) -> OwnedTab:
+    """The History tab with this run's rows: appended, or replacing the rows of the same date.
+
+    Rows read from the tab are kept exactly as they are (so a backend rewrites only the new
+    ones); rows whose date cannot be read stay where they were. When `as_of` is earlier than
+    dates already recorded (a back-filled run), its rows go before them, keeping the tab in
+    date order. Raises WorkbookLayoutError when `tab` exists but is a person's tab.
+    """
+    check_owned(grid, tab, workbook)
+    body: Grid
+    if _has_current_header(grid):
+        body = owned_body(grid)
+    else:  # an older or rearranged layout: rewrite it in today's column order
+        body = [_record_row(r) for r in parse_history(grid)]
+
+    kept: Grid = []
+    insert_at: int | None = None
+    for row in body:
+        day = cell_date(row[0]) if row else None
+        if day == as_of:
+            continue
+        if day is not None and day > as_of and insert_at is None:
+            insert_at = len(kept)
+        kept.append(row)
+    if insert_at is None:
+        insert_at = len(kept)
+    new_rows = [history_row(item, as_of, workbook) for item in items]
+    rows = owned_grid(HISTORY_TITLE, HISTORY_HEADER, kept[:insert_at] + new_rows + kept[insert_at:])
+
+    fills: dict[tuple[int, int], Colour] = {}
+    for r, row in enumerate(rows[2:], start=3):
+        status = Status.parse(row[_STATUS_COL - 1]) if len(row) >= _STATUS_COL else None
+        if status is not None:
+            fills[(r, _STATUS_COL)] = status.colour
+    return OwnedTab(name=tab, rows=rows, fills=fills, widths=dict(_WIDTHS))

@@ -1,0 +1,73 @@
+"""An in-memory workbook: the pipeline's test double, with the same diff-then-write contract."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from sheetsync.backends.base import Grid, Snapshot, WorkbookBackend, WritePlan, WriteResult
+from sheetsync.errors import WorkbookBusyError
+from sheetsync.model import Colour
+
+
+class MemoryWorkbook(WorkbookBackend):
+    def __init__(self, tabs: dict[str, Grid], label: str = "memory") -> None:
+        self.tabs = copy.deepcopy(tabs)
+        self.fills: dict[tuple[str, int, int], Colour] = {}
+        self.label = label
+        self.location = label
+        self.writes = 0
+
+    def read(self, tabs: Sequence[str]) -> Snapshot:
+        snap = Snapshot({k: copy.deepcopy(v) for k, v in self.tabs.items()})
+        wanted = {name for name in (snap.find_tab(t) for t in tabs) if name}
+        return Snapshot({k: v for k, v in snap.tabs.items() if k in wanted})
+
+    def cell(self, tab: str, row: int, col: int) -> object:
+        grid = self.tabs[tab]
+        if row > len(grid) or col > len(grid[row - 1]):
+            return None
+        return grid[row - 1][col - 1]
+
+    def _set(self, tab: str, row: int, col: int, value: object, fill: Colour | None) -> bool:
+        grid = self.tabs.setdefault(tab, [])
+        while len(grid) < row:
+            grid.append([])
+        line = grid[row - 1]
+        while len(line) < col:
+            line.append(None)
+        changed = line[col - 1] != value or self.fills.get((tab, row, col)) != fill
+        line[col - 1] = value  # type: ignore[call-overload]
+        if fill is None:
+            self.fills.pop((tab, row, col), None)
+        else:
+            self.fills[(tab, row, col)] = fill
+        return changed
+
+    def write(self, plan: WritePlan) -> WriteResult:
+        for guard in plan.guards:
+            if self.cell(guard.tab, guard.row, guard.col) != guard.expected:
+                raise WorkbookBusyError(
+                    f"rows on tab '{guard.tab}' moved while syncing", workbook=self.label
+                )
+        result = WriteResult()
+        for c in plan.cells:
+            result.cells_changed += self._set(c.tab, c.row, c.col, c.value, c.fill)
+        for tab in plan.owned_tabs:
+            if tab.name not in self.tabs:
+                result.tabs_created.append(tab.name)
+            old = self.tabs.get(tab.name, [])
+            self.tabs[tab.name] = copy.deepcopy(tab.rows)
+            for key in [k for k in self.fills if k[0] == tab.name]:
+                del self.fills[key]
+            for (r, c), colour in tab.fills.items():
+                self.fills[(tab.name, r, c)] = colour
+            result.cells_changed += sum(
+                1
+                for r, row in enumerate(tab.rows)
+                for c, v in enumerate(row)
+                if r >= len(old) or c >= len(old[r]) or old[r][c] != v
+            )
+        result.wrote = bool(result.cells_changed or result.tabs_created)
+        self.writes += result.wrote
+        return result

@@ -1,0 +1,216 @@
+"""TOML configuration -> typed settings, with errors that name the file and the key."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sheetsync.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tabs(_Strict):
+    """Tab names, so a team can keep its own (`[tabs] okrs = "Goals"`)."""
+
+    okrs: str = "OKRs"
+    kpis: str = "KPIs"
+    summary: str = "Summary"
+    history: str = "History"
+    alerts: str = "Alerts"
+
+
+HeaderOverrides = dict[str, list[str] | str]
+
+
+class Headers(_Strict):
+    """Extra header names per field, e.g. `[headers.okrs] current = ["This week"]`."""
+
+    okrs: HeaderOverrides = Field(default_factory=dict)
+    kpis: HeaderOverrides = Field(default_factory=dict)
+
+
+class Scoring(_Strict):
+    on_track: float = Field(1.0, gt=0, description="score/expected progress at or above: On track")
+    at_risk: float = Field(0.75, ge=0, description="at or above: At risk; below: Off track")
+    grade_green: float = Field(0.7, ge=0, le=1, description="after the period: Achieved")
+    grade_amber: float = Field(0.4, ge=0, le=1, description="after the period: Partly achieved")
+    kpi_warning_margin: float = Field(0.10, ge=0, description="default amber band for KPIs")
+    default_period: str | None = Field(
+        None, description="period for rows with a blank Period; default: the as-of quarter"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scoring:
+        if self.at_risk > self.on_track:
+            raise ValueError("at_risk must not be above on_track")
+        if self.grade_amber > self.grade_green:
+            raise ValueError("grade_amber must not be above grade_green")
+        return self
+
+
+class Excel(_Strict):
+    backups: int = Field(1, ge=0, description="previous versions kept beside each file")
+
+
+class Google(_Strict):
+    api_url: str | None = None
+    credentials: str | None = None
+    requests_per_minute: int = Field(50, gt=0)
+    timeout: float = Field(30.0, gt=0)
+    max_attempts: int = Field(6, ge=1)
+    max_retry_seconds: float = Field(120.0, gt=0)
+
+
+class Alerts(_Strict):
+    enabled: bool = True
+    alert_after: int = Field(1, ge=1)
+    remind_every_days: int = Field(7, ge=0)
+    notify_at_risk: bool = False
+    notify_recovered: bool = True
+    stale_after_days: int = Field(14, ge=0)
+    summary_to: list[str] = Field(default_factory=list)
+    owners: dict[str, str] = Field(default_factory=dict)
+
+
+class Email(_Strict):
+    host: str = ""
+    port: int = Field(587, gt=0, lt=65536)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    sender: str = "sheetsync@localhost"
+    username: str | None = None
+    password_env: str | None = "SHEETSYNC_SMTP_PASSWORD"
+    password_file: str | None = None
+    outbox: str = ""
+    timeout: float = Field(30.0, gt=0)
+
+
+class Schedule(_Strict):
+    at: str = "02:00"
+    timezone: str = "UTC"
+    heartbeat_url: str | None = None
+
+
+class Workbook(_Strict):
+    name: str
+    path: str | None = None
+    spreadsheet: str | None = None
+    credentials: str | None = None
+    tabs: Tabs | None = None
+    headers: Headers | None = None
+    schedule: Schedule | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Workbook:
+        if bool(self.path) == bool(self.spreadsheet):
+            raise ValueError("give exactly one of 'path' (an .xlsx file) or 'spreadsheet' (Google)")
+        return self
+
+    @property
+    def is_google(self) -> bool:
+        return self.spreadsheet is not None
+
+
+class Config(_Strict):
+    workbooks: Annotated[list[Workbook], Field(min_length=1)]
+    workbook_glob: list[str] = Field(default_factory=list)
+    tabs: Tabs = Field(default_factory=Tabs)
+    headers: Headers = Field(default_factory=Headers)
+    scoring: Scoring = Field(default_factory=Scoring)
+    excel: Excel = Field(default_factory=Excel)
+    google: Google = Field(default_factory=Google)
+    alerts: Alerts = Field(default_factory=Alerts)
+    email: Email = Field(default_factory=Email)
+    schedule: Schedule = Field(default_factory=Schedule)
+    state_dir: str = ".sheetsync"
+    source: str = Field("", exclude=True)
+    """The config file this came from; relative paths are resolved against its folder."""
+
+    @field_validator("workbooks")
+    @classmethod
+    def _unique_names(cls, workbooks: list[Workbook]) -> list[Workbook]:
+        seen: set[str] = set()
+        for wb in workbooks:
+            if wb.name in seen:
+                raise ValueError(f"two workbooks are named '{wb.name}'; names must be unique")
+            seen.add(wb.name)
+        return workbooks
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.source).parent / p
+
+    def tabs_for(self, wb: Workbook) -> Tabs:
+        return wb.tabs or self.tabs
+
+    def headers_for(self, wb: Workbook) -> Headers:
+        if not wb.headers:
+            return self.headers
+        return Headers(
+            okrs={**self.headers.okrs, **wb.headers.okrs},
+            kpis={**self.headers.kpis, **wb.headers.kpis},
+        )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check a TOML config; raise ConfigError naming the file and the key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError("config file not found", path=str(path)) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the config: {exc}", path=str(path)) from exc
+    return parse_config(raw, source=str(path))
+
+
+def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> Config:
+    raw = _expand_globs(raw, source)
+    try:
+        return Config.model_validate({**raw, "source": source})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling)"
+        elif first["type"] == "missing":
+            message = "required setting is missing"
+        more = len(exc.errors()) - 1
+        if more:
+            message += f" (and {more} more problem{'s' if more > 1 else ''})"
+        raise ConfigError(message, path=source, key=key or None) from exc
+
+
+def _expand_globs(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """`workbook_glob = ["reports/*.xlsx"]` adds one Excel workbook per matching file."""
+    patterns = raw.get("workbook_glob") or []
+    if not isinstance(patterns, list):
+        raise ConfigError("must be a list of glob patterns", path=source, key="workbook_glob")
+    base = Path(source).parent
+    workbooks = list(raw.get("workbooks") or [])
+    known = {str(w.get("path")) for w in workbooks if isinstance(w, dict)}
+    for pattern in patterns:
+        for match in sorted(base.glob(pattern)):
+            rel = str(match.relative_to(base)) if match.is_relative_to(base) else str(match)
+            if match.name.startswith(("~$", ".~lock")) or rel in known:
+                continue
+            known.add(rel)
+            workbooks.append({"name": rel, "path": rel})
+    return {**raw, "workbooks": workbooks}
+
+
+def parse_as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ConfigError(f"--as-of must be a date like 2026-11-23, not {text!r}") from exc

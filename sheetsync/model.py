@@ -1,0 +1,227 @@
+"""Plain data the core works on: key results, KPIs, periods, statuses and problems.
+
+Nothing here does I/O; every other layer passes these around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class Colour(StrEnum):
+    """The traffic-light fill sheetsync paints on Score and Status cells (RGB hex)."""
+
+    GREEN = "C6EFCE"
+    AMBER = "FFEB9C"
+    RED = "FFC7CE"
+    GREY = "D9D9D9"
+
+
+class Status(StrEnum):
+    """What a key result, objective or KPI looks like on the as-of date.
+
+    The first four apply while a period runs; Achieved/Partly achieved/Missed grade a period
+    that has ended; No data and Invalid say why there is nothing to judge.
+    """
+
+    DONE = "Done"
+    ON_TRACK = "On track"
+    AT_RISK = "At risk"
+    OFF_TRACK = "Off track"
+    ACHIEVED = "Achieved"
+    PARTIAL = "Partly achieved"
+    MISSED = "Missed"
+    NO_DATA = "No data"
+    INVALID = "Invalid"
+
+    @property
+    def colour(self) -> Colour:
+        return _STATUS_COLOUR[self]
+
+    @property
+    def needs_attention(self) -> bool:
+        """Red statuses: the ones alerts are about."""
+        return self.colour is Colour.RED
+
+    @classmethod
+    def parse(cls, text: object) -> Status | None:
+        """The status a cell shows, or None when the text is not one of ours."""
+        if not isinstance(text, str):
+            return None
+        wanted = text.strip().casefold()
+        for status in cls:
+            if status.value.casefold() == wanted:
+                return status
+        return None
+
+
+_STATUS_COLOUR = {
+    Status.DONE: Colour.GREEN,
+    Status.ON_TRACK: Colour.GREEN,
+    Status.ACHIEVED: Colour.GREEN,
+    Status.AT_RISK: Colour.AMBER,
+    Status.PARTIAL: Colour.AMBER,
+    Status.OFF_TRACK: Colour.RED,
+    Status.MISSED: Colour.RED,
+    Status.NO_DATA: Colour.GREY,
+    Status.INVALID: Colour.GREY,
+}
+
+
+class KrType(StrEnum):
+    METRIC = "metric"
+    MILESTONE = "milestone"
+    STAY_ABOVE = "stay above"
+    STAY_BELOW = "stay below"
+
+
+class Direction(StrEnum):
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range a key result is measured over, with the label the sheet used."""
+
+    start: date
+    end: date
+    label: str
+
+    def expected_progress(self, as_of: date) -> float:
+        """Share of the period elapsed at the end of `as_of` (0 before it starts, 1 after)."""
+        if as_of < self.start:
+            return 0.0
+        if as_of >= self.end:
+            return 1.0
+        return ((as_of - self.start).days + 1) / ((self.end - self.start).days + 1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one cell, row or tab, located precisely enough to fix it."""
+
+    tab: str
+    cell: str | None
+    value: object
+    expected: str
+    message: str
+    row: int | None = None
+    is_error: bool = True
+
+    def describe(self, workbook: str | None = None) -> str:
+        where = " ".join(p for p in (f"[{workbook}]" if workbook else None, self.tab) if p)
+        if self.cell:
+            where += f"!{self.cell}"
+        found = "" if self.value is None else f" (found {self.value!r})"
+        return f"{where}: {self.message}{found}; expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    """One validated row of the OKRs tab."""
+
+    row: int
+    objective: str
+    text: str
+    type: KrType = KrType.METRIC
+    id: str | None = None
+    owner: str | None = None
+    start: float = 0.0
+    target: float | None = None
+    current: float | None = None
+    done: bool | None = None
+    direction: Direction | None = None
+    warning: float | None = None
+    weight: float = 1.0
+    period: Period | None = None
+    kpi: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Stable identity across runs: the ID when given, else objective and text."""
+        return self.id or f"{self.objective} / {self.text}"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One validated row of the KPIs tab. `warning` is already resolved to a number."""
+
+    row: int
+    name: str
+    higher_is_better: bool = True
+    owner: str | None = None
+    unit: str | None = None
+    target: float | None = None
+    warning: float | None = None
+    actual: float | None = None
+
+    @property
+    def key(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class KeyResultScore:
+    key_result: KeyResult
+    score: float | None
+    status: Status
+    note: str = ""
+    progress: float | None = None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class KpiScore:
+    kpi: Kpi
+    status: Status
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectiveScore:
+    name: str
+    score: float | None
+    status: Status
+    counts: dict[Status, int] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class InvalidRow:
+    """A row that failed validation: it is still written back, as Invalid with its Note."""
+
+    tab: str
+    row: int
+    problems: tuple[Problem, ...]
+    objective: str | None = None
+    key: str | None = None
+    owner: str | None = None
+
+    @property
+    def note(self) -> str:
+        return "; ".join(
+            (f"{p.cell}: " if p.cell else "")
+            + p.message
+            + ("" if p.value is None else f" (found {p.value!r})")
+            for p in self.problems
+        )
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """One key result or KPI as the run saw it: the unit History records and alerts reason about."""
+
+    kind: str  # "kr" or "kpi"
+    key: str
+    name: str
+    status: Status
+    objective: str | None = None
+    owner: str | None = None
+    value: float | None = None
+    target: float | None = None
+    score: float | None = None
+    unit: str | None = None
+    note: str = ""

@@ -1,0 +1,183 @@
+"""A whole run: every configured workbook (concurrently, one shard), then alert delivery.
+
+A failing workbook is recorded and the others go on; the report's exit code tells cron what
+happened. This is the only place besides the CLI that chooses real adapters (`open_backend`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sheetsync import config as cfg
+from sheetsync.backends.base import WorkbookBackend
+from sheetsync.errors import SheetsyncError, WorkbookError
+from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+
+BackendFactory = Callable[[cfg.Workbook, cfg.Config], WorkbookBackend]
+
+
+def open_backend(
+    wb: cfg.Workbook, config: cfg.Config, limiter: Callable[[], object] | None = None
+) -> WorkbookBackend:
+    """The real backend for a workbook entry: an .xlsx file or a Google spreadsheet."""
+    if wb.path:
+        from sheetsync.backends.excel import ExcelWorkbook
+
+        return ExcelWorkbook(config.resolve(wb.path), label=wb.name, backups=config.excel.backups)
+    from sheetsync.backends.gsheets import GoogleSheetsWorkbook, RetryPolicy
+
+    credentials = wb.credentials or config.google.credentials
+    return GoogleSheetsWorkbook(
+        wb.spreadsheet or "",
+        credentials=str(config.resolve(credentials)) if credentials else None,
+        api_url=config.google.api_url,
+        label=wb.name,
+        timeout=config.google.timeout,
+        retry=RetryPolicy(
+            max_attempts=config.google.max_attempts,
+            max_seconds=config.google.max_retry_seconds,
+        ),
+        limiter=limiter,
+    )
+
+
+@dataclass
+class RunReport:
+    as_of: date
+    workbooks: list[WorkbookReport] = field(default_factory=list)
+    dry_run: bool = False
+    duration: float = 0.0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    alerts_pending: int = 0
+    alert_errors: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[WorkbookReport]:
+        return [w for w in self.workbooks if w.error]
+
+    @property
+    def exit_code(self) -> int:
+        """0: every workbook synced with no invalid rows; 1: a workbook failed or has invalid
+        rows (or an alert could not be delivered)."""
+        if self.failed or any(w.invalid_rows for w in self.workbooks) or self.alerts_failed:
+            return EXIT_PROBLEMS
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "exit_code": self.exit_code,
+            "duration_seconds": round(self.duration, 3),
+            "alerts": {
+                "sent": self.alerts_sent,
+                "failed": self.alerts_failed,
+                "pending": self.alerts_pending,
+                "errors": self.alert_errors,
+            },
+            "workbooks": [
+                {
+                    "name": w.name,
+                    "location": w.location,
+                    "ok": w.ok,
+                    "error": w.error,
+                    "objectives": len(w.objectives),
+                    "key_results": _counts(w.key_results),
+                    "kpis": _counts(w.kpis),
+                    "invalid_rows": w.invalid_rows,
+                    "problems": w.problems,
+                    "wrote": w.wrote,
+                    "cells_changed": w.cells_changed,
+                    "alerts_planned": w.alerts_planned,
+                    "api_requests": w.requests,
+                    "duration_seconds": round(w.duration, 3),
+                }
+                for w in self.workbooks
+            ],
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
+
+
+def _counts(counter: Counter[Any]) -> dict[str, int]:
+    return {str(k.value if hasattr(k, "value") else k): v for k, v in counter.items() if v}
+
+
+Step = Callable[[WorkbookBackend, cfg.Workbook], SyncOutcome]
+
+
+def run_workbooks(
+    workbooks: list[cfg.Workbook],
+    config: cfg.Config,
+    step: Callable[[cfg.Workbook], SyncOutcome],
+    *,
+    workers: int = 1,
+    on_done: Callable[[WorkbookReport], None] | None = None,
+) -> list[SyncOutcome]:
+    """Run `step` for each workbook, `workers` at a time; an error fails only its workbook."""
+
+    def guarded(wb: cfg.Workbook) -> SyncOutcome:
+        started = time.monotonic()
+        try:
+            outcome = step(wb)
+        except WorkbookError as exc:
+            outcome = SyncOutcome(WorkbookReport(wb.name, error=exc.detail))
+        except SheetsyncError as exc:
+            outcome = SyncOutcome(WorkbookReport(wb.name, error=str(exc)))
+        except Exception as exc:  # a bug must not stop the other workbooks
+            log.exception("unexpected error in workbook %s", wb.name)
+            outcome = SyncOutcome(WorkbookReport(wb.name, error=f"internal error: {exc!r}"))
+        if outcome.report.error:
+            outcome.report.duration = time.monotonic() - started
+            log.error("%s: %s", wb.name, outcome.report.error)
+        if on_done:
+            on_done(outcome.report)
+        return outcome
+
+    if workers <= 1 or len(workbooks) <= 1:
+        return [guarded(wb) for wb in workbooks]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
+        return list(pool.map(guarded, workbooks))
+
+
+def run_all(
+    config: cfg.Config,
+    *,
+    as_of: date,
+    now: datetime,
+    dry_run: bool = False,
+    workers: int = 1,
+    workbooks: list[cfg.Workbook] | None = None,
+    factory: BackendFactory | None = None,
+    on_done: Callable[[WorkbookReport], None] | None = None,
+) -> RunReport:
+    """Sync every workbook and return what happened; never raises for one workbook's failure."""
+    started = time.monotonic()
+    factory = factory or open_backend
+    selected = config.workbooks if workbooks is None else workbooks
+
+    def step(wb: cfg.Workbook) -> SyncOutcome:
+        backend = factory(wb, config)
+        try:
+            return sync_workbook(backend, wb, config, as_of, now, dry_run=dry_run)
+        finally:
+            backend.close()
+
+    outcomes = run_workbooks(selected, config, step, workers=workers, on_done=on_done)
+    report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
+    report.duration = time.monotonic() - started
+    return report

@@ -1,0 +1,177 @@
+"""Scores and statuses: key results, objectives and KPIs on an as-of date. Pure functions.
+
+A metric key result's progress is (Current - Start) / (Target - Start): one formula for
+increasing and decreasing metrics ("4 h -> 2 h", at 3 h, is half way). The score is that
+progress clamped to 0..1; overachievement shows in the note, not in the score, so it cannot
+hide a weak key result inside an objective's average.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sheetsync.model import (
+    KeyResult,
+    KeyResultScore,
+    Kpi,
+    KpiScore,
+    KrType,
+    ObjectiveScore,
+    Period,
+    Status,
+)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Thresholds (the `[scoring]` config section)."""
+
+    on_track: float = 1.0
+    """Score / expected progress at or above this is On track."""
+    at_risk: float = 0.75
+    """At or above this share of the expected progress (but below on_track): At risk."""
+    grade_green: float = 0.7
+    """After the period: at or above, Achieved (Google's 0.7 for stretch goals)."""
+    grade_amber: float = 0.4
+    """After the period: at or above, Partly achieved; below, Missed."""
+
+
+def pace_status(score: float, period: Period, as_of: date, rules: Rules) -> Status:
+    """Status from the score and how far through its period we are."""
+    if as_of > period.end:
+        return grade(score, rules)
+    if score >= 1.0:
+        return Status.DONE
+    expected = period.expected_progress(as_of)
+    if expected <= 0 or score >= expected * rules.on_track:
+        return Status.ON_TRACK
+    if score >= expected * rules.at_risk:
+        return Status.AT_RISK
+    return Status.OFF_TRACK
+
+
+def grade(score: float, rules: Rules) -> Status:
+    """The final grade of a period that has ended."""
+    if score >= rules.grade_green:
+        return Status.ACHIEVED
+    if score >= rules.grade_amber:
+        return Status.PARTIAL
+    return Status.MISSED
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+
+
+def score_key_result(
+    kr: KeyResult, as_of: date, rules: Rules, kpi_actual: float | None = None
+) -> KeyResultScore:
+    """Score one validated key result. `kpi_actual` feeds a linked KPI when Current is blank."""
+    assert kr.period is not None
+    ended = as_of > kr.period.end
+    if kr.type is KrType.MILESTONE:
+        if kr.done:
+            return KeyResultScore(kr, 1.0, Status.DONE, value=1.0)
+        if ended:
+            note = f"not done by the end of {kr.period.label}"
+            return KeyResultScore(kr, 0.0, Status.MISSED, note, value=0.0)
+        return KeyResultScore(
+            kr, 0.0, Status.ON_TRACK, f"not done yet; due {kr.period.end.isoformat()}", value=0.0
+        )
+
+    value = kr.current if kr.current is not None else kpi_actual
+    source = "" if kr.current is not None or kpi_actual is None else f"value from KPI '{kr.kpi}'"
+    if value is None:
+        note = f"no Current value yet{f'; KPI {kr.kpi!r} has no Actual' if kr.kpi else ''}"
+        return KeyResultScore(kr, None, Status.NO_DATA, note)
+    assert kr.target is not None
+
+    if kr.type in (KrType.STAY_ABOVE, KrType.STAY_BELOW):
+        above = kr.type is KrType.STAY_ABOVE
+        holds = value >= kr.target if above else value <= kr.target
+        in_band = kr.warning is not None and (value >= kr.warning if above else value <= kr.warning)
+        word = "above" if above else "below"
+        if holds:
+            status, note = (Status.ACHIEVED if ended else Status.ON_TRACK), ""
+        elif in_band:
+            status = Status.PARTIAL if ended else Status.AT_RISK
+            note = f"{_fmt(value)} is not {word} {_fmt(kr.target)}"
+            note += f" (warning level {_fmt(kr.warning or 0)})"
+        else:
+            status = Status.MISSED if ended else Status.OFF_TRACK
+            note = f"{_fmt(value)} is not {word} {_fmt(kr.target)}"
+        return KeyResultScore(kr, 1.0 if holds else 0.0, status, _join(note, source), value=value)
+
+    progress = (value - kr.start) / (kr.target - kr.start)
+    score = min(1.0, max(0.0, progress))
+    if progress > 1.0:
+        note = f"{progress:.0%} of target"
+    elif progress < 0:
+        note = f"moving the wrong way: {_fmt(value)} is worse than the start ({_fmt(kr.start)})"
+    else:
+        note = ""
+    status = pace_status(score, kr.period, as_of, rules)
+    if ended and not note:
+        note = f"final grade {score:.2f} ({kr.period.label} ended)"
+    return KeyResultScore(kr, score, status, _join(note, source), progress=progress, value=value)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def score_kpi(kpi: Kpi) -> KpiScore:
+    """On track when the target is met, At risk between target and warning, else Off track."""
+    if kpi.actual is None:
+        return KpiScore(kpi, Status.NO_DATA, "no Actual value yet")
+    assert kpi.target is not None and kpi.warning is not None
+    better = (lambda a, b: a >= b) if kpi.higher_is_better else (lambda a, b: a <= b)
+    if better(kpi.actual, kpi.target):
+        return KpiScore(kpi, Status.ON_TRACK)
+    if better(kpi.actual, kpi.warning):
+        return KpiScore(kpi, Status.AT_RISK, f"worse than target {_fmt(kpi.target)}")
+    return KpiScore(kpi, Status.OFF_TRACK, f"worse than the warning level {_fmt(kpi.warning)}")
+
+
+def kpi_attainment(kpi: Kpi) -> float | None:
+    """How much of its target a KPI meets (target/actual when lower is better): its Score."""
+    if kpi.actual is None or not kpi.target:
+        return None
+    if kpi.higher_is_better:
+        return kpi.actual / kpi.target
+    return kpi.target / kpi.actual if kpi.actual > 0 else None
+
+
+def score_objective(
+    name: str, scores: Sequence[KeyResultScore], as_of: date, rules: Rules, invalid: int = 0
+) -> ObjectiveScore:
+    """Weighted mean of its key results; no data counts as 0, invalid rows are left out."""
+    counts = Counter(s.status for s in scores)
+    counts.update({Status.INVALID: invalid} if invalid else {})
+    notes = []
+    if invalid:
+        notes.append(f"{invalid} invalid key result{'s' if invalid > 1 else ''} left out")
+    if not scores:
+        return ObjectiveScore(name, None, Status.INVALID, dict(counts), "; ".join(notes))
+    if all(s.status is Status.NO_DATA for s in scores):
+        return ObjectiveScore(name, None, Status.NO_DATA, dict(counts), "; ".join(notes))
+    total_weight = sum(s.key_result.weight for s in scores)
+    if total_weight <= 0:
+        notes.append("all weights are 0")
+        return ObjectiveScore(name, None, Status.NO_DATA, dict(counts), "; ".join(notes))
+    score = sum((s.score or 0.0) * s.key_result.weight for s in scores) / total_weight
+    no_data = counts.get(Status.NO_DATA, 0)
+    if no_data:
+        notes.append(f"{no_data} key result{'s' if no_data > 1 else ''} without data counted as 0")
+    periods = [s.key_result.period for s in scores if s.key_result.period]
+    period = Period(min(p.start for p in periods), max(p.end for p in periods), "")
+    status = pace_status(score, period, as_of, rules)
+    return ObjectiveScore(name, score, status, dict(counts), "; ".join(notes))
+
+
+def objectives_in_order(names: Iterable[str]) -> list[str]:
+    """Objective names in first-seen order, once each."""
+    return list(dict.fromkeys(names))

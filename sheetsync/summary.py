@@ -1,0 +1,74 @@
+"""The Summary tab: objectives with their scores and status counts, KPI health, problems."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+
+from sheetsync.backends.base import CellValue, OwnedTab
+from sheetsync.model import Colour, KpiScore, ObjectiveScore, Problem, Status
+from sheetsync.owned import OWNED_MARKER
+
+KR_STATUS_ORDER = (
+    Status.DONE,
+    Status.ON_TRACK,
+    Status.AT_RISK,
+    Status.OFF_TRACK,
+    Status.ACHIEVED,
+    Status.PARTIAL,
+    Status.MISSED,
+    Status.NO_DATA,
+    Status.INVALID,
+)
+KPI_STATUS_ORDER = (
+    Status.ON_TRACK,
+    Status.AT_RISK,
+    Status.OFF_TRACK,
+    Status.NO_DATA,
+    Status.INVALID,
+)
+MAX_PROBLEMS_LISTED = 500
+
+
+def summary_tab(
+    name: str,
+    workbook: str,
+    as_of: date,
+    objectives: Sequence[ObjectiveScore],
+    kpis: Sequence[KpiScore],
+    invalid_kpis: int,
+    problems: Sequence[Problem],
+) -> OwnedTab:
+    rows: list[list[CellValue]] = [
+        [f"{OWNED_MARKER}: summary of this workbook. Edits here are overwritten on the next run."],
+        ["As of", as_of.isoformat(), "Workbook", workbook],
+        [],
+        [
+            "Objective",
+            "Score",
+            "Status",
+            "Key results",
+            *[s.value for s in KR_STATUS_ORDER],
+            "Note",
+        ],
+    ]
+    fills: dict[tuple[int, int], Colour] = {}
+    for obj in objectives:
+        counts = [obj.counts.get(s, 0) for s in KR_STATUS_ORDER]
+        score = None if obj.score is None else round(obj.score, 3)
+        rows.append([obj.name, score, obj.status.value, sum(counts), *counts, obj.note])
+        fills[(len(rows), 2)] = fills[(len(rows), 3)] = obj.status.colour
+    kpi_counts = Counter(k.status for k in kpis)
+    kpi_counts[Status.INVALID] += invalid_kpis
+    rows += [[], ["KPI health", "KPIs"]]
+    for status in KPI_STATUS_ORDER:
+        rows.append([status.value, kpi_counts.get(status, 0)])
+        fills[(len(rows), 1)] = status.colour
+    rows += [[], ["Problems", len(problems)]]
+    for problem in problems[:MAX_PROBLEMS_LISTED]:
+        rows.append([problem.tab, problem.cell, problem.describe()])
+    if len(problems) > MAX_PROBLEMS_LISTED:
+        rows.append([f"... and {len(problems) - MAX_PROBLEMS_LISTED} more (see the Note columns)"])
+    widths = {1: 40.0, 2: 12.0, 3: 16.0, 4: 12.0, len(KR_STATUS_ORDER) + 5: 50.0}
+    return OwnedTab(name, rows, fills, widths)

@@ -1,0 +1,365 @@
+"""One workbook, one sync: read -> validate -> score -> plan the writes -> write.
+
+The pipeline sees only the `WorkbookBackend` port, so Excel and Google Sheets go through the
+same code. Everything between the read and the write is pure and lives in other modules.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sheetsync import config as cfg
+from sheetsync.backends.base import CellWrite, Grid, OwnedTab, RowGuard, Snapshot, WorkbookBackend
+from sheetsync.backends.base import WritePlan as WritePlan
+from sheetsync.errors import RowsMovedError, WorkbookLayoutError
+from sheetsync.model import (
+    ItemState,
+    KeyResultScore,
+    KpiScore,
+    ObjectiveScore,
+    Period,
+    Problem,
+    Status,
+)
+from sheetsync.owned import check_owned
+from sheetsync.parse import ParseError, a1, parse_period, quarter_of
+from sheetsync.scoring import (
+    Rules,
+    kpi_attainment,
+    objectives_in_order,
+    score_key_result,
+    score_kpi,
+    score_objective,
+)
+from sheetsync.summary import summary_tab
+from sheetsync.validate import KpiTab, LayoutProblem, OkrTab, TabLayout, read_kpis, read_okrs
+
+SCORE_FORMAT = "0.00"
+KPI_SCORE_FORMAT = "0%"
+MAX_CYCLES = 3
+"""How often a sync is redone when a person moved rows between our read and our write."""
+
+
+@dataclass
+class Scored:
+    """Everything a sync computed for one workbook (pure data, before any write)."""
+
+    okrs: OkrTab | None
+    kpis: KpiTab | None
+    key_results: list[KeyResultScore]
+    kpi_scores: list[KpiScore]
+    objectives: list[ObjectiveScore]
+    problems: list[Problem]
+
+    @property
+    def items(self) -> list[ItemState]:
+        """Every KR and KPI as History and alerts see them, invalid rows included."""
+        items = [
+            ItemState(
+                kind="kr",
+                key=s.key_result.key,
+                name=s.key_result.text,
+                status=s.status,
+                objective=s.key_result.objective,
+                owner=s.key_result.owner,
+                value=s.value,
+                target=s.key_result.target,
+                score=s.score,
+                note=s.note,
+            )
+            for s in self.key_results
+        ]
+        items += [
+            ItemState(
+                kind="kpi",
+                key=k.kpi.key,
+                name=k.kpi.name,
+                status=k.status,
+                owner=k.kpi.owner,
+                value=k.kpi.actual,
+                target=k.kpi.target,
+                score=kpi_attainment(k.kpi),
+                unit=k.kpi.unit,
+                note=k.note,
+            )
+            for k in self.kpi_scores
+        ]
+        for tab, kind in ((self.okrs, "kr"), (self.kpis, "kpi")):
+            for bad in tab.invalid if tab else []:
+                if bad.key:
+                    items.append(
+                        ItemState(
+                            kind=kind,
+                            key=bad.key,
+                            name=bad.key.rsplit(" / ", 1)[-1],
+                            status=Status.INVALID,
+                            objective=bad.objective,
+                            owner=bad.owner,
+                            note=bad.note,
+                        )
+                    )
+        return items
+
+
+@dataclass
+class WorkbookReport:
+    """What happened to one workbook: the run summary line, the JSON output, the exit code."""
+
+    name: str
+    location: str = ""
+    objectives: list[ObjectiveScore] = field(default_factory=list)
+    key_results: Counter[Status] = field(default_factory=Counter)
+    kpis: Counter[Status] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    wrote: bool = False
+    cells_changed: int = 0
+    requests: int = 0
+    duration: float = 0.0
+    cycles: int = 0
+    alerts_planned: int = 0
+    items: list[ItemState] = field(default_factory=list)
+
+    @property
+    def invalid_rows(self) -> int:
+        return self.key_results.get(Status.INVALID, 0) + self.kpis.get(Status.INVALID, 0)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.invalid_rows == 0
+
+
+def rules_from(scoring: cfg.Scoring) -> Rules:
+    return Rules(scoring.on_track, scoring.at_risk, scoring.grade_green, scoring.grade_amber)
+
+
+def default_period(scoring: cfg.Scoring, as_of: date, source: str = "config") -> Period:
+    if scoring.default_period is None:
+        return quarter_of(as_of)
+    try:
+        return parse_period(scoring.default_period)
+    except ParseError as exc:
+        raise cfg.ConfigError(str(exc), path=source, key="scoring.default_period") from exc
+
+
+def tab_names(tabs: cfg.Tabs) -> list[str]:
+    return [t for t in (tabs.okrs, tabs.kpis, tabs.summary, tabs.history, tabs.alerts) if t]
+
+
+def score_snapshot(
+    snapshot: Snapshot,
+    workbook: str,
+    config: cfg.Config,
+    wb: cfg.Workbook,
+    as_of: date,
+) -> Scored:
+    """Validate and score what was read. Raises WorkbookLayoutError for a missing tab/header."""
+    tabs = config.tabs_for(wb)
+    headers = config.headers_for(wb)
+    problems: list[Problem] = []
+
+    def grid_of(name: str) -> tuple[str, Grid]:
+        real = snapshot.find_tab(name)
+        if real is None:
+            known = ", ".join(repr(t) for t in snapshot.tabs) or "none of the expected tabs"
+            raise WorkbookLayoutError(
+                f"tab '{name}' not found (the workbook has {known}); add it, or set its name "
+                f"under [tabs] in the config",
+                workbook=workbook,
+            )
+        return real, snapshot.tabs[real]
+
+    try:
+        kpi_tab = None
+        if tabs.kpis:
+            real, grid = grid_of(tabs.kpis)
+            kpi_tab = read_kpis(
+                grid,
+                real,
+                warning_margin=config.scoring.kpi_warning_margin,
+                overrides=headers.kpis,
+            )
+        okr_tab = None
+        if tabs.okrs:
+            real, grid = grid_of(tabs.okrs)
+            okr_tab = read_okrs(
+                grid,
+                real,
+                default_period=default_period(config.scoring, as_of, config.source),
+                kpi_names={k.name.casefold(): k.name for k in kpi_tab.kpis} if kpi_tab else {},
+                invalid_kpis={
+                    b.key.casefold(): a1(b.row, kpi_tab.layout.columns["name"])
+                    for b in (kpi_tab.invalid if kpi_tab else [])
+                    if b.key
+                },
+                overrides=headers.okrs,
+            )
+    except LayoutProblem as exc:
+        raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc
+
+    rules = rules_from(config.scoring)
+    kpi_scores = [score_kpi(k) for k in kpi_tab.kpis] if kpi_tab else []
+    actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
+    kr_scores = [
+        score_key_result(kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None)
+        for kr in (okr_tab.key_results if okr_tab else [])
+    ]
+    objectives = []
+    invalid_by_objective = Counter(b.objective for b in (okr_tab.invalid if okr_tab else []))
+    names = objectives_in_order(
+        [s.key_result.objective for s in kr_scores]
+        + [b.objective for b in (okr_tab.invalid if okr_tab else []) if b.objective]
+    )
+    for name in names:
+        own = [s for s in kr_scores if s.key_result.objective == name]
+        objectives.append(score_objective(name, own, as_of, rules, invalid_by_objective[name]))
+    for tab in (kpi_tab, okr_tab):
+        for bad in tab.invalid if tab else []:
+            problems.extend(bad.problems)
+    return Scored(okr_tab, kpi_tab, kr_scores, kpi_scores, objectives, problems)
+
+
+def _output_cells(
+    layout: TabLayout,
+    grid: Grid,
+    rows: dict[int, tuple[float | None, Status, str]],
+    guard_col: int,
+    score_format: str = SCORE_FORMAT,
+) -> tuple[list[CellWrite], list[RowGuard]]:
+    """Score/Status/Note cells for every item row; stale outputs on other rows are cleared."""
+    tab = layout.tab
+    cells = [CellWrite(tab, layout.header_row, layout.outputs[h], h) for h in layout.new_outputs]
+    guards = [
+        RowGuard(tab, layout.header_row, guard_col, _value(grid, layout.header_row, guard_col))
+    ]
+    score_col, status_col, note_col = (layout.outputs[h] for h in ("Score", "Status", "Note"))
+    for row, (score, status, note) in rows.items():
+        colour = status.colour
+        value = None if score is None else round(score, 3)
+        cells.append(CellWrite(tab, row, score_col, value, colour, score_format))
+        cells.append(CellWrite(tab, row, status_col, status.value, colour))
+        cells.append(CellWrite(tab, row, note_col, note or None))
+        guards.append(RowGuard(tab, row, guard_col, _value(grid, row, guard_col)))
+    for row in range(layout.header_row + 1, len(grid) + 1):
+        if row in rows:
+            continue
+        for col in (score_col, status_col, note_col):
+            if _value(grid, row, col) not in (None, ""):
+                cells.append(CellWrite(tab, row, col, None))
+    return cells, guards
+
+
+def _value(grid: Grid, row: int, col: int) -> object:
+    if row > len(grid) or col > len(grid[row - 1]):
+        return None
+    return grid[row - 1][col - 1]
+
+
+def plan_writes(
+    snapshot: Snapshot,
+    scored: Scored,
+    tabs: cfg.Tabs,
+    workbook: str,
+    as_of: date,
+) -> WritePlan:
+    """The desired content of every cell and tab sheetsync owns in this workbook."""
+    plan = WritePlan()
+    if scored.okrs:
+        layout = scored.okrs.layout
+        rows = {s.key_result.row: (s.score, s.status, s.note) for s in scored.key_results}
+        rows |= {b.row: (None, Status.INVALID, b.note) for b in scored.okrs.invalid}
+        cells, guards = _output_cells(
+            layout, snapshot.tabs[layout.tab], rows, layout.columns["key_result"]
+        )
+        plan.cells += cells
+        plan.guards += guards
+    if scored.kpis:
+        layout = scored.kpis.layout
+        rows = {k.kpi.row: (kpi_attainment(k.kpi), k.status, k.note) for k in scored.kpi_scores}
+        rows |= {b.row: (None, Status.INVALID, b.note) for b in scored.kpis.invalid}
+        cells, guards = _output_cells(
+            layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], KPI_SCORE_FORMAT
+        )
+        plan.cells += cells
+        plan.guards += guards
+    if tabs.summary:
+        existing = snapshot.find_tab(tabs.summary)
+        check_owned(snapshot.tabs.get(existing) if existing else None, tabs.summary, workbook)
+        invalid_kpis = len(scored.kpis.invalid) if scored.kpis else 0
+        plan.owned_tabs.append(
+            summary_tab(
+                existing or tabs.summary,
+                workbook,
+                as_of,
+                scored.objectives,
+                scored.kpi_scores,
+                invalid_kpis,
+                scored.problems,
+            )
+        )
+    return plan
+
+
+@dataclass
+class SyncOutcome:
+    report: WorkbookReport
+    scored: Scored | None = None
+    snapshot: Snapshot | None = None
+    plan: WritePlan | None = None
+    extra_tabs: list[OwnedTab] = field(default_factory=list)
+
+
+def sync_workbook(
+    backend: WorkbookBackend,
+    wb: cfg.Workbook,
+    config: cfg.Config,
+    as_of: date,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    plan_extra: object = None,
+) -> SyncOutcome:
+    """Read, score and write one workbook; a person moving rows mid-sync redoes the cycle.
+
+    `plan_extra(snapshot, scored) -> list[OwnedTab]` adds tabs to the same write (History and
+    the Alerts log), so one sync stays one write.
+    """
+    started = time.monotonic()
+    report = WorkbookReport(wb.name, location=backend.location)
+    tabs = config.tabs_for(wb)
+    outcome = SyncOutcome(report)
+    for cycle in range(1, MAX_CYCLES + 1):
+        report.cycles = cycle
+        snapshot = backend.read(tab_names(tabs))
+        scored = score_snapshot(snapshot, backend.label, config, wb, as_of)
+        plan = plan_writes(snapshot, scored, tabs, backend.label, as_of)
+        extra: list[OwnedTab] = []
+        if callable(plan_extra):
+            extra = plan_extra(snapshot, scored)
+            plan.owned_tabs += extra
+        outcome = SyncOutcome(report, scored, snapshot, plan, extra)
+        report.objectives = scored.objectives
+        report.key_results = Counter(s.status for s in scored.key_results)
+        report.key_results.update({Status.INVALID: len(scored.okrs.invalid) if scored.okrs else 0})
+        report.kpis = Counter(k.status for k in scored.kpi_scores)
+        report.kpis.update({Status.INVALID: len(scored.kpis.invalid) if scored.kpis else 0})
+        report.key_results, report.kpis = +report.key_results, +report.kpis
+        report.problems = [p.describe(backend.label) for p in scored.problems]
+        report.items = scored.items
+        if dry_run:
+            break
+        try:
+            result = backend.write(plan)
+        except RowsMovedError:
+            if cycle == MAX_CYCLES:
+                raise
+            continue
+        report.wrote = result.wrote
+        report.cells_changed = result.cells_changed
+        break
+    report.requests = backend.requests
+    report.duration = time.monotonic() - started
+    return outcome

@@ -1,0 +1,186 @@
+"""Scoring rules: progress, pace, grading after the period, KPIs and objective roll-ups."""
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sheetsync.model import Direction, KeyResult, Kpi, KrType, Period, Status
+from sheetsync.scoring import Rules, score_key_result, score_kpi, score_objective
+
+Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
+HALF_WAY = date(2026, 11, 15)  # 46 of 92 days: expected progress 0.5
+AFTER = date(2027, 1, 10)
+RULES = Rules()
+
+
+def kr(**kw) -> KeyResult:
+    base = dict(row=2, objective="O", text="KR", start=0.0, target=100.0, period=Q4)
+    return KeyResult(**(base | kw))
+
+
+def test_increasing_metric_scores_its_share_of_the_distance():
+    s = score_key_result(kr(current=60.0), HALF_WAY, RULES)
+    assert s.score == pytest.approx(0.6)
+    assert s.status is Status.ON_TRACK
+
+
+def test_decreasing_metric_uses_the_same_formula_response_time_4h_to_2h():
+    s = score_key_result(
+        kr(start=4.0, target=2.0, current=3.0, direction=Direction.DECREASE), HALF_WAY, RULES
+    )
+    assert s.score == pytest.approx(0.5)
+
+
+def test_overachievement_is_capped_but_visible_in_the_note():
+    s = score_key_result(kr(current=125.0), HALF_WAY, RULES)
+    assert s.score == 1.0
+    assert s.status is Status.DONE
+    assert "125% of target" in s.note
+
+
+def test_negative_progress_scores_zero_and_says_why():
+    s = score_key_result(kr(start=10.0, target=20.0, current=5.0), HALF_WAY, RULES)
+    assert s.score == 0.0
+    assert s.status is Status.OFF_TRACK
+    assert "wrong way" in s.note
+
+
+@pytest.mark.parametrize(
+    ("current", "status"),
+    [
+        (50.0, Status.ON_TRACK),
+        (40.0, Status.AT_RISK),
+        (37.5, Status.AT_RISK),
+        (30.0, Status.OFF_TRACK),
+    ],
+)
+def test_pace_status_compares_score_with_expected_progress(current, status):
+    assert score_key_result(kr(current=current), HALF_WAY, RULES).status is status
+
+
+def test_pace_thresholds_come_from_config():
+    strict = Rules(on_track=1.2, at_risk=1.0)
+    assert score_key_result(kr(current=50.0), HALF_WAY, strict).status is Status.AT_RISK
+
+
+@pytest.mark.parametrize(
+    ("current", "status"),
+    [(70.0, Status.ACHIEVED), (40.0, Status.PARTIAL), (39.0, Status.MISSED)],
+)
+def test_after_the_period_a_key_result_is_graded(current, status):
+    s = score_key_result(kr(current=current), AFTER, RULES)
+    assert s.status is status
+    assert "final grade" in s.note
+
+
+def test_no_current_value_is_no_data():
+    s = score_key_result(kr(current=None), HALF_WAY, RULES)
+    assert (s.score, s.status) == (None, Status.NO_DATA)
+
+
+def test_kpi_linked_key_result_uses_the_kpi_actual_when_current_is_blank():
+    s = score_key_result(kr(current=None, kpi="Retention"), HALF_WAY, RULES, kpi_actual=80.0)
+    assert s.score == pytest.approx(0.8)
+    assert "KPI 'Retention'" in s.note
+
+
+def test_own_current_value_wins_over_the_linked_kpi():
+    s = score_key_result(kr(current=10.0, kpi="Retention"), HALF_WAY, RULES, kpi_actual=80.0)
+    assert s.score == pytest.approx(0.1)
+
+
+def test_milestone_done_scores_one_and_not_done_scores_zero():
+    assert score_key_result(kr(type=KrType.MILESTONE, done=True), HALF_WAY, RULES).score == 1.0
+    pending = score_key_result(kr(type=KrType.MILESTONE, done=False), HALF_WAY, RULES)
+    assert (pending.score, pending.status) == (0.0, Status.ON_TRACK)
+    late = score_key_result(kr(type=KrType.MILESTONE, done=False), AFTER, RULES)
+    assert late.status is Status.MISSED
+
+
+@pytest.mark.parametrize(
+    ("current", "score", "status"),
+    [(3.0, 1.0, Status.ON_TRACK), (2.5, 0.0, Status.AT_RISK), (1.0, 0.0, Status.OFF_TRACK)],
+)
+def test_stay_above_holds_a_level_with_an_amber_band(current, score, status):
+    s = score_key_result(
+        kr(type=KrType.STAY_ABOVE, target=3.0, warning=2.5, current=current), HALF_WAY, RULES
+    )
+    assert (s.score, s.status) == (score, status)
+
+
+def test_stay_below_churn_under_three_percent():
+    ok = score_key_result(kr(type=KrType.STAY_BELOW, target=0.03, current=0.024), HALF_WAY, RULES)
+    bad = score_key_result(kr(type=KrType.STAY_BELOW, target=0.03, current=0.05), HALF_WAY, RULES)
+    assert ok.status is Status.ON_TRACK
+    assert bad.status is Status.OFF_TRACK
+
+
+def kpi(**kw) -> Kpi:
+    return Kpi(**(dict(row=2, name="Revenue", target=100.0, warning=90.0) | kw))
+
+
+@pytest.mark.parametrize(
+    ("actual", "status"),
+    [
+        (100.0, Status.ON_TRACK),
+        (95.0, Status.AT_RISK),
+        (89.0, Status.OFF_TRACK),
+        (None, Status.NO_DATA),
+    ],
+)
+def test_kpi_higher_is_better(actual, status):
+    assert score_kpi(kpi(actual=actual)).status is status
+
+
+@pytest.mark.parametrize(
+    ("actual", "status"),
+    [(2.0, Status.ON_TRACK), (2.5, Status.AT_RISK), (3.5, Status.OFF_TRACK)],
+)
+def test_kpi_lower_is_better_response_time(actual, status):
+    k = kpi(higher_is_better=False, target=2.0, warning=3.0, actual=actual)
+    assert score_kpi(k).status is status
+
+
+def test_objective_is_the_weighted_mean_and_no_data_counts_as_zero():
+    scores = [
+        score_key_result(kr(current=100.0, weight=2.0), HALF_WAY, RULES),
+        score_key_result(kr(current=40.0), HALF_WAY, RULES),
+        score_key_result(kr(current=None), HALF_WAY, RULES),
+    ]
+    obj = score_objective("O", scores, HALF_WAY, RULES, invalid=1)
+    assert obj.score == pytest.approx((2 * 1.0 + 0.4 + 0) / 4)
+    assert obj.counts[Status.INVALID] == 1
+    assert "1 invalid key result left out" in obj.note
+    assert "without data counted as 0" in obj.note
+
+
+def test_objective_with_only_invalid_rows_is_invalid():
+    assert score_objective("O", [], HALF_WAY, RULES, invalid=2).status is Status.INVALID
+
+
+@given(
+    start=st.floats(-1e6, 1e6),
+    target=st.floats(-1e6, 1e6),
+    current=st.floats(-1e7, 1e7),
+    day=st.dates(date(2026, 9, 1), date(2027, 2, 1)),
+)
+def test_score_is_always_between_zero_and_one_and_status_matches_colour_rules(
+    start, target, current, day
+):
+    if abs(target - start) < 1e-9:
+        return
+    s = score_key_result(kr(start=start, target=target, current=current), day, RULES)
+    assert s.score is not None and 0.0 <= s.score <= 1.0
+    assert s.progress == pytest.approx((current - start) / (target - start))
+    if s.score == 1.0 and day <= Q4.end:
+        assert s.status is Status.DONE
+
+
+@given(a=st.floats(0, 1e6), b=st.floats(0, 1e6), start=st.floats(0, 10), width=st.floats(1, 1e6))
+def test_more_progress_never_lowers_the_score(a, b, start, width):
+    lo, hi = sorted((a, b))
+    s_lo = score_key_result(kr(start=start, target=start + width, current=lo), HALF_WAY, RULES)
+    s_hi = score_key_result(kr(start=start, target=start + width, current=hi), HALF_WAY, RULES)
+    assert s_lo.score <= s_hi.score

@@ -1,0 +1,141 @@
+"""Validation: every problem located to its cell, a bad row never stops the others."""
+
+from datetime import date
+
+import pytest
+
+from sheetsync.model import Period
+from sheetsync.validate import LayoutProblem, read_kpis, read_okrs
+
+Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
+HEAD = ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Direction"]
+
+
+def okrs(*rows, head=HEAD, **kw):
+    return read_okrs([head, *rows], "OKRs", default_period=Q4, **kw)
+
+
+def only_problem(tab):
+    assert len(tab.invalid) == 1
+    (problem,) = tab.invalid[0].problems
+    return problem
+
+
+def test_headers_are_found_by_alias_in_any_order_and_unknown_columns_ignored():
+    head = ["Notes", "KR", "Goal", "objective", "Actual", "baseline", "Team"]
+    tab = okrs(["x", "Leads", 100, "Grow", 50, 10, "Sales"], head=head)
+    (kr,) = tab.key_results
+    assert (kr.text, kr.target, kr.current, kr.start, kr.objective) == (
+        "Leads",
+        100,
+        50,
+        10,
+        "Grow",
+    )
+    assert tab.layout.outputs == {"Score": 8, "Status": 9, "Note": 10}
+
+
+def test_header_row_is_the_first_non_empty_row():
+    tab = read_okrs(
+        [[], [None, None], HEAD, ["K1", "O", "KR", None, 0, 10, 5]], "OKRs", default_period=Q4
+    )
+    assert tab.layout.header_row == 3
+    assert tab.key_results[0].row == 4
+
+
+def test_existing_output_columns_are_reused():
+    tab = okrs(["K1", "O", "KR", None, 0, 10, 5], head=[*HEAD, "Status", "score"])
+    assert tab.layout.outputs["Status"] == 9
+    assert tab.layout.outputs["Score"] == 10
+    assert tab.layout.outputs["Note"] == 11
+    assert tab.layout.new_outputs == ["Note"]
+
+
+def test_blank_objective_means_the_objective_of_the_row_above():
+    tab = okrs(["K1", "Grow", "A", None, 0, 10, 5], ["K2", None, "B", None, 0, 10, 5])
+    assert [kr.objective for kr in tab.key_results] == ["Grow", "Grow"]
+
+
+def test_a_row_naming_only_an_objective_groups_the_rows_below():
+    tab = okrs([None, "Grow"], ["K1", None, "A", None, 0, 10, 5])
+    assert tab.objective_rows == [2]
+    assert tab.key_results[0].objective == "Grow"
+
+
+def test_missing_required_column_is_a_tab_level_error_naming_the_header_cells():
+    with pytest.raises(LayoutProblem) as err:
+        okrs(head=["Objective", "Key Result", "Current"])
+    assert err.value.problem.cell == "A1:C1"
+    assert "Target" in err.value.problem.message
+
+
+def test_text_where_a_number_belongs_names_cell_value_and_expectation():
+    tab = okrs(["K1", "O", "KR", None, 0, "lots", 5], ["K2", "O", "KR2", None, 0, 10, 5])
+    p = only_problem(tab)
+    assert (p.cell, p.value) == ("F2", "lots")
+    assert "number" in p.expected
+    assert len(tab.key_results) == 1, "the other row is still scored"
+
+
+def test_target_equal_to_start_is_an_error_not_a_division_by_zero():
+    p = only_problem(okrs(["K1", "O", "KR", None, 5, 5, 5]))
+    assert p.cell == "F2"
+    assert "Target equals Start" in p.message
+
+
+def test_direction_contradicting_start_and_target_is_an_error():
+    p = only_problem(okrs(["K1", "O", "KR", None, 4, 2, 3, "increase"]))
+    assert p.cell == "H2"
+
+
+def test_unknown_type_is_an_error():
+    head = [*HEAD, "Type"]
+    p = only_problem(okrs(["K1", "O", "KR", None, 0, 10, 5, None, "stretch"], head=head))
+    assert p.cell == "I2"
+    assert "metric, milestone" in p.expected
+
+
+def test_duplicate_id_points_at_the_first_occurrence():
+    tab = okrs(["K1", "O", "A", None, 0, 10, 5], ["k1", "O", "B", None, 0, 10, 5])
+    p = only_problem(tab)
+    assert p.cell == "A3"
+    assert "A2" in p.message
+
+
+def test_unknown_kpi_link_is_an_error():
+    head = [*HEAD, "KPI"]
+    tab = okrs(["K1", "O", "KR", None, 0, 10, None, None, "Nope"], head=head, kpi_names={})
+    assert only_problem(tab).cell == "I2"
+
+
+def test_unparseable_period_is_an_error():
+    head = [*HEAD, "Period"]
+    p = only_problem(okrs(["K1", "O", "KR", None, 0, 10, 5, None, "soonish"], head=head))
+    assert p.cell == "I2"
+
+
+def test_an_invalid_row_reports_every_problem_at_once():
+    tab = okrs(["K1", "O", "KR", None, "x", "y", "z"])
+    assert [p.cell for p in tab.invalid[0].problems] == ["E2", "F2", "G2"]
+    assert "E2" in tab.invalid[0].note and "'x'" in tab.invalid[0].note
+
+
+def test_kpis_default_warning_is_ten_percent_worse_than_target():
+    grid = [
+        ["KPI", "Direction", "Target", "Actual"],
+        ["Revenue", None, 100, 95],
+        ["CPA", "lower", 40, 41],
+    ]
+    tab = read_kpis(grid, "KPIs")
+    assert [k.warning for k in tab.kpis] == [pytest.approx(90), pytest.approx(44)]
+
+
+def test_kpi_duplicate_names_and_wrong_side_warning_are_errors():
+    grid = [
+        ["KPI", "Direction", "Target", "Warning", "Actual"],
+        ["Revenue", None, 100, None, 95],
+        ["revenue", None, 100, None, 95],
+        ["CPA", "lower", 40, 30, 41],
+    ]
+    tab = read_kpis(grid, "KPIs")
+    assert [b.problems[0].cell for b in tab.invalid] == ["A3", "D4"]
