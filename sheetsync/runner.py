@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -127,11 +128,18 @@ def run_workbooks(
     *,
     workers: int = 1,
     on_done: Callable[[WorkbookReport], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[SyncOutcome]:
-    """Run `step` for each workbook, `workers` at a time; an error fails only its workbook."""
+    """Run `step` for each workbook, `workers` at a time; an error fails only its workbook.
+
+    When `stop` is set (SIGTERM in `serve`), workbooks not yet started are skipped and
+    reported as such; the ones in hand finish.
+    """
 
     def guarded(wb: cfg.Workbook) -> SyncOutcome:
         started = time.monotonic()
+        if stop is not None and stop.is_set():
+            return SyncOutcome(WorkbookReport(wb.name, error="skipped: sheetsync was stopping"))
         try:
             outcome = step(wb)
         except WorkbookError as exc:
@@ -164,6 +172,8 @@ def run_all(
     workbooks: list[cfg.Workbook] | None = None,
     factory: BackendFactory | None = None,
     on_done: Callable[[WorkbookReport], None] | None = None,
+    stop: threading.Event | None = None,
+    alerts: bool = True,
 ) -> RunReport:
     """Sync every workbook and return what happened; never raises for one workbook's failure."""
     started = time.monotonic()
@@ -177,7 +187,7 @@ def run_all(
         finally:
             backend.close()
 
-    outcomes = run_workbooks(selected, config, step, workers=workers, on_done=on_done)
+    outcomes = run_workbooks(selected, config, step, workers=workers, on_done=on_done, stop=stop)
     report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
     report.duration = time.monotonic() - started
     return report

@@ -1,0 +1,144 @@
+"""Running for real: the lock, shards, the shared rate limiter, progress, heartbeat, `serve`.
+
+The CLI calls `execute_run` for `sheetsync run` and `serve_forever` for `sheetsync serve`;
+both end up in `runner.run_all`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import date, datetime
+
+from sheetsync import config as cfg
+from sheetsync.backends.base import WorkbookBackend
+from sheetsync.heartbeat import ping, url_for_shard
+from sheetsync.lock import run_lock
+from sheetsync.ratelimit import RateLimiter
+from sheetsync.runner import RunReport, open_backend, run_all
+from sheetsync.shard import parse_shard, select
+from sheetsync.sync import WorkbookReport
+
+log = logging.getLogger(__name__)
+
+
+def execute_run(
+    config: cfg.Config,
+    *,
+    as_of: date,
+    now: datetime,
+    dry_run: bool = False,
+    workers: int = 4,
+    shard: str | None = None,
+    progress: bool = False,
+    stop: threading.Event | None = None,
+) -> RunReport:
+    """One locked run of this process's shard of the workbooks, then the heartbeat."""
+    index, count = parse_shard(shard) if shard else (0, 1)
+    workbooks = select(config.workbooks, index, count, key=lambda wb: wb.name)
+    limiter = RateLimiter(config.google.requests_per_minute, shards=count)
+
+    def factory(wb: cfg.Workbook, c: cfg.Config) -> WorkbookBackend:
+        return open_backend(wb, c, limiter.acquire)
+
+    lock_name = "sheetsync" if count == 1 else f"sheetsync-shard-{index}-of-{count}"
+    with ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(run_lock(config.resolve(config.state_dir), name=lock_name))
+        on_done = stack.enter_context(_progress(len(workbooks))) if progress else None
+        report = run_all(
+            config,
+            as_of=as_of,
+            now=now,
+            dry_run=dry_run,
+            workers=workers,
+            workbooks=workbooks,
+            factory=factory,
+            on_done=on_done,
+            stop=stop,
+        )
+    url = config.schedule.heartbeat_url
+    if url and not dry_run:
+        ping(url_for_shard(url, index, count), report.exit_code == 0, _summary(report))
+    log.info(
+        "run finished: %d workbooks, %d failed, exit code %d",
+        len(report.workbooks),
+        len(report.failed),
+        report.exit_code,
+    )
+    return report
+
+
+def _summary(report: RunReport) -> str:
+    lines = [f"sheetsync as of {report.as_of}: exit code {report.exit_code}"]
+    for w in report.workbooks:
+        state = f"FAILED: {w.error}" if w.error else f"{w.invalid_rows} invalid rows"
+        lines.append(f"{w.name}: {state}")
+    return "\n".join(lines)
+
+
+class _progress:
+    """A rich progress bar on stderr (only used when stderr is a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(
+            TextColumn("[bold]sync[/bold]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task = self.bar.add_task("", total=total)
+        self.lock = threading.Lock()
+
+    def __enter__(self) -> Callable[[WorkbookReport], None]:
+        self.bar.start()
+        return self.done
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def done(self, report: WorkbookReport) -> None:
+        mark = "✗" if report.error else "✓"
+        with self.lock:
+            self.bar.update(self.task, advance=1, description=f"{mark} {report.name}")
+
+
+def serve_forever(
+    config: cfg.Config,
+    config_path: str,
+    *,
+    workers: int = 4,
+    shard: str | None = None,
+) -> int:
+    """`sheetsync serve`: run every day at [schedule] at/timezone until SIGTERM or Ctrl-C.
+
+    The config is re-read before each run, so edits take effect without a restart; a run that
+    fails is logged and the loop goes on.
+    """
+    from sheetsync.errors import SheetsyncError
+    from sheetsync.scheduler import serve
+
+    stop = threading.Event()
+
+    def job() -> None:
+        try:
+            current = cfg.load_config(config_path)
+        except SheetsyncError as exc:
+            log.error("config error, keeping the previous config: %s", exc)
+            current = config
+        now = datetime.now().astimezone()
+        report = execute_run(
+            current, as_of=now.date(), now=now, workers=workers, shard=shard, stop=stop
+        )
+        for w in report.failed:
+            log.error("workbook %s failed: %s", w.name, w.error)
+
+    serve(job, at=config.schedule.at, timezone=config.schedule.timezone, stop=stop)
+    return 0

@@ -1,0 +1,122 @@
+"""The same story for both backends: build a workbook, run sheetsync, look at the cells.
+
+`ExcelSheets` writes real .xlsx files with XlsxWriter (cached formula results, as Excel saves
+them); `GoogleSheets` creates spreadsheets in the local Sheets API stand-in. Both answer the
+same questions afterwards: what is in this cell, is it still a formula, what colour is it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import openpyxl
+import xlsxwriter
+
+Formula = tuple[str, Any]
+"""A cell written as (formula, cached result), e.g. ("=B2*2", 84)."""
+
+
+class Sheets(Protocol):
+    kind: str
+
+    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
+        """Make a workbook; return its [[workbooks]] entry for the config."""
+
+    def values(self, name: str, tab: str) -> list[list[Any]]: ...
+
+    def formula(self, name: str, tab: str, cell: str) -> str | None: ...
+
+    def fill(self, name: str, tab: str, cell: str) -> str | None:
+        """Background colour as RRGGBB, or None."""
+
+    def tabs(self, name: str) -> list[str]: ...
+
+    def edit(self, name: str, tab: str, cell: str, value: Any) -> None:
+        """A person changes one cell between runs."""
+
+    def config_extra(self) -> str:
+        """TOML to append to the config (API URL, credentials)."""
+
+    def snapshot(self, name: str) -> object:
+        """Equal snapshots mean nothing was written between them."""
+
+
+def _col_row(cell: str) -> tuple[int, int]:
+    letters = "".join(c for c in cell if c.isalpha())
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return int(cell[len(letters) :]), col
+
+
+class ExcelSheets:
+    kind = "excel"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.xlsx"
+
+    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
+        book = xlsxwriter.Workbook(str(self.path(name)))
+        for tab, rows in tabs.items():
+            ws = book.add_worksheet(tab)
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if isinstance(value, tuple):
+                        ws.write_formula(r, c, value[0], None, value[1])
+                    elif isinstance(value, str):
+                        ws.write_string(r, c, value)  # never a formula, even "=1+1"
+                    elif value is not None:
+                        ws.write(r, c, value)
+        book.close()
+        return {"name": name, "path": str(self.path(name))}
+
+    def _book(self, name: str, data_only: bool) -> openpyxl.Workbook:
+        return openpyxl.load_workbook(self.path(name), data_only=data_only)
+
+    def values(self, name: str, tab: str) -> list[list[Any]]:
+        ws = self._book(name, True)[tab]
+        return [list(row) for row in ws.iter_rows(values_only=True)]
+
+    def formula(self, name: str, tab: str, cell: str) -> str | None:
+        value = self._book(name, False)[tab][cell].value
+        return value if isinstance(value, str) and value.startswith("=") else None
+
+    def fill(self, name: str, tab: str, cell: str) -> str | None:
+        fill = self._book(name, False)[tab][cell].fill
+        if fill is None or fill.fill_type != "solid":
+            return None
+        rgb = fill.fgColor.rgb
+        return rgb[-6:].upper() if isinstance(rgb, str) else None
+
+    def tabs(self, name: str) -> list[str]:
+        return self._book(name, False).sheetnames
+
+    def edit(self, name: str, tab: str, cell: str, value: Any) -> None:
+        book = self._book(name, False)
+        book[tab][cell] = value
+        book.save(self.path(name))
+
+    def config_extra(self) -> str:
+        return ""
+
+    def snapshot(self, name: str) -> tuple[str, int]:
+        """The file's content hash and mtime: equal snapshots mean nothing was written."""
+        path = self.path(name)
+        return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+
+
+def write_config(folder: Path, entries: list[dict[str, Any]], extra: str = "") -> Path:
+    lines = []
+    for entry in entries:
+        lines.append("[[workbooks]]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in entry.items()]
+    lines.append(extra)
+    path = folder / "sheetsync.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
