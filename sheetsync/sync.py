@@ -213,8 +213,10 @@ def score_snapshot(
         [s.key_result.objective for s in kr_scores]
         + [b.objective for b in (okr_tab.invalid if okr_tab else []) if b.objective]
     )
-    for name in names:
-        own = [s for s in kr_scores if s.key_result.objective == name]
+    by_objective: dict[str, list[KeyResultScore]] = {name: [] for name in names}
+    for s in kr_scores:
+        by_objective[s.key_result.objective].append(s)
+    for name, own in by_objective.items():
         objectives.append(score_objective(name, own, as_of, rules, invalid_by_objective[name]))
     for tab in (kpi_tab, okr_tab):
         for bad in tab.invalid if tab else []:
