@@ -157,8 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             + (f"\nAlert emails written to {outbox}/ ({len(emails)} .eml files)." if emails else "")
             + f"\nRun again with: sheetsync run --config {config_path}"
         )
-    # Invalid demo rows are deliberate: the demo itself succeeded.
-    return 0 if code in (0, 1) else code
+    return code
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -18,7 +18,15 @@ from datetime import date, datetime
 from typing import Any
 
 from sheetsync import config as cfg
-from sheetsync.backends.base import WorkbookBackend
+from sheetsync.alerts import (
+    Mailer,
+    OutboxMailer,
+    SmtpMailer,
+    apply_delivery,
+    deliver,
+    smtp_password,
+)
+from sheetsync.backends.base import WorkbookBackend, WritePlan
 from sheetsync.errors import SheetsyncError, WorkbookError
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
@@ -71,9 +79,10 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0: every workbook synced with no invalid rows; 1: a workbook failed or has invalid
-        rows (or an alert could not be delivered)."""
-        if self.failed or any(w.invalid_rows for w in self.workbooks) or self.alerts_failed:
+        """0: every workbook synced with no invalid rows and every alert delivered; 1: a
+        workbook failed or has invalid rows, or an alert could not be delivered."""
+        undelivered = self.alerts_failed or self.alerts_pending
+        if self.failed or any(w.invalid_rows for w in self.workbooks) or undelivered:
             return EXIT_PROBLEMS
         return EXIT_OK
 
@@ -116,9 +125,6 @@ class RunReport:
 
 def _counts(counter: Counter[Any]) -> dict[str, int]:
     return {str(k.value if hasattr(k, "value") else k): v for k, v in counter.items() if v}
-
-
-Step = Callable[[WorkbookBackend, cfg.Workbook], SyncOutcome]
 
 
 def run_workbooks(
@@ -174,20 +180,85 @@ def run_all(
     on_done: Callable[[WorkbookReport], None] | None = None,
     stop: threading.Event | None = None,
     alerts: bool = True,
+    mailer: Mailer | None = None,
 ) -> RunReport:
-    """Sync every workbook and return what happened; never raises for one workbook's failure."""
+    """Sync every workbook, then deliver the alerts of all of them as one digest per recipient.
+
+    Never raises for one workbook's failure. `mailer` overrides the one the config chooses.
+    """
     started = time.monotonic()
     factory = factory or open_backend
     selected = config.workbooks if workbooks is None else workbooks
 
     def step(wb: cfg.Workbook) -> SyncOutcome:
         backend = factory(wb, config)
+        outcome = None
         try:
-            return sync_workbook(backend, wb, config, as_of, now, dry_run=dry_run)
+            outcome = sync_workbook(backend, wb, config, as_of, now, dry_run=dry_run)
+            return outcome
         finally:
-            backend.close()
+            if not (alerts and outcome and outcome.alerts and outcome.alerts.pending):
+                backend.close()
 
     outcomes = run_workbooks(selected, config, step, workers=workers, on_done=on_done, stop=stop)
     report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
+    try:
+        if alerts:
+            _deliver_alerts(outcomes, config, report, now, dry_run=dry_run, mailer=mailer)
+    finally:
+        for o in outcomes:
+            if o.backend is not None and o.alerts and o.alerts.pending:
+                o.backend.close()
     report.duration = time.monotonic() - started
     return report
+
+
+def choose_mailer(config: cfg.Config, *, dry_run: bool) -> tuple[Mailer | None, str]:
+    """Outbox folder for --dry-run and `[email] outbox`, SMTP when a host is set, else none."""
+    if dry_run or config.email.outbox:
+        folder = config.resolve(config.email.outbox or f"{config.state_dir}/dry-run-outbox")
+        return OutboxMailer(folder), f"written to {folder}"
+    if config.email.host:
+        password = smtp_password(config.email, base_dir=config.resolve("."))
+        return SmtpMailer(config.email, password), f"sent via {config.email.host}"
+    return None, "not sent: set [email] host (or outbox) in the config"
+
+
+def _deliver_alerts(
+    outcomes: list[SyncOutcome],
+    config: cfg.Config,
+    report: RunReport,
+    now: datetime,
+    *,
+    dry_run: bool,
+    mailer: Mailer | None,
+) -> None:
+    planned = [o for o in outcomes if o.alerts and o.alerts.pending and not o.report.error]
+    pending = [p for o in planned for p in o.alerts.pending]  # type: ignore[union-attr]
+    if not pending:
+        return
+    how = "given mailer"
+    if mailer is None:
+        mailer, how = choose_mailer(config, dry_run=dry_run)
+    if mailer is None:
+        # No mail configured at all: the events stay pending in the Alerts tab (nothing is
+        # lost) without failing every nightly run.
+        report.alert_errors.append(f"{len({p.event_id for p in pending})} alerts {how}")
+        return
+    delivery = deliver(pending, mailer, config.email, now)
+    report.alerts_sent = len(delivery.sent)
+    report.alerts_failed = len(delivery.failed)
+    report.alerts_pending = len(delivery.pending)
+    report.alert_errors += delivery.problems
+    log.info("alerts: %d digests %s", len(delivery.sent), how)
+    if dry_run:
+        return
+    for o in planned:
+        assert o.alerts is not None and o.backend is not None
+        tab = apply_delivery(o.alerts.alerts_tab, delivery, workbook=o.report.name)
+        try:
+            o.backend.write(WritePlan(owned_tabs=[tab]))
+        except SheetsyncError as exc:
+            # The digests went out but are still logged as pending: the next run re-sends
+            # them under the same Message-IDs, which mail systems collapse.
+            o.report.error = f"alerts were sent but their delivery could not be recorded: {exc}"

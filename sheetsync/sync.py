@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sheetsync import config as cfg
-from sheetsync.backends.base import CellWrite, Grid, OwnedTab, RowGuard, Snapshot, WorkbookBackend
+from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
+from sheetsync.backends.base import CellWrite, Grid, RowGuard, Snapshot, WorkbookBackend
 from sheetsync.backends.base import WritePlan as WritePlan
 from sheetsync.errors import RowsMovedError, WorkbookLayoutError
 from sheetsync.model import (
@@ -311,7 +312,41 @@ class SyncOutcome:
     scored: Scored | None = None
     snapshot: Snapshot | None = None
     plan: WritePlan | None = None
-    extra_tabs: list[OwnedTab] = field(default_factory=list)
+    alerts: WorkbookAlertPlan | None = None
+    backend: WorkbookBackend | None = None
+    """Kept open when alerts are pending, so the runner can record their delivery."""
+
+
+def plan_alerts(
+    snapshot: Snapshot,
+    scored: Scored,
+    tabs: cfg.Tabs,
+    config: cfg.Config,
+    workbook: str,
+    location: str,
+    as_of: date,
+    now: datetime,
+) -> WorkbookAlertPlan | None:
+    """History (always, when the tab is configured) and the Alerts log with new events."""
+    if not tabs.history:
+        return None
+
+    def grid(name: str) -> Grid | None:
+        real = snapshot.find_tab(name) if name else None
+        return snapshot.tabs[real] if real else None
+
+    settings = config.alerts if tabs.alerts else config.alerts.model_copy(update={"enabled": False})
+    return plan_workbook_alerts(
+        workbook=workbook,
+        location=location,
+        history_grid=grid(tabs.history),
+        alerts_grid=grid(tabs.alerts),
+        items=scored.items,
+        as_of=as_of,
+        now=now,
+        settings=settings,
+        tabs=tabs,
+    )
 
 
 def sync_workbook(
@@ -322,27 +357,26 @@ def sync_workbook(
     now: datetime,
     *,
     dry_run: bool = False,
-    plan_extra: object = None,
 ) -> SyncOutcome:
     """Read, score and write one workbook; a person moving rows mid-sync redoes the cycle.
 
-    `plan_extra(snapshot, scored) -> list[OwnedTab]` adds tabs to the same write (History and
-    the Alerts log), so one sync stays one write.
+    Scores, Summary, History and the Alerts log (new events as pending) go out in one write.
+    `now` is the run's start time, the same for every workbook of a run.
     """
     started = time.monotonic()
     report = WorkbookReport(wb.name, location=backend.location)
     tabs = config.tabs_for(wb)
-    outcome = SyncOutcome(report)
+    outcome = SyncOutcome(report, backend=backend)
     for cycle in range(1, MAX_CYCLES + 1):
         report.cycles = cycle
         snapshot = backend.read(tab_names(tabs))
         scored = score_snapshot(snapshot, backend.label, config, wb, as_of)
         plan = plan_writes(snapshot, scored, tabs, backend.label, as_of)
-        extra: list[OwnedTab] = []
-        if callable(plan_extra):
-            extra = plan_extra(snapshot, scored)
-            plan.owned_tabs += extra
-        outcome = SyncOutcome(report, scored, snapshot, plan, extra)
+        alerts = plan_alerts(snapshot, scored, tabs, config, wb.name, backend.location, as_of, now)
+        if alerts:
+            plan.owned_tabs += [t for t in (alerts.history_tab, alerts.alerts_tab) if t]
+            report.alerts_planned = len(alerts.events)
+        outcome = SyncOutcome(report, scored, snapshot, plan, alerts, backend)
         report.objectives = scored.objectives
         report.key_results = Counter(s.status for s in scored.key_results)
         report.key_results.update({Status.INVALID: len(scored.okrs.invalid) if scored.okrs else 0})

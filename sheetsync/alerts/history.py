@@ -101,7 +101,7 @@ def _record(row: Sequence[CellValue], cols: dict[str, int], sheet_row: int) -> H
 
 
 def parse_history(grid: Grid | None) -> list[HistoryRecord]:
-    """The records of a History tab, in sheet order; rows without a readable date or key are skipped.
+    """The records of a History tab in sheet order; rows without a readable date or key are skipped.
 
     A tab that sheetsync does not own (no marker in A1) has no records.
     """

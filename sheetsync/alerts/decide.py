@@ -1,0 +1,306 @@
+"""When to alert: a pure function of the History tab, this run's statuses, the config and the
+Alerts log. The sheet is the memory, so any machine decides the same.
+
+The rules, per item (a KPI or key result; "red" is Off track or Missed, "amber" is At risk or
+Partly achieved and counts only with `notify_at_risk`; No data and Invalid runs are skipped
+when counting, they are the stale rule's business):
+
+* **Entering** — the item is red (or amber) now and has been at least that bad for
+  `alert_after` consecutive runs, this one included, and nothing was logged for it since that
+  streak began: an `alert`. The first run (no history) counts as entering. Going from amber to
+  red is a new change and alerts again; easing from red to amber does not.
+* **Reminder** — still red (or amber) and the last alert or reminder *logged* for it is
+  `remind_every_days` old or more: a `reminder`. Finished grades (Missed, Partly achieved)
+  are alerted once and not reminded.
+* **Recovered** — green again after an alert or reminder, with no green run or recovery
+  notice since: a `recovered` notice (if `notify_recovered`).
+* **Stale** — No data or Invalid, or the same value, for `stale_after_days` or more: a
+  `stale` data-quality alert, repeated at most every `remind_every_days` while it lasts.
+
+Setting `remind_every_days` or `stale_after_days` to 0 turns that rule off. Every event has a
+deterministic id (see `events.event_id`) and an event whose id is already in the log is never
+emitted again, so a re-run of the same date says nothing new.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sheetsync.alerts.events import AlertEvent, EventKind, event_id
+from sheetsync.alerts.history import HistoryRecord
+from sheetsync.alerts.log import AlertLogRecord
+from sheetsync.config import Alerts
+from sheetsync.model import Colour, ItemState, Status
+
+FINAL = frozenset({Status.DONE, Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
+"""Statuses that will not change any more: no reminders, no stale-data alerts."""
+
+_STATUS_ALERTS = (EventKind.ALERT, EventKind.REMINDER)
+
+
+def _is_grey(status: Status | None) -> bool:
+    return status is None or status.colour is Colour.GREY
+
+
+def _level(status: Status | None, settings: Alerts) -> int | None:
+    """How alarming a status is: 2 red, 1 amber (when notified), 0 otherwise; None for grey."""
+    if _is_grey(status):
+        return None
+    assert status is not None
+    if status.needs_attention:
+        return 2
+    if status.colour is Colour.AMBER and settings.notify_at_risk:
+        return 1
+    return 0
+
+
+@dataclass(frozen=True)
+class _Run:
+    """One entry of an item's timeline: a past History record or this run."""
+
+    day: date
+    status: Status | None
+    value: float | None
+
+
+@dataclass(frozen=True)
+class _Logged:
+    kind: EventKind
+    day: date
+
+
+def _past(records: Iterable[HistoryRecord], as_of: date) -> list[HistoryRecord]:
+    """An item's records before `as_of`, one per date (the last row of a date wins), in order."""
+    by_day: dict[date, HistoryRecord] = {}
+    for record in records:
+        if record.as_of < as_of:
+            by_day[record.as_of] = record
+    return [by_day[d] for d in sorted(by_day)]
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _num(value: float) -> str:
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.6g}"
+
+
+def _amount(value: float | None, unit: str | None) -> str:
+    if value is None:
+        return "blank"
+    unit = (unit or "").strip()
+    if not unit:
+        return _num(value)
+    if unit in ("$", "€", "£", "¥"):
+        return f"{unit}{_num(value)}"
+    return f"{_num(value)}{unit}" if unit == "%" else f"{_num(value)} {unit}"
+
+
+def _figures(item: ItemState, previous: _Run | None) -> str:
+    if item.value is None and item.target is None:
+        figures = "no value"
+    elif item.target is None:
+        figures = f"{_amount(item.value, item.unit)} (no target)"
+    else:
+        figures = f"{_amount(item.value, item.unit)} vs target {_amount(item.target, item.unit)}"
+    if previous is None:
+        change = "first run"
+    elif item.value is None or previous.value is None:
+        change = f"was {_amount(previous.value, item.unit)} on {previous.day.isoformat()}"
+    elif _same(item.value, previous.value):
+        change = f"no change since {previous.day.isoformat()}"
+    else:
+        delta = item.value - previous.value
+        sign = "+" if delta > 0 else "-"
+        change = f"{sign}{_amount(abs(delta), item.unit)} since {previous.day.isoformat()}"
+    return f"{figures}; {change}"
+
+
+def _label(item: ItemState) -> str:
+    """The name, when the log's Item column (the key) does not already show it."""
+    return f"{item.name}: " if item.name and item.name not in item.key else ""
+
+
+def _noun(item: ItemState) -> str:
+    return "KPI" if item.kind == "kpi" else "key result"
+
+
+def _message(
+    kind: EventKind,
+    item: ItemState,
+    as_of: date,
+    from_status: Status | None,
+    since: date | None,
+    previous: _Run | None,
+) -> str:
+    figures = _figures(item, previous)
+    status = item.status.value
+    was = f" (was {from_status.value})" if from_status else ""
+    if kind is EventKind.ALERT:
+        start = f" since {since.isoformat()}" if since and since != as_of else ""
+        text = f"{status}{start}{was}. {figures}."
+    elif kind is EventKind.REMINDER:
+        days = (as_of - since).days if since else 0
+        start = since.isoformat() if since else "?"
+        text = f"Still {status} since {start} ({days} days). {figures}."
+    elif kind is EventKind.RECOVERED:
+        text = f"Back to {status}{was}. {figures}."
+    else:
+        days = (as_of - since).days if since else 0
+        what = (
+            f"{status} since {since.isoformat() if since else '?'}"
+            if _is_grey(item.status)
+            else f"Value {_amount(item.value, item.unit)} unchanged since "
+            f"{since.isoformat() if since else '?'}"
+        )
+        text = f"{what}: nobody updated this {_noun(item)} for {days} days."
+        if item.note and _is_grey(item.status):
+            text += f" ({item.note})"
+    return _label(item) + text
+
+
+def _status_events(
+    item: ItemState,
+    runs: Sequence[_Run],
+    logged: Sequence[_Logged],
+    as_of: date,
+    settings: Alerts,
+) -> list[tuple[EventKind, Status | None, date | None]]:
+    level = _level(item.status, settings)
+    status_logs = [x.day for x in logged if x.kind in _STATUS_ALERTS]
+    if level:  # red, or amber when notified
+        streak = [r for r in runs if not _is_grey(r.status)]
+        start = len(streak)
+        while start > 0 and (_level(streak[start - 1].status, settings) or 0) >= level:
+            start -= 1
+        onset = streak[start].day
+        said = [d for d in status_logs if onset <= d]
+        if not said:
+            if len(streak) - start < settings.alert_after:
+                return []
+            before = [r for r in runs if r.day < onset]
+            return [(EventKind.ALERT, before[-1].status if before else None, onset)]
+        if (
+            settings.remind_every_days > 0
+            and item.status not in FINAL
+            and (as_of - max(said)).days >= settings.remind_every_days
+        ):
+            return [(EventKind.REMINDER, runs[-2].status if len(runs) > 1 else None, onset)]
+        return []
+    if level == 0 and item.status.colour is Colour.GREEN and settings.notify_recovered:
+        if not status_logs:
+            return []
+        last_alert = max(status_logs)
+        past = runs[:-1]
+        green_since = any(
+            r.day >= last_alert and r.status is not None and r.status.colour is Colour.GREEN
+            for r in past
+        )
+        told = any(x.kind is EventKind.RECOVERED and x.day >= last_alert for x in logged)
+        if green_since or told:
+            return []
+        prior = next((r.status for r in reversed(past) if not _is_grey(r.status)), None)
+        return [(EventKind.RECOVERED, prior, None)]
+    return []
+
+
+def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
+    if item.status in FINAL:
+        return None
+    since: date | None = None
+    if _is_grey(item.status):
+        for run in reversed(runs):
+            if not _is_grey(run.status):
+                break
+            since = run.day
+    elif item.value is not None:
+        for run in reversed(runs):
+            if _is_grey(run.status) or not _same(run.value, item.value):
+                break
+            since = run.day
+    return since
+
+
+def _stale_events(
+    item: ItemState,
+    runs: Sequence[_Run],
+    logged: Sequence[_Logged],
+    as_of: date,
+    settings: Alerts,
+) -> list[tuple[EventKind, Status | None, date | None]]:
+    if settings.stale_after_days <= 0:
+        return []
+    since = _stale_since(item, runs)
+    if since is None or (as_of - since).days < settings.stale_after_days:
+        return []
+    said = [x.day for x in logged if x.kind is EventKind.STALE and x.day >= since]
+    if said and (
+        settings.remind_every_days <= 0 or (as_of - max(said)).days < settings.remind_every_days
+    ):
+        return []
+    before = [r for r in runs if r.day < since]
+    return [(EventKind.STALE, before[-1].status if before else None, since)]
+
+
+def decide_alerts(
+    history: Sequence[HistoryRecord],
+    items: Sequence[ItemState],
+    as_of: date,
+    settings: Alerts,
+    log: Sequence[AlertLogRecord],
+    *,
+    workbook: str,
+) -> list[AlertEvent]:
+    """The events this run should raise for one workbook, in item order.
+
+    `history` is the workbook's History tab as read before this run (rows of `as_of` itself,
+    from an earlier run of the same date, are ignored); `log` is its Alerts tab. Events whose
+    id is already logged are left out, so a re-run of the same date returns nothing new.
+    """
+    by_item: dict[tuple[str, str], list[HistoryRecord]] = defaultdict(list)
+    for record in history:
+        by_item[(record.kind, record.key)].append(record)
+    logged_by_item: dict[str, list[_Logged]] = defaultdict(list)
+    for entry in log:
+        kind, day = entry.kind, entry.as_of
+        if kind is not None and day is not None and day <= as_of:
+            logged_by_item[entry.item].append(_Logged(kind, day))
+    known = {entry.event_id for entry in log}
+
+    events: list[AlertEvent] = []
+    for item in items:
+        past = _past(by_item.get((item.kind, item.key), []), as_of)
+        runs = [*(_Run(r.as_of, r.status, r.value) for r in past)]
+        runs.append(_Run(as_of, item.status, item.value))
+        logged = logged_by_item.get(item.key, [])
+        previous = past[-1] if past else None
+        previous_run = runs[-2] if past else None
+        decided = _status_events(item, runs, logged, as_of, settings) + _stale_events(
+            item, runs, logged, as_of, settings
+        )
+        for kind, from_status, since in decided:
+            eid = event_id(workbook, item.kind, item.key, kind, as_of)
+            if eid in known:
+                continue
+            known.add(eid)
+            events.append(
+                AlertEvent(
+                    id=eid,
+                    kind=kind,
+                    workbook=workbook,
+                    item=item,
+                    as_of=as_of,
+                    from_status=from_status,
+                    since=since,
+                    previous=previous,
+                    message=_message(kind, item, as_of, from_status, since, previous_run),
+                )
+            )
+    return events

@@ -1,0 +1,72 @@
+"""Alert events: what the decision function emits, and their deterministic ids.
+
+An event id names one event for good: `<kind>-<YYYYMMDD>-<16 hex>`, where the hex is a SHA-256
+of the workbook, the item and the kind and as-of date of the event. A re-run of the same date
+therefore produces the same ids, the Alerts log can tell what it has already said, and the
+e-mail Message-ID built from the ids is the same on a resend. The readable prefix lets the
+decision function read the kind and date of a logged event back from the log alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sheetsync.alerts.history import HistoryRecord
+from sheetsync.model import ItemState, Status
+
+
+class EventKind(StrEnum):
+    """Why an item is in an alert."""
+
+    ALERT = "alert"
+    """It entered Off track (or At risk, when configured)."""
+    REMINDER = "reminder"
+    """It is still Off track, `remind_every_days` after the last alert."""
+    RECOVERED = "recovered"
+    """It is back on track after an alert."""
+    STALE = "stale"
+    """No data, Invalid, or the same value for `stale_after_days`: nobody updated it."""
+
+
+def event_id(workbook: str, item_kind: str, key: str, kind: EventKind, as_of: date) -> str:
+    """The id of the `kind` event about one item on `as_of`; the same inputs give the same id."""
+    text = "\x1f".join((workbook, item_kind, key, kind.value, as_of.isoformat()))
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return f"{kind.value}-{as_of:%Y%m%d}-{digest}"
+
+
+def parse_event_id(text: str) -> tuple[EventKind, date] | None:
+    """The kind and as-of date an event id records, or None when it is not one of ours."""
+    parts = text.strip().split("-")
+    if len(parts) != 3 or len(parts[2]) != 16:
+        return None
+    try:
+        return EventKind(parts[0]), datetime.strptime(parts[1], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """Something to tell an item's owner about, decided for one run."""
+
+    id: str
+    kind: EventKind
+    workbook: str
+    item: ItemState
+    as_of: date
+    from_status: Status | None
+    """The status before the change (None on the first run)."""
+    since: date | None
+    """When the condition began: first Off-track run, first stale run; None for recoveries."""
+    previous: HistoryRecord | None
+    """The item at the previous run, for "change since last run"."""
+    message: str
+    """One line for the Alerts log and the e-mail: value vs target, change since last run."""
+
+    @property
+    def to_status(self) -> Status:
+        return self.item.status

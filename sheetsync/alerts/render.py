@@ -1,0 +1,137 @@
+"""One digest e-mail per recipient: plain text and HTML, with a Message-ID fixed by its events.
+
+The HTML is rendered by jinja2 with autoescape on, so a KPI named `<script>` arrives as text;
+the plain-text part uses a separate environment without escaping. Templates live in
+`sheetsync/templates/`. The Message-ID is a hash of the recipient and the event ids in the
+digest: the same digest re-sent after a crash carries the same ID (mail systems collapse the
+two), and a different set of events, or another recipient, gets another ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from sheetsync.alerts.events import EventKind
+from sheetsync.alerts.log import PendingAlert
+from sheetsync.model import Colour, Status
+
+_LABEL = {
+    EventKind.ALERT: "Needs attention",
+    EventKind.REMINDER: "Still needs attention",
+    EventKind.STALE: "Not updated",
+    EventKind.RECOVERED: "Recovered",
+}
+_ORDER = {EventKind.ALERT: 0, EventKind.REMINDER: 1, EventKind.STALE: 2, EventKind.RECOVERED: 3}
+
+
+@cache
+def _environment(html: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sheetsync", "templates"),
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def digest_message_id(recipient: str, event_ids: Iterable[str]) -> str:
+    """`<hash@sheetsync>` of the recipient and the (sorted, distinct) event ids."""
+    text = "\n".join([recipient.strip().casefold(), *sorted(set(event_ids))])
+    return f"<{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}@sheetsync>"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _subject(alerts: Sequence[PendingAlert]) -> str:
+    if len(alerts) == 1:
+        a = alerts[0]
+        what = {
+            EventKind.ALERT: f"is {a.to_status}",
+            EventKind.REMINDER: f"is still {a.to_status}",
+            EventKind.RECOVERED: f"is back to {a.to_status}",
+            EventKind.STALE: "has not been updated",
+        }[a.kind]
+        return _one_line(f"sheetsync: {a.item} {what}")
+    attention = sum(a.kind in (EventKind.ALERT, EventKind.REMINDER) for a in alerts)
+    recovered = sum(a.kind is EventKind.RECOVERED for a in alerts)
+    stale = sum(a.kind is EventKind.STALE for a in alerts)
+    parts = []
+    if attention:
+        parts.append(f"{attention} need{'s' if attention == 1 else ''} attention")
+    if stale:
+        parts.append(f"{stale} not updated")
+    if recovered:
+        parts.append(f"{recovered} recovered")
+    return "sheetsync: " + ", ".join(parts)
+
+
+def _context(alerts: Sequence[PendingAlert], subject: str) -> dict[str, Any]:
+    ordered = sorted(alerts, key=lambda a: (a.workbook, _ORDER[a.kind], a.item, a.event_id))
+    workbooks: list[dict[str, Any]] = []
+    for alert in ordered:
+        if not workbooks or workbooks[-1]["name"] != alert.workbook:
+            location = alert.location.strip()
+            link = location if location.lower().startswith(("https://", "http://")) else ""
+            workbooks.append(
+                {"name": alert.workbook, "location": location, "link": link, "alerts": []}
+            )
+        status = Status.parse(alert.to_status)
+        change = (
+            f"{alert.from_status} -> {alert.to_status}"
+            if alert.from_status and alert.from_status != alert.to_status
+            else alert.to_status
+        )
+        workbooks[-1]["alerts"].append(
+            {
+                "item": alert.item,
+                "owner": alert.owner,
+                "label": _LABEL[alert.kind],
+                "from_status": alert.from_status,
+                "to_status": alert.to_status,
+                "change": change,
+                "colour": (status.colour if status else Colour.GREY).value,
+                "message": alert.message,
+            }
+        )
+    count = len(alerts)
+    intro = (
+        "sheetsync has news about 1 item in your workbooks:"
+        if count == 1
+        else f"sheetsync has news about {count} items in your workbooks:"
+    )
+    return {"subject": subject, "intro": intro, "workbooks": workbooks, "alerts_tab": "Alerts"}
+
+
+def render_digest(
+    recipient: str, alerts: Sequence[PendingAlert], *, sender: str, now: datetime
+) -> EmailMessage:
+    """The digest for one recipient: every alert in `alerts`, grouped by workbook."""
+    if not alerts:
+        raise ValueError("a digest needs at least one alert")
+    subject = _subject(alerts)
+    context = _context(alerts, subject)
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = sender
+    msg["To"] = recipient
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = digest_message_id(recipient, (a.event_id for a in alerts))
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Sheetsync-Events"] = " ".join(sorted({a.event_id for a in alerts}))
+    msg.set_content(_environment(False).get_template("alert_digest.txt.j2").render(context))
+    msg.add_alternative(
+        _environment(True).get_template("alert_digest.html.j2").render(context), subtype="html"
+    )
+    return msg

@@ -1,0 +1,183 @@
+"""The History tab: one row per item per run, re-runs replace their date, odd cells still read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from sheetsync.alerts.history import HISTORY_HEADER, parse_history, updated_history
+from sheetsync.errors import WorkbookLayoutError
+from sheetsync.model import Colour, ItemState, Status
+from sheetsync.owned import OWNED_MARKER
+
+JAN5, JAN6, JAN7 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
+
+
+def revenue(status: Status = Status.ON_TRACK, value: float | None = 45_000.0) -> ItemState:
+    return ItemState(
+        kind="kpi",
+        key="Monthly revenue",
+        name="Monthly revenue",
+        status=status,
+        owner="Ana",
+        value=value,
+        target=50_000.0,
+        score=0.9,
+    )
+
+
+def leads() -> ItemState:
+    return ItemState(
+        kind="kr",
+        key="KR1",
+        name="100 new qualified leads a month",
+        status=Status.AT_RISK,
+        objective="Grow sales revenue 50%",
+        value=70.0,
+        target=100.0,
+        score=0.7,
+    )
+
+
+def dates(tab) -> list[object]:
+    return [row[0] for row in tab.rows[2:]]
+
+
+def test_first_run_creates_an_owned_history_tab_with_one_row_per_item():
+    tab = updated_history(None, [revenue(), leads()], JAN5, "Sales")
+    assert tab.name == "History"
+    assert tab.rows[0][0].startswith(OWNED_MARKER)
+    assert tab.rows[1] == list(HISTORY_HEADER)
+    assert tab.rows[2] == [
+        "2026-01-05",
+        "Sales",
+        "KPI",
+        "Monthly revenue",
+        "Monthly revenue",
+        None,
+        "Ana",
+        45_000.0,
+        50_000.0,
+        0.9,
+        "On track",
+    ]
+    assert tab.rows[3][2:6] == [
+        "KR",
+        "KR1",
+        "100 new qualified leads a month",
+        "Grow sales revenue 50%",
+    ]
+    assert tab.fills[(3, 11)] is Colour.GREEN
+    assert tab.fills[(4, 11)] is Colour.AMBER
+
+
+def test_next_run_appends_and_keeps_earlier_rows_untouched():
+    first = updated_history(None, [revenue()], JAN5, "Sales")
+    second = updated_history(first.rows, [revenue(Status.OFF_TRACK, 38_000)], JAN6, "Sales")
+    assert second.rows[:3] == first.rows[:3]
+    assert dates(second) == ["2026-01-05", "2026-01-06"]
+
+
+def test_rerunning_the_same_date_replaces_its_rows_instead_of_duplicating():
+    grid = updated_history(None, [revenue()], JAN5, "Sales").rows
+    grid = updated_history(grid, [revenue()], JAN6, "Sales").rows
+    grid = updated_history(grid, [revenue(Status.OFF_TRACK, 38_000)], JAN6, "Sales").rows
+    assert [row[0] for row in grid[2:]] == ["2026-01-05", "2026-01-06"]
+    assert grid[3][-1] == "Off track"
+    assert grid[3][7] == 38_000
+
+
+def test_a_back_filled_date_goes_before_later_dates():
+    grid = updated_history(None, [revenue()], JAN5, "Sales").rows
+    grid = updated_history(grid, [revenue()], JAN7, "Sales").rows
+    grid = updated_history(grid, [revenue(), leads()], JAN6, "Sales").rows
+    assert [row[0] for row in grid[2:]] == ["2026-01-05", "2026-01-06", "2026-01-06", "2026-01-07"]
+
+
+def test_dates_read_back_as_datetimes_or_serials_still_count_as_that_date():
+    # Excel returns the ISO text we wrote as a date if a person retyped it; Google returns
+    # a serial number when the cell was formatted as a date.
+    grid = updated_history(None, [revenue()], JAN5, "Sales").rows
+    grid.append([datetime(2026, 1, 6, 0, 0), "Sales", "KPI", "Monthly revenue"])
+    grid.append([46028, "Sales", "KPI", "Monthly revenue"])  # 2026-01-06 as a serial
+    tab = updated_history(grid, [revenue()], JAN6, "Sales")
+    assert dates(tab) == ["2026-01-05", "2026-01-06"]
+
+
+def test_a_persons_tab_called_history_is_never_overwritten():
+    with pytest.raises(WorkbookLayoutError, match="History"):
+        updated_history([["My notes"]], [revenue()], JAN5, "Sales")
+
+
+def test_parse_reads_what_updated_history_wrote():
+    grid = updated_history(None, [revenue(), leads()], JAN5, "Sales").rows
+    first, second = parse_history(grid)
+    assert (first.as_of, first.kind, first.key, first.status) == (
+        JAN5,
+        "kpi",
+        "Monthly revenue",
+        Status.ON_TRACK,
+    )
+    assert (first.value, first.target, first.score, first.owner) == (45_000, 50_000, 0.9, "Ana")
+    assert (second.kind, second.objective, second.row) == ("kr", "Grow sales revenue 50%", 4)
+
+
+def test_parse_tolerates_odd_cells():
+    grid = [
+        [f"{OWNED_MARKER}: History"],
+        list(HISTORY_HEADER),
+        [date(2026, 1, 1), "Sales", "KPI", "A", "A", None, None, 1, 2, 0.5, "on track"],
+        [
+            datetime(2026, 1, 2, 9, 30),
+            "Sales",
+            "kpi",
+            "B",
+            None,
+            "",
+            "",
+            "1,250.5",
+            " 10 ",
+            "",
+            "Off track",
+        ],
+        [46024.0, "Sales", "KPI", "C", "C"],  # serial (Google) for 2026-01-02; short row
+        ["2026-01-03T00:00:00", "Sales", "KR", "D", "D", "O", "Bo", "n/a", None, None, "Weird"],
+        ["46025", "Sales", "KPI", "E"],  # serial as text
+        ["not a date", "Sales", "KPI", "F"],  # skipped: no date
+        [date(2026, 1, 4), "Sales", "KPI", None],  # skipped: no key
+        [],
+        [True, "Sales", "KPI", "G"],  # a boolean is no date
+    ]
+    records = parse_history(grid)
+    assert [(r.key, r.as_of) for r in records] == [
+        ("A", date(2026, 1, 1)),
+        ("B", date(2026, 1, 2)),
+        ("C", date(2026, 1, 2)),
+        ("D", date(2026, 1, 3)),
+        ("E", date(2026, 1, 3)),
+    ]
+    a, b, c, d, _e = records
+    assert a.status is Status.ON_TRACK
+    assert (b.value, b.target, b.score, b.name, b.objective) == (1250.5, 10.0, None, "B", None)
+    assert (c.status, c.value) == (None, None)
+    assert (d.kind, d.value, d.status) == ("kr", None, None)
+
+
+def test_columns_are_found_by_header_when_a_person_reordered_them():
+    grid = [
+        [f"{OWNED_MARKER}: History"],
+        ["Key", "Status", "As of", "Value"],
+        ["Revenue", "Off track", "2026-01-05", 10],
+    ]
+    [rec] = parse_history(grid)
+    assert (rec.key, rec.status, rec.as_of, rec.value) == ("Revenue", Status.OFF_TRACK, JAN5, 10)
+    # and the next write puts them back in the standard order
+    tab = updated_history(grid, [revenue()], JAN6, "Sales")
+    assert tab.rows[1] == list(HISTORY_HEADER)
+    assert [r[3] for r in tab.rows[2:]] == ["Revenue", "Monthly revenue"]
+
+
+def test_a_tab_sheetsync_does_not_own_has_no_history():
+    assert parse_history([["As of", "Key"], ["2026-01-05", "Revenue"]]) == []
+    assert parse_history(None) == []
