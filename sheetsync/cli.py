@@ -11,6 +11,7 @@ import argparse
 import logging
 import shutil
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import date, datetime
 from importlib import resources
@@ -90,17 +91,22 @@ def _as_of(args: argparse.Namespace) -> date:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sheetsync.ops import execute_run
+    from sheetsync.scheduler import StopOnSignals
 
     config = cfg.load_config(args.config)
-    report = execute_run(
-        config,
-        as_of=_as_of(args),
-        now=datetime.now().astimezone(),
-        dry_run=args.dry_run,
-        workers=args.workers,
-        shard=args.shard,
-        progress=not args.json and sys.stderr.isatty(),
-    )
+    stop = threading.Event()
+    # SIGTERM (systemd, Kubernetes) ends the run after the workbooks in hand, not mid-write.
+    with StopOnSignals(stop):
+        report = execute_run(
+            config,
+            as_of=_as_of(args),
+            now=datetime.now().astimezone(),
+            dry_run=args.dry_run,
+            workers=args.workers,
+            shard=args.shard,
+            progress=not args.json and sys.stderr.isatty(),
+            stop=stop,
+        )
     if args.json:
         print(report.dumps())
     else:
@@ -253,7 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from sheetsync.logsetup import setup_logging
 
-    setup_logging(args.log_format, logging.DEBUG if args.verbose else logging.WARNING)
+    quiet = logging.INFO if args.command == "serve" else logging.WARNING
+    setup_logging(args.log_format, logging.DEBUG if args.verbose else quiet)
     try:
         return int(args.func(args))
     except ConfigError as exc:

@@ -96,6 +96,35 @@ class Schedule(_Strict):
     timezone: str = "UTC"
     heartbeat_url: str | None = None
 
+    @field_validator("at")
+    @classmethod
+    def _at(cls, text: str) -> str:
+        from sheetsync.scheduler import parse_at
+
+        try:
+            parse_at(text)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from exc
+        return text
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, name: str) -> str:
+        from sheetsync.scheduler import load_zone
+
+        try:
+            load_zone(name)
+        except ConfigError as exc:
+            raise ValueError(exc.message) from exc
+        return name
+
+    @field_validator("heartbeat_url")
+    @classmethod
+    def _url(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("heartbeat_url must start with http:// or https://")
+        return url
+
 
 class Workbook(_Strict):
     name: str

@@ -26,6 +26,7 @@ class ConfigError(SheetsyncError):
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
         self.path = path
         self.key = key
+        self.message = message
         where = ", ".join(part for part in (path, f"key '{key}'" if key else None) if part)
         super().__init__(f"{where}: {message}" if where else message)
 

@@ -39,23 +39,23 @@ def ping(url: str, ok: bool, summary: str = "", timeout: float = 10.0) -> bool:
     body = summary.encode("utf-8", errors="replace")
     if len(body) > MAX_BODY_BYTES:
         body = body[: MAX_BODY_BYTES - 20] + b"\n... (cut)"
-    request = urllib.request.Request(
-        target,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "text/plain; charset=utf-8",
-            "User-Agent": f"sheetsync/{__version__}",
-        },
-    )
     try:
+        request = urllib.request.Request(
+            target,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "text/plain; charset=utf-8",
+                "User-Agent": f"sheetsync/{__version__}",
+            },
+        )
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
     except urllib.error.HTTPError as exc:
         log.warning("heartbeat %s answered HTTP %s", mask_url(target), exc.code)
         return False
     except Exception as exc:  # a heartbeat must never take the run down with it
-        reason = getattr(exc, "reason", None) or exc
+        reason = str(getattr(exc, "reason", None) or exc).replace(target, mask_url(target))
         log.warning("heartbeat %s could not be sent: %s", mask_url(target), reason)
         return False
     log.debug("heartbeat %s sent (%s)", mask_url(target), "success" if ok else "failure")

@@ -34,10 +34,17 @@ def execute_run(
     shard: str | None = None,
     progress: bool = False,
     stop: threading.Event | None = None,
+    workbooks: list[cfg.Workbook] | None = None,
 ) -> RunReport:
-    """One locked run of this process's shard of the workbooks, then the heartbeat."""
+    """One locked run of this process's shard of the workbooks, then the heartbeat.
+
+    The heartbeat reports failure when the run fails or crashes; a run refused by the lock
+    sends none (the run holding the lock will report).
+    """
     index, count = parse_shard(shard) if shard else (0, 1)
-    workbooks = select(config.workbooks, index, count, key=lambda wb: wb.name)
+    workbooks = select(
+        config.workbooks if workbooks is None else workbooks, index, count, key=lambda w: w.name
+    )
     limiter = RateLimiter(config.google.requests_per_minute, shards=count)
 
     def factory(wb: cfg.Workbook, c: cfg.Config) -> WorkbookBackend:
@@ -48,20 +55,26 @@ def execute_run(
         if not dry_run:
             stack.enter_context(run_lock(config.resolve(config.state_dir), name=lock_name))
         on_done = stack.enter_context(_progress(len(workbooks))) if progress else None
-        report = run_all(
-            config,
-            as_of=as_of,
-            now=now,
-            dry_run=dry_run,
-            workers=workers,
-            workbooks=workbooks,
-            factory=factory,
-            on_done=on_done,
-            stop=stop,
-        )
-    url = config.schedule.heartbeat_url
-    if url and not dry_run:
-        ping(url_for_shard(url, index, count), report.exit_code == 0, _summary(report))
+        url = config.schedule.heartbeat_url
+        url = url_for_shard(url, index, count) if url and not dry_run else None
+        try:
+            report = run_all(
+                config,
+                as_of=as_of,
+                now=now,
+                dry_run=dry_run,
+                workers=workers,
+                workbooks=workbooks,
+                factory=factory,
+                on_done=on_done,
+                stop=stop,
+            )
+        except BaseException as exc:
+            if url:
+                ping(url, False, f"sheetsync crashed: {exc!r}")
+            raise
+    if url:
+        ping(url, report.exit_code == 0, _summary(report))
     log.info(
         "run finished: %d workbooks, %d failed, exit code %d",
         len(report.workbooks),
@@ -117,28 +130,49 @@ def serve_forever(
     workers: int = 4,
     shard: str | None = None,
 ) -> int:
-    """`sheetsync serve`: run every day at [schedule] at/timezone until SIGTERM or Ctrl-C.
+    """`sheetsync serve`: sync every day at [schedule] at/timezone until SIGTERM or Ctrl-C.
 
-    The config is re-read before each run, so edits take effect without a restart; a run that
-    fails is logged and the loop goes on.
+    Workbooks with their own [schedule] run at their own time. The config is re-read before
+    each run, so edits take effect without a restart (the times themselves need a restart);
+    a run that fails is logged and the loop goes on.
     """
+    import schedule as schedule_lib
+
     from sheetsync.errors import SheetsyncError
-    from sheetsync.scheduler import serve
+    from sheetsync.scheduler import run_loop, schedule_daily
 
     stop = threading.Event()
+    groups: dict[tuple[str, str], list[str]] = {}
+    for wb in config.workbooks:
+        when = wb.schedule or config.schedule
+        groups.setdefault((when.at, when.timezone), []).append(wb.name)
 
-    def job() -> None:
-        try:
-            current = cfg.load_config(config_path)
-        except SheetsyncError as exc:
-            log.error("config error, keeping the previous config: %s", exc)
-            current = config
-        now = datetime.now().astimezone()
-        report = execute_run(
-            current, as_of=now.date(), now=now, workers=workers, shard=shard, stop=stop
-        )
-        for w in report.failed:
-            log.error("workbook %s failed: %s", w.name, w.error)
+    def job_for(names: list[str]) -> Callable[[], None]:
+        def job() -> None:
+            try:
+                current = cfg.load_config(config_path)
+            except SheetsyncError as exc:
+                log.error("config error, keeping the previous config: %s", exc)
+                current = config
+            now = datetime.now().astimezone()
+            chosen = [wb for wb in current.workbooks if wb.name in names]
+            report = execute_run(
+                current,
+                as_of=now.date(),
+                now=now,
+                workers=workers,
+                shard=shard,
+                stop=stop,
+                workbooks=chosen,
+            )
+            for w in report.failed:
+                log.error("workbook %s failed: %s", w.name, w.error)
 
-    serve(job, at=config.schedule.at, timezone=config.schedule.timezone, stop=stop)
+        return job
+
+    scheduler = schedule_lib.Scheduler()
+    for (at, timezone), names in groups.items():
+        label = "all workbooks" if len(groups) == 1 else ", ".join(names)
+        schedule_daily(scheduler, job_for(names), at=at, timezone=timezone, name=label)
+    run_loop(scheduler, stop=stop)
     return 0

@@ -28,6 +28,7 @@ from sheetsync.alerts import (
 )
 from sheetsync.backends.base import WorkbookBackend, WritePlan
 from sheetsync.errors import SheetsyncError, WorkbookError
+from sheetsync.logsetup import register_secret
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,7 @@ def choose_mailer(config: cfg.Config, *, dry_run: bool) -> tuple[Mailer | None, 
         return OutboxMailer(folder), f"written to {folder}"
     if config.email.host:
         password = smtp_password(config.email, base_dir=config.resolve("."))
+        register_secret(password)
         return SmtpMailer(config.email, password), f"sent via {config.email.host}"
     return None, "not sent: set [email] host (or outbox) in the config"
 

@@ -80,9 +80,7 @@ def in_shard(name: str, index: int, count: int) -> bool:
     return shard_of(name, count) == index
 
 
-def select(
-    items: Iterable[T], index: int, count: int, *, key: Callable[[T], str] = str
-) -> list[T]:
+def select(items: Iterable[T], index: int, count: int, *, key: Callable[[T], str] = str) -> list[T]:
     """The items of shard `index`, in their original order; `key` gives each item's name.
 
     Example: `select(config.workbooks, 1, 4, key=lambda wb: wb.name)`.
