@@ -4,7 +4,7 @@ import pytest
 
 from tests.e2e.workbooks import ExcelSheets
 
-BACKENDS = ["excel"]
+BACKENDS = ["excel", "google"]
 
 
 @pytest.fixture(params=BACKENDS)

@@ -120,3 +120,54 @@ def write_config(folder: Path, entries: list[dict[str, Any]], extra: str = "") -
     path = folder / "sheetsync.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+class GoogleSheets:
+    """Spreadsheets in the local Sheets API stand-in, synced through real gspread + google-auth."""
+
+    kind = "google"
+
+    def __init__(self, api: Any, credentials: Path) -> None:
+        self.api = api
+        self.credentials = credentials
+        self.ids: dict[str, str] = {}
+
+    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
+        from tests.sheets_standin import Formula
+
+        def cell(value: Any) -> Any:
+            return Formula(value[0], effective=value[1]) if isinstance(value, tuple) else value
+
+        grids = {tab: [[cell(v) for v in row] for row in rows] for tab, rows in tabs.items()}
+        self.ids[name] = self.api.create_spreadsheet(name, grids)
+        return {"name": name, "spreadsheet": self.ids[name]}
+
+    def values(self, name: str, tab: str) -> list[list[Any]]:
+        rows = self.api.values(self.ids[name], tab)
+        width = max((len(r) for r in rows), default=0)
+        return [list(r) + [None] * (width - len(r)) for r in rows]
+
+    def formula(self, name: str, tab: str, cell: str) -> str | None:
+        return self.api.formula(self.ids[name], tab, cell)
+
+    def fill(self, name: str, tab: str, cell: str) -> str | None:
+        colour = self.api.background(self.ids[name], tab, cell)
+        return None if colour in (None, "FFFFFF") else colour
+
+    def tabs(self, name: str) -> list[str]:
+        return self.api.tabs(self.ids[name])
+
+    def edit(self, name: str, tab: str, cell: str, value: Any) -> None:
+        self.api.set_values(self.ids[name], tab, cell, [[value]])
+
+    def config_extra(self) -> str:
+        return (
+            f'[google]\napi_url = "{self.api.url}"\ncredentials = "{self.credentials}"\n'
+            "max_retry_seconds = 20\n"
+        )
+
+    def snapshot(self, name: str) -> object:
+        """Every value and fill, plus how many writes the spreadsheet has seen."""
+        sid = self.ids[name]
+        writes = sum(1 for r in self.api.log if r.kind == "batchUpdate")
+        return writes, {tab: self.api.values(sid, tab) for tab in self.api.tabs(sid)}
