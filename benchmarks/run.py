@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _google_bench(latency: float) -> Callable[[int | None], dict[str, Any]] | None:
     try:
-        from benchmarks.google import GoogleBench
+        from benchmarks.google_bench import GoogleBench
     except ImportError:
         return None
     return GoogleBench(latency)
