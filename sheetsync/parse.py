@@ -243,11 +243,11 @@ def parse_period(value: object) -> Period:
             last = calendar.monthrange(year, month)[1]
             return Period(date(year, month, 1), date(year, month, last), text)
         if m := re.fullmatch(r"([A-Z]{3})[A-Z]*-(\d{4})", compact):
-            month = _MONTHS.get(m[1].casefold())
-            if month:
+            named = _MONTHS.get(m[1].casefold())
+            if named:
                 year = _year_ok(int(m[2]))
-                last = calendar.monthrange(year, month)[1]
-                return Period(date(year, month, 1), date(year, month, last), text)
+                last = calendar.monthrange(year, named)[1]
+                return Period(date(year, named, 1), date(year, named, last), text)
         if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", compact):
             return _due(date.fromisoformat(_pad_iso(compact)), text)
     except ValueError as exc:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
-from sheetsync.backends.base import CellWrite, Grid, RowGuard, Snapshot, WorkbookBackend
+from sheetsync.backends.base import CellValue, CellWrite, Grid, RowGuard, Snapshot, WorkbookBackend
 from sheetsync.backends.base import WritePlan as WritePlan
 from sheetsync.errors import RowsMovedError, WorkbookLayoutError
 from sheetsync.model import (
@@ -193,9 +193,11 @@ def score_snapshot(
                 kpi_names={k.name.casefold(): k.name for k in kpi_tab.kpis} if kpi_tab else {},
                 invalid_kpis={
                     b.key.casefold(): a1(b.row, kpi_tab.layout.columns["name"])
-                    for b in (kpi_tab.invalid if kpi_tab else [])
+                    for b in kpi_tab.invalid
                     if b.key
-                },
+                }
+                if kpi_tab
+                else {},
                 overrides=headers.okrs,
             )
     except LayoutProblem as exc:
@@ -255,7 +257,7 @@ def _output_cells(
     return cells, guards
 
 
-def _value(grid: Grid, row: int, col: int) -> object:
+def _value(grid: Grid, row: int, col: int) -> CellValue:
     if row > len(grid) or col > len(grid[row - 1]):
         return None
     return grid[row - 1][col - 1]

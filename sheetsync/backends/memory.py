@@ -60,8 +60,8 @@ class MemoryWorkbook(WorkbookBackend):
             self.tabs[tab.name] = copy.deepcopy(tab.rows)
             for key in [k for k in self.fills if k[0] == tab.name]:
                 del self.fills[key]
-            for (r, c), colour in tab.fills.items():
-                self.fills[(tab.name, r, c)] = colour
+            for (row, col), colour in tab.fills.items():
+                self.fills[(tab.name, row, col)] = colour
             result.cells_changed += sum(
                 1
                 for r, row in enumerate(tab.rows)
