@@ -149,3 +149,29 @@ def test_every_command_has_help_and_an_example():
     for name, command in sub.choices.items():
         assert command.description and "Example:" in command.description, name
         assert any(choice.dest == name for choice in sub._choices_actions), name
+
+
+def test_serve_logs_its_next_run_and_stops_cleanly_on_sigterm(excel, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    entry = excel.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    extra = '[schedule]\nat = "03:30"\ntimezone = "Europe/Oslo"\n'
+    config = write_config(tmp_path, [entry], extra)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sheetsync.cli", "serve", "--config", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        seen = ""
+        while "next run at" not in seen and time.monotonic() < deadline:
+            seen += proc.stderr.readline()
+        assert "next run at" in seen and "03:30" in seen
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        proc.kill()
