@@ -7,7 +7,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sheetsync.errors import ConfigError
 
@@ -96,27 +104,17 @@ class Schedule(_Strict):
     timezone: str = "UTC"
     heartbeat_url: str | None = None
 
-    @field_validator("at")
+    @field_validator("at", "timezone")
     @classmethod
-    def _at(cls, text: str) -> str:
-        from sheetsync.scheduler import parse_at
+    def _schedulable(cls, text: str, info: ValidationInfo) -> str:
+        """Fail at load time (exit 2), not when `serve` first needs the value."""
+        from sheetsync.scheduler import load_zone, parse_at
 
         try:
-            parse_at(text)
+            (parse_at if info.field_name == "at" else load_zone)(text)
         except ConfigError as exc:
             raise ValueError(exc.message) from exc
         return text
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, name: str) -> str:
-        from sheetsync.scheduler import load_zone
-
-        try:
-            load_zone(name)
-        except ConfigError as exc:
-            raise ValueError(exc.message) from exc
-        return name
 
     @field_validator("heartbeat_url")
     @classmethod
