@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sheetsync import __version__
 from sheetsync import config as cfg
@@ -33,7 +34,8 @@ MAX_PROBLEMS_SHOWN = 20
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # markup=False: cell values and tab names are printed as they are, `[x]` included.
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def _status_counts(counts: dict[Status, int]) -> str:
@@ -46,7 +48,7 @@ def print_report(report: RunReport, console: Console, *, all_problems: bool = Fa
         table.add_column(col, overflow="fold")
     for w in report.workbooks:
         table.add_row(
-            w.name,
+            Text(w.name),
             str(len(w.objectives)),
             _status_counts(w.key_results),
             _status_counts(w.kpis),
@@ -56,10 +58,10 @@ def print_report(report: RunReport, console: Console, *, all_problems: bool = Fa
     shown = 0
     for w in report.workbooks:
         if w.error:
-            console.print(f"[red]✗ {w.name}[/red]: {w.error}", markup=True)
+            console.print(Text.assemble(("✗ ", "red"), (w.name, "red"), f": {w.error}"))
         limit = len(w.problems) if all_problems else max(0, MAX_PROBLEMS_SHOWN - shown)
         for problem in w.problems[:limit]:
-            console.print(f"  [yellow]![/yellow] {problem}", markup=True)
+            console.print(Text.assemble("  ", ("!", "yellow"), f" {problem}"))
         shown += min(limit, len(w.problems))
         if len(w.problems) > limit:
             console.print(f"  … {len(w.problems) - limit} more in the Note column and on Summary")
@@ -69,20 +71,21 @@ def print_report(report: RunReport, console: Console, *, all_problems: bool = Fa
             f"{report.alerts_pending} still pending"
         )
     for error in report.alert_errors:
-        console.print(f"[red]✗ alert delivery[/red]: {error}", markup=True)
+        console.print(Text.assemble(("✗ alerts", "red"), f": {error}"))
 
 
-def _result(w: WorkbookReport, dry_run: bool) -> str:
+def _result(w: WorkbookReport, dry_run: bool) -> Text:
     if w.error:
-        return "[red]failed[/red]"
-    parts = []
+        return Text("failed", style="red")
+    text = Text()
     if w.invalid_rows:
-        parts.append(f"[yellow]{w.invalid_rows} invalid row{'s' * (w.invalid_rows > 1)}[/yellow]")
+        text.append(f"{w.invalid_rows} invalid row{'s' * (w.invalid_rows > 1)}", style="yellow")
+        text.append("; ")
     if dry_run:
-        parts.append("not written (dry run)")
+        text.append("not written (dry run)")
     else:
-        parts.append(f"{w.cells_changed} cells updated" if w.wrote else "already up to date")
-    return "; ".join(parts)
+        text.append(f"{w.cells_changed} cells updated" if w.wrote else "already up to date")
+    return text
 
 
 def _as_of(args: argparse.Namespace) -> date:

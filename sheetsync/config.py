@@ -43,6 +43,20 @@ class Headers(_Strict):
     okrs: HeaderOverrides = Field(default_factory=dict)
     kpis: HeaderOverrides = Field(default_factory=dict)
 
+    @field_validator("okrs", "kpis")
+    @classmethod
+    def _known_fields(cls, overrides: HeaderOverrides, info: ValidationInfo) -> HeaderOverrides:
+        from sheetsync.validate import KPI_FIELDS, OKR_FIELDS
+
+        fields = OKR_FIELDS if info.field_name == "okrs" else KPI_FIELDS
+        unknown = sorted(set(overrides) - set(fields))
+        if unknown:
+            raise ValueError(
+                f"unknown field {', '.join(repr(u) for u in unknown)}; "
+                f"the fields are {', '.join(fields)}"
+            )
+        return overrides
+
 
 class Scoring(_Strict):
     on_track: float = Field(1.0, gt=0, description="score/expected progress at or above: On track")
@@ -53,6 +67,18 @@ class Scoring(_Strict):
     default_period: str | None = Field(
         None, description="period for rows with a blank Period; default: the as-of quarter"
     )
+
+    @field_validator("default_period")
+    @classmethod
+    def _period(cls, text: str | None) -> str | None:
+        from sheetsync.parse import ParseError, parse_period
+
+        if text is not None:
+            try:
+                parse_period(text)
+            except ParseError as exc:
+                raise ValueError(f"{exc}: expected {exc.expected}") from exc
+        return text
 
     @model_validator(mode="after")
     def _ordered(self) -> Scoring:
@@ -169,13 +195,29 @@ class Config(_Strict):
             seen.add(wb.name)
         return workbooks
 
+    @model_validator(mode="after")
+    def _each_workbook_once(self) -> Config:
+        """The same file or spreadsheet twice would fight over its own History every night."""
+        seen: dict[str, str] = {}
+        for wb in self.workbooks:
+            where = str(self.resolve(wb.path).resolve()) if wb.path else str(wb.spreadsheet)
+            if where in seen:
+                raise ValueError(
+                    f"workbooks '{seen[where]}' and '{wb.name}' are the same workbook ({where})"
+                )
+            seen[where] = wb.name
+        return self
+
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else Path(self.source).parent / p
 
     def tabs_for(self, wb: Workbook) -> Tabs:
-        return wb.tabs or self.tabs
+        """The global [tabs], with what the workbook's own [workbooks.tabs] sets on top."""
+        if wb.tabs is None:
+            return self.tabs
+        return self.tabs.model_copy(update=wb.tabs.model_dump(exclude_unset=True))
 
     def headers_for(self, wb: Workbook) -> Headers:
         if not wb.headers:
@@ -225,13 +267,17 @@ def _expand_globs(raw: dict[str, Any], source: str) -> dict[str, Any]:
         raise ConfigError("must be a list of glob patterns", path=source, key="workbook_glob")
     base = Path(source).parent
     workbooks = list(raw.get("workbooks") or [])
-    known = {str(w.get("path")) for w in workbooks if isinstance(w, dict)}
+    known = {
+        (base / str(w["path"])).resolve()
+        for w in workbooks
+        if isinstance(w, dict) and isinstance(w.get("path"), str)
+    }
     for pattern in patterns:
         for match in sorted(base.glob(pattern)):
-            rel = str(match.relative_to(base)) if match.is_relative_to(base) else str(match)
-            if match.name.startswith(("~$", ".~lock")) or rel in known:
+            if match.name.startswith(("~$", ".~lock")) or match.resolve() in known:
                 continue
-            known.add(rel)
+            known.add(match.resolve())
+            rel = str(match.relative_to(base)) if match.is_relative_to(base) else str(match)
             workbooks.append({"name": rel, "path": rel})
     return {**raw, "workbooks": workbooks}
 

@@ -17,7 +17,7 @@ from sheetsync.backends.base import WorkbookBackend
 from sheetsync.heartbeat import ping, url_for_shard
 from sheetsync.lock import run_lock
 from sheetsync.ratelimit import RateLimiter
-from sheetsync.runner import RunReport, open_backend, run_all
+from sheetsync.runner import RunReport, choose_mailer, open_backend, run_all
 from sheetsync.shard import parse_shard, select
 from sheetsync.sync import WorkbookReport
 
@@ -50,6 +50,8 @@ def execute_run(
     def factory(wb: cfg.Workbook, c: cfg.Config) -> WorkbookBackend:
         return open_backend(wb, c, limiter.acquire)
 
+    # The mail settings (and password file) are checked before any workbook is touched.
+    mailer, _ = choose_mailer(config, dry_run=dry_run)
     lock_name = "sheetsync" if count == 1 else f"sheetsync-shard-{index}-of-{count}"
     with ExitStack() as stack:
         if not dry_run:
@@ -68,6 +70,7 @@ def execute_run(
                 factory=factory,
                 on_done=on_done,
                 stop=stop,
+                mailer=mailer,
             )
         except BaseException as exc:
             if url:
@@ -139,7 +142,7 @@ def serve_forever(
     import schedule as schedule_lib
 
     from sheetsync.errors import SheetsyncError
-    from sheetsync.scheduler import run_loop, schedule_daily
+    from sheetsync.scheduler import load_zone, run_loop, schedule_daily
 
     stop = threading.Event()
     groups: dict[tuple[str, str], list[str]] = {}
@@ -147,14 +150,14 @@ def serve_forever(
         when = wb.schedule or config.schedule
         groups.setdefault((when.at, when.timezone), []).append(wb.name)
 
-    def job_for(names: list[str]) -> Callable[[], None]:
+    def job_for(names: list[str], timezone: str) -> Callable[[], None]:
         def job() -> None:
             try:
                 current = cfg.load_config(config_path)
             except SheetsyncError as exc:
                 log.error("config error, keeping the previous config: %s", exc)
                 current = config
-            now = datetime.now().astimezone()
+            now = datetime.now(load_zone(timezone))
             chosen = [wb for wb in current.workbooks if wb.name in names]
             report = execute_run(
                 current,
@@ -173,6 +176,6 @@ def serve_forever(
     scheduler = schedule_lib.Scheduler()
     for (at, timezone), names in groups.items():
         label = "all workbooks" if len(groups) == 1 else ", ".join(names)
-        schedule_daily(scheduler, job_for(names), at=at, timezone=timezone, name=label)
+        schedule_daily(scheduler, job_for(names, timezone), at=at, timezone=timezone, name=label)
     run_loop(scheduler, stop=stop)
     return 0

@@ -18,7 +18,7 @@ class ParseError(ValueError):
 
     def __init__(self, expected: str, message: str | None = None) -> None:
         self.expected = expected
-        super().__init__(message or f"expected {expected}")
+        super().__init__(message or "not recognised")
 
 
 def is_blank(value: object) -> bool:
@@ -63,6 +63,8 @@ def parse_number(value: object) -> float:
     text like '15%' means 0.15, '$50,000' 50000, '12k' 12000, '(5)' -5. A comma is a thousands
     separator only in groups of three, so '4,5' is refused rather than guessed.
     """
+    if is_blank(value):
+        raise ParseError(_NUMBER_EXPECTED, "is blank but required")
     if isinstance(value, bool):
         raise ParseError(_NUMBER_EXPECTED, "a yes/no value is not a number")
     if isinstance(value, int | float):

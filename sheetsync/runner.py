@@ -27,7 +27,7 @@ from sheetsync.alerts import (
     smtp_password,
 )
 from sheetsync.backends.base import WorkbookBackend, WritePlan
-from sheetsync.errors import SheetsyncError, WorkbookError
+from sheetsync.errors import ConfigError, SheetsyncError, WorkbookError
 from sheetsync.logsetup import register_secret
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
@@ -72,6 +72,8 @@ class RunReport:
     alerts_sent: int = 0
     alerts_failed: int = 0
     alerts_pending: int = 0
+    alerts_unaddressed: int = 0
+    """Alerts raised for an owner with no email address: logged in the Alerts tab only."""
     alert_errors: list[str] = field(default_factory=list)
 
     @property
@@ -97,6 +99,7 @@ class RunReport:
                 "sent": self.alerts_sent,
                 "failed": self.alerts_failed,
                 "pending": self.alerts_pending,
+                "no_recipient": self.alerts_unaddressed,
                 "errors": self.alert_errors,
             },
             "workbooks": [
@@ -112,7 +115,8 @@ class RunReport:
                     "problems": w.problems,
                     "wrote": w.wrote,
                     "cells_changed": w.cells_changed,
-                    "alerts_planned": w.alerts_planned,
+                    "alerts_raised": w.alerts_planned,
+                    "alerts_sent": w.alerts_sent,
                     "api_requests": w.requests,
                     "duration_seconds": round(w.duration, 3),
                 }
@@ -220,7 +224,10 @@ def choose_mailer(config: cfg.Config, *, dry_run: bool) -> tuple[Mailer | None, 
         folder = config.resolve(config.email.outbox or f"{config.state_dir}/dry-run-outbox")
         return OutboxMailer(folder), f"written to {folder}"
     if config.email.host:
-        password = smtp_password(config.email, base_dir=config.resolve("."))
+        try:
+            password = smtp_password(config.email, base_dir=config.resolve("."))
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path=exc.path or config.source, key=exc.key) from exc
         register_secret(password)
         return SmtpMailer(config.email, password), f"sent via {config.email.host}"
     return None, "not sent: set [email] host (or outbox) in the config"
@@ -237,6 +244,15 @@ def _deliver_alerts(
 ) -> None:
     planned = [o for o in outcomes if o.alerts and o.alerts.pending and not o.report.error]
     pending = [p for o in planned for p in o.alerts.pending]  # type: ignore[union-attr]
+    pending_ids = {p.event_id for p in pending}
+    report.alerts_unaddressed = sum(
+        1 for o in outcomes if o.alerts for e in o.alerts.events if e.id not in pending_ids
+    )
+    if report.alerts_unaddressed:
+        report.alert_errors.append(
+            f"{report.alerts_unaddressed} alerts have no recipient: put an email address in the "
+            "Owner cell or map the owner under [alerts.owners] (see the Alerts tab)"
+        )
     if not pending:
         return
     how = "given mailer"
@@ -253,6 +269,10 @@ def _deliver_alerts(
     report.alerts_pending = len(delivery.pending)
     report.alert_errors += delivery.problems
     log.info("alerts: %d digests %s", len(delivery.sent), how)
+    sent = {event for (event, _), d in delivery.outcomes.items() if d.state == "sent"}
+    for o in planned:
+        assert o.alerts is not None
+        o.report.alerts_sent = len({p.event_id for p in o.alerts.pending} & sent)
     if dry_run:
         return
     for o in planned:

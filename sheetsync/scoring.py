@@ -43,9 +43,13 @@ def pace_status(score: float, period: Period, as_of: date, rules: Rules) -> Stat
     """Status from the score and how far through its period we are."""
     if as_of > period.end:
         return grade(score, rules)
+    return status_against(score, period.expected_progress(as_of), rules)
+
+
+def status_against(score: float, expected: float, rules: Rules) -> Status:
+    """Done, On track, At risk or Off track: the score against the score expected by now."""
     if score >= 1.0:
         return Status.DONE
-    expected = period.expected_progress(as_of)
     if expected <= 0 or score >= expected * rules.on_track:
         return Status.ON_TRACK
     if score >= expected * rules.at_risk:
@@ -166,10 +170,26 @@ def score_objective(
     no_data = counts.get(Status.NO_DATA, 0)
     if no_data:
         notes.append(f"{no_data} key result{'s' if no_data > 1 else ''} without data counted as 0")
-    periods = [s.key_result.period for s in scores if s.key_result.period]
-    period = Period(min(p.start for p in periods), max(p.end for p in periods), "")
-    status = pace_status(score, period, as_of, rules)
+    if all(s.key_result.period and as_of > s.key_result.period.end for s in scores):
+        status = grade(score, rules)
+    else:
+        expected = sum(expected_score(s.key_result, as_of) * s.key_result.weight for s in scores)
+        status = status_against(score, expected / total_weight, rules)
     return ObjectiveScore(name, score, status, dict(counts), "; ".join(notes))
+
+
+def expected_score(kr: KeyResult, as_of: date) -> float:
+    """The score a key result on pace would have today: its objective is judged against it.
+
+    A metric is expected to have covered the elapsed share of its period; an open milestone
+    nothing until it is due; a level to hold, all of it all the time.
+    """
+    assert kr.period is not None
+    if kr.type is KrType.MILESTONE:
+        return 1.0 if as_of > kr.period.end else 0.0
+    if kr.type in (KrType.STAY_ABOVE, KrType.STAY_BELOW):
+        return 1.0
+    return kr.period.expected_progress(as_of)
 
 
 def objectives_in_order(names: Iterable[str]) -> list[str]:

@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
@@ -55,9 +56,13 @@ class Scored:
     objectives: list[ObjectiveScore]
     problems: list[Problem]
 
-    @property
+    @cached_property
     def items(self) -> list[ItemState]:
-        """Every KR and KPI as History and alerts see them, invalid rows included."""
+        """Every KR and KPI as History and alerts see them, invalid rows included.
+
+        An invalid row whose key a valid row already has (a duplicate ID or KPI name) is left
+        out: History and alerts must follow the valid item, not its broken twin.
+        """
         items = [
             ItemState(
                 kind="kr",
@@ -88,9 +93,11 @@ class Scored:
             )
             for k in self.kpi_scores
         ]
+        taken = {(item.kind, item.key) for item in items}
         for tab, kind in ((self.okrs, "kr"), (self.kpis, "kpi")):
             for bad in tab.invalid if tab else []:
-                if bad.key:
+                if bad.key and (kind, bad.key) not in taken:
+                    taken.add((kind, bad.key))
                     items.append(
                         ItemState(
                             kind=kind,
@@ -122,7 +129,8 @@ class WorkbookReport:
     duration: float = 0.0
     cycles: int = 0
     alerts_planned: int = 0
-    items: list[ItemState] = field(default_factory=list)
+    """Alert events this run raised for the workbook."""
+    alerts_sent: int = 0
 
     @property
     def invalid_rows(self) -> int:
@@ -165,10 +173,9 @@ def score_snapshot(
     def grid_of(name: str) -> tuple[str, Grid]:
         real = snapshot.find_tab(name)
         if real is None:
-            known = ", ".join(repr(t) for t in snapshot.tabs) or "none of the expected tabs"
             raise WorkbookLayoutError(
-                f"tab '{name}' not found (the workbook has {known}); add it, or set its name "
-                f"under [tabs] in the config",
+                f"tab '{name}' not found; add it, or set the name of the tab to use under "
+                f"[tabs] in the config",
                 workbook=workbook,
             )
         return real, snapshot.tabs[real]
@@ -183,6 +190,7 @@ def score_snapshot(
                 warning_margin=config.scoring.kpi_warning_margin,
                 overrides=headers.kpis,
             )
+        name_col = kpi_tab.layout.columns["name"] if kpi_tab else 1
         okr_tab = None
         if tabs.okrs:
             real, grid = grid_of(tabs.okrs)
@@ -192,7 +200,7 @@ def score_snapshot(
                 default_period=default_period(config.scoring, as_of, config.source),
                 kpi_names={k.name.casefold(): k.name for k in kpi_tab.kpis} if kpi_tab else {},
                 invalid_kpis={
-                    b.key.casefold(): a1(b.row, kpi_tab.layout.columns["name"])
+                    b.key.casefold(): f"{kpi_tab.layout.tab}!{a1(b.row, name_col)}"
                     for b in kpi_tab.invalid
                     if b.key
                 }
@@ -386,7 +394,6 @@ def sync_workbook(
         report.kpis.update({Status.INVALID: len(scored.kpis.invalid) if scored.kpis else 0})
         report.key_results, report.kpis = +report.key_results, +report.kpis
         report.problems = [p.describe(backend.label) for p in scored.problems]
-        report.items = scored.items
         if dry_run:
             break
         try:

@@ -80,7 +80,6 @@ class OkrTab:
     layout: TabLayout
     key_results: list[KeyResult]
     invalid: list[InvalidRow]
-    warnings: list[Problem]
     objective_rows: list[int]
     """Rows that only name an objective (a grouping row): no outputs are written there."""
 
@@ -98,6 +97,10 @@ class LayoutProblem(Exception):
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         super().__init__(problem.describe())
+
+
+def _used_width(row: list[CellValue]) -> int:
+    return next((i for i in range(len(row), 0, -1) if not is_blank(row[i - 1])), 0)
 
 
 def _cell(grid: Grid, row: int, col: int) -> CellValue:
@@ -158,6 +161,8 @@ def find_layout(
                 )
             )
     new_outputs = [out for out in OUTPUT_COLUMNS if out not in outputs]
+    # After the last column anyone uses, header or not: a person's unlabelled data is theirs.
+    last = max([last, *(_used_width(row) for row in grid[header_row:])])
     for out in new_outputs:
         last += 1
         outputs[out] = last
@@ -193,7 +198,8 @@ class _Row:
         try:
             return parser(value)
         except ParseError as exc:
-            self.problem(name, f"{self.header(name)}: {exc}", exc.expected, value)
+            sep = " " if str(exc).startswith("is ") else ": "
+            self.problem(name, f"{self.header(name)}{sep}{exc}", exc.expected, value)
             return default
 
     def text(self, name: str) -> str | None:
@@ -292,7 +298,6 @@ def read_okrs(
     invalid_kpis = invalid_kpis or {}
     key_results: list[KeyResult] = []
     invalid: list[InvalidRow] = []
-    warnings: list[Problem] = []
     objective_rows: list[int] = []
     seen_ids: dict[str, str] = {}
     objective: str | None = None
@@ -405,7 +410,7 @@ def read_okrs(
                 kpi=kpi,
             )
         )
-    return OkrTab(layout, key_results, invalid, warnings, objective_rows)
+    return OkrTab(layout, key_results, invalid, objective_rows)
 
 
 def _check_direction(

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Sequence
 
 from sheetsync.backends.base import Grid, Snapshot, WorkbookBackend, WritePlan, WriteResult
-from sheetsync.errors import WorkbookBusyError
+from sheetsync.errors import RowsMovedError
 from sheetsync.model import Colour
 
 
@@ -47,7 +47,7 @@ class MemoryWorkbook(WorkbookBackend):
     def write(self, plan: WritePlan) -> WriteResult:
         for guard in plan.guards:
             if self.cell(guard.tab, guard.row, guard.col) != guard.expected:
-                raise WorkbookBusyError(
+                raise RowsMovedError(
                     f"rows on tab '{guard.tab}' moved while syncing", workbook=self.label
                 )
         result = WriteResult()

@@ -16,3 +16,8 @@ def sheets(request, tmp_path):
     return GoogleSheets(
         request.getfixturevalue("sheets_api"), request.getfixturevalue("service_account_file")
     )
+
+
+@pytest.fixture
+def excel_sheets(tmp_path):
+    return ExcelSheets(tmp_path)

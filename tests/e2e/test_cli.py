@@ -30,11 +30,12 @@ def test_json_output_has_the_documented_schema(excel, tmp_path, capsys):
     (wb,) = out["workbooks"]
     assert set(wb) >= {
         "name", "ok", "error", "objectives", "key_results", "kpis", "invalid_rows", "problems",
-        "wrote", "cells_changed", "alerts_planned", "api_requests", "duration_seconds",
+        "wrote", "cells_changed", "alerts_raised", "alerts_sent", "api_requests",
+        "duration_seconds",
     }  # fmt: skip
     assert wb["key_results"]["Invalid"] == 1
     assert wb["kpis"] == {"At risk": 1, "Off track": 1, "On track": 1}
-    assert set(out["alerts"]) == {"sent", "failed", "pending", "errors"}
+    assert set(out["alerts"]) == {"sent", "failed", "pending", "no_recipient", "errors"}
 
 
 def test_clean_workbook_exits_zero(excel, tmp_path):

@@ -184,3 +184,18 @@ def test_more_progress_never_lowers_the_score(a, b, start, width):
     s_lo = score_key_result(kr(start=start, target=start + width, current=lo), HALF_WAY, RULES)
     s_hi = score_key_result(kr(start=start, target=start + width, current=hi), HALF_WAY, RULES)
     assert s_lo.score <= s_hi.score
+
+
+def test_an_objective_whose_key_results_are_all_on_track_is_on_track_with_an_open_milestone():
+    scores = [
+        score_key_result(kr(current=55.0), HALF_WAY, RULES),
+        score_key_result(kr(current=55.0), HALF_WAY, RULES),
+        score_key_result(kr(type=KrType.MILESTONE, done=False), HALF_WAY, RULES),
+    ]
+    assert all(s.status is Status.ON_TRACK for s in scores)
+    assert score_objective("O", scores, HALF_WAY, RULES).status is Status.ON_TRACK
+
+
+def test_an_objective_is_graded_once_all_its_periods_have_ended():
+    scores = [score_key_result(kr(current=50.0), AFTER, RULES)]
+    assert score_objective("O", scores, AFTER, RULES).status is Status.PARTIAL

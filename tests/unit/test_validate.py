@@ -139,3 +139,25 @@ def test_kpi_duplicate_names_and_wrong_side_warning_are_errors():
     ]
     tab = read_kpis(grid, "KPIs")
     assert [b.problems[0].cell for b in tab.invalid] == ["A3", "D4"]
+
+
+def test_a_blank_required_number_says_it_is_blank():
+    p = only_problem(okrs(["K1", "O", "KR", None, 0, None, 5]))
+    assert p.message == "Target is blank but required"
+
+
+def test_a_bad_period_says_what_is_expected_once():
+    head = [*HEAD, "Period"]
+    tab = okrs(["K1", "O", "KR", None, 0, 10, 5, None, "soonish"], head=head)
+    assert tab.invalid[0].note.count("2026-Q4") == 0
+    assert only_problem(tab).describe().count("expected") == 1
+
+
+def test_a_kpi_link_to_an_invalid_kpi_names_the_kpis_tab_cell():
+    head = [*HEAD, "KPI"]
+    tab = okrs(
+        ["K1", "O", "KR", None, 0, 10, None, None, "Bad"],
+        head=head,
+        invalid_kpis={"bad": "KPIs!A2"},
+    )
+    assert "KPIs!A2" in only_problem(tab).message
