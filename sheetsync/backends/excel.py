@@ -1,7 +1,8 @@
-"""Excel workbooks (.xlsx): values are read with openpyxl, results are written by patching the file.
+"""Excel workbooks (.xlsx): values are read from the file's XML, results written by patching it.
 
-Reading uses openpyxl in read-only, data-only mode, so a formula arrives as the result Excel
-last calculated. Writing never goes through openpyxl: its save drops cached formula results,
+Reading (`xlsx_read`) parses the worksheets with lxml and gives what openpyxl's read-only,
+data-only mode would, so a formula arrives as the result Excel last calculated, several times
+faster. Writing never goes through openpyxl: its save drops cached formula results,
 drawings, sparklines and every extension block it does not model. Instead the .xlsx package (a
 zip of XML parts) is patched with lxml, touching only
 
@@ -29,12 +30,12 @@ import math
 import os
 import posixpath
 import re
+import secrets
 import shutil
 import stat
 import tempfile
-import warnings
 import zipfile
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,22 +45,20 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeAlias
 
-import openpyxl
 from lxml import etree
 from openpyxl.formula.translate import Translator
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, to_excel
-from openpyxl.utils.exceptions import InvalidFileException
 
 from sheetsync.backends.base import (
     CellValue,
-    Grid,
     OwnedTab,
     Snapshot,
     WorkbookBackend,
     WritePlan,
     WriteResult,
 )
+from sheetsync.backends.xlsx_read import new_parser, read_values
 from sheetsync.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
 from sheetsync.model import Colour
 
@@ -122,6 +121,7 @@ _MAX_TEXT = 32767  # the most characters an Excel cell holds
 _ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_DIGITS = "0123456789"
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -142,7 +142,9 @@ class ExcelWorkbook(WorkbookBackend):
     `write` may be called more than once (it then starts from what it wrote last).
 
     `backups` previous versions are kept beside the file: `name.xlsx.bak` when 1, otherwise
-    `name.xlsx.bak.1` (the newest) to `name.xlsx.bak.<backups>`; 0 keeps none.
+    `name.xlsx.bak.1` (the newest) to `name.xlsx.bak.<backups>`; 0 keeps none. One object is
+    one sync, so only its first write makes a backup: the backup is the file as it was before
+    the sync, not the sync's own first save (a run saves twice when it records alert delivery).
     """
 
     def __init__(
@@ -156,30 +158,24 @@ class ExcelWorkbook(WorkbookBackend):
         self.backups = backups
         self._file = Path(os.path.realpath(self.path))  # replace the target, not a symlink
         self._seen: _Seen | None = None
+        self._parsed: tuple[_Seen, dict[str, Any]] | None = None
+        self._backed_up = False
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
-        """Read the named tabs' values; formulas give the result Excel last calculated."""
+        """Read the named tabs' values; formulas give the result Excel last calculated.
+
+        The worksheets parsed to read them are kept for `write`, which patches those trees
+        rather than parsing the same parts again.
+        """
+        self._parsed = None
         seen = self._seen = self._load()
         try:
-            with warnings.catch_warnings():
-                # Warnings that openpyxl "will remove" extensions concern saving: we never do.
-                warnings.simplefilter("ignore", UserWarning)
-                book = openpyxl.load_workbook(
-                    BytesIO(seen.data), read_only=True, data_only=True, keep_links=False
-                )
-                try:
-                    by_key = {name.strip().casefold(): name for name in book.sheetnames}
-                    names = {by_key.get(wanted.strip().casefold()) for wanted in tabs} - {None}
-                    grids: dict[str, Grid] = {
-                        name: _grid(book[name])
-                        for name in book.sheetnames
-                        if name in names and hasattr(book[name], "iter_rows")  # not a chart
-                    }
-                finally:
-                    book.close()
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, SyntaxError) as exc:
+            with _cyclic_gc_paused():
+                values = read_values(zipfile.ZipFile(BytesIO(seen.data)), tabs)
+        except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
             raise self._not_xlsx(exc) from exc
-        return Snapshot(grids)
+        self._parsed = (seen, values.trees)
+        return Snapshot(values.grids)
 
     def write(self, plan: WritePlan) -> WriteResult:
         """Patch the owned cells and tabs to the plan's content, or leave the file untouched.
@@ -194,9 +190,11 @@ class ExcelWorkbook(WorkbookBackend):
             return WriteResult()
         seen = self._seen or self._load()
         self._check_unchanged(seen)
+        parsed, self._parsed = self._parsed, None  # the editor changes the trees: use them once
+        trees = parsed[1] if parsed is not None and parsed[0] is seen else {}
         try:
             with _cyclic_gc_paused():
-                editor = _Editor(seen.data)
+                editor = _Editor(seen.data, trees)
                 result = editor.apply(plan)
                 data = editor.package.to_bytes() if result.wrote else b""
         except zipfile.BadZipFile as exc:
@@ -214,6 +212,10 @@ class ExcelWorkbook(WorkbookBackend):
         self._check_writable(seen)
         self._replace(data, seen)
         return result
+
+    def close(self) -> None:
+        """Drop the worksheets kept from `read` for `write`."""
+        self._parsed = None
 
     # --- the file on disk ---------------------------------------------------------------
 
@@ -317,8 +319,9 @@ class ExcelWorkbook(WorkbookBackend):
         )
 
     def _keep_backup(self) -> None:
-        if not self.backups:
+        if not self.backups or self._backed_up:
             return
+        self._backed_up = True
         name, folder = self._file.name, self._file.parent
         if self.backups == 1:
             generations = [folder / f"{name}.bak"]
@@ -344,19 +347,6 @@ class _Seen:
     size: int
     mtime_ns: int
     stat: os.stat_result
-
-
-def _grid(sheet: Any) -> Grid:
-    sheet.reset_dimensions()  # the stored dimension can be wrong: read every row there is
-    grid: Grid = []
-    for values in sheet.iter_rows(values_only=True):
-        row = list(values)
-        while row and row[-1] is None:
-            row.pop()
-        grid.append(row)
-    while grid and not grid[-1]:
-        grid.pop()
-    return grid
 
 
 @contextlib.contextmanager
@@ -397,12 +387,19 @@ class _Damaged(Exception):
 class _Package:
     """The zip's parts: each parsed at most once, the unchanged ones copied as they were."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
+        """`trees`: parts already parsed from these same bytes (part name -> root)."""
         self._zip = zipfile.ZipFile(BytesIO(data))
         self._infos = self._zip.infolist()
         self._names = {info.filename.casefold(): info.filename for info in self._infos}
-        self._parser = etree.XMLParser(resolve_entities=False, huge_tree=True, no_network=True)
-        self._trees: dict[str, Any] = {}
+        self._parser = new_parser()
+        self._trees: dict[str, Any] = dict(trees or {})
+        self.splice_target = f"sheetsync-{secrets.token_hex(8)}"
+        """The target of the processing instructions that stand, in a tree, for rows or cells
+        kept as XML text until the part is serialised (`_splice`); random, so that no part
+        can hold one already."""
+        self.splices: dict[str, dict[str, str]] = {}
+        """Part -> placeholder key -> the XML to put in its place."""
         self._changed: set[str] = set()
         self._added: dict[str, Any] = {}
         self._removed: set[str] = set()
@@ -442,14 +439,32 @@ class _Package:
                 if name in self._removed:
                     continue
                 changed = name in self._changed
-                data = _xml_bytes(self._trees[name]) if changed else self._zip.read(info)
+                data = self._serialize(name) if changed else self._zip.read(info)
                 archive.writestr(_same_entry(info), data)
-            for name, root in self._added.items():
+            for name in self._added:
                 entry = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
                 entry.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(entry, _xml_bytes(root))
+                archive.writestr(entry, self._serialize(name))
             archive.comment = self._zip.comment
         return out.getvalue()
+
+    def _serialize(self, name: str) -> bytes:
+        data = _xml_bytes(self._trees[name])
+        splices = self.splices.get(name)
+        return _splice(data, self.splice_target, splices) if splices else data
+
+
+def _splice(data: bytes, target: str, splices: dict[str, str]) -> bytes:
+    """Put each placeholder's XML where the placeholder stands in the serialised part.
+
+    The XML is sheetsync's own (`_cell_xml`), well-formed by construction: text is cleaned of
+    characters XML cannot hold and escaped as libxml2 escapes it.
+    """
+    pieces = re.split(rb"<\?" + re.escape(target.encode()) + rb" (\w+)\?>", data)
+    if len(pieces) != 2 * len(splices) + 1:
+        raise AssertionError("a placeholder for new rows went missing")
+    pieces[1::2] = [splices[key.decode()].encode() for key in pieces[1::2]]
+    return b"".join(pieces)
 
 
 def _same_entry(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
@@ -501,6 +516,10 @@ def _letters(col: int) -> str:
     return text
 
 
+_COLUMNS = {_letters(col): col for col in range(1, 16385)}
+"""Column letters -> number, for every column a worksheet has."""
+
+
 def _ref(row: int, col: int) -> str:
     return f"{_letters(col)}{row}"
 
@@ -532,12 +551,14 @@ def _range(r1: int, c1: int, r2: int, c2: int) -> str:
 
 
 def _clean_text(text: str) -> str:
+    if text.isprintable() and len(text) <= _MAX_TEXT:  # the common case, without a regex
+        return text
     return _ILLEGAL_XML.sub("", text)[:_MAX_TEXT]
 
 
 def _escape(text: str) -> str:
     """Excel reads `_x0041_` as "A"; its own escape keeps such text literal."""
-    return _ESCAPE_LIKE.sub(r"_x005F_\1", text)
+    return _ESCAPE_LIKE.sub(r"_x005F_\1", text) if "_x" in text else text
 
 
 def _unescape(text: str) -> str:
@@ -703,18 +724,38 @@ class _Styles:
         key = (base, fill, number_format)
         found = self._derived.get(key)
         if found is None:
-            found = self._derived[key] = self._derive(base, fill, number_format)
+            found = self._derive(base, fill, number_format, create=True)
+            assert found is not None  # creating never fails
+            self._derived[key] = found
         return found
 
-    def _derive(self, base: int, fill: Colour | None, number_format: str | None) -> int:
+    def existing(self, base: int, fill: Colour | None, number_format: str | None) -> int | None:
+        """What `derive` would return, or None where it would have to add a format.
+
+        For comparing an owned tab with what it should show without adding formats to a
+        workbook that may end up not being written at all.
+        """
+        key = (base, fill, number_format)
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derive(base, fill, number_format, create=False)
+            if found is not None:
+                self._derived[key] = found
+        return found
+
+    def _derive(
+        self, base: int, fill: Colour | None, number_format: str | None, *, create: bool
+    ) -> int | None:
         xf = self._xf(base)
         fill_id, fmt_id = int(xf.get("fillId", "0")), int(xf.get("numFmtId", "0"))
-        new_fill = fill_id
+        new_fill: int | None = fill_id
         if self.fill_of(base) != (fill.value if fill else None):
-            new_fill = self._fill_id(fill)
-        new_fmt = fmt_id
+            new_fill = self._fill_id(fill, create=create)
+        new_fmt: int | None = fmt_id
         if number_format is not None and self._format_code(fmt_id) != number_format:
-            new_fmt = self._format_id(number_format)
+            new_fmt = self._format_id(number_format, create=create)
+        if new_fill is None or new_fmt is None:
+            return None
         if (new_fill, new_fmt) == (fill_id, fmt_id) and 0 <= base < len(self._xfs):
             return base
         new = copy.deepcopy(xf)
@@ -725,23 +766,27 @@ class _Styles:
         if new_fmt != fmt_id:
             new.set("numFmtId", str(new_fmt))
             new.set("applyNumberFormat", "1")
-        return self._xf_id(new)
+        return self._xf_id(new, create=create)
 
-    def _xf_id(self, xf: Any) -> int:
+    def _xf_id(self, xf: Any, *, create: bool) -> int | None:
         if self._xf_ids is None:
             self._xf_ids = {}
             for i, existing in reversed(list(enumerate(self._xfs))):
                 self._xf_ids[_xf_key(existing)] = i
         key = _xf_key(xf)
         if key not in self._xf_ids:
+            if not create:
+                return None
             self._xf_ids[key] = len(self._xfs)
             self._append(self._xfs_el, self._xfs, xf)
         return self._xf_ids[key]
 
-    def _fill_id(self, colour: Colour | None) -> int:
+    def _fill_id(self, colour: Colour | None, *, create: bool) -> int | None:
         wanted = colour.value if colour else None
         if wanted in self._fill_keys:
             return self._fill_keys.index(wanted)
+        if not create:
+            return None
         fill = etree.Element(f"{{{_MAIN}}}fill")
         pattern = etree.SubElement(fill, f"{{{_MAIN}}}patternFill")
         if colour is None:
@@ -754,13 +799,15 @@ class _Styles:
         self._append(self._fills_el, self._fills, fill)
         return len(self._fills) - 1
 
-    def _format_id(self, code: str) -> int:
+    def _format_id(self, code: str, *, create: bool) -> int | None:
         for fmt_id, existing in self._formats.items():
             if existing == code:
                 return fmt_id
         builtin = BUILTIN_FORMATS_REVERSE.get(code)
         if builtin is not None and builtin not in self._formats:
             return builtin
+        if not create:
+            return None
         if self._formats_el is None:
             self._formats_el = etree.Element(f"{{{_MAIN}}}numFmts")
             _insert_ordered(self.root, self._formats_el, _STYLES_ORDER)
@@ -806,10 +853,13 @@ def _xf_key(xf: Any) -> tuple[Any, ...]:
 class _Sheet:
     """One worksheet part, indexed by row number once; cells of a row indexed on first use."""
 
-    def __init__(self, root: Any, shared: Callable[[int], str]) -> None:
+    def __init__(self, root: Any, shared: Callable[[int], str], splice_target: str) -> None:
         self.root = root
         self.changed = False
         self.removed_formulas: set[str] = set()
+        self.splices: dict[str, str] = {}
+        """Placeholder key -> the rows' XML to put in its place (see `replace_rows`)."""
+        self._splice_target = splice_target
         self._shared = shared
         data = root.find(f"{{{_MAIN}}}sheetData")
         if data is None:
@@ -829,6 +879,8 @@ class _Sheet:
         self._cells: dict[int, dict[int, Any]] = {}
         self._col_styles: list[tuple[int, int, int]] | None = None
         self._new_bounds: tuple[int, int, int, int] | None = None
+        self._pending: dict[int, list[str]] = {}
+        """Row number -> XML of the cells appended to it, until `finish` (`_append_cell`)."""
 
     def cells(self, number: int) -> dict[int, Any]:
         """Column -> `<c>` of one row (empty if the row does not exist)."""
@@ -837,12 +889,11 @@ class _Sheet:
             cells = self._cells[number] = {}
             row = self._rows.get(number)
             if row is not None:
-                digits, previous, ordered = len(str(number)), 0, True
+                previous, ordered = 0, True
                 for cell in row.iterchildren(_C):
                     ref = cell.get("r")
                     if ref:
-                        letters = ref[:-digits]
-                        col = _column(letters) if letters.isalpha() else _split_ref(ref)[1]
+                        col = _COLUMNS.get(ref.rstrip(_DIGITS)) or _split_ref(ref)[1]
                     else:
                         col = previous + 1
                         cell.set("r", _ref(number, col))
@@ -925,6 +976,10 @@ class _Sheet:
             style = styles.derive(base, fill, number_format)
             if value == _BLANK and style == base:
                 return False
+            if not cells or next(reversed(cells)) < col:  # after the row's last cell
+                self._append_cell(number, col, _cell_xml(value, style))
+                self.changed = True
+                return True
             cell = self._new_cell(number, col, cells)
         else:
             base = int(cell.get("s") or 0)
@@ -960,12 +1015,31 @@ class _Sheet:
             cells[col] = cell
             _sort_by_column(cells)
         _widen_spans(row, col)
+        self._grow(number, col)
+        return cell
+
+    def _append_cell(self, number: int, col: int, xml: str) -> None:
+        """Add a cell after the last of its row: `xml` is the `<c>` after its reference.
+
+        Such cells (a new output column on every row) are not built as elements: `finish`
+        puts one placeholder per row, replaced by their XML when the part is serialised
+        (`_splice`), which costs a fraction of building, then serialising, the elements.
+        `cells(number)` does not list them, which is right for later writes in the same
+        pass: those go to columns further right, after them.
+        """
+        row = self._rows.get(number)
+        if row is None:
+            row = self._new_row(number)
+        self._pending.setdefault(number, []).append(f'<c r="{_ref(number, col)}"{xml}')
+        _widen_spans(row, col)
+        self._grow(number, col)
+
+    def _grow(self, number: int, col: int) -> None:
         if self._new_bounds is None:
             self._new_bounds = (number, col, number, col)
         else:
             r1, c1, r2, c2 = self._new_bounds
             self._new_bounds = (min(r1, number), min(c1, col), max(r2, number), max(c2, col))
-        return cell
 
     def _new_row(self, number: int) -> Any:
         if self._row_numbers is None:
@@ -981,7 +1055,18 @@ class _Sheet:
         return row
 
     def finish(self) -> None:
-        """Grow `<dimension>` over the cells added."""
+        """Place the cells appended to rows, and grow `<dimension>` over the cells added."""
+        for number, cells in self._pending.items():
+            row = self._rows[number]
+            key = str(len(self.splices))
+            self.splices[key] = "".join(cells)
+            placeholder = etree.ProcessingInstruction(self._splice_target, key)
+            last = row[-1] if len(row) else None
+            if last is not None and last.tag == _EXT_LST:
+                last.addprevious(placeholder)
+            else:
+                row.append(placeholder)
+        self._pending.clear()
         dimension = self.root.find(f"{{{_MAIN}}}dimension")
         if self._new_bounds is None or dimension is None:
             return
@@ -994,40 +1079,99 @@ class _Sheet:
         if grown != old:
             dimension.set("ref", _range(*grown))
 
-    def content(self, styles: _Styles) -> dict[tuple[int, int], _Cell]:
-        """What each non-blank cell shows: value, fill and number format (fonts aside)."""
-        shown: dict[tuple[int, int], _Cell] = {}
-        for number in self._rows:
-            for col, cell in self.cells(number).items():
-                value = _current(cell, self._shared)
-                if value[0] == "f":
-                    self.removed_formulas.add(cell.get("r"))
-                style = int(cell.get("s") or 0)
-                fill, fmt = styles.fill_of(style), styles.format_of(style)
-                if value != _BLANK or fill is not None or fmt != "General":
-                    shown[number, col] = (value, fill, fmt)
-        return shown
+    def row_prefix(self) -> str:
+        """How a `<row>` of this sheet starts when serialised on its own, up to its attributes.
 
-    def replace_data(self, cells: dict[tuple[int, int], tuple[_Val, int]]) -> None:
-        """Make `cells` ((row, col) -> (value, style)) the sheet's only cells."""
-        for row in list(self.data):
-            self.data.remove(row)
-        self._rows, self._cells, self._row_numbers = {}, {}, None
-        row = None
-        for number, col in sorted(cells):
-            if row is None or number != int(row.get("r")):
-                row = self._rows[number] = etree.SubElement(self.data, _ROW, r=str(number))
-            value, style = cells[number, col]
-            cell = etree.SubElement(row, _C, r=_ref(number, col))
-            _set_style(cell, style)
-            _set_value(cell, value)
+        lxml repeats the namespace declarations in scope on an element serialised alone, so
+        the XML sheetsync would write for a row compares equal to an existing row's only
+        with this in front.
+        """
+        probe = etree.SubElement(self.data, _ROW)
+        try:
+            return etree.tostring(probe, encoding=str)[:-2]  # without the closing "/>"
+        finally:
+            self.data.remove(probe)
+
+    def serialized(self, number: int) -> str | None:
+        """The row's XML (see `row_prefix`), None if there is no such row."""
+        row = self._rows.get(number)
+        return None if row is None else etree.tostring(row, encoding=str, with_tail=False)
+
+    def row_numbers(self) -> list[int]:
+        return list(self._rows)
+
+    def shown(self, number: int, styles: _Styles) -> tuple[dict[int, _Cell], list[str]]:
+        """What each non-blank cell of a row shows (value, fill, number format; fonts aside),
+        and the references of its formulas."""
+        shown: dict[int, _Cell] = {}
+        formulas: list[str] = []
+        for col, cell in self.cells(number).items():
+            value = _current(cell, self._shared)
+            if value[0] == "f":
+                formulas.append(cell.get("r"))
+            style = int(cell.get("s") or 0)
+            fill, fmt = styles.fill_of(style), styles.format_of(style)
+            if value != _BLANK or fill is not None or fmt != "General":
+                shown[col] = (value, fill, fmt)
+        return shown, formulas
+
+    def replace_rows(self, rows: dict[int, str | None]) -> None:
+        """Replace or add whole rows (row number -> the `<row>`'s XML) or remove them (None).
+
+        The new rows are not built as elements: each run of consecutive new rows becomes one
+        placeholder in the tree, and their XML is spliced in where it stands when the part is
+        serialised (`_splice`). Building, parsing and serialising the elements of 10,000 rows
+        would cost many times what joining their text does.
+        """
+        for number in rows:
+            old = self._rows.pop(number, None)
+            self._cells.pop(number, None)
+            if old is not None:
+                old.getparent().remove(old)
+        kept = sorted(self._rows)
+        runs: list[tuple[int, list[str]]] = []  # (index in `kept` of the row after, rows' XML)
+        for number in sorted(rows):
+            xml = rows[number]
+            if xml is None:
+                continue
+            at = bisect_right(kept, number)
+            if not runs or runs[-1][0] != at:
+                runs.append((at, []))
+            runs[-1][1].append(xml)
+        for at, texts in runs:
+            key = str(len(self.splices))
+            self.splices[key] = "".join(texts)
+            placeholder = etree.ProcessingInstruction(self._splice_target, key)
+            if at < len(kept):
+                self._rows[kept[at]].addprevious(placeholder)
+            else:
+                self.data.append(placeholder)
+        self._row_numbers = None
+        self.changed = True
+
+    def unsplice(self) -> None:
+        """Turn the rows and cells waiting to be spliced in into elements, to work on them."""
+        if not self.splices:
+            return
+        for placeholder in list(self.data.iter(etree.ProcessingInstruction)):
+            if placeholder.target != self._splice_target:
+                continue
+            xml = self.splices.pop(placeholder.text)
+            parent = placeholder.getparent()
+            wrapped = f'<sheetData xmlns="{_MAIN}">{xml}</sheetData>'.encode()
+            for element in list(etree.fromstring(wrapped, new_parser())):
+                placeholder.addprevious(element)
+                if parent is self.data:
+                    self._rows[int(element.get("r"))] = element
+            if parent is not self.data:
+                self._cells.pop(int(parent.get("r")), None)
+            parent.remove(placeholder)
+        self._row_numbers = None
+
+    def set_dimension(self, bounds: tuple[int, int, int, int] | None) -> None:
         dimension = self.root.find(f"{{{_MAIN}}}dimension")
         if dimension is not None:
-            rows, cols = [r for r, _ in cells], [c for _, c in cells]
-            dimension.set(
-                "ref", _range(min(rows), min(cols), max(rows), max(cols)) if cells else "A1"
-            )
-        self.changed = True
+            dimension.set("ref", _range(*bounds) if bounds else "A1")
 
     def set_widths(self, widths: dict[int, float]) -> None:
         if not widths:
@@ -1059,6 +1203,176 @@ def _widen_spans(row: Any, col: int) -> None:
         row.set("spans", f"{min(*bounds, col)}:{max(*bounds, col)}")
 
 
+# --- owned tabs ----------------------------------------------------------------------------
+
+
+_Wanted: TypeAlias = tuple[_Val, Colour | None, str, str | None]
+"""A cell of an owned tab: content, fill, number format, and its XML after `<c r="A1` (from
+the reference's closing quote on; None while its cell format does not exist yet)."""
+
+
+class _OwnedRows:
+    """The rows an owned tab should have, and the XML sheetsync writes for each.
+
+    Each distinct (value, fill) is converted once: an append-mostly log repeats its dates,
+    names and statuses on every row, so a cell costs a dictionary lookup and a few list items.
+    With `create` false, no cell format is added to the workbook (a row needing one gets no
+    XML yet): that is for comparing, before it is known whether anything is to be written.
+    """
+
+    def __init__(self, owned: OwnedTab, styles: _Styles, epoch: datetime, *, create: bool):
+        self._styles = styles
+        self._epoch = epoch
+        self._create = create
+        self._memo: dict[Any, _Wanted] = {}
+        self._plain: dict[type, dict[Any, _Wanted]] = {}
+        """Value's class -> value -> cell, for cells without a fill: one lookup per class keeps
+        1, 1.0 and True apart."""
+        self._grid = owned.rows
+        self._fills: dict[int, dict[int, Colour]] = {}
+        for (r, c), colour in owned.fills.items():
+            if r >= 1 and c >= 1:
+                self._fills.setdefault(r, {})[c] = colour
+        self.rows: dict[int, str | None] = {}
+        """Row number -> the row's XML (None: needs a cell format not there yet); only rows
+        with cells."""
+        self.counts: dict[int, int] = {}
+        """Row number -> how many cells it has."""
+        self.cells = 0
+        self.bounds: tuple[int, int, int, int] | None = None
+
+        grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
+        width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
+        heads = [f'<c r="{_letters(col)}' for col in range(width + 1)]
+        no_fills: dict[int, Colour] = {}
+        r1 = c1 = 1 << 30
+        r2 = c2 = 0
+        for number in range(1, max(len(grid), max(fills, default=0)) + 1):
+            row = str(number)
+            parts = ['<row r="', row, '">']
+            first = last = count = 0
+            complete = True
+            row_fills = fills.get(number, no_fills)
+            values = grid[number - 1] if number <= len(grid) else []
+            col = 0
+            for value in values:
+                col += 1
+                fill = row_fills.get(col) if row_fills else None
+                if fill is None:
+                    if value is None:
+                        continue
+                    known = plain.get(value.__class__)
+                    cell = known.get(value) if known is not None else None
+                    if cell is None:
+                        cell = cell_of(value, None)
+                else:
+                    cell = cell_of(value, fill)
+                if cell[3] is None:
+                    complete = False
+                elif complete:
+                    parts += (heads[col], row, cell[3])
+                first = first or col
+                last = col
+                count += 1
+            for col in sorted(c for c in row_fills if c > len(values)) if row_fills else ():
+                cell = cell_of(None, row_fills[col])
+                if cell[3] is None:
+                    complete = False
+                elif complete:
+                    parts += (heads[col], row, cell[3])
+                first = first or col
+                last = col
+                count += 1
+            if not count:
+                continue
+            parts.append("</row>")
+            self.rows[number] = "".join(parts) if complete else None
+            self.counts[number] = count
+            self.cells += count
+            r1, r2 = min(r1, number), number
+            c1, c2 = min(c1, first), max(c2, last)
+        if self.rows:
+            self.bounds = (r1, c1, r2, c2)
+
+    def _columns(self, number: int) -> list[tuple[int, CellValue]]:
+        """(column, value) of a row's cells with a value or a fill, in column order."""
+        values = self._grid[number - 1] if number <= len(self._grid) else []
+        fills = self._fills.get(number, {})
+        found = [(c, v) for c, v in enumerate(values, 1) if v is not None or c in fills]
+        return found + [(c, None) for c in sorted(fills) if c > len(values)]
+
+    def _cell(self, value: CellValue, fill: Colour | None) -> _Wanted:
+        try:
+            key: Any = (value.__class__, value, fill)
+            found = self._memo.get(key)
+        except TypeError:  # unhashable: not a cell value, let _desired say so
+            key, found = None, None
+        if found is None:
+            content, fmt = _desired(value, self._epoch)
+            fmt = fmt or "General"
+            if self._create:
+                style: int | None = self._styles.derive(0, fill, fmt)
+            else:
+                style = self._styles.existing(0, fill, fmt)
+            xml = None if style is None else '"' + _cell_xml(content, style)
+            found = (content, fill, fmt, xml)
+            if key is not None:
+                self._memo[key] = found
+                if fill is None:
+                    self._plain.setdefault(value.__class__, {})[value] = found
+        return found
+
+    def cells_of(self, number: int) -> list[tuple[int, _Wanted]]:
+        """(column, cell) of a row, in column order."""
+        fills = self._fills.get(number, {})
+        return [(c, self._cell(v, fills.get(c))) for c, v in self._columns(number)]
+
+    def xml(self, number: int) -> str:
+        """The row's XML, adding the cell formats it needs."""
+        xml = self.rows[number]
+        if xml is None:
+            parts = [f'<row r="{number}">']
+            for col, (content, fill, fmt, _) in self.cells_of(number):
+                tail = _cell_xml(content, self._styles.derive(0, fill, fmt))
+                parts.append(f'<c r="{_letters(col)}{number}"{tail}')
+            parts.append("</row>")
+            xml = self.rows[number] = "".join(parts)
+        return xml
+
+
+def _cell_xml(content: _Val, style: int) -> str:
+    """A `<c>` as lxml serialises the cell `_set_style` and `_set_value` make, after its `r`."""
+    attributes = f' s="{style}"' if style else ""
+    kind, payload = content
+    if not kind:
+        return f"{attributes}/>"
+    if kind == "s":
+        text = _xml_text(_escape(payload))
+        space = ' xml:space="preserve"' if payload != payload.strip() else ""
+        inner = f"<t{space}>{text}</t>" if text else f"<t{space}/>"
+        return f'{attributes} t="inlineStr"><is>{inner}</is></c>'
+    if kind == "n":
+        return f"{attributes}><v>{_number_text(payload)}</v></c>"
+    text = ("1" if payload else "0") if kind == "b" else _xml_text(payload)
+    return f'{attributes} t="{kind}"><v>{text}</v></c>'
+
+
+def _xml_text(text: str) -> str:
+    """Text as libxml2 escapes it in element content."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("\r", "&#13;")
+    return text
+
+
+def _differences(wanted: list[tuple[int, _Wanted]], shown: dict[int, _Cell]) -> int:
+    """How many cells of a row show something other than wanted."""
+    want = {
+        col: (content, fill.value if fill else None, fmt) for col, (content, fill, fmt, _) in wanted
+    }
+    return sum(1 for col in want.keys() | shown.keys() if want.get(col) != shown.get(col))
+
+
 # --- the workbook --------------------------------------------------------------------------
 
 
@@ -1074,8 +1388,8 @@ class _Tab:
 class _Editor:
     """Applies one plan to one package in memory."""
 
-    def __init__(self, data: bytes) -> None:
-        self.package = _Package(data)
+    def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
+        self.package = _Package(data, trees)
         self._workbook_part = self._office_document()
         self._workbook = self.package.xml(self._workbook_part)
         if etree.QName(self._workbook).namespace != _MAIN:
@@ -1171,42 +1485,69 @@ class _Editor:
         assert tab.part is not None
         sheet = self._sheets.get(tab.part)
         if sheet is None:
-            sheet = self._sheets[tab.part] = _Sheet(self.package.xml(tab.part), self._shared)
+            sheet = self._sheets[tab.part] = _Sheet(
+                self.package.xml(tab.part), self._shared, self.package.splice_target
+            )
         return sheet
 
     # --- owned tabs ---
 
     def _write_owned(self, owned: OwnedTab, result: WriteResult) -> None:
-        wanted: dict[tuple[int, int], _Cell] = {}
-        for r, row in enumerate(owned.rows, 1):
-            for c, value in enumerate(row, 1):
-                content, fmt = _desired(value, self._epoch)
-                fill = owned.fills.get((r, c))
-                if content != _BLANK or fill is not None:
-                    wanted[r, c] = (content, fill.value if fill else None, fmt or "General")
-        for (r, c), fill in owned.fills.items():
-            wanted.setdefault((r, c), (_BLANK, fill.value, "General"))
+        """Bring an owned tab to `owned`'s content, rewriting only the rows that differ.
+
+        A row that is already as wanted is recognised by its XML: the row sheetsync would
+        write, serialised, equals the row there, one string comparison. A row that does not
+        match (it differs, or a person saved the file and Excel rewrote it its own way) is
+        compared by what its cells show; only rows that show something else are replaced. So
+        an append-mostly tab such as History costs its new rows plus one serialisation per
+        existing row, and nothing is written when nothing differs.
+        """
         tab = self._find_tab(owned.name)
         if tab is None:
             sheet = self._new_tab(owned.name)
             sheet.set_widths(owned.widths)
             result.tabs_created.append(owned.name)
-            result.cells_changed += len(wanted)
-        else:
-            sheet = self._sheet(self._tab(tab.name))
-            shown = sheet.content(self.styles)
-            changed = sum(
-                1 for key in wanted.keys() | shown.keys() if wanted.get(key) != shown.get(key)
-            )
-            if not changed:
-                sheet.removed_formulas.clear()
-                return
-            result.cells_changed += changed
-        cells = {
-            key: (content, self.styles.derive(0, owned.fills.get(key), fmt))
-            for key, (content, _, fmt) in wanted.items()
-        }
-        sheet.replace_data(cells)
+            wanted = _OwnedRows(owned, self.styles, self._epoch, create=True)
+            result.cells_changed += wanted.cells
+            sheet.replace_rows({number: wanted.xml(number) for number in wanted.rows})
+            sheet.set_dimension(wanted.bounds)
+            return
+        sheet = self._sheet(self._tab(tab.name))
+        sheet.unsplice()  # the same tab twice in one plan
+        wanted = _OwnedRows(owned, self.styles, self._epoch, create=False)
+        prefix = sheet.row_prefix()
+        changes: dict[int, str | None] = {}
+        changed = 0
+        formulas: list[str] = []
+        for number, xml in wanted.rows.items():
+            there = sheet.serialized(number)
+            if there is None:  # a new row
+                changed += wanted.counts[number]
+                changes[number] = ""
+                continue
+            if xml is not None and there == prefix + xml[4:]:
+                continue  # xml starts with "<row"
+            shown, found = sheet.shown(number, self.styles)
+            differ = _differences(wanted.cells_of(number), shown)
+            if differ:
+                changed += differ
+                changes[number] = ""
+                formulas += found
+        for number in sheet.row_numbers():
+            if number not in wanted.rows:
+                shown, found = sheet.shown(number, self.styles)
+                if shown:
+                    changed += len(shown)
+                    changes[number] = None
+                    formulas += found
+        if not changed:
+            return
+        result.cells_changed += changed
+        sheet.removed_formulas.update(formulas)
+        sheet.replace_rows(
+            {number: None if xml is None else wanted.xml(number) for number, xml in changes.items()}
+        )
+        sheet.set_dimension(wanted.bounds)
 
     def _new_tab(self, name: str) -> _Sheet:
         if (
@@ -1299,6 +1640,7 @@ class _Editor:
             sheet = self._sheets.get(tab.part or "")
             if sheet is not None and sheet.changed:
                 self.package.touch(tab.part or "")
+                self.package.splices[tab.part or ""] = sheet.splices
                 if sheet.removed_formulas:
                     removed[tab.sheet_id] = sheet.removed_formulas
         if self._styles is not None and self._styles.changed:

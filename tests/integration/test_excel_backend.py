@@ -17,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from sheetsync.backends import excel
 from sheetsync.backends.base import CellWrite, OwnedTab, RowGuard, WritePlan
 from sheetsync.backends.excel import ExcelWorkbook
 from sheetsync.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
 from sheetsync.model import Colour
-from tests.integration.conftest import NOTE, SCORE, STATUS, build_okrs
+from tests.integration.conftest import NOTE, SCORE, STATUS, build_okrs, rewrite_parts
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 OKRS_PART = "xl/worksheets/sheet1.xml"
@@ -726,9 +727,9 @@ def test_the_previous_version_is_kept_as_a_backup(okrs_file):
 
 def test_backups_rotate_through_their_generations(okrs_file):
     versions = [okrs_file.read_bytes()]
-    workbook = ExcelWorkbook(okrs_file, backups=2)
-    workbook.read(["OKRs"])
-    for n in range(3):
+    for n in range(3):  # three nightly syncs, one object each
+        workbook = ExcelWorkbook(okrs_file, backups=2)
+        workbook.read(["OKRs"])
         workbook.write(WritePlan([CellWrite("OKRs", 2, NOTE, f"run {n}")]))
         versions.append(okrs_file.read_bytes())
 
@@ -856,3 +857,333 @@ def test_any_plan_reads_back_as_written_and_writing_it_again_changes_nothing(
     data = path.read_bytes()
     assert not ExcelWorkbook(path).write(WritePlan(list(writes))).wrote
     assert path.read_bytes() == data
+
+
+# --- the reader: what openpyxl's read-only mode gives, faster -------------------------------
+
+
+def openpyxl_grids(path: Path, tabs: list[str]) -> dict[str, list[list[object]]]:
+    """What the backend read before it parsed the XML itself: openpyxl, read-only and
+    data-only, every row there is (not the stored dimension), trailing blanks trimmed."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    grids = {}
+    for name in tabs:
+        sheet = book[name]
+        sheet.reset_dimensions()
+        grid = []
+        for values in sheet.iter_rows(values_only=True):
+            row = list(values)
+            while row and row[-1] is None:
+                row.pop()
+            grid.append(row)
+        while grid and not grid[-1]:
+            grid.pop()
+        grids[name] = grid
+    book.close()
+    return grids
+
+
+def typed(grid: list[list[object]]) -> list[list[tuple[str, object]]]:
+    """A grid with each value's type beside it: 1, 1.0 and True are different cells."""
+    return [[(type(v).__name__, v) for v in row] for row in grid]
+
+
+def every_kind_of_cell(path: Path, *, date1904: bool = False) -> Path:
+    """One tab with each kind of cell Excel stores, then hand-edited for what XlsxWriter
+    does not write: inline and rich inline text with a phonetic hint, cells and a row
+    without a reference."""
+    book = xlsxwriter.Workbook(str(path), {"date_1904": date1904})
+    sheet = book.add_worksheet("Data")
+    bold = book.add_format({"bold": True})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "d-mmm-yy hh:mm"})
+    clock = book.add_format({"num_format": "hh:mm"})
+    elapsed = book.add_format({"num_format": "[h]:mm:ss"})
+    percent = book.add_format({"num_format": "0.0%"})
+    sheet.write_row(0, 0, ["Text", "  padded  ", "a & b < c > d", "line\nbreak", "é ✓ 😀", ""])
+    sheet.write_row(1, 0, [5, 5.5, -3, 0, 1e20, 1.5e-7, 2**40])
+    sheet.write_boolean(2, 0, True)
+    sheet.write_boolean(2, 1, False)
+    sheet.write_formula(2, 2, "=1/0", None, "#DIV/0!")
+    sheet.write_formula(2, 3, "=NA()", None, "#N/A")
+    sheet.write_formula(2, 4, "=2+5", None, 7)
+    sheet.write_formula(2, 5, '="x"&"y"', None, "xy")
+    sheet.write_formula(2, 6, "=1=1", None, True)
+    sheet.write_formula(2, 7, "=0.1+0.2", None, 0.3)
+    sheet.write_datetime(3, 0, date(2024, 2, 29), day)
+    sheet.write_datetime(3, 1, datetime(2026, 11, 15, 2, 30), stamp)
+    sheet.write_number(3, 2, 0.75, clock)
+    sheet.write_number(3, 3, 1.5, elapsed)
+    sheet.write_number(3, 4, 0.125, percent)
+    sheet.write_number(3, 5, 45000, day)
+    sheet.write_rich_string(4, 0, "plain ", bold, "bold", " tail")
+    sheet.write_string(4, 1, "styled", bold)
+    sheet.write_blank(4, 2, None, bold)  # a formatted empty cell: no value
+    # rows 6 and 7 stay empty; row 8 is sparse; row 9 holds only formatted blanks
+    sheet.write(7, 0, "A8")
+    sheet.write(7, 5, "F8")
+    sheet.write_blank(8, 3, None, bold)
+    sheet.write(9, 2, "last numbered row")
+    book.close()
+
+    def by_hand(xml: str) -> str:
+        extra = (
+            '<c r="H10" t="inlineStr"><is><t xml:space="preserve"> inline </t></is></c>'
+            '<c r="I10" t="inlineStr"><is><r><t>rich </t></r><r><rPr><b/></rPr><t>inline</t>'
+            '</r><rPh sb="0" eb="1"><t>PHONETIC</t></rPh></is></c>'
+            '<c t="inlineStr"><is><t>no reference</t></is></c><c><v>42</v></c>'
+        )
+        xml = xml.replace("</row></sheetData>", f"{extra}</row></sheetData>")
+        return xml.replace(
+            "</sheetData>", '<row><c r="A11"><v>11</v></c><c r="C11"><v>1</v></c></row></sheetData>'
+        )
+
+    rewrite_parts(path, {OKRS_PART: by_hand})
+    return path
+
+
+@pytest.mark.parametrize("date1904", [False, True])
+def test_the_reader_returns_exactly_what_openpyxl_read_only_mode_returns(tmp_path, date1904):
+    path = every_kind_of_cell(tmp_path / "kinds.xlsx", date1904=date1904)
+
+    grid = ExcelWorkbook(path).read(["data"]).tabs["Data"]
+
+    assert typed(grid) == typed(openpyxl_grids(path, ["Data"])["Data"])
+    # and what that is, spelled out for the cases that matter downstream
+    assert grid[0][:5] == ["Text", "  padded  ", "a & b < c > d", "line\nbreak", "é ✓ 😀"]
+    assert typed([grid[1]]) == typed([[5, 5.5, -3, 0, 1e20, 1.5e-7, 2**40]])
+    assert grid[2] == [True, False, "#DIV/0!", "#N/A", 7, "xy", True, 0.3]
+    assert grid[3][:2] == [datetime(2024, 2, 29), datetime(2026, 11, 15, 2, 30)]
+    assert grid[4] == ["plain bold tail", "styled"]
+    assert grid[5:7] == [[], []]
+    assert grid[7] == ["A8", None, None, None, None, "F8"]
+    assert grid[8] == []
+    assert grid[9][7:] == [" inline ", "rich inline", "no reference", 42]
+    assert grid[10] == [11, None, 1]
+
+
+def test_the_reader_reads_shared_strings_from_a_workbook_openpyxl_saved(tmp_path):
+    path = tmp_path / "openpyxl.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "Data"
+    book.active.append(["x", 1, 2.5, True, datetime(2024, 5, 6), None, "=1+1"])
+    book.active.append([])
+    book.active.append([None, "gap before"])
+    book.save(path)
+
+    grid = ExcelWorkbook(path).read(["Data"]).tabs["Data"]
+
+    assert typed(grid) == typed(openpyxl_grids(path, ["Data"])["Data"])
+
+
+def test_chart_sheets_are_skipped_and_missing_tabs_left_out(tmp_path):
+    path = tmp_path / "charts.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    data = book.add_worksheet("Data")
+    data.write_column(0, 0, [1, 2, 3])
+    chart = book.add_chart({"type": "line"})
+    chart.add_series({"values": "=Data!$A$1:$A$3"})
+    book.add_chartsheet("Trend").set_chart(chart)
+    book.close()
+
+    tabs = ExcelWorkbook(path).read(["Trend", "data", "Nowhere"]).tabs
+
+    assert tabs == {"Data": [[1], [2], [3]]}
+
+
+def test_a_worksheet_that_is_not_xml_is_a_backend_error(okrs_file):
+    rewrite_parts(okrs_file, {OKRS_PART: "<worksheet><sheetData><row>"})
+
+    with pytest.raises(BackendError, match=r"is not an \.xlsx workbook"):
+        ExcelWorkbook(okrs_file).read(["OKRs"])
+
+
+def test_text_that_looks_like_an_excel_escape_reads_back_as_written(okrs_file):
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan([CellWrite("OKRs", 2, NOTE, "_x0041_ and _x000D_")]))
+
+    grid = ExcelWorkbook(okrs_file).read(["OKRs"]).tabs["OKRs"]
+
+    assert grid[1][NOTE - 1] == "_x0041_ and _x000D_"  # Excel shows it so too
+
+
+# --- owned tabs: only the rows that differ are written --------------------------------------
+
+
+def log_tab(days: int, per_day: int = 3, *, last: str = "At risk") -> OwnedTab:
+    """A History-like log: a row per item and day, the status column filled by status."""
+    rows: list[list[object]] = [["Managed by sheetsync: log"], ["Day", "Item", "Score", "Status"]]
+    fills = {}
+    for day in range(days):
+        for item in range(per_day):
+            status = last if day == days - 1 else "At risk"
+            rows.append([f"2026-11-{day + 1:02d}", f"Item {item} & <co>", day / 4, status])
+            fills[(len(rows), 4)] = Colour.GREEN if status == "On track" else Colour.AMBER
+    return OwnedTab("Log", rows, fills)  # type: ignore[arg-type]
+
+
+def rows_xml(path: Path, part: str) -> dict[int, bytes]:
+    return {
+        int(row.get("r")): etree.tostring(row) for row in sheet_xml(path, part).iter(f"{MAIN}row")
+    }
+
+
+LOG_PART = "xl/worksheets/sheet3.xml"
+
+
+def test_appending_to_an_owned_tab_writes_only_the_new_rows(okrs_file):
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan(owned_tabs=[log_tab(2)]))
+    before = rows_xml(okrs_file, LOG_PART)
+
+    result = ExcelWorkbook(okrs_file).write(WritePlan(owned_tabs=[log_tab(3)]))
+
+    after = rows_xml(okrs_file, LOG_PART)
+    assert result.wrote and result.cells_changed == 3 * 4
+    assert {r: after[r] for r in before} == before  # the rows there, byte for byte
+    assert sorted(after) == list(range(1, 2 + 3 * 3 + 1))
+    grid = ExcelWorkbook(okrs_file).read(["Log"]).tabs["Log"]
+    assert grid == [[cell for cell in row] for row in log_tab(3).rows]
+    dimension = sheet_xml(okrs_file, LOG_PART).find(f"{MAIN}dimension").get("ref")
+    assert dimension == "A1:D11"
+    assert_well_formed(okrs_file)
+
+
+def test_rewriting_the_last_day_of_an_owned_tab_replaces_only_its_rows(okrs_file):
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan(owned_tabs=[log_tab(3)]))
+    before = rows_xml(okrs_file, LOG_PART)
+
+    result = workbook.write(WritePlan(owned_tabs=[log_tab(3, last="Off track")]))
+
+    after = rows_xml(okrs_file, LOG_PART)
+    assert result.cells_changed == 3  # the status of the last day's three rows
+    changed = {r for r in before if before[r] != after[r]}
+    assert changed == {9, 10, 11} and sorted(after) == sorted(before)
+    log = load(okrs_file)["Log"]
+    assert log["D11"].value == "Off track"
+    assert log["D11"].fill.fgColor.rgb == "FF" + Colour.AMBER.value
+    assert log["D8"].fill.fgColor.rgb == "FF" + Colour.AMBER.value
+
+
+def test_an_unchanged_owned_tab_is_recognised_by_its_xml_alone(okrs_file, monkeypatch):
+    tricky = [
+        "a & b < c > d",
+        "  padded  ",
+        "carriage\r\nreturn",
+        "_x0041_",
+        "é ✓ 😀",
+        "",
+        "bell\x07",
+        "x" * 40000,
+    ]
+    tab = OwnedTab(
+        "Log",
+        [["Managed by sheetsync: log"], tricky, [1, 2.5, -0.0, 1e-7, True, False, None, 3]],
+        {(3, 7): Colour.GREY},
+    )
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan(owned_tabs=[tab]))
+    data = okrs_file.read_bytes()
+
+    def decoded(*_: object) -> None:
+        raise AssertionError("a row sheetsync wrote was not recognised by its XML")
+
+    monkeypatch.setattr(excel._Sheet, "shown", decoded)
+    again = ExcelWorkbook(okrs_file)
+    again.read(["OKRs", "Log"])
+    assert not again.write(WritePlan(owned_tabs=[tab])).wrote
+    assert okrs_file.read_bytes() == data
+
+
+def test_an_owned_tab_excel_saved_is_compared_by_content_and_its_rows_kept(tmp_path):
+    path = tmp_path / "saved.xlsx"
+    book = xlsxwriter.Workbook(str(path))  # shared strings, spans: Excel's way, not ours
+    book.add_worksheet("OKRs").write("A1", "Objective")
+    log = book.add_worksheet("Log")
+    green = book.add_format({"bg_color": "#" + Colour.GREEN.value, "pattern": 1})
+    amber = book.add_format({"bg_color": "#" + Colour.AMBER.value, "pattern": 1})
+    for r, row in enumerate(log_tab(2).rows):
+        for c, value in enumerate(row):
+            fill = None
+            if c == 3 and r >= 2:
+                fill = green if value == "On track" else amber
+            log.write(r, c, value, fill)
+    book.close()
+    data = path.read_bytes()
+    before = rows_xml(path, "xl/worksheets/sheet2.xml")
+
+    assert not ExcelWorkbook(path).write(WritePlan(owned_tabs=[log_tab(2)])).wrote
+    assert path.read_bytes() == data
+    result = ExcelWorkbook(path).write(WritePlan(owned_tabs=[log_tab(3)]))
+
+    after = rows_xml(path, "xl/worksheets/sheet2.xml")
+    assert result.cells_changed == 3 * 4
+    assert {r: after[r] for r in before} == before  # shared-string rows kept as they were
+    assert ExcelWorkbook(path).read(["Log"]).tabs["Log"] == [list(r) for r in log_tab(3).rows]
+    assert_well_formed(path)
+
+
+def test_an_owned_tab_twice_in_one_plan_ends_as_the_last(okrs_file):
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan(owned_tabs=[log_tab(1)]))
+
+    result = workbook.write(WritePlan(owned_tabs=[log_tab(3), log_tab(2)]))
+
+    assert result.wrote
+    assert ExcelWorkbook(okrs_file).read(["Log"]).tabs["Log"] == [list(r) for r in log_tab(2).rows]
+    assert_well_formed(okrs_file)
+
+
+def test_a_formula_in_an_owned_tab_is_replaced_and_leaves_the_calculation_chain(
+    okrs_file, edit_package
+):
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan(owned_tabs=[log_tab(1)]))
+    edit_package(
+        okrs_file,
+        {
+            LOG_PART: lambda xml: xml.replace(
+                '<c r="C3"><v>0</v></c>', '<c r="C3"><f>1-1</f><v>0</v></c>'
+            ),
+            "xl/calcChain.xml": (
+                '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                '<c r="C3" i="3"/><c r="E2" i="1"/></calcChain>'
+            ),
+            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
+                "</Relationships>",
+                '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+                '2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+            ),
+            "[Content_Types].xml": lambda xml: xml.replace(
+                "</Types>",
+                '<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxml'
+                'formats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
+            ),
+        },
+    )
+    assert b"<f>1-1</f>" in entries(okrs_file)[LOG_PART]
+
+    result = ExcelWorkbook(okrs_file).write(WritePlan(owned_tabs=[log_tab(1)]))
+
+    assert result.cells_changed == 1
+    assert b"<f>" not in entries(okrs_file)[LOG_PART]
+    chain = etree.fromstring(entries(okrs_file)["xl/calcChain.xml"])
+    assert [(c.get("r"), c.get("i")) for c in chain] == [("E2", "1")]
+
+
+def test_a_second_write_in_the_same_sync_keeps_the_backup_from_before_the_sync(okrs_file):
+    before = okrs_file.read_bytes()
+    workbook = ExcelWorkbook(okrs_file, backups=1)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan([CellWrite("OKRs", 2, NOTE, "scores")]))
+    workbook.write(WritePlan([CellWrite("OKRs", 2, NOTE, "alert delivery")]))
+    assert (okrs_file.parent / "okrs.xlsx.bak").read_bytes() == before

@@ -1,0 +1,395 @@
+"""Read cell values straight from an .xlsx package with lxml, as openpyxl's read-only mode does.
+
+openpyxl's read-only, data-only mode gives the values sheetsync needs, but turns every cell into
+a dict and walks it through its descriptor machinery: on a 10,000-row tab that costs several
+times what parsing the XML does. This reader parses each worksheet part once with lxml and
+visits its elements in one C-level pass, so the Python work per cell is a handful of operations.
+
+It returns what openpyxl returns for the same file: numbers as int when their text is integral
+("5") and float otherwise ("5.5"), date-formatted numbers as datetime (time, timedelta for
+elapsed-time formats), booleans, error codes as text ("#N/A"), formulas as the result Excel last
+cached, shared strings, inline and rich text joined without their phonetic hints. One deliberate
+difference: text is unescaped the way Excel shows it (`_x0041_` is "A", `_x005F_x0041_` is
+"_x0041_"), which is also how the writer compares and writes it, so text round-trips.
+
+The parsed worksheet roots are handed back with the values, so a write that follows the read
+patches the same trees instead of parsing the parts again.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.datetime import (
+    CALENDAR_MAC_1904,
+    CALENDAR_WINDOWS_1900,
+    from_excel,
+    from_ISO8601,
+)
+
+from sheetsync.backends.base import CellValue, Grid
+
+__all__ = ["WorkbookValues", "new_parser", "read_values"]
+
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_RELATIONSHIP = f"{{{_PKG_REL}}}Relationship"
+_DIGITS = "0123456789"
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_LETTERS = re.compile(r"[A-Z]{1,3}")
+_columns: dict[str, int] = {}
+"""Column letters -> number, filled as letters are met (at most 18,278 entries)."""
+
+
+def new_parser() -> etree.XMLParser:
+    """The parser for package parts: no entity expansion or network access; no size limit
+    (a big worksheet part exceeds libxml2's default limits)."""
+    return etree.XMLParser(resolve_entities=False, huge_tree=True, no_network=True)
+
+
+@dataclass
+class WorkbookValues:
+    """The values read, and the parsed parts they came from (part name -> root element)."""
+
+    grids: dict[str, Grid]
+    trees: dict[str, Any] = field(default_factory=dict)
+
+
+def read_values(
+    archive: zipfile.ZipFile, tabs: Sequence[str], parser: etree.XMLParser | None = None
+) -> WorkbookValues:
+    """The values of the worksheets named in `tabs` (matched case-insensitively after
+    stripping), keyed by the workbook's own spelling; missing tabs and chart sheets are left
+    out.
+
+    Raises KeyError when a part the workbook refers to is missing, etree.XMLSyntaxError (a
+    SyntaxError) when a part is not well-formed XML, zipfile.BadZipFile on a damaged zip.
+    """
+    return _Reader(archive, parser or new_parser()).read(tabs)
+
+
+class _Reader:
+    def __init__(self, archive: zipfile.ZipFile, parser: etree.XMLParser) -> None:
+        self._zip = archive
+        self._parser = parser
+        self._names = {info.filename.casefold(): info.filename for info in archive.infolist()}
+        self._trees: dict[str, Any] = {}
+
+    def _find(self, name: str) -> str | None:
+        return self._names.get(name.casefold())
+
+    def _xml(self, name: str) -> Any:
+        tree = self._trees.get(name)
+        if tree is None:
+            tree = self._trees[name] = etree.fromstring(self._zip.read(name), self._parser)
+        return tree
+
+    def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship id -> (type's last word, target part) of `part`'s internal targets."""
+        folder, name = posixpath.split(part)
+        rels = self._find(posixpath.join(folder, "_rels", f"{name}.rels"))
+        found: dict[str, tuple[str, str]] = {}
+        if rels is None:
+            return found
+        for rel in self._xml(rels).iterchildren(_RELATIONSHIP):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                resolved = target[1:]
+            else:
+                resolved = posixpath.normpath(posixpath.join(folder, target))
+            kind = rel.get("Type", "").rsplit("/", 1)[-1]
+            found[rel.get("Id", "")] = (kind, self._find(resolved) or resolved)
+        return found
+
+    def _workbook_part(self) -> str:
+        for kind, target in self._relationships("").values():
+            if kind == "officeDocument" and self._find(target):
+                return target
+        return self._find("xl/workbook.xml") or "xl/workbook.xml"  # KeyError when read if absent
+
+    def read(self, tabs: Sequence[str]) -> WorkbookValues:
+        part = self._workbook_part()
+        workbook = self._xml(part)
+        ns = etree.QName(workbook).namespace or ""  # transitional or strict: use its own
+        rels = self._relationships(part)
+        sheets: list[tuple[str, str | None]] = []
+        for sheet in workbook.iterfind(f"{{{ns}}}sheets/{{{ns}}}sheet"):
+            rel_id = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+            sheets.append((sheet.get("name", ""), rel_id))
+        by_key = {name.strip().casefold(): name for name, _ in sheets}
+        wanted = {by_key.get(tab.strip().casefold()) for tab in tabs} - {None}
+
+        properties = workbook.find(f"{{{ns}}}workbookPr")
+        date1904 = properties is not None and (
+            properties.get("date1904", "").strip().lower() in ("1", "true")
+        )
+        related = {kind: target for kind, target in reversed(rels.values())}
+        cells = _Cells(
+            ns,
+            lambda: self._shared_strings(related.get("sharedStrings"), ns),
+            self._date_styles(related.get("styles"), ns),
+            CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
+        )
+        todo: dict[str, str] = {}  # tab -> worksheet part, in workbook order
+        for name, rel_id in sheets:
+            if name not in wanted or name in todo or rel_id is None:
+                continue
+            kind, target = rels[rel_id]  # KeyError: a sheet without its part's relationship
+            if kind != "chartsheet" and self._find(target) is not None:
+                todo[name] = target
+        grids: dict[str, Grid] = {}
+        trees: dict[str, Any] = {}
+        for name, target in todo.items():
+            trees[target] = self._xml(target)
+            grids[name] = cells.grid(trees[target])
+        return WorkbookValues(grids, trees)
+
+    def _shared_strings(self, part: str | None, ns: str) -> list[str]:
+        found = self._find(part) if part else None
+        if found is None:
+            return []
+        root = etree.fromstring(self._zip.read(found), self._parser)
+        t, run = f"{{{ns}}}t", f"{{{ns}}}r"
+        strings: list[str] = []
+        for item in root.iterchildren(f"{{{ns}}}si"):
+            first = item[0] if len(item) == 1 else None
+            if first is not None and first.tag == t:
+                text = first.text or ""
+            else:  # rich text: the plain text and each run's, not the phonetic hints
+                plain = item.find(t)
+                parts = [plain.text or ""] if plain is not None else []
+                parts += [e.text or "" for r in item.iterchildren(run) for e in r.iterchildren(t)]
+                text = "".join(parts)
+            strings.append(_unescape(text) if "_x" in text else text)
+        return strings
+
+    def _date_styles(self, part: str | None, ns: str) -> dict[int, bool]:
+        """Cell format index -> True for an elapsed-time format, False for another date format."""
+        found = self._find(part) if part else None
+        if found is None:
+            return {}
+        root = etree.fromstring(self._zip.read(found), self._parser)
+        custom: dict[int, str] = {}
+        formats = root.find(f"{{{ns}}}numFmts")
+        for fmt in () if formats is None else formats.iterchildren(f"{{{ns}}}numFmt"):
+            number = _integer(fmt.get("numFmtId"))
+            if number is not None:
+                custom[number] = fmt.get("formatCode", "")
+        styles: dict[int, bool] = {}
+        xfs = root.find(f"{{{ns}}}cellXfs")
+        for index, xf in enumerate(() if xfs is None else xfs.iterchildren(f"{{{ns}}}xf")):
+            fmt_id = _integer(xf.get("numFmtId", "0")) or 0
+            code = custom[fmt_id] if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
+            if is_date_format(code):
+                styles[index] = is_timedelta_format(code)
+        return styles
+
+
+class _Cells:
+    """Turns worksheets' `<c>` elements into values, with the workbook's strings and styles."""
+
+    def __init__(
+        self,
+        ns: str,
+        shared: Callable[[], list[str]],
+        date_styles: dict[int, bool],
+        epoch: datetime,
+    ) -> None:
+        self._ns = ns
+        self._load_shared = shared
+        self._shared: list[str] | None = None
+        self._date_styles = date_styles
+        self._epoch = epoch
+        self._dates: dict[tuple[str, bool], Any] = {}
+
+    def _strings(self) -> list[str]:
+        if self._shared is None:
+            self._shared = self._load_shared()
+        return self._shared
+
+    def grid(self, root: Any) -> Grid:
+        """The sheet's rows as openpyxl's `iter_rows(values_only=True)` gives them with its
+        dimensions reset, trailing empty cells and rows dropped, empty rows between kept.
+
+        One pass over the row, cell, value and text elements in document order: a cell's value
+        is set when its `<v>` (or inline `<is>`'s `<t>`s) arrive, so nothing is buffered.
+        """
+        ns = self._ns
+        data = root.find(f"{{{ns}}}sheetData")
+        if data is None:
+            return []
+        row_tag, c_tag, v_tag, is_tag, t_tag, rph_tag = (
+            f"{{{ns}}}{tag}" for tag in ("row", "c", "v", "is", "t", "rPh")
+        )
+        date_styles = self._date_styles
+        columns = _columns
+        grid: Grid = []
+        values: list[CellValue] = []
+        number = last = col = 0
+        cell: Any = None
+        kind: str | None = None
+        inline = done = False
+        phonetic: Any = None
+        for element in data.iter(row_tag, c_tag, v_tag, is_tag, t_tag, rph_tag):
+            tag = element.tag
+            if tag == c_tag:
+                ref = element.get("r")
+                if ref is None:
+                    col += 1
+                else:
+                    found = columns.get(ref.rstrip(_DIGITS))
+                    col = found if found is not None else _column(ref, col + 1)
+                cell, kind = element, element.get("t")
+                inline = done = False
+                phonetic = None
+                continue
+            if tag == v_tag:
+                if done or kind == "inlineStr":
+                    continue
+                done = True
+                text = element.text
+                if not text:
+                    continue
+                value: CellValue
+                if kind is None or kind == "n":
+                    value = _number(text)
+                    if date_styles and not isinstance(value, str):
+                        timedelta = date_styles.get(_integer(cell.get("s")) or 0)
+                        if timedelta is not None:
+                            value = self._date(text, value, timedelta)
+                elif kind == "s":
+                    index = _integer(text)
+                    strings = self._strings()
+                    value = (
+                        strings[index] if index is not None and 0 <= index < len(strings) else ""
+                    )
+                elif kind == "str":
+                    value = _unescape(text) if "_x" in text else text
+                elif kind == "b":
+                    value = _boolean(text)
+                elif kind == "d":
+                    try:
+                        value = from_ISO8601(text)
+                    except ValueError:
+                        value = text
+                else:  # "e" (an error code such as #N/A) or a type sheetsync does not know
+                    value = text
+            elif tag == t_tag:
+                if not inline or (phonetic is not None and element.getparent() is phonetic):
+                    continue
+                text = element.text
+                if not text:
+                    continue
+                if "_x" in text:
+                    text = _unescape(text)
+                values[col - 1] += text  # type: ignore[operator]  # set to "" by its <is>
+                continue
+            elif tag == is_tag:
+                if kind != "inlineStr" or inline:
+                    continue
+                inline = True
+                value = ""
+            elif tag == row_tag:
+                ref = element.get("r")
+                parsed = _integer(ref) if ref else None
+                number = number + 1 if parsed is None else parsed
+                col = 0
+                cell, kind = None, None
+                inline, done = False, True  # no cell yet: ignore strays until the first <c>
+                if number <= last:  # openpyxl skips a row repeated or out of order
+                    values = []
+                    continue
+                while last < number - 1:
+                    grid.append([])
+                    last += 1
+                values = []
+                grid.append(values)
+                last = number
+                continue
+            else:  # rPh: the phonetic reading of the text, not part of it
+                phonetic = element
+                continue
+            if col <= 0:
+                continue
+            size = len(values)
+            if col > size:
+                if col > size + 1:
+                    values.extend([None] * (col - 1 - size))
+                values.append(value)
+            else:
+                values[col - 1] = value
+        while grid and not grid[-1]:
+            grid.pop()
+        return grid
+
+    def _date(self, text: str, number: int | float, timedelta: bool) -> CellValue:
+        key = (text, timedelta)
+        found = self._dates.get(key, self)
+        if found is self:
+            try:
+                found = from_excel(number, self._epoch, timedelta=timedelta)
+            except (OverflowError, ValueError):
+                found = "#VALUE!"  # as openpyxl: a date out of range reads as an error
+            self._dates[key] = found
+        return found  # type: ignore[no-any-return]
+
+
+def _number(text: str) -> int | float | str:
+    """As openpyxl: int unless the text has a decimal point or an exponent."""
+    try:
+        if "." in text or "E" in text or "e" in text:
+            return float(text)
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)  # "INF", "NaN"
+        except ValueError:
+            return text
+
+
+def _boolean(text: str) -> bool:
+    try:
+        return bool(int(text))  # as openpyxl
+    except ValueError:
+        return text.strip().lower() == "true"
+
+
+def _integer(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else None
+
+
+def _column(ref: str, fallback: int) -> int:
+    """The column of cell reference `ref` ("AB12" -> 28), remembered by its letters; `fallback`
+    for a reference that names no column."""
+    letters = ref.rstrip(_DIGITS)
+    upper = letters.upper()
+    if not _LETTERS.fullmatch(upper):
+        return fallback
+    col = 0
+    for ch in upper:
+        col = col * 26 + ord(ch) - 64
+    _columns[letters] = col
+    return col
+
+
+def _unescape(text: str) -> str:
+    """Excel's escape of characters XML cannot hold: `_x000D_` is a carriage return."""
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
