@@ -81,16 +81,27 @@ class GoogleBench:
         first = self._sync(sid)
         unchanged = self._sync(sid)
         naive = self._naive(self._spreadsheet(n), n)
+        no_latency = self._timed_sync(self._spreadsheet(n))
         self.api.latency = self.latency
-        fresh = self._spreadsheet(n)
-        start = time.perf_counter()
-        latency_requests = self._sync(fresh)
-        elapsed = time.perf_counter() - start
+        with_latency = self._timed_sync(self._spreadsheet(n))
         self.api.latency = 0.0
         return {
             "requests_first": first,
             "requests_unchanged": unchanged,
             "naive_requests": naive,
-            "google_latency_s": elapsed,
-            "google_latency_requests": latency_requests,
+            "naive_latency_s": _naive_seconds(naive, self.latency),
+            "google_s": no_latency,
+            "google_latency_s": with_latency,
+            "round_trip_share": (with_latency - no_latency) / with_latency,
         }
+
+    def _timed_sync(self, sid: str) -> float:
+        start = time.perf_counter()
+        self._sync(sid)
+        return time.perf_counter() - start
+
+
+def _naive_seconds(count: int | str, latency: float) -> float:
+    """What the per-row loop spends waiting alone: one round trip per request."""
+    number = int(str(count).split()[0].replace(",", ""))
+    return number * latency

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sheetsync.model import Direction, KrType, Period
 
@@ -222,7 +223,12 @@ def parse_period(value: object) -> Period:
         raise ParseError(_PERIOD_EXPECTED)
     if not isinstance(value, str) or not value.strip():
         raise ParseError(_PERIOD_EXPECTED)
-    text = value.strip()
+    return _parse_period_text(value.strip())
+
+
+@lru_cache(maxsize=512)
+def _parse_period_text(text: str) -> Period:
+    """Periods repeat on every row of a quarter: parse each spelling once (Period is frozen)."""
     compact = re.sub(r"[\s/_.]+", "-", text.upper()).replace("FY", "")
     try:
         if m := re.fullmatch(r"(\d{4})-?Q([1-4])", compact):

@@ -175,10 +175,18 @@ class _Row:
     def __init__(self, grid: Grid, layout: TabLayout, row: int) -> None:
         self.grid, self.layout, self.row = grid, layout, row
         self.problems: list[Problem] = []
+        line = grid[row - 1] if row <= len(grid) else []
+        width = len(line)
+        self.values = {
+            name: line[col - 1] if col <= width else None for name, col in layout.columns.items()
+        }
 
     def raw(self, name: str) -> CellValue:
-        col = self.layout.columns.get(name)
-        return None if col is None else _cell(self.grid, self.row, col)
+        return self.values.get(name)
+
+    def is_empty(self, ignore: str | None = None) -> bool:
+        """No known field has a value (a person's own columns do not count)."""
+        return all(is_blank(v) for k, v in self.values.items() if k != ignore)
 
     def ref(self, name: str) -> str:
         return a1(self.row, self.layout.columns.get(name, 1))
@@ -206,14 +214,6 @@ class _Row:
         return text_or_none(self.raw(name))
 
 
-def _is_empty_row(grid: Grid, layout: TabLayout, row: int, ignore: Sequence[str] = ()) -> bool:
-    return all(
-        is_blank(_cell(grid, row, col))
-        for name, col in layout.columns.items()
-        if name not in ignore
-    )
-
-
 def read_kpis(
     grid: Grid,
     tab: str,
@@ -227,9 +227,9 @@ def read_kpis(
     invalid: list[InvalidRow] = []
     seen: dict[str, str] = {}
     for row in range(layout.header_row + 1, len(grid) + 1):
-        if _is_empty_row(grid, layout, row):
-            continue
         r = _Row(grid, layout, row)
+        if r.is_empty():
+            continue
         name = r.text("name")
         if name is None:
             r.problem("name", "the KPI has no name", "a name for the KPI")
@@ -302,13 +302,13 @@ def read_okrs(
     seen_ids: dict[str, str] = {}
     objective: str | None = None
     for row in range(layout.header_row + 1, len(grid) + 1):
-        if _is_empty_row(grid, layout, row):
-            continue
         r = _Row(grid, layout, row)
+        if r.is_empty():
+            continue
         named = r.text("objective")
         if named:
             objective = named
-        if _is_empty_row(grid, layout, row, ignore=("objective",)):
+        if r.is_empty(ignore="objective"):
             objective_rows.append(row)
             continue
         text = r.text("key_result")
