@@ -36,6 +36,8 @@ retries included (token refreshes go to the token endpoint and are not Sheets re
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import ipaddress
 import json
 import logging
@@ -45,10 +47,11 @@ import random
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -404,6 +407,24 @@ def _error_info(exc: APIError) -> tuple[str, str, list[Mapping[str, Any]]]:
     return str(error.get("message", "")), str(error.get("status", "")), details
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large sheet is loaded, diffed or batched.
+
+    These loops create hundreds of thousands of objects that live on (the remembered cells, the
+    ops, the request body), all freed by reference counting; meanwhile the collector would
+    rescan every live object again and again without finding anything to free, which costs
+    about a third of a sync's time. (The same as the Excel backend does while patching.)
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 # --- cells -----------------------------------------------------------------------------------
 
 
@@ -415,6 +436,10 @@ class _Cell(NamedTuple):
     value: ValueKey
     fill: str | None
     number_format: str | None
+
+
+_EMPTY = _Cell(None, None, None)
+_FILL_TEXT: dict[Colour, str] = {colour: colour.value for colour in Colour}
 
 
 def _value_key(value: Mapping[str, Any] | None) -> ValueKey:
@@ -463,6 +488,27 @@ def _api_colour(fill: Colour | str) -> dict[str, float]:
     return {k: int(text[i : i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
+_FORMATS: dict[tuple[str | None, str | None], dict[str, Any] | None] = {}
+
+
+def _cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] | None:
+    """The userEnteredFormat for a fill and number format, built once per pair (read-only)."""
+    key = (fill, number_format)
+    try:
+        return _FORMATS[key]
+    except KeyError:
+        pass
+    fmt: dict[str, Any] = {}
+    if fill is not None:
+        fmt["backgroundColor"] = _api_colour(fill)
+    if number_format is not None:
+        fmt["numberFormat"] = _number_format(number_format)
+    result = fmt or None
+    if len(_FORMATS) < 4096:
+        _FORMATS[key] = result
+    return result
+
+
 def _serial(value: date | datetime) -> float:
     if isinstance(value, datetime):
         delta = value.replace(tzinfo=None) - _EPOCH
@@ -498,7 +544,29 @@ def _payload(value: object) -> tuple[dict[str, Any] | None, str | None]:
     return {"stringValue": str(value)}, None
 
 
-@dataclass
+_NOTHING: tuple[None, None, None] = (None, None, None)
+
+
+def _desired(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey]:
+    """`_payload(value)` plus `_value_key` of that payload, with fast paths for common types."""
+    kind = type(value)
+    if kind is str:
+        if value == "":
+            return _NOTHING
+        return {"stringValue": value}, None, ("s", value)
+    if value is None:
+        return _NOTHING
+    if kind is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            return _NOTHING
+        return {"numberValue": value}, None, ("n", value)
+    if kind is int:
+        return {"numberValue": value}, None, ("n", float(value))  # type: ignore[arg-type]
+    payload, fmt = _payload(value)
+    return payload, fmt, _value_key(payload)
+
+
+@dataclass(slots=True)
 class _Op:
     """One cell to write: its full value and fill, and its number format when it has one."""
 
@@ -508,19 +576,18 @@ class _Op:
     value: dict[str, Any] | None
     fill: str | None
     number_format: str | None
+    key: ValueKey
+    """`_value_key(value)`, computed once by the diff."""
 
     def cell_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
+        fmt = _cell_format(self.fill, self.number_format)
         if self.value is not None:
-            data["userEnteredValue"] = self.value
-        fmt: dict[str, Any] = {}
-        if self.fill is not None:
-            fmt["backgroundColor"] = _api_colour(self.fill)
-        if self.number_format is not None:
-            fmt["numberFormat"] = _number_format(self.number_format)
-        if fmt:
-            data["userEnteredFormat"] = fmt
-        return data
+            if fmt is None:
+                return {"userEnteredValue": self.value}
+            return {"userEnteredValue": self.value, "userEnteredFormat": fmt}
+        if fmt is None:
+            return {}
+        return {"userEnteredFormat": fmt}
 
 
 @dataclass
@@ -532,7 +599,7 @@ class _Tab:
     cells: dict[tuple[int, int], _Cell] = field(default_factory=dict)
 
     def cell(self, row: int, col: int) -> _Cell:
-        return self.cells.get((row, col)) or _Cell(None, None, None)
+        return self.cells.get((row, col), _EMPTY)
 
     def row_widths(self) -> dict[int, int]:
         """Row -> columns up to its last cell holding anything (value or format)."""
@@ -586,14 +653,22 @@ def _rectangles(ops: list[_Op]) -> list[tuple[int, int, list[list[_Op]]]]:
         by_row[op.row].append(op)
     rects: list[tuple[int, int, list[list[_Op]]]] = []
     open_rects: dict[tuple[int, int], int] = {}
+    by_col = attrgetter("col")
     for row in sorted(by_row):
-        line = sorted(by_row[row], key=lambda o: o.col)
+        line = by_row[row]
+        if len(line) > 1:
+            line.sort(key=by_col)
         runs: list[list[_Op]] = []
+        run: list[_Op] = []
+        last_col = -2
         for op in line:
-            if runs and runs[-1][-1].col == op.col - 1:
-                runs[-1].append(op)
+            col = op.col
+            if run and last_col == col - 1:
+                run.append(op)
             else:
-                runs.append([op])
+                run = [op]
+                runs.append(run)
+            last_col = col
         for run in runs:
             key = (run[0].col, len(run))
             index = open_rects.get(key)
@@ -672,7 +747,8 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Values of the named tabs (case-insensitive) in one `spreadsheets.get`."""
         doc = self._call("read", self._get_all)
-        grids = self._load(doc)
+        with _cyclic_gc_paused():
+            grids = self._load(doc)
         snapshot = Snapshot(grids)
         wanted = {name for name in (snapshot.find_tab(t) for t in tabs) if name}
         return Snapshot({name: grid for name, grid in grids.items() if name in wanted})
@@ -686,15 +762,19 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         `read`. When one cell is planned twice, the last write wins.
         """
         if self._tabs is None:
-            self._load(self._call("read", self._get_all))
+            doc = self._call("read", self._get_all)
+            with _cyclic_gc_paused():
+                self._load(doc)
         assert self._tabs is not None
-        ops, creates = self._diff(plan)
+        with _cyclic_gc_paused():
+            ops, creates = self._diff(plan)
         if not ops and not creates:
             return WriteResult(cells_changed=0, wrote=False)
         touched = {op.tab for op in ops if op.tab in self._tabs}
         grid = self._verify(plan.guards, touched, [t.name for t in creates])
         sizes = self._send(ops, creates, grid)
-        self._remember(ops, sizes)
+        with _cyclic_gc_paused():
+            self._remember(ops, sizes)
         return WriteResult(
             cells_changed=len(ops), tabs_created=[t.name for t in creates], wrote=True
         )
@@ -705,9 +785,10 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     # --- reading --------------------------------------------------------------------------
 
     def _get_all(self) -> dict[str, Any]:
-        return self._client.http_client.spreadsheets_get(
-            self.spreadsheet_id, params={"includeGridData": "true", "fields": READ_FIELDS}
-        )
+        with _cyclic_gc_paused():  # decoding the answer builds one object per cell
+            return self._client.http_client.spreadsheets_get(
+                self.spreadsheet_id, params={"includeGridData": "true", "fields": READ_FIELDS}
+            )
 
     def _load(self, doc: Mapping[str, Any]) -> dict[str, Grid]:
         """Remember every tab's cells for diffing; return each tab's values, rows padded."""
@@ -722,13 +803,18 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             title, size = _grid_props(sheet)
             tab = _Tab(size.sheet_id, title, size.rows, size.cols)
             values: dict[tuple[int, int], CellValue] = {}
+            cells = tab.cells
             for r, c, cell in _cells_of(sheet):
-                fmt = cell.get("userEnteredFormat", {}) or {}
-                tab.cells[(r, c)] = _Cell(
-                    _value_key(cell.get("userEnteredValue")),
-                    _hex(fmt.get("backgroundColor")),
-                    (fmt.get("numberFormat") or {}).get("pattern"),
-                )
+                fmt = cell.get("userEnteredFormat")
+                key = _value_key(cell.get("userEnteredValue"))
+                if fmt:
+                    cells[(r, c)] = _Cell(
+                        key,
+                        _hex(fmt.get("backgroundColor")),
+                        (fmt.get("numberFormat") or {}).get("pattern"),
+                    )
+                else:
+                    cells[(r, c)] = _Cell(key, None, None)
                 value = _python_value(cell.get("effectiveValue"))
                 if value is not None:
                     values[(r, c)] = value
@@ -755,9 +841,15 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         assert self._tabs is not None
         ops: list[_Op] = []
         creates: list[OwnedTab] = []
-        last = {(self._find(w.tab) or w.tab, w.row, w.col): w for w in plan.cells}
+        found: dict[str, str | None] = {}
+        for w in plan.cells:
+            if w.tab not in found:
+                found[w.tab] = self._find(w.tab)
+        last = {(found[w.tab] or w.tab, w.row, w.col): w for w in plan.cells}
         for write in last.values():
-            ops.extend(self._diff_cell(write))
+            op = self._diff_cell(write, found[write.tab])
+            if op is not None:
+                ops.append(op)
         for owned in plan.owned_tabs:
             actual = self._find(owned.name)
             if actual is None:
@@ -767,48 +859,62 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 ops.extend(self._owned_ops(owned, actual, self._tabs[actual]))
         return ops, creates
 
-    def _diff_cell(self, write: CellWrite) -> list[_Op]:
+    def _diff_cell(self, write: CellWrite, actual: str | None) -> _Op | None:
+        """The op `write` needs on tab `actual` (its real name), or None when it is there."""
         assert self._tabs is not None
-        actual = self._find(write.tab)
         if actual is None:
             raise WorkbookLayoutError(
                 f"tab '{write.tab}' is not in the spreadsheet any more", workbook=self.label
             )
-        payload, _ = _payload(write.value)
-        fill = write.fill.value if write.fill is not None else None
-        have = self._tabs[actual].cell(write.row - 1, write.col - 1)
-        same = (
-            have.value == _value_key(payload)
+        payload, _, key = _desired(write.value)
+        colour = write.fill
+        fill = _FILL_TEXT.get(colour) if colour is not None else None
+        if colour is not None and fill is None:
+            fill = colour.value
+        row, col = write.row - 1, write.col - 1
+        have = self._tabs[actual].cells.get((row, col), _EMPTY)
+        number_format = write.number_format
+        if (
+            have.value == key
             and have.fill == fill
-            and (write.number_format is None or have.number_format == write.number_format)
-        )
-        if same:
-            return []
-        return [_Op(actual, write.row - 1, write.col - 1, payload, fill, write.number_format)]
+            and (number_format is None or have.number_format == number_format)
+        ):
+            return None
+        return _Op(actual, row, col, payload, fill, number_format, key)
 
     def _owned_ops(self, owned: OwnedTab, title: str, tab: _Tab | None) -> list[_Op]:
-        ops = []
+        ops: list[_Op] = []
+        append = ops.append
         widths = tab.row_widths() if tab else {}
-        height = max(len(owned.rows), max(widths, default=-1) + 1)
+        cells = tab.cells if tab is not None else {}
+        fills: dict[tuple[int, int], str] = {
+            (r - 1, c - 1): colour.value for (r, c), colour in owned.fills.items()
+        }
+        fills_get = fills.get
+        cells_get = cells.get
+        rows = owned.rows
+        n_rows = len(rows)
+        height = max(n_rows, max(widths, default=-1) + 1)
+        empty: list[Any] = []
         for r in range(height):
-            want = owned.rows[r] if r < len(owned.rows) else []
-            width = max(len(want), widths.get(r, 0))
+            want = rows[r] if r < n_rows else empty
+            n_want = len(want)
+            width = max(n_want, widths.get(r, 0))
             for c in range(width):
-                payload, fmt = _payload(want[c] if c < len(want) else None)
-                colour = owned.fills.get((r + 1, c + 1))
-                fill = colour.value if colour is not None else None
+                payload, fmt, key = _desired(want[c] if c < n_want else None)
+                fill = fills_get((r, c)) if fills else None
                 if tab is None:
                     if payload is None and fill is None:
                         continue
                 else:
-                    have = tab.cell(r, c)
+                    have = cells_get((r, c), _EMPTY)
                     if (
-                        have.value == _value_key(payload)
+                        have.value == key
                         and have.fill == fill
                         and (fmt is None or have.number_format == fmt)
                     ):
                         continue
-                ops.append(_Op(title, r, c, payload, fill, fmt))
+                append(_Op(title, r, c, payload, fill, fmt, key))
         return ops
 
     # --- verifying ------------------------------------------------------------------------
@@ -898,7 +1004,8 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             nonlocal current, ambiguous, result
             if ambiguous:
                 current = self._fetch_grid()
-            body, sizes = self._build(ops, creates, new_ids, current)
+            with _cyclic_gc_paused():
+                body, sizes = self._build(ops, creates, new_ids, current)
             try:
                 self._client.http_client.batch_update(self.spreadsheet_id, body)
             except Exception as exc:
@@ -925,10 +1032,16 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     ) -> tuple[dict[str, Any], dict[str, _Grid]]:
         sizes = dict(grid)
         requests_: list[dict[str, Any]] = []
-        need: dict[str, tuple[int, int]] = {}
+        groups: dict[tuple[str, bool], list[_Op]] = defaultdict(list)
         for op in ops:
-            rows, cols = need.get(op.tab, (0, 0))
-            need[op.tab] = (max(rows, op.row + 1), max(cols, op.col + 1))
+            groups[(op.tab, op.number_format is not None)].append(op)
+        need: dict[str, tuple[int, int]] = {}
+        for (title, _), group in groups.items():
+            rows, cols = need.get(title, (0, 0))
+            need[title] = (
+                max(rows, max(op.row for op in group) + 1),
+                max(cols, max(op.col for op in group) + 1),
+            )
         for owned in creates:
             if owned.name in sizes:
                 if sizes[owned.name].sheet_id != new_ids[owned.name]:
@@ -982,9 +1095,6 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                         }
                     )
             sizes[title] = _Grid(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
-        groups: dict[tuple[str, bool], list[_Op]] = defaultdict(list)
-        for op in ops:
-            groups[(op.tab, op.number_format is not None)].append(op)
         for (title, with_format), group in sorted(groups.items()):
             for top, left, body in _rectangles(group):
                 requests_.append(
@@ -1011,18 +1121,17 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 self._tabs[title] = _Tab(size.sheet_id, title, size.rows, size.cols)
             else:
                 tab.sheet_id, tab.rows, tab.cols = size
+        tabs = self._tabs
         for op in ops:
-            tab = self._tabs[op.tab]
-            old = tab.cell(op.row, op.col)
-            cell = _Cell(
-                _value_key(op.value),
-                op.fill,
-                op.number_format if op.number_format is not None else old.number_format,
-            )
-            if cell == (None, None, None):
-                tab.cells.pop((op.row, op.col), None)
+            cells = tabs[op.tab].cells
+            where = (op.row, op.col)
+            number_format = op.number_format
+            if number_format is None:
+                number_format = cells.get(where, _EMPTY).number_format
+            if op.key is None and op.fill is None and number_format is None:
+                cells.pop(where, None)
             else:
-                tab.cells[(op.row, op.col)] = cell
+                cells[where] = _Cell(op.key, op.fill, number_format)
 
     # --- requests, retries and errors ---------------------------------------------------------
 
