@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import hashlib
 import math
 import os
@@ -36,7 +35,7 @@ import stat
 import tempfile
 import zipfile
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -58,6 +57,7 @@ from sheetsync.backends.base import (
     WritePlan,
     WriteResult,
 )
+from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.backends.xlsx_read import new_parser, read_values
 from sheetsync.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
 from sheetsync.model import Colour
@@ -170,7 +170,7 @@ class ExcelWorkbook(WorkbookBackend):
         self._parsed = None
         seen = self._seen = self._load()
         try:
-            with _cyclic_gc_paused():
+            with cyclic_gc_paused():
                 values = read_values(zipfile.ZipFile(BytesIO(seen.data)), tabs)
         except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
             raise self._not_xlsx(exc) from exc
@@ -193,7 +193,7 @@ class ExcelWorkbook(WorkbookBackend):
         parsed, self._parsed = self._parsed, None  # the editor changes the trees: use them once
         trees = parsed[1] if parsed is not None and parsed[0] is seen else {}
         try:
-            with _cyclic_gc_paused():
+            with cyclic_gc_paused():
                 editor = _Editor(seen.data, trees)
                 result = editor.apply(plan)
                 data = editor.package.to_bytes() if result.wrote else b""
@@ -347,23 +347,6 @@ class _Seen:
     size: int
     mtime_ns: int
     stat: os.stat_result
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a package is patched.
-
-    Walking a large sheet creates millions of short-lived objects, all freed by reference
-    counting; meanwhile the collector would rescan every live object (the plan included) again
-    and again without finding anything to free, which costs about a third of the time.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -36,8 +36,6 @@ retries included (token refreshes go to the token endpoint and are not Sheets re
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import ipaddress
 import json
 import logging
@@ -47,7 +45,7 @@ import random
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
@@ -81,6 +79,7 @@ from sheetsync.backends.base import (
     WritePlan,
     WriteResult,
 )
+from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.errors import (
     BackendError,
     ConfigError,
@@ -407,24 +406,6 @@ def _error_info(exc: APIError) -> tuple[str, str, list[Mapping[str, Any]]]:
     return str(error.get("message", "")), str(error.get("status", "")), details
 
 
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large sheet is loaded, diffed or batched.
-
-    These loops create hundreds of thousands of objects that live on (the remembered cells, the
-    ops, the request body), all freed by reference counting; meanwhile the collector would
-    rescan every live object again and again without finding anything to free, which costs
-    about a third of a sync's time. (The same as the Excel backend does while patching.)
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 # --- cells -----------------------------------------------------------------------------------
 
 
@@ -747,7 +728,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Values of the named tabs (case-insensitive) in one `spreadsheets.get`."""
         doc = self._call("read", self._get_all)
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             grids = self._load(doc)
         snapshot = Snapshot(grids)
         wanted = {name for name in (snapshot.find_tab(t) for t in tabs) if name}
@@ -763,17 +744,17 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         """
         if self._tabs is None:
             doc = self._call("read", self._get_all)
-            with _cyclic_gc_paused():
+            with cyclic_gc_paused():
                 self._load(doc)
         assert self._tabs is not None
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             ops, creates = self._diff(plan)
         if not ops and not creates:
             return WriteResult(cells_changed=0, wrote=False)
         touched = {op.tab for op in ops if op.tab in self._tabs}
         grid = self._verify(plan.guards, touched, [t.name for t in creates])
         sizes = self._send(ops, creates, grid)
-        with _cyclic_gc_paused():
+        with cyclic_gc_paused():
             self._remember(ops, sizes)
         return WriteResult(
             cells_changed=len(ops), tabs_created=[t.name for t in creates], wrote=True
@@ -785,7 +766,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     # --- reading --------------------------------------------------------------------------
 
     def _get_all(self) -> dict[str, Any]:
-        with _cyclic_gc_paused():  # decoding the answer builds one object per cell
+        with cyclic_gc_paused():  # decoding the answer builds one object per cell
             return self._client.http_client.spreadsheets_get(
                 self.spreadsheet_id, params={"includeGridData": "true", "fields": READ_FIELDS}
             )
@@ -1004,7 +985,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             nonlocal current, ambiguous, result
             if ambiguous:
                 current = self._fetch_grid()
-            with _cyclic_gc_paused():
+            with cyclic_gc_paused():
                 body, sizes = self._build(ops, creates, new_ids, current)
             try:
                 self._client.http_client.batch_update(self.spreadsheet_id, body)
