@@ -134,7 +134,6 @@ def _counts(counter: Counter[Any]) -> dict[str, int]:
 
 def run_workbooks(
     workbooks: list[cfg.Workbook],
-    config: cfg.Config,
     step: Callable[[cfg.Workbook], SyncOutcome],
     *,
     workers: int = 1,
@@ -205,7 +204,7 @@ def run_all(
             if not (alerts and outcome and outcome.alerts and outcome.alerts.pending):
                 backend.close()
 
-    outcomes = run_workbooks(selected, config, step, workers=workers, on_done=on_done, stop=stop)
+    outcomes = run_workbooks(selected, step, workers=workers, on_done=on_done, stop=stop)
     report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
     try:
         if alerts:

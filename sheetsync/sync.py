@@ -14,8 +14,15 @@ from functools import cached_property
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
-from sheetsync.backends.base import CellValue, CellWrite, Grid, RowGuard, Snapshot, WorkbookBackend
-from sheetsync.backends.base import WritePlan as WritePlan
+from sheetsync.backends.base import (
+    CellValue,
+    CellWrite,
+    Grid,
+    RowGuard,
+    Snapshot,
+    WorkbookBackend,
+    WritePlan,
+)
 from sheetsync.errors import RowsMovedError, WorkbookLayoutError
 from sheetsync.model import (
     ItemState,
