@@ -109,6 +109,7 @@ class Alerts(_Strict):
     notify_at_risk: bool = False
     notify_recovered: bool = True
     stale_after_days: int = Field(14, ge=0)
+    history_days: int = Field(400, ge=0, description="History rows kept; 0 keeps all")
     summary_to: list[str] = Field(default_factory=list)
     owners: dict[str, str] = Field(default_factory=dict)
 

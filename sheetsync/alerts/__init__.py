@@ -133,7 +133,9 @@ def plan_workbook_alerts(
     tabs = tabs or Tabs()
     check_owned(history_grid, tabs.history, workbook)
     check_owned(alerts_grid, tabs.alerts, workbook)
-    history_tab = updated_history(history_grid, items, as_of, workbook, tab=tabs.history)
+    history_tab = updated_history(
+        history_grid, items, as_of, workbook, tab=tabs.history, keep_days=settings.history_days
+    )
     if not settings.enabled:
         return WorkbookAlertPlan(history_tab=history_tab, alerts_tab=None)
     log = parse_alert_log(alerts_grid)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
 from sheetsync.backends.base import CellValue, Grid, OwnedTab
@@ -152,6 +152,19 @@ def _has_current_header(grid: Grid | None) -> bool:
     return header[: len(HISTORY_HEADER)] == list(HISTORY_HEADER)
 
 
+PRUNE_SLACK_DAYS = 31
+
+
+def _retention_cutoff(body: Grid, as_of: date, keep_days: int) -> date | None:
+    """The first date to keep, or None while the oldest row is still within limit + slack."""
+    if keep_days <= 0 or not body:
+        return None
+    oldest = next((d for d in (cell_date(r[0]) for r in body if r) if d is not None), None)
+    if oldest is None or (as_of - oldest).days <= keep_days + PRUNE_SLACK_DAYS:
+        return None
+    return as_of - timedelta(days=keep_days)
+
+
 def updated_history(
     grid: Grid | None,
     items: Sequence[ItemState],
@@ -159,8 +172,12 @@ def updated_history(
     workbook: str,
     *,
     tab: str = "History",
+    keep_days: int = 0,
 ) -> OwnedTab:
     """The History tab with this run's rows: appended, or replacing the rows of the same date.
+
+    With `keep_days`, dates older than that are dropped, in one cut once the oldest is a month
+    past the limit (so the tab is rewritten about monthly, not every night). 0 keeps everything.
 
     Rows read from the tab are kept exactly as they are (so a backend rewrites only the new
     ones); rows whose date cannot be read stay where they were. When `as_of` is earlier than
@@ -176,9 +193,10 @@ def updated_history(
 
     kept: Grid = []
     insert_at: int | None = None
+    cutoff = _retention_cutoff(body, as_of, keep_days)
     for row in body:
         day = cell_date(row[0]) if row else None
-        if day == as_of:
+        if day == as_of or (cutoff and day is not None and day < cutoff):
             continue
         if day is not None and day > as_of and insert_at is None:
             insert_at = len(kept)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -181,3 +181,19 @@ def test_columns_are_found_by_header_when_a_person_reordered_them():
 def test_a_tab_sheetsync_does_not_own_has_no_history():
     assert parse_history([["As of", "Key"], ["2026-01-05", "Revenue"]]) == []
     assert parse_history(None) == []
+
+
+def test_history_keeps_a_bounded_number_of_days_pruned_in_monthly_cuts():
+    items = [ItemState(kind="kpi", key="Revenue", name="Revenue", status=Status.ON_TRACK)]
+    start = date(2026, 1, 1)
+    grid = None
+    for n in range(40):
+        grid = updated_history(grid, items, start + timedelta(days=n), "wb", keep_days=5).rows
+        days = sorted({row[0] for row in grid[2:]})
+        assert len(days) <= 5 + 31 + 1
+    assert len(days) < 40, "old days were pruned"
+    assert days[-1] == (start + timedelta(days=39)).isoformat()
+    unbounded = None
+    for n in range(40):
+        unbounded = updated_history(unbounded, items, start + timedelta(days=n), "wb").rows
+    assert len(unbounded) == 2 + 40
