@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
-from itertools import pairwise
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -1237,9 +1237,9 @@ class _OwnedRows:
             complete = True
             row_fills = fills.get(number, no_fills)
             values = grid[number - 1] if number <= len(grid) else []
-            col = 0
-            for value in values:
-                col += 1
+            # Cells with a value, then fill-only cells beyond the row's last value.
+            beyond = sorted(c for c in row_fills if c > len(values)) if row_fills else ()
+            for col, value in chain(enumerate(values, 1), zip(beyond, repeat(None))):
                 fill = row_fills.get(col) if row_fills else None
                 if fill is None:
                     if value is None:
@@ -1250,15 +1250,6 @@ class _OwnedRows:
                         cell = cell_of(value, None)
                 else:
                     cell = cell_of(value, fill)
-                if cell[3] is None:
-                    complete = False
-                elif complete:
-                    parts += (heads[col], row, cell[3])
-                first = first or col
-                last = col
-                count += 1
-            for col in sorted(c for c in row_fills if c > len(values)) if row_fills else ():
-                cell = cell_of(None, row_fills[col])
                 if cell[3] is None:
                     complete = False
                 elif complete:
