@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
+from tests.e2e.workbooks import write_like_excel
 
 OKR_HEADER = [
     "ID", "Objective", "Key Result", "Owner", "Type", "Start", "Target", "Current",
@@ -47,19 +47,7 @@ def rows(n: int, seed: int = 7) -> tuple[list[list[Any]], list[list[Any]]]:
 def write_xlsx(path: Path, n: int) -> Path:
     """Write the workbook the way Excel saves it (cached formula results), with XlsxWriter."""
     okrs, kpis = rows(n)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
-    for name, data in (("OKRs", okrs), ("KPIs", kpis)):
-        ws = book.add_worksheet(name)
-        for r, row in enumerate(data):
-            for c, value in enumerate(row):
-                if isinstance(value, tuple):
-                    ws.write_formula(r, c, value[0], None, value[1])
-                elif isinstance(value, str):
-                    ws.write_string(r, c, value)
-                elif value is not None:
-                    ws.write_number(r, c, value)
-    book.close()
-    return path
+    return write_like_excel(path, {"OKRs": okrs, "KPIs": kpis}, constant_memory=True)
 
 
 def grids(n: int) -> tuple[list[list[Any]], list[list[Any]]]:

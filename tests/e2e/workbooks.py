@@ -52,6 +52,26 @@ def _col_row(cell: str) -> tuple[int, int]:
     return int(cell[len(letters) :]), col
 
 
+def write_like_excel(
+    path: Path, tabs: dict[str, list[list[Any]]], *, constant_memory: bool = False
+) -> Path:
+    """An .xlsx as Excel saves it: formulas given as (formula, result) keep their cached result;
+    text is always text, even "=1+1"."""
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory})
+    for tab, rows in tabs.items():
+        ws = book.add_worksheet(tab)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, tuple):
+                    ws.write_formula(r, c, value[0], None, value[1])
+                elif isinstance(value, str):
+                    ws.write_string(r, c, value)
+                elif value is not None:
+                    ws.write(r, c, value)
+    book.close()
+    return path
+
+
 class ExcelSheets:
     kind = "excel"
 
@@ -62,18 +82,7 @@ class ExcelSheets:
         return self.folder / f"{name}.xlsx"
 
     def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
-        book = xlsxwriter.Workbook(str(self.path(name)))
-        for tab, rows in tabs.items():
-            ws = book.add_worksheet(tab)
-            for r, row in enumerate(rows):
-                for c, value in enumerate(row):
-                    if isinstance(value, tuple):
-                        ws.write_formula(r, c, value[0], None, value[1])
-                    elif isinstance(value, str):
-                        ws.write_string(r, c, value)  # never a formula, even "=1+1"
-                    elif value is not None:
-                        ws.write(r, c, value)
-        book.close()
+        write_like_excel(self.path(name), tabs)
         return {"name": name, "path": str(self.path(name))}
 
     def _book(self, name: str, data_only: bool) -> openpyxl.Workbook:
