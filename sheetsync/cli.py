@@ -23,8 +23,8 @@ from rich.text import Text
 
 from sheetsync import __version__
 from sheetsync import config as cfg
-from sheetsync.errors import ConfigError, LockHeldError, SheetsyncError
-from sheetsync.model import Status
+from sheetsync.core.errors import ConfigError, LockHeldError, SheetsyncError
+from sheetsync.core.model import Status
 from sheetsync.runner import EXIT_CONFIG, EXIT_LOCKED, RunReport, run_all
 from sheetsync.sync import WorkbookReport
 
@@ -93,8 +93,8 @@ def _as_of(args: argparse.Namespace) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sheetsync.ops import execute_run
-    from sheetsync.scheduler import StopOnSignals
+    from sheetsync.ops.scheduler import StopOnSignals
+    from sheetsync.service import execute_run
 
     config = cfg.load_config(args.config)
     stop = threading.Event()
@@ -170,7 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from sheetsync.ops import serve_forever
+    from sheetsync.service import serve_forever
 
     config = cfg.load_config(args.config)
     return serve_forever(config, args.config, workers=args.workers, shard=args.shard)
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sheetsync.logsetup import setup_logging
+    from sheetsync.ops.logsetup import setup_logging
 
     quiet = logging.INFO if args.command == "serve" else logging.WARNING
     setup_logging(args.log_format, logging.DEBUG if args.verbose else quiet)

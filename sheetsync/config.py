@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from sheetsync.errors import ConfigError
+from sheetsync.core.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -46,7 +46,7 @@ class Headers(_Strict):
     @field_validator("okrs", "kpis")
     @classmethod
     def _known_fields(cls, overrides: HeaderOverrides, info: ValidationInfo) -> HeaderOverrides:
-        from sheetsync.validate import KPI_FIELDS, OKR_FIELDS
+        from sheetsync.core.validate import KPI_FIELDS, OKR_FIELDS
 
         fields = OKR_FIELDS if info.field_name == "okrs" else KPI_FIELDS
         unknown = sorted(set(overrides) - set(fields))
@@ -71,7 +71,7 @@ class Scoring(_Strict):
     @field_validator("default_period")
     @classmethod
     def _period(cls, text: str | None) -> str | None:
-        from sheetsync.parse import ParseError, parse_period
+        from sheetsync.core.parse import ParseError, parse_period
 
         if text is not None:
             try:
@@ -135,7 +135,7 @@ class Schedule(_Strict):
     @classmethod
     def _schedulable(cls, text: str, info: ValidationInfo) -> str:
         """Fail at load time (exit 2), not when `serve` first needs the value."""
-        from sheetsync.scheduler import load_zone, parse_at
+        from sheetsync.ops.scheduler import load_zone, parse_at
 
         try:
             (parse_at if info.field_name == "at" else load_zone)(text)

@@ -27,8 +27,8 @@ from sheetsync.alerts import (
     smtp_password,
 )
 from sheetsync.backends.base import WorkbookBackend, WritePlan
-from sheetsync.errors import ConfigError, SheetsyncError, WorkbookError
-from sheetsync.logsetup import register_secret
+from sheetsync.core.errors import ConfigError, SheetsyncError, WorkbookError
+from sheetsync.ops.logsetup import register_secret
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def open_backend(
         from sheetsync.backends.excel import ExcelWorkbook
 
         return ExcelWorkbook(config.resolve(wb.path), label=wb.name, backups=config.excel.backups)
-    from sheetsync.backends.gsheets import GoogleSheetsWorkbook, RetryPolicy
+    from sheetsync.backends.google import GoogleSheetsWorkbook, RetryPolicy
 
     credentials = wb.credentials or config.google.credentials
     return GoogleSheetsWorkbook(

@@ -14,11 +14,11 @@ from datetime import date, datetime
 
 from sheetsync import config as cfg
 from sheetsync.backends.base import WorkbookBackend
-from sheetsync.heartbeat import ping, url_for_shard
-from sheetsync.lock import run_lock
-from sheetsync.ratelimit import RateLimiter
+from sheetsync.ops.heartbeat import ping, url_for_shard
+from sheetsync.ops.lock import run_lock
+from sheetsync.ops.ratelimit import RateLimiter
+from sheetsync.ops.shard import parse_shard, select
 from sheetsync.runner import RunReport, choose_mailer, open_backend, run_all
-from sheetsync.shard import parse_shard, select
 from sheetsync.sync import WorkbookReport
 
 log = logging.getLogger(__name__)
@@ -141,8 +141,8 @@ def serve_forever(
     """
     import schedule as schedule_lib
 
-    from sheetsync.errors import SheetsyncError
-    from sheetsync.scheduler import load_zone, run_loop, schedule_daily
+    from sheetsync.core.errors import SheetsyncError
+    from sheetsync.ops.scheduler import load_zone, run_loop, schedule_daily
 
     stop = threading.Event()
     groups: dict[tuple[str, str], list[str]] = {}

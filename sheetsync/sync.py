@@ -23,8 +23,8 @@ from sheetsync.backends.base import (
     WorkbookBackend,
     WritePlan,
 )
-from sheetsync.errors import RowsMovedError, WorkbookLayoutError
-from sheetsync.model import (
+from sheetsync.core.errors import RowsMovedError, WorkbookLayoutError
+from sheetsync.core.model import (
     ItemState,
     KeyResultScore,
     KpiScore,
@@ -33,9 +33,9 @@ from sheetsync.model import (
     Problem,
     Status,
 )
-from sheetsync.owned import check_owned
-from sheetsync.parse import ParseError, a1, parse_period, quarter_of
-from sheetsync.scoring import (
+from sheetsync.core.owned import check_owned
+from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
+from sheetsync.core.scoring import (
     Rules,
     kpi_attainment,
     objectives_in_order,
@@ -43,8 +43,8 @@ from sheetsync.scoring import (
     score_kpi,
     score_objective,
 )
-from sheetsync.summary import summary_tab
-from sheetsync.validate import KpiTab, LayoutProblem, OkrTab, TabLayout, read_kpis, read_okrs
+from sheetsync.core.summary import summary_tab
+from sheetsync.core.validate import KpiTab, LayoutProblem, OkrTab, TabLayout, read_kpis, read_okrs
 
 SCORE_FORMAT = "0.00"
 KPI_SCORE_FORMAT = "0%"

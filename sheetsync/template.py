@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from sheetsync.parse import quarter_of
+from sheetsync.core.parse import quarter_of
 
 OKR_HEADERS = [
     "ID", "Objective", "Key Result", "Owner", "Type", "Start", "Target", "Current",

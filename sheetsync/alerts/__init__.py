@@ -70,8 +70,8 @@ from sheetsync.alerts.send import (
 )
 from sheetsync.backends.base import Grid, OwnedTab
 from sheetsync.config import Alerts, Tabs
-from sheetsync.model import ItemState
-from sheetsync.owned import check_owned
+from sheetsync.core.model import ItemState
+from sheetsync.core.owned import check_owned
 
 __all__ = [
     "AlertEvent",

@@ -34,7 +34,7 @@ from sheetsync.alerts.events import AlertEvent, EventKind, event_id
 from sheetsync.alerts.history import HistoryRecord
 from sheetsync.alerts.log import AlertLogRecord
 from sheetsync.config import Alerts
-from sheetsync.model import Colour, ItemState, Status
+from sheetsync.core.model import Colour, ItemState, Status
 
 FINAL = frozenset({Status.DONE, Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
 """Statuses that will not change any more: no reminders, no stale-data alerts."""

@@ -18,7 +18,7 @@ from sheetsync.alerts.log import SENT, Delivery, PendingAlert
 from sheetsync.alerts.render import render_digest
 from sheetsync.alerts.send import Mailer
 from sheetsync.config import Email
-from sheetsync.errors import DeliveryError
+from sheetsync.core.errors import DeliveryError
 
 log = logging.getLogger("sheetsync.alerts")
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sheetsync.alerts.history import HistoryRecord
-from sheetsync.model import ItemState, Status
+from sheetsync.core.model import ItemState, Status
 
 
 class EventKind(StrEnum):

@@ -1,6 +1,6 @@
 """The History tab: one row per KPI and key result per run, the memory alert decisions read.
 
-Layout (an owned tab, see `sheetsync.owned`): marker row, header row, then data rows
+Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then data rows
 
     As of | Workbook | Kind | Key | Name | Objective | Owner | Value | Target | Score | Status
 
@@ -20,8 +20,8 @@ from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
 from sheetsync.backends.base import CellValue, Grid, OwnedTab
-from sheetsync.model import Colour, ItemState, Status
-from sheetsync.owned import check_owned, is_owned, owned_body, owned_grid
+from sheetsync.core.model import Colour, ItemState, Status
+from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
 
 HISTORY_HEADER: tuple[str, ...] = (
     "As of",

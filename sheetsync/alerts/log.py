@@ -1,6 +1,6 @@
 """The Alerts tab: every alert sheetsync raised, and whether each recipient got it.
 
-Layout (an owned tab, see `sheetsync.owned`): marker row, header row, then one row per event
+Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then one row per event
 
     Time | Workbook | Item | Owner | From | To | Message | Recipients | Delivery | Event ID
 
@@ -34,8 +34,8 @@ from sheetsync.alerts.events import AlertEvent, EventKind, parse_event_id
 from sheetsync.alerts.recipients import recipients_for
 from sheetsync.backends.base import CellValue, Grid, OwnedTab
 from sheetsync.config import Alerts
-from sheetsync.model import Colour, Status
-from sheetsync.owned import check_owned, is_owned, owned_body, owned_grid
+from sheetsync.core.model import Colour, Status
+from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
 
 ALERTS_HEADER: tuple[str, ...] = (
     "Time",

@@ -21,7 +21,7 @@ import jinja2
 
 from sheetsync.alerts.events import EventKind
 from sheetsync.alerts.log import PendingAlert
-from sheetsync.model import Colour, Status
+from sheetsync.core.model import Colour, Status
 
 _LABEL = {
     EventKind.ALERT: "Needs attention",

@@ -30,7 +30,7 @@ from typing import Protocol
 import tenacity
 
 from sheetsync.config import Email
-from sheetsync.errors import ConfigError, DeliveryError
+from sheetsync.core.errors import ConfigError, DeliveryError
 
 log = logging.getLogger("sheetsync.alerts")
 

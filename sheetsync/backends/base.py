@@ -10,88 +10,29 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TypeAlias
 
-from sheetsync.model import Colour
+from sheetsync.core.plan import (
+    CellValue,
+    CellWrite,
+    Grid,
+    OwnedTab,
+    RowGuard,
+    Snapshot,
+    WritePlan,
+    WriteResult,
+)
 
-CellValue: TypeAlias = str | int | float | bool | date | datetime | None
-"""A computed cell value as a backend reads it (formulas arrive as their last result)."""
-
-Grid: TypeAlias = list[list[CellValue]]
-"""A tab's values: grid[0] is sheet row 1, grid[r][c] is row r+1, column c+1. Rows may be ragged."""
-
-
-@dataclass
-class Snapshot:
-    """What a backend read: the values of each requested tab that exists."""
-
-    tabs: dict[str, Grid]
-
-    def find_tab(self, name: str) -> str | None:
-        """The actual tab name matching `name` case-insensitively, if the workbook has it."""
-        if name in self.tabs:
-            return name
-        wanted = name.strip().casefold()
-        return next((t for t in self.tabs if t.strip().casefold() == wanted), None)
-
-
-@dataclass(frozen=True)
-class CellWrite:
-    """One cell sheetsync owns on a person's tab (an output column), with its fill."""
-
-    tab: str
-    row: int
-    col: int
-    value: str | float | None
-    fill: Colour | None = None
-    number_format: str | None = None
-
-
-@dataclass(frozen=True)
-class RowGuard:
-    """A cell whose read value must still be there when we write: the row has not moved."""
-
-    tab: str
-    row: int
-    col: int
-    expected: CellValue
-
-
-@dataclass
-class OwnedTab:
-    """The full desired content of a tab sheetsync owns (Summary, History, Alerts).
-
-    `rows[0]` is sheet row 1. Backends rewrite only the rows that differ, so an append-only
-    log costs only its new rows.
-    """
-
-    name: str
-    rows: Grid
-    fills: dict[tuple[int, int], Colour] = field(default_factory=dict)
-    """(row, col), 1-based, -> fill colour."""
-    widths: dict[int, float] = field(default_factory=dict)
-    """1-based column -> width in characters, applied when the tab is created."""
-
-
-@dataclass
-class WritePlan:
-    cells: list[CellWrite] = field(default_factory=list)
-    owned_tabs: list[OwnedTab] = field(default_factory=list)
-    guards: list[RowGuard] = field(default_factory=list)
-
-    @property
-    def is_empty(self) -> bool:
-        return not self.cells and not self.owned_tabs
-
-
-@dataclass
-class WriteResult:
-    cells_changed: int = 0
-    tabs_created: list[str] = field(default_factory=list)
-    wrote: bool = False
-    """False when everything was already as planned and nothing was written."""
+__all__ = [
+    "CellValue",
+    "CellWrite",
+    "Grid",
+    "OwnedTab",
+    "RowGuard",
+    "Snapshot",
+    "WorkbookBackend",
+    "WritePlan",
+    "WriteResult",
+]
 
 
 class WorkbookBackend(ABC):

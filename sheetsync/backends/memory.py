@@ -6,8 +6,8 @@ import copy
 from collections.abc import Sequence
 
 from sheetsync.backends.base import Grid, Snapshot, WorkbookBackend, WritePlan, WriteResult
-from sheetsync.errors import RowsMovedError
-from sheetsync.model import Colour
+from sheetsync.core.errors import RowsMovedError
+from sheetsync.core.model import Colour
 
 
 class MemoryWorkbook(WorkbookBackend):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sheetsync.backends.base import CellValue, Grid
-from sheetsync.errors import WorkbookLayoutError
+from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.plan import CellValue, Grid
 
 OWNED_MARKER = "Managed by sheetsync"
 """A1 of every tab sheetsync owns starts with this; edits below it are overwritten."""

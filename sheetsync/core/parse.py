@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sheetsync.model import Direction, KrType, Period
+from sheetsync.core.model import Direction, KrType, Period
 
 
 class ParseError(ValueError):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sheetsync.model import (
+from sheetsync.core.model import (
     KeyResult,
     KeyResultScore,
     Kpi,

@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from sheetsync.backends.base import CellValue, OwnedTab
-from sheetsync.model import Colour, KpiScore, ObjectiveScore, Problem, Status
-from sheetsync.owned import OWNED_MARKER
+from sheetsync.core.model import Colour, KpiScore, ObjectiveScore, Problem, Status
+from sheetsync.core.owned import OWNED_MARKER
+from sheetsync.core.plan import CellValue, OwnedTab
 
 KR_STATUS_ORDER = (
     Status.DONE,

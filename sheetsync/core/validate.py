@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sheetsync.backends.base import CellValue, Grid
-from sheetsync.model import Direction, InvalidRow, KeyResult, Kpi, KrType, Period, Problem
-from sheetsync.parse import (
+from sheetsync.core.model import Direction, InvalidRow, KeyResult, Kpi, KrType, Period, Problem
+from sheetsync.core.parse import (
     ParseError,
     a1,
     is_blank,
@@ -27,6 +26,7 @@ from sheetsync.parse import (
     parse_period,
     text_or_none,
 )
+from sheetsync.core.plan import CellValue, Grid
 
 T = TypeVar("T")
 

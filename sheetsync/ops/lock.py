@@ -1,7 +1,7 @@
 """One run at a time: an OS-level file lock beside the state, released when the holder dies.
 
 Cron, `sheetsync serve` and a person at a terminal all take the same lock, so two runs never
-write the same workbooks at once. The lock is `flock(2)` on `<state_dir>/sheetsync.lock`
+write the same workbooks at once. The lock is `flock(2)` on `<state_dir>/sheetsync.ops.lock`
 (through `filelock`), so the kernel drops it when the process exits for any reason, including
 `kill -9` and power loss: there is no stale lock to clean up by hand.
 
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from sheetsync.errors import ConfigError, LockHeldError
+from sheetsync.core.errors import ConfigError, LockHeldError
 
 LOCK_NAME = "sheetsync"
 

@@ -42,7 +42,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import schedule
 
-from sheetsync.errors import ConfigError, LockHeldError
+from sheetsync.core.errors import ConfigError, LockHeldError
 
 log = logging.getLogger(__name__)
 

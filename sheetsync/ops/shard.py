@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
-from sheetsync.errors import ConfigError
+from sheetsync.core.errors import ConfigError
 
 T = TypeVar("T")
 

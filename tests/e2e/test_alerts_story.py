@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from sheetsync.cli import main
 from tests.e2e.test_sync_story import KPIS, OKRS
 from tests.e2e.workbooks import write_config
-from tests.integration.test_email_delivery import Inbox, free_port
+from tests.integration.alerts.test_email_delivery import Inbox, free_port
 
 CLEAN_OKRS = [row for row in OKRS if row[0] != "S3"]
 

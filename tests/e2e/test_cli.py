@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from sheetsync.cli import build_parser, main
-from sheetsync.lock import run_lock
+from sheetsync.ops.lock import run_lock
 from tests.e2e.test_sync_story import KPIS, OKRS
 from tests.e2e.workbooks import ExcelSheets, write_config
 

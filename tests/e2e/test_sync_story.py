@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sheetsync.cli import main
-from sheetsync.model import Colour
+from sheetsync.core.model import Colour
 from tests.e2e.workbooks import write_config
 
 AS_OF = "2026-11-15"  # half way through 2026-Q4 (expected progress 0.5)

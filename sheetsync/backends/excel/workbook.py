@@ -57,10 +57,10 @@ from sheetsync.backends.base import (
     WritePlan,
     WriteResult,
 )
+from sheetsync.backends.excel.read import new_parser, read_values
 from sheetsync.backends.gcpause import cyclic_gc_paused
-from sheetsync.backends.xlsx_read import new_parser, read_values
-from sheetsync.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
-from sheetsync.model import Colour
+from sheetsync.core.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
+from sheetsync.core.model import Colour
 
 __all__ = ["ExcelWorkbook"]
 

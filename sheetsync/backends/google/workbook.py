@@ -80,7 +80,7 @@ from sheetsync.backends.base import (
     WriteResult,
 )
 from sheetsync.backends.gcpause import cyclic_gc_paused
-from sheetsync.errors import (
+from sheetsync.core.errors import (
     BackendError,
     ConfigError,
     RowsMovedError,
@@ -89,7 +89,7 @@ from sheetsync.errors import (
     WorkbookError,
     WorkbookLayoutError,
 )
-from sheetsync.model import Colour
+from sheetsync.core.model import Colour
 
 log = logging.getLogger(__name__)
 

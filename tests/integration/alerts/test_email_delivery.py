@@ -37,8 +37,8 @@ from sheetsync.alerts import (
 )
 from sheetsync.backends.base import Grid
 from sheetsync.config import Alerts, Email, Tabs
-from sheetsync.errors import ConfigError, DeliveryError
-from sheetsync.model import ItemState, Status
+from sheetsync.core.errors import ConfigError, DeliveryError
+from sheetsync.core.model import ItemState, Status
 
 PASSWORD = "s3cret-Pa55word"
 JAN5 = dt.date(2026, 1, 5)

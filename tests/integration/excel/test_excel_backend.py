@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from sheetsync.backends import excel
 from sheetsync.backends.base import CellWrite, OwnedTab, RowGuard, WritePlan
 from sheetsync.backends.excel import ExcelWorkbook
-from sheetsync.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
-from sheetsync.model import Colour
+from sheetsync.backends.excel import workbook as excel
+from sheetsync.core.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
+from sheetsync.core.model import Colour
 from tests.integration.conftest import NOTE, SCORE, STATUS, build_okrs, rewrite_parts
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"

@@ -19,19 +19,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sheetsync.backends.base import CellWrite, OwnedTab, RowGuard, WritePlan
-from sheetsync.backends.gsheets import (
+from sheetsync.backends.google import (
     GoogleSheetsWorkbook,
     RetryPolicy,
     load_credentials,
     resolve_api_url,
 )
-from sheetsync.errors import (
+from sheetsync.core.errors import (
     BackendError,
     ConfigError,
     RowsMovedError,
     TransientBackendError,
 )
-from sheetsync.model import Colour
+from sheetsync.core.model import Colour
 from tests.sheets_standin import SERVICE_ACCOUNT_EMAIL, Formula, SheetsStandIn
 
 pytest_plugins = ["tests.sheets_standin.fixtures"]

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sheetsync.heartbeat import MAX_BODY_BYTES, fail_url, mask_url, ping, url_for_shard
+from sheetsync.ops.heartbeat import MAX_BODY_BYTES, fail_url, mask_url, ping, url_for_shard
 
 PING_KEY = "fq2mPfSBWpNqdZT9vQkRjA"
 
@@ -87,7 +87,7 @@ def test_fail_goes_before_the_query_string(server: PingServer) -> None:
 def test_a_server_error_is_a_warning_not_an_exception(
     server: PingServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="sheetsync.heartbeat"):
+    with caplog.at_level(logging.WARNING, logger="sheetsync.ops.heartbeat"):
         assert ping(f"{server.base}/broken/{PING_KEY}?token=hunter2hunter2", ok=True) is False
 
     assert "answered HTTP 500" in caplog.text
@@ -102,7 +102,7 @@ def test_an_unreachable_service_is_a_warning_not_an_exception(
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
 
-    with caplog.at_level(logging.WARNING, logger="sheetsync.heartbeat"):
+    with caplog.at_level(logging.WARNING, logger="sheetsync.ops.heartbeat"):
         assert ping(f"http://127.0.0.1:{port}/{PING_KEY}", ok=True, timeout=2) is False
 
     assert "could not be sent" in caplog.text
@@ -118,7 +118,7 @@ def test_a_slow_service_times_out_instead_of_holding_the_run(server: PingServer)
 
 
 def test_a_malformed_url_is_a_warning_not_an_exception(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="sheetsync.heartbeat"):
+    with caplog.at_level(logging.WARNING, logger="sheetsync.ops.heartbeat"):
         assert ping(f"hc-ping.invalid/{PING_KEY}", ok=True) is False
     assert "could not be sent" in caplog.text
     assert PING_KEY not in caplog.text

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from sheetsync.errors import ConfigError, LockHeldError
-from sheetsync.lock import lock_path, run_lock
+from sheetsync.core.errors import ConfigError, LockHeldError
+from sheetsync.ops.lock import lock_path, run_lock
 
 REPO = Path(__file__).resolve().parents[2]
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from sheetsync.lock import run_lock
+from sheetsync.ops.lock import run_lock
 
 with run_lock(Path(sys.argv[1])):
     print("locked", flush=True)

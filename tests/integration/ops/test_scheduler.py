@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import schedule
 
-from sheetsync.errors import ConfigError, LockHeldError
-from sheetsync.scheduler import StopOnSignals, next_run_after, parse_at, schedule_daily, serve
+from sheetsync.core.errors import ConfigError, LockHeldError
+from sheetsync.ops.scheduler import StopOnSignals, next_run_after, parse_at, schedule_daily, serve
 
 REPO = Path(__file__).resolve().parents[2]
 OSLO = ZoneInfo("Europe/Oslo")
@@ -122,7 +122,7 @@ def test_bad_times_and_zones_are_config_errors_naming_the_key() -> None:
 def test_serve_runs_the_job_at_the_scheduled_time_every_day(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="sheetsync.scheduler"):
+    with caplog.at_level(logging.INFO, logger="sheetsync.ops.scheduler"):
         started = serve_until(3, nothing, start=utc(2026, 1, 10, 12))
 
     assert started == [utc(2026, 1, 11, 1), utc(2026, 1, 12, 1), utc(2026, 1, 13, 1)]
@@ -151,7 +151,7 @@ def test_serve_survives_a_failing_run(caplog: pytest.LogCaptureFixture) -> None:
         if clock.now.day == 11:
             raise RuntimeError("Google said 503")
 
-    with caplog.at_level(logging.INFO, logger="sheetsync.scheduler"):
+    with caplog.at_level(logging.INFO, logger="sheetsync.ops.scheduler"):
         started = serve_until(2, fails_the_first_night, start=utc(2026, 1, 10, 12))
 
     assert started == [utc(2026, 1, 11, 1), utc(2026, 1, 12, 1)]
@@ -168,7 +168,7 @@ def test_a_run_refused_by_the_lock_is_a_warning_and_serve_carries_on(
         if clock.now.day == 11:
             raise LockHeldError("another sheetsync run is in progress; this one exits")
 
-    with caplog.at_level(logging.INFO, logger="sheetsync.scheduler"):
+    with caplog.at_level(logging.INFO, logger="sheetsync.ops.scheduler"):
         started = serve_until(2, lock_taken_the_first_night, start=utc(2026, 1, 10, 12))
 
     assert len(started) == 2
@@ -183,7 +183,7 @@ def test_a_run_that_overruns_its_next_slot_is_not_started_again_at_once(
         if clock.now.day == 11:
             clock.sleep(25 * 3600)
 
-    with caplog.at_level(logging.INFO, logger="sheetsync.scheduler"):
+    with caplog.at_level(logging.INFO, logger="sheetsync.ops.scheduler"):
         started = serve_until(2, first_run_takes_25_hours, start=utc(2026, 1, 10, 12))
 
     # The run of the 11th ends on the 12th at 02:00 UTC, after the 12th's slot: that slot is
@@ -209,7 +209,7 @@ def test_a_run_in_progress_blocks_another_start(caplog: pytest.LogCaptureFixture
     first.start()
     assert in_job.wait(5)
 
-    with caplog.at_level(logging.WARNING, logger="sheetsync.scheduler"):
+    with caplog.at_level(logging.WARNING, logger="sheetsync.ops.scheduler"):
         scheduler.run_pending()  # the job is still due as far as this thread can tell
     release.set()
     first.join(5)
@@ -279,7 +279,7 @@ def test_stop_on_signals_turns_sigterm_into_a_stop_request() -> None:
 SERVE_SCRIPT = """
 import logging, sys, time
 from datetime import UTC, datetime, timedelta
-from sheetsync.scheduler import serve
+from sheetsync.ops.scheduler import serve
 
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
 busy = sys.argv[1] == "busy"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sheetsync.alerts import AlertEvent, EventKind, HistoryRecord, decide_alerts, event_id
 from sheetsync.alerts.log import AlertLogRecord, new_log_records
 from sheetsync.config import Alerts
-from sheetsync.model import ItemState, Status
+from sheetsync.core.model import ItemState, Status
 
 START = date(2026, 1, 5)
 ON, RISK, OFF = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK

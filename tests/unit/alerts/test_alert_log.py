@@ -17,8 +17,8 @@ from sheetsync.alerts import (
 from sheetsync.alerts.log import ALERTS_HEADER, pending_alerts
 from sheetsync.alerts.recipients import recipients_for
 from sheetsync.config import Alerts, Tabs
-from sheetsync.errors import WorkbookLayoutError
-from sheetsync.model import Colour, ItemState, Status
+from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.model import Colour, ItemState, Status
 
 JAN5, JAN6 = date(2026, 1, 5), date(2026, 1, 6)
 NIGHT = datetime(2026, 1, 5, 2, 0, 7)

@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from sheetsync.alerts.history import HISTORY_HEADER, parse_history, updated_history
-from sheetsync.errors import WorkbookLayoutError
-from sheetsync.model import Colour, ItemState, Status
-from sheetsync.owned import OWNED_MARKER
+from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.model import Colour, ItemState, Status
+from sheetsync.core.owned import OWNED_MARKER
 
 JAN5, JAN6, JAN7 = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sheetsync.model import Direction, KrType
-from sheetsync.parse import (
+from sheetsync.core.model import Direction, KrType
+from sheetsync.core.parse import (
     ParseError,
     a1,
     column_letter,

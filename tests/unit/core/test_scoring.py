@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sheetsync.model import Direction, KeyResult, Kpi, KrType, Period, Status
-from sheetsync.scoring import Rules, score_key_result, score_kpi, score_objective
+from sheetsync.core.model import Direction, KeyResult, Kpi, KrType, Period, Status
+from sheetsync.core.scoring import Rules, score_key_result, score_kpi, score_objective
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HALF_WAY = date(2026, 11, 15)  # 46 of 92 days: expected progress 0.5

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from sheetsync.model import Period
-from sheetsync.validate import LayoutProblem, read_kpis, read_okrs
+from sheetsync.core.model import Period
+from sheetsync.core.validate import LayoutProblem, read_kpis, read_okrs
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HEAD = ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Direction"]

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from sheetsync.logsetup import forget_secrets, register_secret, setup_logging
+from sheetsync.ops.logsetup import forget_secrets, register_secret, setup_logging
 
 SMTP_PASSWORD = "correct-horse-battery"
 TOKEN = "ya29.a0AfH6SMBx3-secret"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sheetsync.ratelimit import RateLimiter
+from sheetsync.ops.ratelimit import RateLimiter
 
 
 class FakeClock:

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from sheetsync.errors import ConfigError
-from sheetsync.shard import in_shard, parse_shard, select, shard_of
+from sheetsync.core.errors import ConfigError
+from sheetsync.ops.shard import in_shard, parse_shard, select, shard_of
 
 WORKBOOKS = [f"team-{i:03d}/okrs.xlsx" for i in range(300)]
 
