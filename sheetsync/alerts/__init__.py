@@ -68,7 +68,7 @@ from sheetsync.alerts.send import (
     SmtpMailer,
     smtp_password,
 )
-from sheetsync.backends.base import Grid, OwnedTab
+from sheetsync.core.plan import Grid, OwnedTab
 from sheetsync.config import Alerts, Tabs
 from sheetsync.core.model import ItemState
 from sheetsync.core.owned import check_owned

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
-from sheetsync.backends.base import CellValue, Grid, OwnedTab
+from sheetsync.core.plan import CellValue, Grid, OwnedTab
 from sheetsync.core.model import Colour, ItemState, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
 

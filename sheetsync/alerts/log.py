@@ -32,7 +32,7 @@ from typing import Literal
 from sheetsync.alerts.cells import cell_datetime, cell_text
 from sheetsync.alerts.events import AlertEvent, EventKind, parse_event_id
 from sheetsync.alerts.recipients import recipients_for
-from sheetsync.backends.base import CellValue, Grid, OwnedTab
+from sheetsync.core.plan import CellValue, Grid, OwnedTab
 from sheetsync.config import Alerts
 from sheetsync.core.model import Colour, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
