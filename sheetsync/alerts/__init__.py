@@ -68,10 +68,10 @@ from sheetsync.alerts.send import (
     SmtpMailer,
     smtp_password,
 )
-from sheetsync.core.plan import Grid, OwnedTab
 from sheetsync.config import Alerts, Tabs
 from sheetsync.core.model import ItemState
 from sheetsync.core.owned import check_owned
+from sheetsync.core.plan import Grid, OwnedTab
 
 __all__ = [
     "AlertEvent",

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
-from sheetsync.core.plan import CellValue, Grid, OwnedTab
 from sheetsync.core.model import Colour, ItemState, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
+from sheetsync.core.plan import CellValue, Grid, OwnedTab
 
 HISTORY_HEADER: tuple[str, ...] = (
     "As of",

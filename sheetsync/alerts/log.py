@@ -32,10 +32,10 @@ from typing import Literal
 from sheetsync.alerts.cells import cell_datetime, cell_text
 from sheetsync.alerts.events import AlertEvent, EventKind, parse_event_id
 from sheetsync.alerts.recipients import recipients_for
-from sheetsync.core.plan import CellValue, Grid, OwnedTab
 from sheetsync.config import Alerts
 from sheetsync.core.model import Colour, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
+from sheetsync.core.plan import CellValue, Grid, OwnedTab
 
 ALERTS_HEADER: tuple[str, ...] = (
     "Time",
