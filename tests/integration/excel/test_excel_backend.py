@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from sheetsync.backends.base import CellWrite, OwnedTab, RowGuard, WritePlan
-from sheetsync.backends.excel import ExcelWorkbook
-from sheetsync.backends.excel import workbook as excel
+from sheetsync.backends.excel import ExcelWorkbook, worksheet
 from sheetsync.core.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
 from sheetsync.core.model import Colour
 from tests.integration.conftest import NOTE, SCORE, STATUS, build_okrs, rewrite_parts
@@ -1095,7 +1094,7 @@ def test_an_unchanged_owned_tab_is_recognised_by_its_xml_alone(okrs_file, monkey
     def decoded(*_: object) -> None:
         raise AssertionError("a row sheetsync wrote was not recognised by its XML")
 
-    monkeypatch.setattr(excel._Sheet, "shown", decoded)
+    monkeypatch.setattr(worksheet._Sheet, "shown", decoded)
     again = ExcelWorkbook(okrs_file)
     again.read(["OKRs", "Log"])
     assert not again.write(WritePlan(owned_tabs=[tab])).wrote

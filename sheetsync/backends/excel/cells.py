@@ -1,0 +1,215 @@
+"""One cell: A1 references, what a Python value becomes in a `<c>`, and reading or setting a
+`<c>`'s content and style, in the tree or as XML text (escaping text as Excel and XML need)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, TypeAlias
+
+from lxml import etree
+from openpyxl.utils.datetime import to_excel
+
+from sheetsync.backends.base import (
+    CellValue,
+)
+from sheetsync.backends.excel.ooxml import _F, _IS, _R, _T, _V, _XML_SPACE, _Damaged
+
+_DATE_FORMAT = "yyyy-mm-dd"
+_DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+_MAX_TEXT = 32767  # the most characters an Excel cell holds
+_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_DIGITS = "0123456789"
+_CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+
+
+_Val: TypeAlias = tuple[str, Any]
+"""A cell's content as the XML states it: ("n", float), ("s", str), ("b", bool), ("e", code),
+("f", None) for any formula (never equal to what sheetsync writes), or _BLANK."""
+_BLANK: _Val = ("", None)
+_Cell: TypeAlias = tuple[_Val, str | None, str]
+"""What a cell of an owned tab shows: content, fill (RGB hex, "other" or None), number format."""
+
+
+@lru_cache(maxsize=20000)
+def _letters(col: int) -> str:
+    text = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+_COLUMNS = {_letters(col): col for col in range(1, 16385)}
+"""Column letters -> number, for every column a worksheet has."""
+
+
+def _ref(row: int, col: int) -> str:
+    return f"{_letters(col)}{row}"
+
+
+@lru_cache(maxsize=20000)
+def _column(letters: str) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+def _split_ref(ref: str) -> tuple[int, int]:
+    found = _CELL_REF.fullmatch(ref)
+    if found is None:
+        raise _Damaged(f"bad cell reference {ref!r}")
+    return int(found[2]), _column(found[1])
+
+
+def _split_range(ref: str) -> tuple[int, int, int, int]:
+    first, _, last = ref.partition(":")
+    r1, c1 = _split_ref(first)
+    r2, c2 = _split_ref(last) if last else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+def _range(r1: int, c1: int, r2: int, c2: int) -> str:
+    return _ref(r1, c1) if (r1, c1) == (r2, c2) else f"{_ref(r1, c1)}:{_ref(r2, c2)}"
+
+
+def _clean_text(text: str) -> str:
+    if text.isprintable() and len(text) <= _MAX_TEXT:  # the common case, without a regex
+        return text
+    return _ILLEGAL_XML.sub("", text)[:_MAX_TEXT]
+
+
+def _escape(text: str) -> str:
+    """Excel reads `_x0041_` as "A"; its own escape keeps such text literal."""
+    return _ESCAPE_LIKE.sub(r"_x005F_\1", text) if "_x" in text else text
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
+def _number_text(number: float) -> str:
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def _desired(value: CellValue, epoch: datetime) -> tuple[_Val, str | None]:
+    """What to store for a Python value, and the number format it needs (dates)."""
+    if value is None:
+        return _BLANK, None
+    if isinstance(value, bool):
+        return ("b", value), None
+    if isinstance(value, int | float):
+        number = float(value)
+        return (("n", number) if math.isfinite(number) else ("e", "#NUM!")), None
+    if isinstance(value, datetime):
+        return ("n", float(to_excel(value.replace(tzinfo=None), epoch))), _DATETIME_FORMAT
+    if isinstance(value, date):
+        return ("n", float(to_excel(value, epoch))), _DATE_FORMAT
+    if isinstance(value, str):
+        return ("s", _clean_text(value)), None
+    raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
+
+
+def _rich_text(element: Any) -> str:
+    """The text of an `<is>` or `<si>`: its `<t>` or its runs' `<t>`s (not phonetic hints)."""
+    if len(element) == 1 and element[0].tag == _T:
+        return element[0].text or ""
+    plain = element.find(_T)
+    parts = [plain.text or ""] if plain is not None else []
+    parts += [t.text or "" for run in element.iterfind(_R) for t in run.iterfind(_T)]
+    return "".join(parts)
+
+
+def _current(cell: Any, shared: Callable[[int], str]) -> _Val:
+    if not len(cell):
+        return _BLANK
+    first = cell[0]  # the schema's order: f, v, is, extLst
+    if first.tag == _F:
+        return ("f", None)
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = first if first.tag == _IS else cell.find(_IS)
+        return ("s", _unescape(_rich_text(inline))) if inline is not None else _BLANK
+    text = first.text if first.tag == _V else None
+    if not text:
+        return _BLANK
+    try:
+        if kind == "n":
+            return ("n", float(text))
+        if kind == "s":
+            return ("s", _unescape(shared(int(text))))
+    except ValueError:
+        return ("?", text)
+    if kind == "str":
+        return ("s", _unescape(text))
+    if kind == "b":
+        return ("b", text.strip() in ("1", "true"))
+    return (kind, text)
+
+
+def _set_value(cell: Any, value: _Val) -> None:
+    if len(cell):
+        for child in [*cell.iterchildren(_F, _V, _IS)]:
+            cell.remove(child)
+    if len(cell.attrib) > 1:
+        for attribute in ("t", "cm", "vm"):  # vm/cm: metadata of the value or formula replaced
+            cell.attrib.pop(attribute, None)
+    kind, payload = value
+    if not kind:
+        return
+    if len(cell):  # keep what follows the value (extLst)
+        content = etree.Element(_IS if kind == "s" else _V)
+        cell.insert(0, content)
+    else:
+        content = etree.SubElement(cell, _IS if kind == "s" else _V)
+    if kind == "s":
+        cell.set("t", "inlineStr")
+        text = etree.SubElement(content, _T)
+        text.text = _escape(payload)
+        if payload != payload.strip():
+            text.set(_XML_SPACE, "preserve")
+    elif kind == "n":
+        content.text = _number_text(payload)
+    else:
+        cell.set("t", kind)
+        content.text = ("1" if payload else "0") if kind == "b" else payload
+
+
+def _set_style(cell: Any, style: int) -> None:
+    if style:
+        cell.set("s", str(style))
+    else:
+        cell.attrib.pop("s", None)
+
+
+def _cell_xml(content: _Val, style: int) -> str:
+    """A `<c>` as lxml serialises the cell `_set_style` and `_set_value` make, after its `r`."""
+    attributes = f' s="{style}"' if style else ""
+    kind, payload = content
+    if not kind:
+        return f"{attributes}/>"
+    if kind == "s":
+        text = _xml_text(_escape(payload))
+        space = ' xml:space="preserve"' if payload != payload.strip() else ""
+        inner = f"<t{space}>{text}</t>" if text else f"<t{space}/>"
+        return f'{attributes} t="inlineStr"><is>{inner}</is></c>'
+    if kind == "n":
+        return f"{attributes}><v>{_number_text(payload)}</v></c>"
+    text = ("1" if payload else "0") if kind == "b" else _xml_text(payload)
+    return f'{attributes} t="{kind}"><v>{text}</v></c>'
+
+
+def _xml_text(text: str) -> str:
+    """Text as libxml2 escapes it in element content."""
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("\r", "&#13;")
+    return text

@@ -1,0 +1,355 @@
+"""Applying one write plan to one package in memory: finding the tabs, writing output cells,
+bringing owned tabs to their content, creating and registering new tabs, pruning the
+calculation chain and asking for a full recalculation on load."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
+
+from sheetsync.backends.base import (
+    OwnedTab,
+    WritePlan,
+    WriteResult,
+)
+from sheetsync.backends.excel.cells import _desired
+from sheetsync.backends.excel.ooxml import (
+    _APP,
+    _CONTENT_TYPES,
+    _DOC_REL,
+    _MAIN,
+    _NEW_STYLES,
+    _NEW_WORKSHEET,
+    _RELATIONSHIP,
+    _STYLES_TYPE,
+    _VT,
+    _WORKBOOK_ORDER,
+    _WORKSHEET_TYPE,
+    _Damaged,
+    _insert_ordered,
+)
+from sheetsync.backends.excel.owned_tabs import _differences, _OwnedRows
+from sheetsync.backends.excel.package import _Package, _rels_part, _resolve
+from sheetsync.backends.excel.shared_strings import _SharedStrings
+from sheetsync.backends.excel.styles import _Styles
+from sheetsync.backends.excel.worksheet import _Sheet
+from sheetsync.core.errors import WorkbookLayoutError
+
+_BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass
+class _Tab:
+    name: str
+    sheet_id: int
+    part: str | None
+    kind: str
+    """The relationship type's last word: worksheet, chartsheet, dialogsheet ..."""
+
+
+class _Editor:
+    """Applies one plan to one package in memory."""
+
+    def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
+        self.package = _Package(data, trees)
+        self._workbook_part = self._office_document()
+        self._workbook = self.package.xml(self._workbook_part)
+        if etree.QName(self._workbook).namespace != _MAIN:
+            raise _Damaged("it is saved as Strict Open XML, which sheetsync cannot write")
+        self._rels_part = _rels_part(self._workbook_part)
+        self._rels = self.package.xml(self._rels_part)
+        targets = {
+            rel.get("Id"): (rel.get("Type", "").rsplit("/", 1)[-1], rel.get("Target", ""))
+            for rel in self._rels.iterchildren(_RELATIONSHIP)
+        }
+        self._tabs: list[_Tab] = []
+        for sheet in self._workbook.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet"):
+            kind, target = targets.get(sheet.get(f"{{{_DOC_REL}}}id"), ("", ""))
+            part = self.package.find(_resolve(self._workbook_part, target)) if target else None
+            self._tabs.append(_Tab(sheet.get("name"), int(sheet.get("sheetId")), part, kind))
+        properties = self._workbook.find(f"{{{_MAIN}}}workbookPr")
+        date1904 = properties is not None and properties.get("date1904") in ("1", "true")
+        self._epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self._sheets: dict[str, _Sheet] = {}
+        self._styles: _Styles | None = None
+        self._styles_part = ""
+        self._shared = _SharedStrings(self.package, self._related("sharedStrings"))
+
+    def apply(self, plan: WritePlan) -> WriteResult:
+        result = WriteResult()
+        by_tab: dict[str, dict[tuple[int, int], Any]] = {}
+        names: dict[str, str] = {}  # as the plan spells a tab -> as the workbook does
+        for write in plan.cells:
+            if not (1 <= write.row <= 1048576 and 1 <= write.col <= 16384):
+                raise ValueError(f"cell ({write.row}, {write.col}) is outside a worksheet")
+            name = names.get(write.tab) or names.setdefault(write.tab, self._tab(write.tab).name)
+            by_tab.setdefault(name, {})[write.row, write.col] = write
+        for name, writes in by_tab.items():
+            tab = self._tab(name)
+            sheet = self._sheet(tab)
+            sheet.release_formulas(set(writes), tab.name)
+            for (row, col), write in sorted(writes.items()):
+                value, fmt = _desired(write.value, self._epoch)
+                fmt = write.number_format or fmt
+                if sheet.write_cell(row, col, value, write.fill, fmt, self.styles):
+                    result.cells_changed += 1
+            sheet.finish()
+        for owned in plan.owned_tabs:
+            self._write_owned(owned, result)
+        result.wrote = bool(result.cells_changed or result.tabs_created)
+        if result.wrote:
+            self._finish()
+        return result
+
+    # --- parts ---
+
+    def _office_document(self) -> str:
+        for rel in self.package.xml("_rels/.rels").iterchildren(_RELATIONSHIP):
+            if rel.get("Type", "").endswith("/officeDocument"):
+                found = self.package.find(_resolve("", rel.get("Target", "")))
+                if found:
+                    return found
+        raise _Damaged("it has no workbook part")
+
+    def _related(self, kind: str) -> str | None:
+        for rel in self._rels.iterchildren(_RELATIONSHIP):
+            if rel.get("Type", "").endswith(f"/{kind}"):
+                return self.package.find(_resolve(self._workbook_part, rel.get("Target", "")))
+        return None
+
+    @property
+    def styles(self) -> _Styles:
+        if self._styles is None:
+            part = self._related("styles")
+            if part is None:
+                part = posixpath.join(posixpath.dirname(self._workbook_part), "styles.xml")
+                self.package.add(part, etree.fromstring(_NEW_STYLES))
+                self._register(part, _STYLES_TYPE, "styles")
+            self._styles = _Styles(self.package.xml(part))
+            self._styles_part = part
+        return self._styles
+
+    def _tab(self, name: str) -> _Tab:
+        tab = self._find_tab(name)
+        if tab is None:
+            raise WorkbookLayoutError(f"tab '{name}' not found")
+        if tab.kind != "worksheet" or tab.part is None:
+            raise WorkbookLayoutError(
+                f"tab '{tab.name}' is a {tab.kind or 'sheet'} sheetsync cannot write to"
+            )
+        return tab
+
+    def _find_tab(self, name: str) -> _Tab | None:
+        wanted = name.strip().casefold()
+        return next((t for t in self._tabs if t.name.strip().casefold() == wanted), None)
+
+    def _sheet(self, tab: _Tab) -> _Sheet:
+        assert tab.part is not None
+        sheet = self._sheets.get(tab.part)
+        if sheet is None:
+            sheet = self._sheets[tab.part] = _Sheet(
+                self.package.xml(tab.part), self._shared, self.package.splice_target
+            )
+        return sheet
+
+    # --- owned tabs ---
+
+    def _write_owned(self, owned: OwnedTab, result: WriteResult) -> None:
+        """Bring an owned tab to `owned`'s content, rewriting only the rows that differ.
+
+        A row that is already as wanted is recognised by its XML: the row sheetsync would
+        write, serialised, equals the row there, one string comparison. A row that does not
+        match (it differs, or a person saved the file and Excel rewrote it its own way) is
+        compared by what its cells show; only rows that show something else are replaced. So
+        an append-mostly tab such as History costs its new rows plus one serialisation per
+        existing row, and nothing is written when nothing differs.
+        """
+        tab = self._find_tab(owned.name)
+        if tab is None:
+            sheet = self._new_tab(owned.name)
+            sheet.set_widths(owned.widths)
+            result.tabs_created.append(owned.name)
+            wanted = _OwnedRows(owned, self.styles, self._epoch, create=True)
+            result.cells_changed += wanted.cells
+            sheet.replace_rows({number: wanted.xml(number) for number in wanted.rows})
+            sheet.set_dimension(wanted.bounds)
+            return
+        sheet = self._sheet(self._tab(tab.name))
+        sheet.unsplice()  # the same tab twice in one plan
+        wanted = _OwnedRows(owned, self.styles, self._epoch, create=False)
+        prefix = sheet.row_prefix()
+        changes: dict[int, str | None] = {}
+        changed = 0
+        formulas: list[str] = []
+        for number, xml in wanted.rows.items():
+            there = sheet.serialized(number)
+            if there is None:  # a new row
+                changed += wanted.counts[number]
+                changes[number] = ""
+                continue
+            if xml is not None and there == prefix + xml[4:]:
+                continue  # xml starts with "<row"
+            shown, found = sheet.shown(number, self.styles)
+            differ = _differences(wanted.cells_of(number), shown)
+            if differ:
+                changed += differ
+                changes[number] = ""
+                formulas += found
+        for number in sheet.row_numbers():
+            if number not in wanted.rows:
+                shown, found = sheet.shown(number, self.styles)
+                if shown:
+                    changed += len(shown)
+                    changes[number] = None
+                    formulas += found
+        if not changed:
+            return
+        result.cells_changed += changed
+        sheet.removed_formulas.update(formulas)
+        sheet.replace_rows(
+            {number: None if xml is None else wanted.xml(number) for number, xml in changes.items()}
+        )
+        sheet.set_dimension(wanted.bounds)
+
+    def _new_tab(self, name: str) -> _Sheet:
+        if (
+            not name.strip()
+            or len(name) > 31
+            or _BAD_TAB_CHARS.search(name)
+            or name.startswith("'")
+            or name.endswith("'")
+        ):
+            raise WorkbookLayoutError(
+                f"cannot create tab {name!r}: Excel tab names have 1 to 31 characters, none of"
+                " [ ] : * ? / \\, and do not start or end with an apostrophe"
+            )
+        folder = posixpath.dirname(self._workbook_part)
+        number = len(self._tabs) + 1
+        while self.package.find(posixpath.join(folder, f"worksheets/sheet{number}.xml")):
+            number += 1
+        part = posixpath.join(folder, f"worksheets/sheet{number}.xml")
+        root = etree.fromstring(_NEW_WORKSHEET)
+        self.package.add(part, root)
+        rel_id = self._register(part, _WORKSHEET_TYPE, "worksheet")
+        self._add_title(name)
+        sheet_id = max((t.sheet_id for t in self._tabs), default=0) + 1
+        sheets = self._workbook.find(f"{{{_MAIN}}}sheets")
+        entry = etree.SubElement(sheets, f"{{{_MAIN}}}sheet", name=name, sheetId=str(sheet_id))
+        entry.set(f"{{{_DOC_REL}}}id", rel_id)
+        self.package.touch(self._workbook_part)
+        tab = _Tab(name, sheet_id, part, "worksheet")
+        self._tabs.append(tab)
+        return self._sheet(tab)
+
+    def _register(self, part: str, content_type: str, kind: str) -> str:
+        """Relate a new part to the workbook and declare its content type; its relationship id."""
+        used = {rel.get("Id") for rel in self._rels.iterchildren(_RELATIONSHIP)}
+        number = len(used) + 1
+        while f"rId{number}" in used:
+            number += 1
+        target = posixpath.relpath(part, posixpath.dirname(self._workbook_part) or ".")
+        etree.SubElement(
+            self._rels, _RELATIONSHIP, Id=f"rId{number}", Type=f"{_DOC_REL}/{kind}", Target=target
+        )
+        self.package.touch(self._rels_part)
+        types = self.package.xml("[Content_Types].xml")
+        etree.SubElement(
+            types, f"{{{_CONTENT_TYPES}}}Override", PartName=f"/{part}", ContentType=content_type
+        )
+        self.package.touch("[Content_Types].xml")
+        return f"rId{number}"
+
+    def _add_title(self, name: str) -> None:
+        """List a new worksheet in docProps/app.xml, if its lists match the workbook's tabs.
+
+        Excel rewrites these lists on save and tolerates stale ones, so when they do not look
+        as expected they are left alone.
+        """
+        part = self.package.find("docProps/app.xml")
+        if part is None:
+            return
+        root = self.package.xml(part)
+        pairs = root.find(f"{{{_APP}}}HeadingPairs/{{{_VT}}}vector")
+        titles = root.find(f"{{{_APP}}}TitlesOfParts/{{{_VT}}}vector")
+        if pairs is None or titles is None:
+            return
+        worksheets = [t.name for t in self._tabs if t.kind == "worksheet"]
+        listed = list(titles)
+        offset = 0
+        for variant in list(pairs)[1::2]:
+            count_el = variant[0] if len(variant) else None
+            if count_el is None or not (count_el.text or "").strip().isdigit():
+                return
+            count = int(count_el.text)
+            if [t.text for t in listed[offset : offset + count]] == worksheets:
+                title = etree.Element(f"{{{_VT}}}lpstr")
+                title.text = name
+                if offset + count < len(listed):
+                    listed[offset + count].addprevious(title)
+                else:
+                    titles.append(title)
+                count_el.text = str(count + 1)
+                titles.set("size", str(len(listed) + 1))
+                self.package.touch(part)
+                return
+            offset += count
+
+    # --- the rest of the package ---
+
+    def _finish(self) -> None:
+        removed: dict[int, set[str]] = {}
+        for tab in self._tabs:
+            sheet = self._sheets.get(tab.part or "")
+            if sheet is not None and sheet.changed:
+                self.package.touch(tab.part or "")
+                self.package.splices[tab.part or ""] = sheet.splices
+                if sheet.removed_formulas:
+                    removed[tab.sheet_id] = sheet.removed_formulas
+        if self._styles is not None and self._styles.changed:
+            self.package.touch(self._styles_part)
+        if removed:
+            self._prune_calc_chain(removed)
+        calc = self._workbook.find(f"{{{_MAIN}}}calcPr")
+        if calc is None:
+            calc = etree.Element(f"{{{_MAIN}}}calcPr")
+            _insert_ordered(self._workbook, calc, _WORKBOOK_ORDER)
+        if calc.get("fullCalcOnLoad") not in ("1", "true"):
+            calc.set("fullCalcOnLoad", "1")
+            self.package.touch(self._workbook_part)
+
+    def _prune_calc_chain(self, removed: dict[int, set[str]]) -> None:
+        """Drop the formulas sheetsync overwrote from the calculation chain.
+
+        Excel calls a workbook damaged when its calculation chain lists a cell with no formula.
+        """
+        part = self._related("calcChain")
+        if part is None:
+            return
+        chain = self.package.xml(part)
+        sheet_id: int | None = None
+        for entry in list(chain.iterchildren(f"{{{_MAIN}}}c")):
+            if entry.get("i") is not None:
+                sheet_id = int(entry.get("i"))
+            elif sheet_id is not None:
+                entry.set("i", str(sheet_id))  # each entry names its sheet, once some are gone
+            if sheet_id in removed and entry.get("r") in removed[sheet_id]:
+                chain.remove(entry)
+        self.package.touch(part)
+        if len(chain):
+            return
+        # An empty chain is not allowed: remove the part and every reference to it.
+        self.package.remove(part)
+        for rel in list(self._rels.iterchildren(_RELATIONSHIP)):
+            if rel.get("Type", "").endswith("/calcChain"):
+                self._rels.remove(rel)
+        types = self.package.xml("[Content_Types].xml")
+        for override in list(types.iterchildren(f"{{{_CONTENT_TYPES}}}Override")):
+            if override.get("PartName", "").casefold() == f"/{part}".casefold():
+                types.remove(override)
+        self.package.touch(self._rels_part)
+        self.package.touch("[Content_Types].xml")

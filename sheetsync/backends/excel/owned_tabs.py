@@ -1,0 +1,148 @@
+"""The rows of a tab sheetsync owns, as the XML text it writes for them, and how many cells of
+an existing row show something else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import chain, repeat
+from typing import Any, TypeAlias
+
+from sheetsync.backends.base import (
+    CellValue,
+    OwnedTab,
+)
+from sheetsync.backends.excel.cells import _Cell, _cell_xml, _desired, _letters, _Val
+from sheetsync.backends.excel.styles import _Styles
+from sheetsync.core.model import Colour
+
+_Wanted: TypeAlias = tuple[_Val, Colour | None, str, str | None]
+"""A cell of an owned tab: content, fill, number format, and its XML after `<c r="A1` (from
+the reference's closing quote on; None while its cell format does not exist yet)."""
+
+
+class _OwnedRows:
+    """The rows an owned tab should have, and the XML sheetsync writes for each.
+
+    Each distinct (value, fill) is converted once: an append-mostly log repeats its dates,
+    names and statuses on every row, so a cell costs a dictionary lookup and a few list items.
+    With `create` false, no cell format is added to the workbook (a row needing one gets no
+    XML yet): that is for comparing, before it is known whether anything is to be written.
+    """
+
+    def __init__(self, owned: OwnedTab, styles: _Styles, epoch: datetime, *, create: bool):
+        self._styles = styles
+        self._epoch = epoch
+        self._create = create
+        self._memo: dict[Any, _Wanted] = {}
+        self._plain: dict[type, dict[Any, _Wanted]] = {}
+        """Value's class -> value -> cell, for cells without a fill: one lookup per class keeps
+        1, 1.0 and True apart."""
+        self._grid = owned.rows
+        self._fills: dict[int, dict[int, Colour]] = {}
+        for (r, c), colour in owned.fills.items():
+            if r >= 1 and c >= 1:
+                self._fills.setdefault(r, {})[c] = colour
+        self.rows: dict[int, str | None] = {}
+        """Row number -> the row's XML (None: needs a cell format not there yet); only rows
+        with cells."""
+        self.counts: dict[int, int] = {}
+        """Row number -> how many cells it has."""
+        self.cells = 0
+        self.bounds: tuple[int, int, int, int] | None = None
+
+        grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
+        width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
+        heads = [f'<c r="{_letters(col)}' for col in range(width + 1)]
+        no_fills: dict[int, Colour] = {}
+        r1 = c1 = 1 << 30
+        r2 = c2 = 0
+        for number in range(1, max(len(grid), max(fills, default=0)) + 1):
+            row = str(number)
+            parts = ['<row r="', row, '">']
+            first = last = count = 0
+            complete = True
+            row_fills = fills.get(number, no_fills)
+            values = grid[number - 1] if number <= len(grid) else []
+            # Cells with a value, then fill-only cells beyond the row's last value.
+            beyond = sorted(c for c in row_fills if c > len(values)) if row_fills else ()
+            for col, value in chain(enumerate(values, 1), zip(beyond, repeat(None))):
+                fill = row_fills.get(col) if row_fills else None
+                if fill is None:
+                    if value is None:
+                        continue
+                    known = plain.get(value.__class__)
+                    cell = known.get(value) if known is not None else None
+                    if cell is None:
+                        cell = cell_of(value, None)
+                else:
+                    cell = cell_of(value, fill)
+                if cell[3] is None:
+                    complete = False
+                elif complete:
+                    parts += (heads[col], row, cell[3])
+                first = first or col
+                last = col
+                count += 1
+            if not count:
+                continue
+            parts.append("</row>")
+            self.rows[number] = "".join(parts) if complete else None
+            self.counts[number] = count
+            self.cells += count
+            r1, r2 = min(r1, number), number
+            c1, c2 = min(c1, first), max(c2, last)
+        if self.rows:
+            self.bounds = (r1, c1, r2, c2)
+
+    def _columns(self, number: int) -> list[tuple[int, CellValue]]:
+        """(column, value) of a row's cells with a value or a fill, in column order."""
+        values = self._grid[number - 1] if number <= len(self._grid) else []
+        fills = self._fills.get(number, {})
+        found = [(c, v) for c, v in enumerate(values, 1) if v is not None or c in fills]
+        return found + [(c, None) for c in sorted(fills) if c > len(values)]
+
+    def _cell(self, value: CellValue, fill: Colour | None) -> _Wanted:
+        try:
+            key: Any = (value.__class__, value, fill)
+            found = self._memo.get(key)
+        except TypeError:  # unhashable: not a cell value, let _desired say so
+            key, found = None, None
+        if found is None:
+            content, fmt = _desired(value, self._epoch)
+            fmt = fmt or "General"
+            if self._create:
+                style: int | None = self._styles.derive(0, fill, fmt)
+            else:
+                style = self._styles.existing(0, fill, fmt)
+            xml = None if style is None else '"' + _cell_xml(content, style)
+            found = (content, fill, fmt, xml)
+            if key is not None:
+                self._memo[key] = found
+                if fill is None:
+                    self._plain.setdefault(value.__class__, {})[value] = found
+        return found
+
+    def cells_of(self, number: int) -> list[tuple[int, _Wanted]]:
+        """(column, cell) of a row, in column order."""
+        fills = self._fills.get(number, {})
+        return [(c, self._cell(v, fills.get(c))) for c, v in self._columns(number)]
+
+    def xml(self, number: int) -> str:
+        """The row's XML, adding the cell formats it needs."""
+        xml = self.rows[number]
+        if xml is None:
+            parts = [f'<row r="{number}">']
+            for col, (content, fill, fmt, _) in self.cells_of(number):
+                tail = _cell_xml(content, self._styles.derive(0, fill, fmt))
+                parts.append(f'<c r="{_letters(col)}{number}"{tail}')
+            parts.append("</row>")
+            xml = self.rows[number] = "".join(parts)
+        return xml
+
+
+def _differences(wanted: list[tuple[int, _Wanted]], shown: dict[int, _Cell]) -> int:
+    """How many cells of a row show something other than wanted."""
+    want = {
+        col: (content, fill.value if fill else None, fmt) for col, (content, fill, fmt, _) in wanted
+    }
+    return sum(1 for col in want.keys() | shown.keys() if want.get(col) != shown.get(col))
