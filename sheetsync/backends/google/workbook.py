@@ -36,29 +36,17 @@ retries included (token refreshes go to the token endpoint and are not Sheets re
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import logging
-import math
 import os
 import random
-import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
-from operator import attrgetter
-from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import gspread
 import requests
 from google.auth import exceptions as auth_exceptions
-from google.auth.credentials import Credentials
-from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from tenacity import (
     RetryCallState,
@@ -80,24 +68,38 @@ from sheetsync.backends.base import (
     WriteResult,
 )
 from sheetsync.backends.gcpause import cyclic_gc_paused
+from sheetsync.backends.google.addresses import (
+    GOOGLE_API_ROOT,
+    SHEETS_URL,
+    resolve_api_url,
+    spreadsheet_id_from,
+)
+from sheetsync.backends.google.auth import SCOPES, _keep_tokens_home, load_credentials
+from sheetsync.backends.google.batch import _rectangles
+from sheetsync.backends.google.cells import _FILL_TEXT, _desired, _hex, _python_value, _value_key
+from sheetsync.backends.google.diff import _Op
+from sheetsync.backends.google.errors import _describe, _disabled_project, _error_info
+from sheetsync.backends.google.guards import _column, _quote, _same
+from sheetsync.backends.google.retries import (
+    TRANSIENT_STATUS,
+    RetryPolicy,
+    _is_ambiguous,
+    _is_transient,
+    _retry_after,
+)
+from sheetsync.backends.google.session import _SheetsSession
+from sheetsync.backends.google.tabs import _EMPTY, _Cell, _cells_of, _Grid, _grid_props, _Tab
 from sheetsync.core.errors import (
     BackendError,
-    ConfigError,
     RowsMovedError,
     TransientBackendError,
     WorkbookBusyError,
     WorkbookError,
     WorkbookLayoutError,
 )
-from sheetsync.core.model import Colour
 
 log = logging.getLogger(__name__)
 
-SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
-GOOGLE_API_ROOT = "https://sheets.googleapis.com"
-API_URL_ENV = "SHEETSYNC_SHEETS_API_URL"
-CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
-SHEETS_URL = "https://docs.google.com/spreadsheets/d/{}/edit"
 
 _GRID = "gridProperties(rowCount,columnCount)"
 READ_FIELDS = (
@@ -114,553 +116,8 @@ META_FIELDS = f"sheets.properties(sheetId,title,{_GRID})"
 
 VALUE_MASK = "userEnteredValue,userEnteredFormat.backgroundColor"
 FORMAT_MASK = VALUE_MASK + ",userEnteredFormat.numberFormat"
-TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
-ERROR_TEXT = {
-    "NULL_VALUE": "#NULL!",
-    "DIV_ZERO": "#DIV/0!",
-    "VALUE": "#VALUE!",
-    "REF": "#REF!",
-    "NAME": "#NAME?",
-    "NUM": "#NUM!",
-    "N_A": "#N/A",
-    "ERROR": "#ERROR!",
-    "LOADING": "#LOADING",
-}
-_EPOCH = datetime(1899, 12, 30)
-_ID_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
-_URL_ID_RE = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 T = TypeVar("T")
-
-
-# --- configuration ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to retry transient failures: at most `max_attempts` tries within `max_seconds`.
-
-    Waits grow as `base_delay * 2**n` capped at `max_delay`, with full jitter (a random wait
-    between 0 and that), and never shorter than the server's `Retry-After`. A wait that would
-    end past `max_seconds` is not taken: the error is raised at once instead.
-    """
-
-    max_attempts: int = 6
-    max_seconds: float = 120.0
-    base_delay: float = 1.0
-    max_delay: float = 32.0
-
-
-@dataclass(frozen=True)
-class LoadedCredentials:
-    credentials: Credentials
-    path: str
-    email: str | None
-    """The service account's address (what to share the sheet with); None if unknown."""
-    kind: str
-    """"service_account" or "authorized_user"."""
-
-
-def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCredentials:
-    """Credentials from a service-account key or an authorised-user token file.
-
-    Falls back to GOOGLE_APPLICATION_CREDENTIALS when `path` is None. Requests the spreadsheets
-    scope only. Raises ConfigError naming the file and what is wrong with it; never echoes the
-    file's content.
-    """
-    from google.oauth2 import credentials as user_credentials
-    from google.oauth2 import service_account
-
-    source = os.fspath(path) if path is not None else os.environ.get(CREDENTIALS_ENV)
-    if not source:
-        raise ConfigError(
-            "no Google credentials: set `credentials` to a service-account JSON key "
-            f"(or an authorised-user token file), or set {CREDENTIALS_ENV}",
-            key="credentials",
-        )
-    file = Path(source).expanduser()
-    where = str(file)
-    if not file.is_file():
-        raise ConfigError(
-            "the Google credentials file does not exist (download a JSON key for the service "
-            "account in Google Cloud: IAM & Admin > Service accounts > Keys > Add key)",
-            path=where,
-        )
-    try:
-        info = json.loads(file.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(
-            "the Google credentials file is not a JSON text file", path=where
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"the Google credentials file is not valid JSON (line {exc.lineno}, column "
-            f"{exc.colno}); expected a service-account key or an authorised-user token file",
-            path=where,
-        ) from None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read the Google credentials file: {exc.strerror}", path=where
-        ) from None
-    if not isinstance(info, dict):
-        raise ConfigError("the Google credentials file must hold a JSON object", path=where)
-    kind = info.get("type")
-    if kind is None and ("installed" in info or "web" in info):
-        raise ConfigError(
-            "this is an OAuth client ID file, not a token: use a service-account key, or run "
-            "the OAuth consent flow once and point `credentials` at the authorised-user token "
-            "file it saves",
-            path=where,
-        )
-    if kind == "service_account":
-        missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
-        if missing:
-            raise ConfigError(
-                f"the service-account key lacks {', '.join(missing)}; download a new JSON key",
-                path=where,
-            )
-        try:
-            creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
-        except (ValueError, TypeError, IndexError) as exc:
-            raise ConfigError(
-                "the private_key in the service-account key cannot be read "
-                f"({type(exc).__name__}); download a new JSON key",
-                path=where,
-            ) from None
-        return LoadedCredentials(creds, where, info["client_email"], "service_account")
-    if kind == "authorized_user":
-        missing = [k for k in ("client_id", "client_secret", "refresh_token") if not info.get(k)]
-        if missing:
-            raise ConfigError(
-                f"the authorised-user token file lacks {', '.join(missing)}; sign in again to "
-                "create a new one",
-                path=where,
-            )
-        try:
-            creds = user_credentials.Credentials.from_authorized_user_info(info, scopes=SCOPES)
-            token_uri = str(info.get("token_uri") or "")
-            if _is_loopback(urlsplit(token_uri).hostname or ""):
-                # google-auth always refreshes user tokens at Google's endpoint and ignores the
-                # file's token_uri; one on this machine (the test bed) is honoured.
-                creds = user_credentials.Credentials(
-                    token=None,
-                    refresh_token=info["refresh_token"],
-                    token_uri=token_uri,
-                    client_id=info["client_id"],
-                    client_secret=info["client_secret"],
-                    scopes=SCOPES,
-                    quota_project_id=info.get("quota_project_id"),
-                    account=info.get("account", ""),
-                )
-        except ValueError as exc:
-            raise ConfigError(
-                f"the authorised-user token file cannot be used ({type(exc).__name__})",
-                path=where,
-            ) from None
-        return LoadedCredentials(creds, where, info.get("account") or None, "authorized_user")
-    raise ConfigError(
-        f"unknown credentials type {kind!r}: expected a service-account key "
-        '("type": "service_account") or an authorised-user token ("type": "authorized_user")',
-        path=where,
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.casefold() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def resolve_api_url(api_url: str | None = None) -> str:
-    """The Sheets API root: `api_url`, else SHEETSYNC_SHEETS_API_URL, else Google's.
-
-    https is required, except plain http for loopback hosts (a local test server).
-    """
-    raw = (api_url or os.environ.get(API_URL_ENV) or GOOGLE_API_ROOT).strip()
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"api_url must be an https:// URL such as {GOOGLE_API_ROOT}, not {raw!r}",
-            key="api_url",
-        )
-    if parts.username or parts.password:
-        raise ConfigError("api_url must not contain a user name or password", key="api_url")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"api_url {raw!r} uses plain http:// to a host that is not this machine; use "
-            "https:// (http:// is accepted only for 127.0.0.1, ::1 and localhost)",
-            key="api_url",
-        )
-    path = parts.path.rstrip("/")
-    if path.endswith("/v4"):
-        path = path[: -len("/v4")]
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-
-
-def spreadsheet_id_from(spreadsheet: str) -> str:
-    """The spreadsheet ID in an ID or a full https://docs.google.com/spreadsheets/d/<id>/... URL."""
-    text = spreadsheet.strip()
-    match = _URL_ID_RE.search(text)
-    if match:
-        return match.group(1)
-    if _ID_RE.match(text):
-        return text
-    raise ConfigError(
-        f"{spreadsheet!r} is neither a spreadsheet ID nor a Google Sheets URL; copy the URL "
-        "from the browser's address bar (https://docs.google.com/spreadsheets/d/<ID>/edit)",
-        key="spreadsheet",
-    )
-
-
-def _keep_tokens_home(credentials: Credentials) -> None:
-    """Stop google-auth from sending the access token anywhere but the API root and token_uri.
-
-    Recent google-auth releases look up a "regional access boundary" on
-    iamcredentials.googleapis.com after each token refresh. With a private API root or the
-    local test bed that would send the token to a third host, so it is switched off there.
-    """
-    if hasattr(credentials, "_is_regional_access_boundary_lookup_required"):
-        credentials._is_regional_access_boundary_lookup_required = lambda: False  # type: ignore[attr-defined]
-
-
-# --- HTTP ------------------------------------------------------------------------------------
-
-
-class _SheetsSession(AuthorizedSession):
-    """An authorised session that sends Google Sheets URLs to `api_url`, counts every HTTP
-    request, calls the rate limiter before each one and never sends one without a timeout."""
-
-    def __init__(
-        self,
-        credentials: Credentials,
-        *,
-        api_url: str,
-        timeout: float,
-        limiter: Callable[[], object] | None,
-        on_request: Callable[[], None],
-    ) -> None:
-        super().__init__(credentials, refresh_timeout=timeout)
-        self._api_url = api_url
-        self._timeout = timeout
-        self._limiter = limiter
-        self._on_request = on_request
-
-    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if isinstance(url, str) and url.startswith(GOOGLE_API_ROOT):
-            url = self._api_url + url[len(GOOGLE_API_ROOT) :]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self._timeout
-        if self._limiter is not None:
-            self._limiter()
-        self._on_request()
-        return super().request(method, url, *args, **kwargs)
-
-
-def _status(exc: BaseException) -> int | None:
-    if isinstance(exc, APIError):
-        return exc.response.status_code
-    return None
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, APIError):
-        return _status(exc) in TRANSIENT_STATUS
-    return isinstance(
-        exc,
-        requests.ConnectionError
-        | requests.Timeout
-        | requests.exceptions.ChunkedEncodingError
-        | auth_exceptions.TransportError,
-    )
-
-
-def _is_ambiguous(exc: BaseException) -> bool:
-    """A failure after which the request may or may not have been applied."""
-    return _is_transient(exc) and _status(exc) != 429
-
-
-def _retry_after(exc: BaseException | None) -> float | None:
-    if not isinstance(exc, APIError):
-        return None
-    value = exc.response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _error_info(exc: APIError) -> tuple[str, str, list[Mapping[str, Any]]]:
-    error = exc.error if isinstance(exc.error, Mapping) else {}
-    raw = error.get("details")
-    details = [d for d in raw if isinstance(d, Mapping)] if isinstance(raw, list) else []
-    return str(error.get("message", "")), str(error.get("status", "")), details
-
-
-# --- cells -----------------------------------------------------------------------------------
-
-
-ValueKey = tuple[str, Any] | None
-"""A cell value reduced to what matters for comparing it: ("n", 1.0), ("s", "x"), ..."""
-
-
-class _Cell(NamedTuple):
-    value: ValueKey
-    fill: str | None
-    number_format: str | None
-
-
-_EMPTY = _Cell(None, None, None)
-_FILL_TEXT: dict[Colour, str] = {colour: colour.value for colour in Colour}
-
-
-def _value_key(value: Mapping[str, Any] | None) -> ValueKey:
-    if not value:
-        return None
-    if "numberValue" in value:
-        return ("n", float(value["numberValue"]))
-    if "stringValue" in value:
-        return ("s", value["stringValue"]) if value["stringValue"] != "" else None
-    if "boolValue" in value:
-        return ("b", bool(value["boolValue"]))
-    if "formulaValue" in value:
-        return ("f", value["formulaValue"])
-    if "errorValue" in value:
-        return ("e", value["errorValue"].get("type"))
-    return None
-
-
-def _python_value(value: Mapping[str, Any] | None) -> CellValue:
-    """An effective value as the core wants it: numbers as numbers, errors as `#DIV/0!`."""
-    if not value:
-        return None
-    if "numberValue" in value:
-        return value["numberValue"]
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "errorValue" in value:
-        return ERROR_TEXT.get(value["errorValue"].get("type", "ERROR"), "#ERROR!")
-    return None
-
-
-def _hex(colour: Mapping[str, Any] | None) -> str | None:
-    if colour is None:
-        return None
-    text = "".join(
-        f"{max(0, min(255, round(float(colour.get(k, 0)) * 255))):02X}"
-        for k in ("red", "green", "blue")
-    )
-    return None if text == "FFFFFF" else text
-
-
-def _api_colour(fill: Colour | str) -> dict[str, float]:
-    text = fill.value if isinstance(fill, Colour) else fill
-    return {k: int(text[i : i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
-
-
-_FORMATS: dict[tuple[str | None, str | None], dict[str, Any] | None] = {}
-
-
-def _cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] | None:
-    """The userEnteredFormat for a fill and number format, built once per pair (read-only)."""
-    key = (fill, number_format)
-    try:
-        return _FORMATS[key]
-    except KeyError:
-        pass
-    fmt: dict[str, Any] = {}
-    if fill is not None:
-        fmt["backgroundColor"] = _api_colour(fill)
-    if number_format is not None:
-        fmt["numberFormat"] = _number_format(number_format)
-    result = fmt or None
-    if len(_FORMATS) < 4096:
-        _FORMATS[key] = result
-    return result
-
-
-def _serial(value: date | datetime) -> float:
-    if isinstance(value, datetime):
-        delta = value.replace(tzinfo=None) - _EPOCH
-        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
-    return float((value - _EPOCH.date()).days)
-
-
-def _number_format(pattern: str) -> dict[str, str]:
-    lowered = pattern.lower()
-    if "%" in pattern:
-        kind = "PERCENT"
-    elif "y" in lowered or "d" in lowered:
-        kind = "DATE_TIME" if "h" in lowered else "DATE"
-    else:
-        kind = "NUMBER"
-    return {"type": kind, "pattern": pattern}
-
-
-def _payload(value: object) -> tuple[dict[str, Any] | None, str | None]:
-    """A value as an ExtendedValue to write (never a formula), plus the format a date needs."""
-    if value is None or value == "":
-        return None, None
-    if isinstance(value, bool):
-        return {"boolValue": value}, None
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None, None
-        return {"numberValue": value}, None
-    if isinstance(value, datetime):
-        return {"numberValue": _serial(value)}, "yyyy-mm-dd hh:mm:ss"
-    if isinstance(value, date):
-        return {"numberValue": _serial(value)}, "yyyy-mm-dd"
-    return {"stringValue": str(value)}, None
-
-
-_NOTHING: tuple[None, None, None] = (None, None, None)
-
-
-def _desired(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey]:
-    """`_payload(value)` plus `_value_key` of that payload, with fast paths for common types."""
-    kind = type(value)
-    if kind is str:
-        if value == "":
-            return _NOTHING
-        return {"stringValue": value}, None, ("s", value)
-    if value is None:
-        return _NOTHING
-    if kind is float:
-        if not math.isfinite(value):  # type: ignore[arg-type]
-            return _NOTHING
-        return {"numberValue": value}, None, ("n", value)
-    if kind is int:
-        return {"numberValue": value}, None, ("n", float(value))  # type: ignore[arg-type]
-    payload, fmt = _payload(value)
-    return payload, fmt, _value_key(payload)
-
-
-@dataclass(slots=True)
-class _Op:
-    """One cell to write: its full value and fill, and its number format when it has one."""
-
-    tab: str
-    row: int
-    col: int
-    value: dict[str, Any] | None
-    fill: str | None
-    number_format: str | None
-    key: ValueKey
-    """`_value_key(value)`, computed once by the diff."""
-
-    def cell_data(self) -> dict[str, Any]:
-        fmt = _cell_format(self.fill, self.number_format)
-        if self.value is not None:
-            if fmt is None:
-                return {"userEnteredValue": self.value}
-            return {"userEnteredValue": self.value, "userEnteredFormat": fmt}
-        if fmt is None:
-            return {}
-        return {"userEnteredFormat": fmt}
-
-
-@dataclass
-class _Tab:
-    sheet_id: int
-    title: str
-    rows: int
-    cols: int
-    cells: dict[tuple[int, int], _Cell] = field(default_factory=dict)
-
-    def cell(self, row: int, col: int) -> _Cell:
-        return self.cells.get((row, col), _EMPTY)
-
-    def row_widths(self) -> dict[int, int]:
-        """Row -> columns up to its last cell holding anything (value or format)."""
-        widths: dict[int, int] = {}
-        for r, c in self.cells:
-            widths[r] = max(widths.get(r, 0), c + 1)
-        return widths
-
-
-class _Grid(NamedTuple):
-    sheet_id: int
-    rows: int
-    cols: int
-
-
-def _quote(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
-
-
-def _column(index: int) -> str:
-    """0 -> A, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def _grid_props(sheet: Mapping[str, Any]) -> tuple[str, _Grid]:
-    props = sheet.get("properties", {})
-    grid = props.get("gridProperties", {})
-    return props.get("title", ""), _Grid(
-        int(props.get("sheetId", 0)), int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0))
-    )
-
-
-def _cells_of(sheet: Mapping[str, Any]) -> Iterable[tuple[int, int, Mapping[str, Any]]]:
-    for block in sheet.get("data", []) or []:
-        top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
-        for i, row in enumerate(block.get("rowData", []) or []):
-            for j, cell in enumerate(row.get("values", []) or []):
-                if cell:
-                    yield top + i, left + j, cell
-
-
-def _rectangles(ops: list[_Op]) -> list[tuple[int, int, list[list[_Op]]]]:
-    """Group cells into as few rectangles as runs allow: (top row, left col, rows of ops)."""
-    by_row: dict[int, list[_Op]] = defaultdict(list)
-    for op in ops:
-        by_row[op.row].append(op)
-    rects: list[tuple[int, int, list[list[_Op]]]] = []
-    open_rects: dict[tuple[int, int], int] = {}
-    by_col = attrgetter("col")
-    for row in sorted(by_row):
-        line = by_row[row]
-        if len(line) > 1:
-            line.sort(key=by_col)
-        runs: list[list[_Op]] = []
-        run: list[_Op] = []
-        last_col = -2
-        for op in line:
-            col = op.col
-            if run and last_col == col - 1:
-                run.append(op)
-            else:
-                run = [op]
-                runs.append(run)
-            last_col = col
-        for run in runs:
-            key = (run[0].col, len(run))
-            index = open_rects.get(key)
-            if index is not None:
-                top, _, body = rects[index]
-                if top + len(body) == row:
-                    body.append(run)
-                    continue
-            open_rects[key] = len(rects)
-            rects.append((row, run[0].col, [run]))
-    return rects
 
 
 # --- the backend -----------------------------------------------------------------------------
@@ -1260,51 +717,3 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             f"The Google account whose token is in {self._creds.path} cannot edit this "
             "spreadsheet. Open it in Google Sheets, click Share and add that account as an Editor."
         )
-
-
-def _same(now: CellValue, expected: CellValue) -> bool:
-    if now is None or now == "":
-        return expected is None or expected == ""
-    if isinstance(now, bool) or isinstance(expected, bool):
-        return now == expected
-    if isinstance(now, int | float) and isinstance(expected, int | float):
-        return math.isclose(now, expected, rel_tol=1e-12, abs_tol=1e-12)
-    if isinstance(expected, datetime | date) and isinstance(now, int | float):
-        return math.isclose(now, _serial(expected), abs_tol=1e-9)
-    return now == expected
-
-
-def _disabled_project(message: str, details: list[Mapping[str, Any]]) -> str:
-    for detail in details:
-        consumer = (detail.get("metadata") or {}).get("consumer", "")
-        if consumer.startswith("projects/"):
-            return consumer[len("projects/") :]
-    match = re.search(r"project (\S+?) before", message) or re.search(
-        r"project=(\w[\w-]*)", message
-    )
-    return match.group(1) if match else "(see the Google Cloud console)"
-
-
-def _describe(exc: BaseException | None) -> str:
-    """A short description of a failure, without URLs' queries, headers or tokens."""
-    if exc is None:
-        return "unknown error"
-    if isinstance(exc, APIError):
-        message, status, _ = _error_info(exc)
-        return f"HTTP {exc.response.status_code} {status}: {message}".strip()
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        for marker in (
-            "Connection aborted",
-            "Connection refused",
-            "Connection reset",
-            "RemoteDisconnected",
-        ):
-            if marker in text:
-                return marker.lower().replace(
-                    "remotedisconnected", "connection closed by the server"
-                )
-        return "connection failed"
-    return type(exc).__name__

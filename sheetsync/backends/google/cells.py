@@ -1,0 +1,158 @@
+"""Cell values, number formats and colours converted to and from the Sheets API's shapes
+(ExtendedValue, CellFormat, Color), and the value key used to compare two cells."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sheetsync.backends.base import (
+    CellValue,
+)
+from sheetsync.core.model import Colour
+
+ERROR_TEXT = {
+    "NULL_VALUE": "#NULL!",
+    "DIV_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
+    "ERROR": "#ERROR!",
+    "LOADING": "#LOADING",
+}
+_EPOCH = datetime(1899, 12, 30)
+
+
+ValueKey = tuple[str, Any] | None
+"""A cell value reduced to what matters for comparing it: ("n", 1.0), ("s", "x"), ..."""
+
+
+_FILL_TEXT: dict[Colour, str] = {colour: colour.value for colour in Colour}
+
+
+def _value_key(value: Mapping[str, Any] | None) -> ValueKey:
+    if not value:
+        return None
+    if "numberValue" in value:
+        return ("n", float(value["numberValue"]))
+    if "stringValue" in value:
+        return ("s", value["stringValue"]) if value["stringValue"] != "" else None
+    if "boolValue" in value:
+        return ("b", bool(value["boolValue"]))
+    if "formulaValue" in value:
+        return ("f", value["formulaValue"])
+    if "errorValue" in value:
+        return ("e", value["errorValue"].get("type"))
+    return None
+
+
+def _python_value(value: Mapping[str, Any] | None) -> CellValue:
+    """An effective value as the core wants it: numbers as numbers, errors as `#DIV/0!`."""
+    if not value:
+        return None
+    if "numberValue" in value:
+        return value["numberValue"]
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "errorValue" in value:
+        return ERROR_TEXT.get(value["errorValue"].get("type", "ERROR"), "#ERROR!")
+    return None
+
+
+def _hex(colour: Mapping[str, Any] | None) -> str | None:
+    if colour is None:
+        return None
+    text = "".join(
+        f"{max(0, min(255, round(float(colour.get(k, 0)) * 255))):02X}"
+        for k in ("red", "green", "blue")
+    )
+    return None if text == "FFFFFF" else text
+
+
+def _api_colour(fill: Colour | str) -> dict[str, float]:
+    text = fill.value if isinstance(fill, Colour) else fill
+    return {k: int(text[i : i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
+
+
+_FORMATS: dict[tuple[str | None, str | None], dict[str, Any] | None] = {}
+
+
+def _cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] | None:
+    """The userEnteredFormat for a fill and number format, built once per pair (read-only)."""
+    key = (fill, number_format)
+    try:
+        return _FORMATS[key]
+    except KeyError:
+        pass
+    fmt: dict[str, Any] = {}
+    if fill is not None:
+        fmt["backgroundColor"] = _api_colour(fill)
+    if number_format is not None:
+        fmt["numberFormat"] = _number_format(number_format)
+    result = fmt or None
+    if len(_FORMATS) < 4096:
+        _FORMATS[key] = result
+    return result
+
+
+def _serial(value: date | datetime) -> float:
+    if isinstance(value, datetime):
+        delta = value.replace(tzinfo=None) - _EPOCH
+        return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
+    return float((value - _EPOCH.date()).days)
+
+
+def _number_format(pattern: str) -> dict[str, str]:
+    lowered = pattern.lower()
+    if "%" in pattern:
+        kind = "PERCENT"
+    elif "y" in lowered or "d" in lowered:
+        kind = "DATE_TIME" if "h" in lowered else "DATE"
+    else:
+        kind = "NUMBER"
+    return {"type": kind, "pattern": pattern}
+
+
+def _payload(value: object) -> tuple[dict[str, Any] | None, str | None]:
+    """A value as an ExtendedValue to write (never a formula), plus the format a date needs."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, bool):
+        return {"boolValue": value}, None
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, None
+        return {"numberValue": value}, None
+    if isinstance(value, datetime):
+        return {"numberValue": _serial(value)}, "yyyy-mm-dd hh:mm:ss"
+    if isinstance(value, date):
+        return {"numberValue": _serial(value)}, "yyyy-mm-dd"
+    return {"stringValue": str(value)}, None
+
+
+_NOTHING: tuple[None, None, None] = (None, None, None)
+
+
+def _desired(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey]:
+    """`_payload(value)` plus `_value_key` of that payload, with fast paths for common types."""
+    kind = type(value)
+    if kind is str:
+        if value == "":
+            return _NOTHING
+        return {"stringValue": value}, None, ("s", value)
+    if value is None:
+        return _NOTHING
+    if kind is float:
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            return _NOTHING
+        return {"numberValue": value}, None, ("n", value)
+    if kind is int:
+        return {"numberValue": value}, None, ("n", float(value))  # type: ignore[arg-type]
+    payload, fmt = _payload(value)
+    return payload, fmt, _value_key(payload)

@@ -1,0 +1,43 @@
+"""The HTTP session: an authorised `requests` session that sends Sheets API calls to the
+configured API root, with a timeout, the rate-limiter hook and a request count on each one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from google.auth.credentials import Credentials
+from google.auth.transport.requests import AuthorizedSession
+
+from sheetsync.backends.google.addresses import GOOGLE_API_ROOT
+
+
+class _SheetsSession(AuthorizedSession):
+    """An authorised session that sends Google Sheets URLs to `api_url`, counts every HTTP
+    request, calls the rate limiter before each one and never sends one without a timeout."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        api_url: str,
+        timeout: float,
+        limiter: Callable[[], object] | None,
+        on_request: Callable[[], None],
+    ) -> None:
+        super().__init__(credentials, refresh_timeout=timeout)
+        self._api_url = api_url
+        self._timeout = timeout
+        self._limiter = limiter
+        self._on_request = on_request
+
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if isinstance(url, str) and url.startswith(GOOGLE_API_ROOT):
+            url = self._api_url + url[len(GOOGLE_API_ROOT) :]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        if self._limiter is not None:
+            self._limiter()
+        self._on_request()
+        return super().request(method, url, *args, **kwargs)
