@@ -22,7 +22,7 @@ _ID_RE = re.compile(r"^[A-Za-z0-9_-]{20,}$")
 _URL_ID_RE = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host.casefold() == "localhost":
         return True
     try:
@@ -45,7 +45,7 @@ def resolve_api_url(api_url: str | None = None) -> str:
         )
     if parts.username or parts.password:
         raise ConfigError("api_url must not contain a user name or password", key="api_url")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"api_url {raw!r} uses plain http:// to a host that is not this machine; use "
             "https:// (http:// is accepted only for 127.0.0.1, ::1 and localhost)",

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from google.auth.credentials import Credentials
 
-from sheetsync.backends.google.addresses import _is_loopback
+from sheetsync.backends.google.addresses import is_loopback
 from sheetsync.core.errors import (
     ConfigError,
 )
@@ -110,7 +110,7 @@ def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCreden
         try:
             creds = user_credentials.Credentials.from_authorized_user_info(info, scopes=SCOPES)
             token_uri = str(info.get("token_uri") or "")
-            if _is_loopback(urlsplit(token_uri).hostname or ""):
+            if is_loopback(urlsplit(token_uri).hostname or ""):
                 # google-auth always refreshes user tokens at Google's endpoint and ignores the
                 # file's token_uri; one on this machine (the test bed) is honoured.
                 creds = user_credentials.Credentials(
@@ -136,7 +136,7 @@ def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCreden
     )
 
 
-def _keep_tokens_home(credentials: Credentials) -> None:
+def keep_tokens_home(credentials: Credentials) -> None:
     """Stop google-auth from sending the access token anywhere but the API root and token_uri.
 
     Recent google-auth releases look up a "regional access boundary" on

@@ -6,23 +6,23 @@ from __future__ import annotations
 from collections import defaultdict
 from operator import attrgetter
 
-from sheetsync.backends.google.diff import _Op
+from sheetsync.backends.google.diff import CellOp
 
 
-def _rectangles(ops: list[_Op]) -> list[tuple[int, int, list[list[_Op]]]]:
+def cell_rectangles(ops: list[CellOp]) -> list[tuple[int, int, list[list[CellOp]]]]:
     """Group cells into as few rectangles as runs allow: (top row, left col, rows of ops)."""
-    by_row: dict[int, list[_Op]] = defaultdict(list)
+    by_row: dict[int, list[CellOp]] = defaultdict(list)
     for op in ops:
         by_row[op.row].append(op)
-    rects: list[tuple[int, int, list[list[_Op]]]] = []
+    rects: list[tuple[int, int, list[list[CellOp]]]] = []
     open_rects: dict[tuple[int, int], int] = {}
     by_col = attrgetter("col")
     for row in sorted(by_row):
         line = by_row[row]
         if len(line) > 1:
             line.sort(key=by_col)
-        runs: list[list[_Op]] = []
-        run: list[_Op] = []
+        runs: list[list[CellOp]] = []
+        run: list[CellOp] = []
         last_col = -2
         for op in line:
             col = op.col

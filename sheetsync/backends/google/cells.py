@@ -31,10 +31,10 @@ ValueKey = tuple[str, Any] | None
 """A cell value reduced to what matters for comparing it: ("n", 1.0), ("s", "x"), ..."""
 
 
-_FILL_TEXT: dict[Colour, str] = {colour: colour.value for colour in Colour}
+FILL_TEXT: dict[Colour, str] = {colour: colour.value for colour in Colour}
 
 
-def _value_key(value: Mapping[str, Any] | None) -> ValueKey:
+def value_key(value: Mapping[str, Any] | None) -> ValueKey:
     if not value:
         return None
     if "numberValue" in value:
@@ -50,7 +50,7 @@ def _value_key(value: Mapping[str, Any] | None) -> ValueKey:
     return None
 
 
-def _python_value(value: Mapping[str, Any] | None) -> CellValue:
+def python_value(value: Mapping[str, Any] | None) -> CellValue:
     """An effective value as the core wants it: numbers as numbers, errors as `#DIV/0!`."""
     if not value:
         return None
@@ -65,7 +65,7 @@ def _python_value(value: Mapping[str, Any] | None) -> CellValue:
     return None
 
 
-def _hex(colour: Mapping[str, Any] | None) -> str | None:
+def hex_colour(colour: Mapping[str, Any] | None) -> str | None:
     if colour is None:
         return None
     text = "".join(
@@ -83,7 +83,7 @@ def _api_colour(fill: Colour | str) -> dict[str, float]:
 _FORMATS: dict[tuple[str | None, str | None], dict[str, Any] | None] = {}
 
 
-def _cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] | None:
+def cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] | None:
     """The userEnteredFormat for a fill and number format, built once per pair (read-only)."""
     key = (fill, number_format)
     try:
@@ -101,7 +101,7 @@ def _cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] 
     return result
 
 
-def _serial(value: date | datetime) -> float:
+def serial_number(value: date | datetime) -> float:
     if isinstance(value, datetime):
         delta = value.replace(tzinfo=None) - _EPOCH
         return delta.days + delta.seconds / 86400 + delta.microseconds / 86_400_000_000
@@ -130,17 +130,17 @@ def _payload(value: object) -> tuple[dict[str, Any] | None, str | None]:
             return None, None
         return {"numberValue": value}, None
     if isinstance(value, datetime):
-        return {"numberValue": _serial(value)}, "yyyy-mm-dd hh:mm:ss"
+        return {"numberValue": serial_number(value)}, "yyyy-mm-dd hh:mm:ss"
     if isinstance(value, date):
-        return {"numberValue": _serial(value)}, "yyyy-mm-dd"
+        return {"numberValue": serial_number(value)}, "yyyy-mm-dd"
     return {"stringValue": str(value)}, None
 
 
 _NOTHING: tuple[None, None, None] = (None, None, None)
 
 
-def _desired(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey]:
-    """`_payload(value)` plus `_value_key` of that payload, with fast paths for common types."""
+def desired_value(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey]:
+    """`_payload(value)` plus `value_key` of that payload, with fast paths for common types."""
     kind = type(value)
     if kind is str:
         if value == "":
@@ -155,4 +155,4 @@ def _desired(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey
     if kind is int:
         return {"numberValue": value}, None, ("n", float(value))  # type: ignore[arg-type]
     payload, fmt = _payload(value)
-    return payload, fmt, _value_key(payload)
+    return payload, fmt, value_key(payload)

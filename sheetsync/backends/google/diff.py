@@ -1,4 +1,4 @@
-"""The cell writes a plan still needs: each `_Op` is one cell whose value, fill or number
+"""The cell writes a plan still needs: each `CellOp` is one cell whose value, fill or number
 format differs from what was read."""
 
 from __future__ import annotations
@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sheetsync.backends.google.cells import ValueKey, _cell_format
+from sheetsync.backends.google.cells import ValueKey, cell_format
 
 
 @dataclass(slots=True)
-class _Op:
+class CellOp:
     """One cell to write: its full value and fill, and its number format when it has one."""
 
     tab: str
@@ -20,10 +20,10 @@ class _Op:
     fill: str | None
     number_format: str | None
     key: ValueKey
-    """`_value_key(value)`, computed once by the diff."""
+    """`value_key(value)`, computed once by the diff."""
 
     def cell_data(self) -> dict[str, Any]:
-        fmt = _cell_format(self.fill, self.number_format)
+        fmt = cell_format(self.fill, self.number_format)
         if self.value is not None:
             if fmt is None:
                 return {"userEnteredValue": self.value}

@@ -11,14 +11,14 @@ import requests
 from gspread.exceptions import APIError
 
 
-def _error_info(exc: APIError) -> tuple[str, str, list[Mapping[str, Any]]]:
+def api_error_info(exc: APIError) -> tuple[str, str, list[Mapping[str, Any]]]:
     error = exc.error if isinstance(exc.error, Mapping) else {}
     raw = error.get("details")
     details = [d for d in raw if isinstance(d, Mapping)] if isinstance(raw, list) else []
     return str(error.get("message", "")), str(error.get("status", "")), details
 
 
-def _disabled_project(message: str, details: list[Mapping[str, Any]]) -> str:
+def disabled_project(message: str, details: list[Mapping[str, Any]]) -> str:
     for detail in details:
         consumer = (detail.get("metadata") or {}).get("consumer", "")
         if consumer.startswith("projects/"):
@@ -29,12 +29,12 @@ def _disabled_project(message: str, details: list[Mapping[str, Any]]) -> str:
     return match.group(1) if match else "(see the Google Cloud console)"
 
 
-def _describe(exc: BaseException | None) -> str:
+def describe_failure(exc: BaseException | None) -> str:
     """A short description of a failure, without URLs' queries, headers or tokens."""
     if exc is None:
         return "unknown error"
     if isinstance(exc, APIError):
-        message, status, _ = _error_info(exc)
+        message, status, _ = api_error_info(exc)
         return f"HTTP {exc.response.status_code} {status}: {message}".strip()
     if isinstance(exc, requests.Timeout):
         return "timed out"

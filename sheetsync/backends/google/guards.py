@@ -9,14 +9,14 @@ from datetime import date, datetime
 from sheetsync.backends.base import (
     CellValue,
 )
-from sheetsync.backends.google.cells import _serial
+from sheetsync.backends.google.cells import serial_number
 
 
-def _quote(title: str) -> str:
+def quoted_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
-def _column(index: int) -> str:
+def column_letter(index: int) -> str:
     """0 -> A, 26 -> AA."""
     letters = ""
     index += 1
@@ -26,7 +26,7 @@ def _column(index: int) -> str:
     return letters
 
 
-def _same(now: CellValue, expected: CellValue) -> bool:
+def same_value(now: CellValue, expected: CellValue) -> bool:
     if now is None or now == "":
         return expected is None or expected == ""
     if isinstance(now, bool) or isinstance(expected, bool):
@@ -34,5 +34,5 @@ def _same(now: CellValue, expected: CellValue) -> bool:
     if isinstance(now, int | float) and isinstance(expected, int | float):
         return math.isclose(now, expected, rel_tol=1e-12, abs_tol=1e-12)
     if isinstance(expected, datetime | date) and isinstance(now, int | float):
-        return math.isclose(now, _serial(expected), abs_tol=1e-9)
+        return math.isclose(now, serial_number(expected), abs_tol=1e-9)
     return now == expected

@@ -35,7 +35,7 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
-def _is_transient(exc: BaseException) -> bool:
+def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, APIError):
         return _status(exc) in TRANSIENT_STATUS
     return isinstance(
@@ -47,12 +47,12 @@ def _is_transient(exc: BaseException) -> bool:
     )
 
 
-def _is_ambiguous(exc: BaseException) -> bool:
+def is_ambiguous(exc: BaseException) -> bool:
     """A failure after which the request may or may not have been applied."""
-    return _is_transient(exc) and _status(exc) != 429
+    return is_transient(exc) and _status(exc) != 429
 
 
-def _retry_after(exc: BaseException | None) -> float | None:
+def retry_after_seconds(exc: BaseException | None) -> float | None:
     if not isinstance(exc, APIError):
         return None
     value = exc.response.headers.get("Retry-After")

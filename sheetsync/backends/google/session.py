@@ -13,7 +13,7 @@ from google.auth.transport.requests import AuthorizedSession
 from sheetsync.backends.google.addresses import GOOGLE_API_ROOT
 
 
-class _SheetsSession(AuthorizedSession):
+class SheetsSession(AuthorizedSession):
     """An authorised session that sends Google Sheets URLs to `api_url`, counts every HTTP
     request, calls the rate limiter before each one and never sends one without a timeout."""
 

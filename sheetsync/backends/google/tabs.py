@@ -10,25 +10,25 @@ from typing import Any, NamedTuple
 from sheetsync.backends.google.cells import ValueKey
 
 
-class _Cell(NamedTuple):
+class CellState(NamedTuple):
     value: ValueKey
     fill: str | None
     number_format: str | None
 
 
-_EMPTY = _Cell(None, None, None)
+EMPTY_CELL = CellState(None, None, None)
 
 
 @dataclass
-class _Tab:
+class TabState:
     sheet_id: int
     title: str
     rows: int
     cols: int
-    cells: dict[tuple[int, int], _Cell] = field(default_factory=dict)
+    cells: dict[tuple[int, int], CellState] = field(default_factory=dict)
 
-    def cell(self, row: int, col: int) -> _Cell:
-        return self.cells.get((row, col), _EMPTY)
+    def cell(self, row: int, col: int) -> CellState:
+        return self.cells.get((row, col), EMPTY_CELL)
 
     def row_widths(self) -> dict[int, int]:
         """Row -> columns up to its last cell holding anything (value or format)."""
@@ -38,21 +38,21 @@ class _Tab:
         return widths
 
 
-class _Grid(NamedTuple):
+class GridSize(NamedTuple):
     sheet_id: int
     rows: int
     cols: int
 
 
-def _grid_props(sheet: Mapping[str, Any]) -> tuple[str, _Grid]:
+def title_and_grid(sheet: Mapping[str, Any]) -> tuple[str, GridSize]:
     props = sheet.get("properties", {})
     grid = props.get("gridProperties", {})
-    return props.get("title", ""), _Grid(
+    return props.get("title", ""), GridSize(
         int(props.get("sheetId", 0)), int(grid.get("rowCount", 0)), int(grid.get("columnCount", 0))
     )
 
 
-def _cells_of(sheet: Mapping[str, Any]) -> Iterable[tuple[int, int, Mapping[str, Any]]]:
+def cells_of(sheet: Mapping[str, Any]) -> Iterable[tuple[int, int, Mapping[str, Any]]]:
     for block in sheet.get("data", []) or []:
         top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
         for i, row in enumerate(block.get("rowData", []) or []):

@@ -74,21 +74,34 @@ from sheetsync.backends.google.addresses import (
     resolve_api_url,
     spreadsheet_id_from,
 )
-from sheetsync.backends.google.auth import SCOPES, _keep_tokens_home, load_credentials
-from sheetsync.backends.google.batch import _rectangles
-from sheetsync.backends.google.cells import _FILL_TEXT, _desired, _hex, _python_value, _value_key
-from sheetsync.backends.google.diff import _Op
-from sheetsync.backends.google.errors import _describe, _disabled_project, _error_info
-from sheetsync.backends.google.guards import _column, _quote, _same
+from sheetsync.backends.google.auth import SCOPES, keep_tokens_home, load_credentials
+from sheetsync.backends.google.batch import cell_rectangles
+from sheetsync.backends.google.cells import (
+    FILL_TEXT,
+    desired_value,
+    hex_colour,
+    python_value,
+    value_key,
+)
+from sheetsync.backends.google.diff import CellOp
+from sheetsync.backends.google.errors import api_error_info, describe_failure, disabled_project
+from sheetsync.backends.google.guards import column_letter, quoted_title, same_value
 from sheetsync.backends.google.retries import (
     TRANSIENT_STATUS,
     RetryPolicy,
-    _is_ambiguous,
-    _is_transient,
-    _retry_after,
+    is_ambiguous,
+    is_transient,
+    retry_after_seconds,
 )
-from sheetsync.backends.google.session import _SheetsSession
-from sheetsync.backends.google.tabs import _EMPTY, _Cell, _cells_of, _Grid, _grid_props, _Tab
+from sheetsync.backends.google.session import SheetsSession
+from sheetsync.backends.google.tabs import (
+    EMPTY_CELL,
+    CellState,
+    GridSize,
+    TabState,
+    cells_of,
+    title_and_grid,
+)
 from sheetsync.core.errors import (
     BackendError,
     RowsMovedError,
@@ -148,7 +161,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self.api_url = resolve_api_url(api_url)
         self._creds = load_credentials(credentials)
         if self.api_url != GOOGLE_API_ROOT:
-            _keep_tokens_home(self._creds.credentials)
+            keep_tokens_home(self._creds.credentials)
         self.account = self._creds.email
         self._fixed_label = label
         self.label = label or self.spreadsheet_id
@@ -158,7 +171,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self.retry = retry or RetryPolicy()
         self._requests = 0
         self._retries = 0
-        self._session = _SheetsSession(
+        self._session = SheetsSession(
             self._creds.credentials,
             api_url=self.api_url,
             timeout=timeout,
@@ -167,7 +180,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         )
         self._client = gspread.Client(auth=self._creds.credentials, session=self._session)
         self._client.set_timeout(timeout)
-        self._tabs: dict[str, _Tab] | None = None
+        self._tabs: dict[str, TabState] | None = None
         self._read_ok = False
 
     # --- the port -----------------------------------------------------------------------
@@ -235,25 +248,25 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         if self.title and not self._fixed_label:
             self.label = self.title
         self.location = doc.get("spreadsheetUrl") or self.location
-        tabs: dict[str, _Tab] = {}
+        tabs: dict[str, TabState] = {}
         grids: dict[str, Grid] = {}
         for sheet in doc.get("sheets", []) or []:
-            title, size = _grid_props(sheet)
-            tab = _Tab(size.sheet_id, title, size.rows, size.cols)
+            title, size = title_and_grid(sheet)
+            tab = TabState(size.sheet_id, title, size.rows, size.cols)
             values: dict[tuple[int, int], CellValue] = {}
             cells = tab.cells
-            for r, c, cell in _cells_of(sheet):
+            for r, c, cell in cells_of(sheet):
                 fmt = cell.get("userEnteredFormat")
-                key = _value_key(cell.get("userEnteredValue"))
+                key = value_key(cell.get("userEnteredValue"))
                 if fmt:
-                    cells[(r, c)] = _Cell(
+                    cells[(r, c)] = CellState(
                         key,
-                        _hex(fmt.get("backgroundColor")),
+                        hex_colour(fmt.get("backgroundColor")),
                         (fmt.get("numberFormat") or {}).get("pattern"),
                     )
                 else:
-                    cells[(r, c)] = _Cell(key, None, None)
-                value = _python_value(cell.get("effectiveValue"))
+                    cells[(r, c)] = CellState(key, None, None)
+                value = python_value(cell.get("effectiveValue"))
                 if value is not None:
                     values[(r, c)] = value
             height = max((r for r, _ in values), default=-1) + 1
@@ -275,9 +288,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
 
     # --- diffing --------------------------------------------------------------------------
 
-    def _diff(self, plan: WritePlan) -> tuple[list[_Op], list[OwnedTab]]:
+    def _diff(self, plan: WritePlan) -> tuple[list[CellOp], list[OwnedTab]]:
         assert self._tabs is not None
-        ops: list[_Op] = []
+        ops: list[CellOp] = []
         creates: list[OwnedTab] = []
         found: dict[str, str | None] = {}
         for w in plan.cells:
@@ -297,20 +310,20 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 ops.extend(self._owned_ops(owned, actual, self._tabs[actual]))
         return ops, creates
 
-    def _diff_cell(self, write: CellWrite, actual: str | None) -> _Op | None:
+    def _diff_cell(self, write: CellWrite, actual: str | None) -> CellOp | None:
         """The op `write` needs on tab `actual` (its real name), or None when it is there."""
         assert self._tabs is not None
         if actual is None:
             raise WorkbookLayoutError(
                 f"tab '{write.tab}' is not in the spreadsheet any more", workbook=self.label
             )
-        payload, _, key = _desired(write.value)
+        payload, _, key = desired_value(write.value)
         colour = write.fill
-        fill = _FILL_TEXT.get(colour) if colour is not None else None
+        fill = FILL_TEXT.get(colour) if colour is not None else None
         if colour is not None and fill is None:
             fill = colour.value
         row, col = write.row - 1, write.col - 1
-        have = self._tabs[actual].cells.get((row, col), _EMPTY)
+        have = self._tabs[actual].cells.get((row, col), EMPTY_CELL)
         number_format = write.number_format
         if (
             have.value == key
@@ -318,10 +331,10 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             and (number_format is None or have.number_format == number_format)
         ):
             return None
-        return _Op(actual, row, col, payload, fill, number_format, key)
+        return CellOp(actual, row, col, payload, fill, number_format, key)
 
-    def _owned_ops(self, owned: OwnedTab, title: str, tab: _Tab | None) -> list[_Op]:
-        ops: list[_Op] = []
+    def _owned_ops(self, owned: OwnedTab, title: str, tab: TabState | None) -> list[CellOp]:
+        ops: list[CellOp] = []
         append = ops.append
         widths = tab.row_widths() if tab else {}
         cells = tab.cells if tab is not None else {}
@@ -339,20 +352,20 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             n_want = len(want)
             width = max(n_want, widths.get(r, 0))
             for c in range(width):
-                payload, fmt, key = _desired(want[c] if c < n_want else None)
+                payload, fmt, key = desired_value(want[c] if c < n_want else None)
                 fill = fills_get((r, c)) if fills else None
                 if tab is None:
                     if payload is None and fill is None:
                         continue
                 else:
-                    have = cells_get((r, c), _EMPTY)
+                    have = cells_get((r, c), EMPTY_CELL)
                     if (
                         have.value == key
                         and have.fill == fill
                         and (fmt is None or have.number_format == fmt)
                     ):
                         continue
-                append(_Op(title, r, c, payload, fill, fmt, key))
+                append(CellOp(title, r, c, payload, fill, fmt, key))
         return ops
 
     # --- verifying ------------------------------------------------------------------------
@@ -366,7 +379,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
 
     def _verify(
         self, guards: Sequence[RowGuard], touched: set[str], creating: list[str]
-    ) -> dict[str, _Grid]:
+    ) -> dict[str, GridSize]:
         """Re-read the guarded cells and the touched tabs' grid sizes in one request."""
         assert self._tabs is not None
         columns: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
@@ -380,10 +393,10 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         for name in names:
             if name in columns:
                 for col, rows in sorted(columns[name].items()):
-                    letter = _column(col)
-                    ranges.append(f"{_quote(name)}!{letter}{min(rows)}:{letter}{max(rows)}")
+                    letter = column_letter(col)
+                    ranges.append(f"{quoted_title(name)}!{letter}{min(rows)}:{letter}{max(rows)}")
             else:
-                ranges.append(f"{_quote(name)}!A1")
+                ranges.append(f"{quoted_title(name)}!A1")
         if ranges:
             params: dict[str, Any] = {"ranges": ranges, "fields": VERIFY_FIELDS}
         else:
@@ -391,13 +404,13 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         doc = self._call(
             "verify", lambda: self._client.http_client.spreadsheets_get(self.spreadsheet_id, params)
         )
-        found: dict[str, _Grid] = {}
+        found: dict[str, GridSize] = {}
         values: dict[tuple[str, int, int], CellValue] = {}
         for sheet in doc.get("sheets", []) or []:
-            title, size = _grid_props(sheet)
+            title, size = title_and_grid(sheet)
             found[title] = size
-            for r, c, cell in _cells_of(sheet):
-                values[(title, r, c)] = _python_value(cell.get("effectiveValue"))
+            for r, c, cell in cells_of(sheet):
+                values[(title, r, c)] = python_value(cell.get("effectiveValue"))
         for name in names:
             if name not in found or found[name].sheet_id != self._tabs[name].sheet_id:
                 raise self._busy(f"tab '{name}' was renamed, deleted or replaced while syncing")
@@ -405,8 +418,8 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             actual = self._find(guard.tab)
             assert actual is not None
             now = values.get((actual, guard.row - 1, guard.col - 1))
-            if not _same(now, guard.expected):
-                where = f"{_column(guard.col - 1)}{guard.row}"
+            if not same_value(now, guard.expected):
+                where = f"{column_letter(guard.col - 1)}{guard.row}"
                 raise self._busy(
                     f"rows on tab '{actual}' changed while sheetsync was working "
                     f"({where} was {guard.expected!r} and is now {now!r})"
@@ -416,15 +429,17 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             for name in creating:
                 if name.casefold() in folded:
                     raise self._busy(f"a tab named '{name}' was added while syncing")
-        grid = {name: _Grid(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()}
+        grid = {
+            name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()
+        }
         grid.update({name: size for name, size in found.items() if name in grid})
         return grid
 
     # --- writing ----------------------------------------------------------------------------
 
     def _send(
-        self, ops: list[_Op], creates: list[OwnedTab], grid: dict[str, _Grid]
-    ) -> dict[str, _Grid]:
+        self, ops: list[CellOp], creates: list[OwnedTab], grid: dict[str, GridSize]
+    ) -> dict[str, GridSize]:
         """Send the one batch; retry it safely. Returns every tab's grid size afterwards."""
         taken = {size.sheet_id for size in grid.values()}
         new_ids: dict[str, int] = {}
@@ -447,7 +462,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             try:
                 self._client.http_client.batch_update(self.spreadsheet_id, body)
             except Exception as exc:
-                if _is_ambiguous(exc):
+                if is_ambiguous(exc):
                     ambiguous = True
                 raise
             result = sizes
@@ -455,22 +470,22 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._call("write", attempt)
         return result
 
-    def _fetch_grid(self) -> dict[str, _Grid]:
+    def _fetch_grid(self) -> dict[str, GridSize]:
         doc = self._client.http_client.spreadsheets_get(
             self.spreadsheet_id, params={"fields": META_FIELDS}
         )
-        return dict(_grid_props(sheet) for sheet in doc.get("sheets", []) or [])
+        return dict(title_and_grid(sheet) for sheet in doc.get("sheets", []) or [])
 
     def _build(
         self,
-        ops: list[_Op],
+        ops: list[CellOp],
         creates: list[OwnedTab],
         new_ids: dict[str, int],
-        grid: dict[str, _Grid],
-    ) -> tuple[dict[str, Any], dict[str, _Grid]]:
+        grid: dict[str, GridSize],
+    ) -> tuple[dict[str, Any], dict[str, GridSize]]:
         sizes = dict(grid)
         requests_: list[dict[str, Any]] = []
-        groups: dict[tuple[str, bool], list[_Op]] = defaultdict(list)
+        groups: dict[tuple[str, bool], list[CellOp]] = defaultdict(list)
         for op in ops:
             groups[(op.tab, op.number_format is not None)].append(op)
         need: dict[str, tuple[int, int]] = {}
@@ -501,7 +516,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                     }
                 }
             )
-            sizes[owned.name] = _Grid(sheet_id, max(rows, 1), max(cols, 1))
+            sizes[owned.name] = GridSize(sheet_id, max(rows, 1), max(cols, 1))
             for col, width in sorted(owned.widths.items()):
                 requests_.append(
                     {
@@ -532,9 +547,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                             }
                         }
                     )
-            sizes[title] = _Grid(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
+            sizes[title] = GridSize(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
         for (title, with_format), group in sorted(groups.items()):
-            for top, left, body in _rectangles(group):
+            for top, left, body in cell_rectangles(group):
                 requests_.append(
                     {
                         "updateCells": {
@@ -550,13 +565,13 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 )
         return {"requests": requests_, "includeSpreadsheetInResponse": False}, sizes
 
-    def _remember(self, ops: list[_Op], sizes: dict[str, _Grid]) -> None:
+    def _remember(self, ops: list[CellOp], sizes: dict[str, GridSize]) -> None:
         """Make the remembered sheet what it now is, so a second write diffs correctly."""
         assert self._tabs is not None
         for title, size in sizes.items():
             tab = self._tabs.get(title)
             if tab is None:
-                self._tabs[title] = _Tab(size.sheet_id, title, size.rows, size.cols)
+                self._tabs[title] = TabState(size.sheet_id, title, size.rows, size.cols)
             else:
                 tab.sheet_id, tab.rows, tab.cols = size
         tabs = self._tabs
@@ -565,11 +580,11 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             where = (op.row, op.col)
             number_format = op.number_format
             if number_format is None:
-                number_format = cells.get(where, _EMPTY).number_format
+                number_format = cells.get(where, EMPTY_CELL).number_format
             if op.key is None and op.fill is None and number_format is None:
                 cells.pop(where, None)
             else:
-                cells[where] = _Cell(op.key, op.fill, number_format)
+                cells[where] = CellState(op.key, op.fill, number_format)
 
     # --- requests, retries and errors ---------------------------------------------------------
 
@@ -581,7 +596,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         ceiling = min(policy.max_delay, policy.base_delay * 2 ** (state.attempt_number - 1))
         wait = random.uniform(0, ceiling)
         exc = state.outcome.exception() if state.outcome else None
-        after = _retry_after(exc)
+        after = retry_after_seconds(exc)
         return max(wait, after) if after is not None else wait
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
@@ -596,12 +611,12 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 "%s: Google Sheets %s failed (%s); retrying in %.1fs",
                 self.label,
                 what,
-                _describe(exc),
+                describe_failure(exc),
                 state.upcoming_sleep,
             )
 
         retrying = Retrying(
-            retry=retry_if_exception(_is_transient),
+            retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(max(1, policy.max_attempts))
             | stop_before_delay(policy.max_seconds),
             wait=self._wait,
@@ -626,7 +641,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         tries = f"after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.0f}s"
         if isinstance(exc, APIError):
             code = exc.response.status_code
-            message, status, details = _error_info(exc)
+            message, status, details = api_error_info(exc)
             if code == 429:
                 return TransientBackendError(
                     f"Google Sheets API quota exceeded: still rate-limited {tries}. The Sheets "
@@ -677,21 +692,21 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 "again later.",
                 workbook=label,
             )
-        if _is_transient(exc):
+        if is_transient(exc):
             return TransientBackendError(
-                f"Could not reach the Google Sheets API at {self.api_url} ({_describe(exc)}) "
-                f"{tries}; check the network and try again.",
+                f"Could not reach the Google Sheets API at {self.api_url} "
+                f"({describe_failure(exc)}) {tries}; check the network and try again.",
                 workbook=label,
             )
         return BackendError(
-            f"unexpected failure talking to the Google Sheets API ({_describe(exc)})",
+            f"unexpected failure talking to the Google Sheets API ({describe_failure(exc)})",
             workbook=label,
         )
 
     def _forbidden(self, message: str, details: list[Mapping[str, Any]], what: str) -> str:
         reasons = {d.get("reason") for d in details if isinstance(d, Mapping)}
         if "SERVICE_DISABLED" in reasons or "has not been used in project" in message:
-            project = _disabled_project(message, details)
+            project = disabled_project(message, details)
             return (
                 f"The Google Sheets API is disabled: enable the Google Sheets API for project "
                 f"{project} at https://console.developers.google.com/apis/api/"
