@@ -1,12 +1,19 @@
-"""Building the one `spreadsheets.batchUpdate`: cells grouped into as few `updateCells`
-rectangles as their runs allow."""
+"""Building the one `spreadsheets.batchUpdate` body: `addSheet` for new owned tabs (with sheet
+IDs chosen here), their column widths, `appendDimension` where a grid must grow, and the changed
+cells in as few `updateCells` rectangles as their runs allow, with exact `fields` masks."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
+from collections.abc import Mapping
 from operator import attrgetter
+from typing import Any
 
+from sheetsync.backends.base import OwnedTab
 from sheetsync.backends.google.diff import CellOp
+from sheetsync.backends.google.errors import rows_moved
+from sheetsync.backends.google.tabs import GridSize
 
 
 def cell_rectangles(ops: list[CellOp]) -> list[tuple[int, int, list[list[CellOp]]]]:
@@ -43,3 +50,117 @@ def cell_rectangles(ops: list[CellOp]) -> list[tuple[int, int, list[list[CellOp]
             open_rects[key] = len(rects)
             rects.append((row, run[0].col, [run]))
     return rects
+
+
+VALUE_MASK = "userEnteredValue,userEnteredFormat.backgroundColor"
+FORMAT_MASK = VALUE_MASK + ",userEnteredFormat.numberFormat"
+
+
+def new_sheet_ids(creates: list[OwnedTab], grid: Mapping[str, GridSize]) -> dict[str, int]:
+    """A random unused sheet ID for each tab to create, so later requests in the batch can
+    name it."""
+    taken = {size.sheet_id for size in grid.values()}
+    new_ids: dict[str, int] = {}
+    for owned in creates:
+        sheet_id = random.randint(1, 2**31 - 1)
+        while sheet_id in taken:
+            sheet_id = random.randint(1, 2**31 - 1)
+        taken.add(sheet_id)
+        new_ids[owned.name] = sheet_id
+    return new_ids
+
+
+def build_batch(
+    ops: list[CellOp],
+    creates: list[OwnedTab],
+    new_ids: dict[str, int],
+    grid: dict[str, GridSize],
+    label: str,
+) -> tuple[dict[str, Any], dict[str, GridSize]]:
+    """The batchUpdate body for `ops` and `creates` on tabs of sizes `grid`, and every tab's
+    grid size once it is applied.
+
+    Raises RowsMovedError when a tab to write was deleted, or a tab to create exists with
+    another sheet ID (a tab the sync did not add).
+    """
+    sizes = dict(grid)
+    requests_: list[dict[str, Any]] = []
+    groups: dict[tuple[str, bool], list[CellOp]] = defaultdict(list)
+    for op in ops:
+        groups[(op.tab, op.number_format is not None)].append(op)
+    need: dict[str, tuple[int, int]] = {}
+    for (title, _), group in groups.items():
+        rows, cols = need.get(title, (0, 0))
+        need[title] = (
+            max(rows, max(op.row for op in group) + 1),
+            max(cols, max(op.col for op in group) + 1),
+        )
+    for owned in creates:
+        if owned.name in sizes:
+            if sizes[owned.name].sheet_id != new_ids[owned.name]:
+                raise rows_moved(f"a tab named '{owned.name}' was added while syncing", label)
+            continue  # an earlier attempt whose answer was lost created it
+        rows, cols = need.get(owned.name, (1, 1))
+        sheet_id = new_ids[owned.name]
+        requests_.append(
+            {
+                "addSheet": {
+                    "properties": {
+                        "sheetId": sheet_id,
+                        "title": owned.name,
+                        "gridProperties": {
+                            "rowCount": max(rows, 1),
+                            "columnCount": max(cols, 1),
+                        },
+                    }
+                }
+            }
+        )
+        sizes[owned.name] = GridSize(sheet_id, max(rows, 1), max(cols, 1))
+        for col, width in sorted(owned.widths.items()):
+            requests_.append(
+                {
+                    "updateDimensionProperties": {
+                        "range": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": col - 1,
+                            "endIndex": col,
+                        },
+                        "properties": {"pixelSize": round(width * 7 + 5)},
+                        "fields": "pixelSize",
+                    }
+                }
+            )
+    for title, (rows, cols) in sorted(need.items()):
+        if title not in sizes:
+            raise rows_moved(f"tab '{title}' was deleted while syncing", label)
+        size = sizes[title]
+        for dimension, have, want in (("ROWS", size.rows, rows), ("COLUMNS", size.cols, cols)):
+            if want > have:
+                requests_.append(
+                    {
+                        "appendDimension": {
+                            "sheetId": size.sheet_id,
+                            "dimension": dimension,
+                            "length": want - have,
+                        }
+                    }
+                )
+        sizes[title] = GridSize(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
+    for (title, with_format), group in sorted(groups.items()):
+        for top, left, body in cell_rectangles(group):
+            requests_.append(
+                {
+                    "updateCells": {
+                        "start": {
+                            "sheetId": sizes[title].sheet_id,
+                            "rowIndex": top,
+                            "columnIndex": left,
+                        },
+                        "rows": [{"values": [op.cell_data() for op in run]} for run in body],
+                        "fields": FORMAT_MASK if with_format else VALUE_MASK,
+                    }
+                }
+            )
+    return {"requests": requests_, "includeSpreadsheetInResponse": False}, sizes

@@ -1,12 +1,17 @@
-"""The cell writes a plan still needs: each `CellOp` is one cell whose value, fill or number
-format differs from what was read."""
+"""Comparing a write plan with the tabs as read: the cells that still need writing (each
+`CellOp` is one cell whose value, fill or number format differs), the owned tabs to create,
+and the remembered tabs brought up to date once the write went through."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sheetsync.backends.google.cells import ValueKey, cell_format
+from sheetsync.backends.base import CellWrite, OwnedTab, WritePlan
+from sheetsync.backends.google.cells import FILL_TEXT, ValueKey, cell_format, desired_value
+from sheetsync.backends.google.tabs import EMPTY_CELL, CellState, GridSize, TabState, find_tab
+from sheetsync.core.errors import WorkbookLayoutError
 
 
 @dataclass(slots=True)
@@ -31,3 +36,112 @@ class CellOp:
         if fmt is None:
             return {}
         return {"userEnteredFormat": fmt}
+
+
+def diff_plan(
+    plan: WritePlan, tabs: Mapping[str, TabState], label: str
+) -> tuple[list[CellOp], list[OwnedTab]]:
+    """The cells `plan` changes and the owned tabs it must create; the last write of a cell wins."""
+    ops: list[CellOp] = []
+    creates: list[OwnedTab] = []
+    found: dict[str, str | None] = {}
+    for w in plan.cells:
+        if w.tab not in found:
+            found[w.tab] = find_tab(tabs, w.tab)
+    last = {(found[w.tab] or w.tab, w.row, w.col): w for w in plan.cells}
+    for write in last.values():
+        op = diff_cell(write, found[write.tab], tabs, label)
+        if op is not None:
+            ops.append(op)
+    for owned in plan.owned_tabs:
+        actual = find_tab(tabs, owned.name)
+        if actual is None:
+            creates.append(owned)
+            ops.extend(owned_tab_ops(owned, owned.name, None))
+        else:
+            ops.extend(owned_tab_ops(owned, actual, tabs[actual]))
+    return ops, creates
+
+
+def diff_cell(
+    write: CellWrite, actual: str | None, tabs: Mapping[str, TabState], label: str
+) -> CellOp | None:
+    """The op `write` needs on tab `actual` (its real name), or None when it is there."""
+    if actual is None:
+        raise WorkbookLayoutError(
+            f"tab '{write.tab}' is not in the spreadsheet any more", workbook=label
+        )
+    payload, _, key = desired_value(write.value)
+    colour = write.fill
+    fill = FILL_TEXT.get(colour) if colour is not None else None
+    if colour is not None and fill is None:
+        fill = colour.value
+    row, col = write.row - 1, write.col - 1
+    have = tabs[actual].cells.get((row, col), EMPTY_CELL)
+    number_format = write.number_format
+    if (
+        have.value == key
+        and have.fill == fill
+        and (number_format is None or have.number_format == number_format)
+    ):
+        return None
+    return CellOp(actual, row, col, payload, fill, number_format, key)
+
+
+def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[CellOp]:
+    """The cells of owned tab `title` that differ from `owned` (all of them when `tab` is new)."""
+    ops: list[CellOp] = []
+    append = ops.append
+    widths = tab.row_widths() if tab else {}
+    cells = tab.cells if tab is not None else {}
+    fills: dict[tuple[int, int], str] = {
+        (r - 1, c - 1): colour.value for (r, c), colour in owned.fills.items()
+    }
+    fills_get = fills.get
+    cells_get = cells.get
+    rows = owned.rows
+    n_rows = len(rows)
+    height = max(n_rows, max(widths, default=-1) + 1)
+    empty: list[Any] = []
+    for r in range(height):
+        want = rows[r] if r < n_rows else empty
+        n_want = len(want)
+        width = max(n_want, widths.get(r, 0))
+        for c in range(width):
+            payload, fmt, key = desired_value(want[c] if c < n_want else None)
+            fill = fills_get((r, c)) if fills else None
+            if tab is None:
+                if payload is None and fill is None:
+                    continue
+            else:
+                have = cells_get((r, c), EMPTY_CELL)
+                if (
+                    have.value == key
+                    and have.fill == fill
+                    and (fmt is None or have.number_format == fmt)
+                ):
+                    continue
+            append(CellOp(title, r, c, payload, fill, fmt, key))
+    return ops
+
+
+def record_written(
+    tabs: dict[str, TabState], ops: list[CellOp], sizes: Mapping[str, GridSize]
+) -> None:
+    """Make the remembered tabs what they now are, so a second write diffs correctly."""
+    for title, size in sizes.items():
+        tab = tabs.get(title)
+        if tab is None:
+            tabs[title] = TabState(size.sheet_id, title, size.rows, size.cols)
+        else:
+            tab.sheet_id, tab.rows, tab.cols = size
+    for op in ops:
+        cells = tabs[op.tab].cells
+        where = (op.row, op.col)
+        number_format = op.number_format
+        if number_format is None:
+            number_format = cells.get(where, EMPTY_CELL).number_format
+        if op.key is None and op.fill is None and number_format is None:
+            cells.pop(where, None)
+        else:
+            cells[where] = CellState(op.key, op.fill, number_format)

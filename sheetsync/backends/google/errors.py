@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
+from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError
+
+from sheetsync.backends.google.auth import SCOPES
+from sheetsync.backends.google.retries import TRANSIENT_STATUS, is_transient
+from sheetsync.core.errors import (
+    BackendError,
+    RowsMovedError,
+    TransientBackendError,
+    WorkbookBusyError,
+    WorkbookError,
+)
 
 
 def api_error_info(exc: APIError) -> tuple[str, str, list[Mapping[str, Any]]]:
@@ -52,3 +64,134 @@ def describe_failure(exc: BaseException | None) -> str:
                 )
         return "connection failed"
     return type(exc).__name__
+
+
+@dataclass(frozen=True)
+class FailureContext:
+    """What an error message names: the workbook, where the credentials came from, and so on."""
+
+    label: str
+    spreadsheet_id: str
+    credentials_path: str
+    account: str | None
+    """The service account's address, None for an authorised-user token."""
+    api_url: str
+    timeout: float
+    read_ok: bool
+    """Whether a read succeeded earlier (a 403 on write then means viewer-only access)."""
+
+
+def rows_moved(message: str, label: str) -> WorkbookBusyError:
+    """The sheet changed under us: RowsMovedError, which makes the pipeline redo the cycle."""
+    return RowsMovedError(
+        f"{message}; nothing was written. Run the sync again once nobody is editing.",
+        workbook=label,
+    )
+
+
+def translate_failure(
+    exc: Exception, what: str, attempts: int, elapsed: float, context: FailureContext
+) -> WorkbookError:
+    """The sheetsync error for a `what` ("read", "verify", "write") call that failed with `exc`
+    after `attempts` tries in `elapsed` seconds."""
+    label = context.label
+    tries = f"after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.0f}s"
+    if isinstance(exc, APIError):
+        code = exc.response.status_code
+        message, status, details = api_error_info(exc)
+        if code == 429:
+            return TransientBackendError(
+                f"Google Sheets API quota exceeded: still rate-limited {tries}. The Sheets "
+                "API allows 60 requests/min per user and 300 per project; wait a minute and "
+                "run again, or sync fewer spreadsheets at a time.",
+                workbook=label,
+            )
+        if code in TRANSIENT_STATUS:
+            return TransientBackendError(
+                f"Google Sheets API kept failing (HTTP {code} {status}: {message}) {tries}; "
+                "try again later.",
+                workbook=label,
+            )
+        if code == 403:
+            return BackendError(forbidden_message(message, details, what, context), workbook=label)
+        if code == 404:
+            return BackendError(
+                f"No spreadsheet with ID {context.spreadsheet_id} (check the ID/URL in the "
+                "config).",
+                workbook=label,
+            )
+        if code == 401:
+            return BackendError(
+                f"Google rejected the credentials in {context.credentials_path} (HTTP 401: "
+                f"{message}). Create a new key or token and point `credentials` at it.",
+                workbook=label,
+            )
+        if code == 400 and what == "verify":
+            return rows_moved(
+                f"a tab sheetsync writes to was renamed or deleted ({message})", label
+            )
+        if code == 400 and "already exists" in message:
+            return rows_moved(f"the spreadsheet changed while syncing ({message})", label)
+        return BackendError(
+            f"Google Sheets API refused the {what} request (HTTP {code} {status}: {message})",
+            workbook=label,
+        )
+    if isinstance(exc, auth_exceptions.RefreshError):
+        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+        who = f" for {context.account}" if context.account else ""
+        return BackendError(
+            f"Google refused the credentials in {context.credentials_path}: {reason}. The key or "
+            f"token may have been deleted or revoked: create a new one{who} and point "
+            "`credentials` at it (a wrong system clock also causes this).",
+            workbook=label,
+        )
+    if isinstance(exc, requests.Timeout):
+        return TransientBackendError(
+            f"Google Sheets API did not answer within {context.timeout:g}s ({tries}); try "
+            "again later.",
+            workbook=label,
+        )
+    if is_transient(exc):
+        return TransientBackendError(
+            f"Could not reach the Google Sheets API at {context.api_url} "
+            f"({describe_failure(exc)}) {tries}; check the network and try again.",
+            workbook=label,
+        )
+    return BackendError(
+        f"unexpected failure talking to the Google Sheets API ({describe_failure(exc)})",
+        workbook=label,
+    )
+
+
+def forbidden_message(
+    message: str, details: list[Mapping[str, Any]], what: str, context: FailureContext
+) -> str:
+    """What to do about a 403: enable the API, grant the scope, or share the sheet."""
+    reasons = {d.get("reason") for d in details if isinstance(d, Mapping)}
+    if "SERVICE_DISABLED" in reasons or "has not been used in project" in message:
+        project = disabled_project(message, details)
+        return (
+            f"The Google Sheets API is disabled: enable the Google Sheets API for project "
+            f"{project} at https://console.developers.google.com/apis/api/"
+            f"sheets.googleapis.com/overview?project={project} (APIs & Services > Library > "
+            "Google Sheets API > Enable), wait a few minutes and run again."
+        )
+    if "insufficient authentication scopes" in message.lower():
+        return (
+            f"The credentials in {context.credentials_path} were not granted access to Google "
+            f"Sheets (scope {SCOPES[0]}); create the token again with that scope."
+        )
+    if context.account:
+        if what == "write" and context.read_ok:
+            return (
+                f"The spreadsheet is shared with {context.account} as a viewer only. Open it in "
+                "Google Sheets, click Share and make that address an Editor."
+            )
+        return (
+            f"The spreadsheet is not shared with {context.account}. Open it in Google Sheets, "
+            "click Share and add that address as an Editor."
+        )
+    return (
+        f"The Google account whose token is in {context.credentials_path} cannot edit this "
+        "spreadsheet. Open it in Google Sheets, click Share and add that account as an Editor."
+    )

@@ -1,15 +1,25 @@
-"""Retrying transient failures: which errors are transient or ambiguous, how long to wait
-(`Retry-After`), and the `RetryPolicy` bounds."""
+"""Retrying transient failures: which errors are transient (429, 408, 5xx, resets, timeouts)
+or ambiguous (maybe applied), exponential backoff with full jitter honouring `Retry-After`, and
+the `RetryPolicy` bounds on attempts and seconds."""
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import requests
 from google.auth import exceptions as auth_exceptions
 from gspread.exceptions import APIError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+)
 
 TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
@@ -67,3 +77,24 @@ def retry_after_seconds(exc: BaseException | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def backoff_wait(policy: RetryPolicy, state: RetryCallState) -> float:
+    """Full-jitter exponential backoff, never shorter than the server's `Retry-After`."""
+    ceiling = min(policy.max_delay, policy.base_delay * 2 ** (state.attempt_number - 1))
+    wait = random.uniform(0, ceiling)
+    exc = state.outcome.exception() if state.outcome else None
+    after = retry_after_seconds(exc)
+    return max(wait, after) if after is not None else wait
+
+
+def retrying(policy: RetryPolicy, before_sleep: Callable[[RetryCallState], None]) -> Retrying:
+    """A tenacity loop that retries transient failures within `policy`, then re-raises."""
+    return Retrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(max(1, policy.max_attempts))
+        | stop_before_delay(policy.max_seconds),
+        wait=lambda state: backoff_wait(policy, state),
+        before_sleep=before_sleep,
+        reraise=True,
+    )

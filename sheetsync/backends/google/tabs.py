@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sheetsync.backends.google.cells import ValueKey
+from sheetsync.backends.base import CellValue, Grid
+from sheetsync.backends.google.cells import ValueKey, hex_colour, python_value, value_key
 
 
 class CellState(NamedTuple):
@@ -59,3 +60,61 @@ def cells_of(sheet: Mapping[str, Any]) -> Iterable[tuple[int, int, Mapping[str, 
             for j, cell in enumerate(row.get("values", []) or []):
                 if cell:
                     yield top + i, left + j, cell
+
+
+_GRID = "gridProperties(rowCount,columnCount)"
+READ_FIELDS = (
+    "spreadsheetId,properties.title,spreadsheetUrl,"
+    f"sheets(properties(sheetId,title,{_GRID}),"
+    "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,"
+    "userEnteredFormat(backgroundColor,numberFormat)))))"
+)
+"""The `fields` mask of the one read: every tab's values, effective values, fills and formats."""
+META_FIELDS = f"sheets.properties(sheetId,title,{_GRID})"
+"""The `fields` mask that asks for each tab's title, sheet ID and grid size only."""
+
+
+def load_tabs(doc: Mapping[str, Any]) -> tuple[dict[str, TabState], dict[str, Grid]]:
+    """Every tab's cells as remembered for diffing, and each tab's values with rows padded."""
+    tabs: dict[str, TabState] = {}
+    grids: dict[str, Grid] = {}
+    for sheet in doc.get("sheets", []) or []:
+        title, size = title_and_grid(sheet)
+        tab = TabState(size.sheet_id, title, size.rows, size.cols)
+        values: dict[tuple[int, int], CellValue] = {}
+        cells = tab.cells
+        for r, c, cell in cells_of(sheet):
+            fmt = cell.get("userEnteredFormat")
+            key = value_key(cell.get("userEnteredValue"))
+            if fmt:
+                cells[(r, c)] = CellState(
+                    key,
+                    hex_colour(fmt.get("backgroundColor")),
+                    (fmt.get("numberFormat") or {}).get("pattern"),
+                )
+            else:
+                cells[(r, c)] = CellState(key, None, None)
+            value = python_value(cell.get("effectiveValue"))
+            if value is not None:
+                values[(r, c)] = value
+        height = max((r for r, _ in values), default=-1) + 1
+        width = max((c for _, c in values), default=-1) + 1
+        grid: Grid = [[None] * width for _ in range(height)]
+        for (r, c), value in values.items():
+            grid[r][c] = value
+        tabs[title] = tab
+        grids[title] = grid
+    return tabs, grids
+
+
+def grid_sizes(doc: Mapping[str, Any]) -> dict[str, GridSize]:
+    """Each tab's sheet ID and grid size in a `spreadsheets.get` answer."""
+    return dict(title_and_grid(sheet) for sheet in doc.get("sheets", []) or [])
+
+
+def find_tab(tabs: Mapping[str, TabState], name: str) -> str | None:
+    """The real title of tab `name`: exact, else ignoring case and surrounding spaces."""
+    if name in tabs:
+        return name
+    wanted = name.strip().casefold()
+    return next((t for t in tabs if t.strip().casefold() == wanted), None)
