@@ -1,0 +1,189 @@
+"""Writing a plan: one verifying read and one batchUpdate carrying only what differs, text
+that stays text, and everything sheetsync does not own left alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sheetsync.backends.base import CellWrite, OwnedTab, RowGuard, WritePlan
+from sheetsync.core.model import Colour
+from tests.integration.google.workbooks import HEADER, okr_rows, open_book, score_plan
+from tests.sheets_standin import Formula, SheetsStandIn
+
+
+def test_write_costs_one_verify_get_and_one_batch_update(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(3)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    sheets_api.reset_counts()
+
+    result = book.write(score_plan(3, history=2))
+
+    assert sheets_api.counts == {"get": 1, "batchUpdate": 1}
+    assert result.wrote and result.tabs_created == ["History"]
+    assert sheets_api.values(sid, "OKRs")[2][4:] == [0.3333, "On track", "note 1"]
+    assert sheets_api.background(sid, "OKRs", "E2") == Colour.RED.value
+    assert sheets_api.background(sid, "OKRs", "F3") == Colour.GREEN.value
+    assert sheets_api.number_format(sid, "OKRs", "E2") == {"type": "NUMBER", "pattern": "0.00"}
+    assert sheets_api.values(sid, "History") == [
+        ["Date", "Key result", "Score"],
+        [45292, "KR 0", 0],
+        [45293, "KR 1", 0.1],
+    ]
+    assert sheets_api.number_format(sid, "History", "A2") == {
+        "type": "DATE",
+        "pattern": "yyyy-mm-dd",
+    }
+    assert sheets_api.column_width(sid, "History", 2) == 215
+
+
+def test_a_plan_that_changes_nothing_makes_no_write(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(3)})
+    first = open_book(sheets_api, sid, service_account_file)
+    first.read(["OKRs"])
+    first.write(score_plan(3, history=2))
+    sheets_api.reset_counts()
+
+    again = first.write(score_plan(3, history=2))
+    second = open_book(sheets_api, sid, service_account_file)
+    second.read(["OKRs"])
+    fresh = second.write(score_plan(3, history=2))
+
+    assert not again.wrote and not fresh.wrote
+    assert sheets_api.counts == {"token": 1, "get": 1}
+
+
+def test_request_count_is_the_same_for_10_and_2000_rows(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    costs = {}
+    for n in (10, 2000):
+        sid = sheets_api.create_spreadsheet(f"{n} rows", {"OKRs": okr_rows(n)})
+        book = open_book(sheets_api, sid, service_account_file)
+        sheets_api.reset_counts()
+        book.read(["OKRs"])
+        book.write(score_plan(n, history=n))
+        costs[n] = (
+            book.requests,
+            sheets_api.counts.get("get"),
+            sheets_api.counts.get("batchUpdate"),
+        )
+        assert sheets_api.values(sid, "OKRs")[n][6] == f"note {n - 1}"
+        assert len(sheets_api.values(sid, "History")) == n + 1
+
+    assert costs[10] == costs[2000] == (3, 2, 1)
+
+
+def test_text_that_looks_like_a_formula_stays_text(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(1)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+
+    book.write(WritePlan(cells=[CellWrite("OKRs", 2, 7, "=1+1"), CellWrite("OKRs", 2, 6, "+A1")]))
+
+    assert sheets_api.cell(sid, "OKRs", "G2")["userEnteredValue"] == {"stringValue": "=1+1"}
+    assert sheets_api.formula(sid, "OKRs", "G2") is None
+    assert sheets_api.value(sid, "OKRs", "F2") == "+A1"
+
+
+def test_formulas_formats_and_other_tabs_are_left_alone(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet(
+        "Team OKRs",
+        {
+            "OKRs": [
+                HEADER,
+                ["Grow", "Leads", 100, Formula("=Data!B2*2", 40), None, None, None, "mine"],
+            ],
+            "Data": [["raw"], [1, 20]],
+        },
+    )
+    sheets_api.set_format(sid, "OKRs", "A1:H1", background="D9E1F2", bold=True)
+    sheets_api.set_format(sid, "OKRs", "C2", number_format={"type": "NUMBER", "pattern": "#,##0"})
+    sheets_api.set_format(sid, "OKRs", "F2", bold=True)
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    data_before = sheets_api.cell(sid, "Data", "B2")
+
+    book.write(
+        WritePlan(
+            cells=[
+                CellWrite("OKRs", 2, 5, 0.4, Colour.AMBER, "0.00"),
+                CellWrite("OKRs", 2, 6, "At risk", Colour.AMBER),
+            ],
+            guards=[RowGuard("OKRs", 2, 2, "Leads")],
+        )
+    )
+
+    assert sheets_api.formula(sid, "OKRs", "D2") == "=Data!B2*2"
+    assert sheets_api.value(sid, "OKRs", "D2") == 40
+    assert sheets_api.background(sid, "OKRs", "A1") == "D9E1F2"
+    assert sheets_api.cell(sid, "OKRs", "A1")["userEnteredFormat"]["textFormat"] == {"bold": True}
+    assert sheets_api.number_format(sid, "OKRs", "C2") == {"type": "NUMBER", "pattern": "#,##0"}
+    assert sheets_api.value(sid, "OKRs", "H2") == "mine"
+    assert sheets_api.cell(sid, "OKRs", "F2")["userEnteredFormat"]["textFormat"] == {"bold": True}
+    assert sheets_api.background(sid, "OKRs", "F2") == Colour.AMBER.value
+    assert sheets_api.cell(sid, "Data", "B2") == data_before
+
+
+def test_an_owned_tab_sends_only_the_rows_that_changed(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    history: list[list[Any]] = [
+        ["Date", "Key result", "Score"],
+        ["2024-01-01", "KR 0", 0.5],
+        ["2024-01-01", "KR 1", 0.7],
+    ]
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(2), "History": history})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs", "History"])
+    sheets_api.reset_counts()
+
+    rows = [*history, ["2024-01-08", "KR 0", 0.6], ["2024-01-08", "KR 1", 0.8]]
+    result = book.write(WritePlan(owned_tabs=[OwnedTab("history", rows)]))
+
+    body = sheets_api.requests_of("batchUpdate")[0].body
+    updates = [r["updateCells"] for r in body["requests"] if "updateCells" in r]
+    assert [(u["start"]["rowIndex"], len(u["rows"])) for u in updates] == [(3, 2)]
+    assert result.cells_changed == 6 and result.tabs_created == []
+    assert sheets_api.values(sid, "History")[-1] == ["2024-01-08", "KR 1", 0.8]
+
+
+def test_a_second_write_sends_only_what_the_first_did_not(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(3)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    plan = score_plan(3)
+    book.write(plan)
+    sheets_api.reset_counts()
+
+    alerts = OwnedTab("Alerts", [["Sent", "Key result"], ["2024-01-08", "KR 0"]])
+    result = book.write(WritePlan(cells=plan.cells, owned_tabs=[alerts], guards=plan.guards))
+
+    body = sheets_api.requests_of("batchUpdate")[0].body
+    assert [next(iter(r)) for r in body["requests"]] == ["addSheet", "updateCells"]
+    assert result.cells_changed == 4
+    assert sheets_api.counts == {"get": 1, "batchUpdate": 1}
+
+
+def test_output_columns_beyond_the_grid_grow_it(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(2)}, rows=3, cols=4)
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+
+    book.write(score_plan(2))
+
+    assert sheets_api.grid_size(sid, "OKRs") == (3, 7)
+    assert sheets_api.value(sid, "OKRs", "G3") == "note 1"
