@@ -42,7 +42,9 @@ def _status_counts(counts: dict[Status, int]) -> str:
     return ", ".join(f"{n} {s.value.lower()}" for s, n in counts.items() if n) or "none"
 
 
-def print_report(report: RunReport, console: Console, *, all_problems: bool = False) -> None:
+def print_report(
+    report: RunReport, console: Console, *, all_problems: bool = False, layouts: bool = False
+) -> None:
     table = Table(title=f"sheetsync {'dry run ' if report.dry_run else ''}as of {report.as_of}")
     for col in ("Workbook", "Objectives", "Key results", "KPIs", "Result"):
         table.add_column(col, overflow="fold")
@@ -65,6 +67,12 @@ def print_report(report: RunReport, console: Console, *, all_problems: bool = Fa
         shown += min(limit, len(w.problems))
         if len(w.problems) > limit:
             console.print(f"  … {len(w.problems) - limit} more in the Note column and on Summary")
+        for warning in w.warnings:
+            console.print(Text.assemble("  ", ("warning", "yellow"), f": {warning}"))
+        if layouts and w.layouts:
+            console.print(Text.assemble(("How ", "dim"), (w.name, "bold"), (" was read:", "dim")))
+            for layout in w.layouts:
+                console.print(f"  {layout.describe()}")
     if report.alerts_sent or report.alerts_failed or report.alerts_pending:
         console.print(
             f"Alerts: {report.alerts_sent} sent, {report.alerts_failed} failed, "
@@ -125,7 +133,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.json:
         print(report.dumps())
     else:
-        print_report(report, _console(), all_problems=True)
+        print_report(report, _console(), all_problems=True, layouts=True)
     return report.exit_code
 
 

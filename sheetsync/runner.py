@@ -113,6 +113,8 @@ class RunReport:
                     "kpis": _counts(w.kpis),
                     "invalid_rows": w.invalid_rows,
                     "problems": w.problems,
+                    "warnings": w.warnings,
+                    "layout": [layout.to_json() for layout in w.layouts],
                     "wrote": w.wrote,
                     "cells_changed": w.cells_changed,
                     "alerts_raised": w.alerts_planned,

@@ -62,6 +62,8 @@ class Scored:
     kpi_scores: list[KpiScore]
     objectives: list[ObjectiveScore]
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)
+    """Worth a look, but no row is invalid because of them (shown by `validate` and `run`)."""
 
     @cached_property
     def items(self) -> list[ItemState]:
@@ -129,6 +131,9 @@ class WorkbookReport:
     key_results: Counter[Status] = field(default_factory=Counter)
     kpis: Counter[Status] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    layouts: list[TabLayout] = field(default_factory=list)
+    """How each input tab was read: the header row and which column is which field."""
     error: str | None = None
     wrote: bool = False
     cells_changed: int = 0
@@ -236,10 +241,12 @@ def score_snapshot(
         by_objective[s.key_result.objective].append(s)
     for name, own in by_objective.items():
         objectives.append(score_objective(name, own, as_of, rules, invalid_by_objective[name]))
+    warnings: list[Problem] = []
     for tab in (kpi_tab, okr_tab):
         for bad in tab.invalid if tab else []:
             problems.extend(bad.problems)
-    return Scored(okr_tab, kpi_tab, kr_scores, kpi_scores, objectives, problems)
+        warnings += tab.layout.warnings if tab else []
+    return Scored(okr_tab, kpi_tab, kr_scores, kpi_scores, objectives, problems, warnings)
 
 
 def _output_cells(
@@ -401,6 +408,8 @@ def sync_workbook(
         report.kpis.update({Status.INVALID: len(scored.kpis.invalid) if scored.kpis else 0})
         report.key_results, report.kpis = +report.key_results, +report.kpis
         report.problems = [p.describe(backend.label) for p in scored.problems]
+        report.warnings = [p.describe(backend.label) for p in scored.warnings]
+        report.layouts = [tab.layout for tab in (scored.okrs, scored.kpis) if tab]
         if dry_run:
             break
         try:

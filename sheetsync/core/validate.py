@@ -7,6 +7,7 @@ Pure: takes plain grids, returns dataclasses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -15,6 +16,7 @@ from sheetsync.core.model import Direction, InvalidRow, KeyResult, Kpi, KrType, 
 from sheetsync.core.parse import (
     ParseError,
     a1,
+    column_letter,
     is_blank,
     normalise_header,
     parse_direction,
@@ -36,9 +38,9 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "key_result": ("Key Result", "KR"),
     "owner": ("Owner",),
     "type": ("Type",),
-    "start": ("Start", "Baseline", "From"),
+    "start": ("Start", "Baseline", "Base", "From"),
     "target": ("Target", "Goal", "To"),
-    "current": ("Current", "Actual", "Value"),
+    "current": ("Current", "Actual", "Value", "Current Actual"),
     "direction": ("Direction",),
     "warning": ("Warning",),
     "weight": ("Weight",),
@@ -48,17 +50,48 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
 KPI_FIELDS: dict[str, tuple[str, ...]] = {
-    "name": ("KPI", "Name", "Metric"),
+    "name": ("KPI", "Name", "Metric", "KPI Name", "Metric / KPI"),
     "owner": ("Owner",),
     "unit": ("Unit",),
     "direction": ("Direction",),
     "target": ("Target", "Goal"),
     "warning": ("Warning",),
-    "actual": ("Actual", "Current", "Value"),
+    "actual": ("Actual", "Current", "Value", "Current Actual"),
 }
 KPI_REQUIRED = ("name", "target", "actual")
 
 OUTPUT_COLUMNS = ("Score", "Status", "Note")
+
+_NUMBER_FIELDS = ("target", "current", "actual")
+"""Required columns that hold numbers: a second header row shows up as text in them."""
+
+HEADER_SEARCH_ROWS = 20
+"""The header row is looked for in this many rows at the top of a tab (titles sit above it)."""
+
+_HEADER_WORD = re.compile(r"[^\W_]+|#")
+_MAX_HEADER_LENGTH = 40
+"""Longer text is never taken for a header (keeps the scan for a second table cheap)."""
+
+
+def header_key(text: object) -> str:
+    """How a header is matched: 'Key Results', 'key_result' and 'KEY-RESULT' are one name.
+
+    Case, spaces and punctuation are ignored, plurals become singular and a trailing 'value'
+    is dropped, so 'Current Value', 'Current values' and 'Current' all match Current. A '#'
+    is kept, so 'KR #' (a number) is not taken for 'KR' (the key result's text).
+    """
+    if text is None:
+        return ""
+    words = _HEADER_WORD.findall(str(text).casefold())
+    if len(words) > 1 and words[-1] in ("value", "values"):
+        words.pop()
+    return "".join(_singular(w) for w in words)
+
+
+def _singular(word: str) -> str:
+    if len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us")):
+        return word[:-1]
+    return word
 
 
 @dataclass
@@ -73,6 +106,54 @@ class TabLayout:
     """'Score'/'Status'/'Note' -> 1-based column (existing, or new after the last header)."""
     new_outputs: list[str] = field(default_factory=list)
     """Output headers that are not on the tab yet and must be written."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """field -> the header text as the person wrote it."""
+    labels: dict[str, str] = field(default_factory=dict)
+    """field -> how messages name the field ('Key Result')."""
+    warnings: list[Problem] = field(default_factory=list)
+    """Things worth knowing that do not stop the read (a second column matching one field)."""
+    other_columns: dict[int, str] = field(default_factory=dict)
+    """1-based column -> header text of the person's own columns, which sheetsync leaves alone."""
+
+    def column_map(self) -> dict[str, tuple[str, str]]:
+        """Field label -> (column letter, header text), in column order."""
+        return {
+            self.labels.get(name, name): (column_letter(col), self.headers.get(name, ""))
+            for name, col in sorted(self.columns.items(), key=lambda item: item[1])
+        }
+
+    def describe(self) -> str:
+        """One line for `validate`: which row holds the headers and which column is which field."""
+        columns = ", ".join(
+            f"{label} = {letter} '{text}'" for label, (letter, text) in self.column_map().items()
+        )
+        outputs = ", ".join(
+            f"{out} to {column_letter(col)}{' (new)' if out in self.new_outputs else ''}"
+            for out, col in self.outputs.items()
+        )
+        above = " (the rows above are not read)" if self.header_row > 1 else ""
+        others = ", ".join(
+            f"{column_letter(col)} '{text}'" for col, text in self.other_columns.items()
+        )
+        return (
+            f"{self.tab}: headers in row {self.header_row}{above}; {columns}; "
+            + (f"left alone: {others}; " if others else "")
+            + f"sheetsync writes {outputs}"
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tab": self.tab,
+            "header_row": self.header_row,
+            "columns": {
+                label: {"column": letter, "header": text}
+                for label, (letter, text) in self.column_map().items()
+            },
+            "outputs": {
+                out: {"column": column_letter(col), "new": out in self.new_outputs}
+                for out, col in self.outputs.items()
+            },
+        }
 
 
 @dataclass
@@ -110,6 +191,134 @@ def _cell(grid: Grid, row: int, col: int) -> CellValue:
     return line[col - 1] if col <= len(line) else None
 
 
+def _header_names(
+    fields: Mapping[str, Sequence[str]], overrides: Mapping[str, Sequence[str] | str] | None
+) -> dict[str, str]:
+    """header_key -> field, the config's extra names first."""
+    names: dict[str, str] = {}
+    for name, aliases in fields.items():
+        extra = (overrides or {}).get(name, ())
+        extra = [extra] if isinstance(extra, str) else list(extra)
+        for alias in (*extra, *aliases, name):
+            names.setdefault(header_key(alias), name)
+    return names
+
+
+def _fields_in(row: Sequence[CellValue], names: Mapping[str, str]) -> dict[str, list[int]]:
+    """field -> every 1-based column of `row` whose text names it."""
+    found: dict[str, list[int]] = {}
+    for col, text in enumerate(row, start=1):
+        if isinstance(text, str) and len(text) <= _MAX_HEADER_LENGTH:
+            name = names.get(header_key(text))
+            if name:
+                found.setdefault(name, []).append(col)
+    return found
+
+
+def _missing_header(
+    tab: str,
+    grid: Grid,
+    fields: Mapping[str, Sequence[str]],
+    required: Sequence[str],
+    candidates: list[tuple[int, dict[str, list[int]]]],
+) -> LayoutProblem:
+    """No row in the top of the tab has every required header: name the closest row."""
+    names = ", ".join(f"'{fields[name][0]}'" for name in required)
+    if not any(found for _, found in candidates):
+        searched = min(len(grid), HEADER_SEARCH_ROWS)
+        return LayoutProblem(
+            Problem(
+                tab,
+                None,
+                None,
+                f"a header row with {names}",
+                f"no header row in the first {searched} rows of tab '{tab}'",
+            )
+        )
+    row, found = max(
+        candidates,
+        key=lambda c: (sum(name in c[1] for name in required), len(c[1]), -c[0]),
+    )
+    missing = next(name for name in required if name not in found)
+    last = max(_used_width(grid[row - 1]), 1)
+    accepted = ", ".join(repr(a) for a in fields[missing])
+    return LayoutProblem(
+        Problem(
+            tab,
+            f"{a1(row, 1)}:{a1(row, last)}",
+            None,
+            f"a header named {accepted}",
+            f"required column '{fields[missing][0]}' is missing from the header row (row {row})",
+            row=row,
+        )
+    )
+
+
+def _second_table_beside(
+    tab: str, header_row: int, found: dict[str, list[int]], required: Sequence[str]
+) -> LayoutProblem | None:
+    """Every required header twice on the header row: two tables side by side."""
+    if not all(len(found[name]) > 1 for name in required):
+        return None
+    first = min(found[name][0] for name in required)
+    second = min(found[name][1] for name in required)
+    return LayoutProblem(
+        Problem(
+            tab,
+            f"{a1(header_row, first)}:{a1(header_row, second)}",
+            None,
+            "one table per tab",
+            f"tab '{tab}' holds two tables side by side (their headers start at "
+            f"{a1(header_row, first)} and {a1(header_row, second)}); sheetsync reads one table "
+            f"per tab: move the second table to a tab of its own",
+            row=header_row,
+        )
+    )
+
+
+def _second_table_below(
+    tab: str,
+    grid: Grid,
+    header_row: int,
+    columns: Mapping[str, int],
+    names: Mapping[str, str],
+    required: Sequence[str],
+) -> LayoutProblem | None:
+    """A row further down that repeats the required headers: a second table stacked below.
+
+    Only rows whose number columns (Target, Current/Actual) hold a header-like name are looked
+    at closely, so a long tab of numbers costs a type check per row and column.
+    """
+    watched = [columns[name] - 1 for name in required if name in _NUMBER_FIELDS]
+    for row in range(header_row + 1, len(grid) + 1):
+        line = grid[row - 1]
+        width = len(line)
+        hit = False
+        for index in watched:
+            value = line[index] if index < width else None
+            if (
+                isinstance(value, str)
+                and len(value) <= _MAX_HEADER_LENGTH
+                and header_key(value) in names
+            ):
+                hit = True
+                break
+        if hit and all(name in _fields_in(line, names) for name in required):
+            return LayoutProblem(
+                Problem(
+                    tab,
+                    f"A{row}",
+                    None,
+                    "one table per tab",
+                    f"tab '{tab}' holds two tables, one below the other (headers in rows "
+                    f"{header_row} and {row}); sheetsync reads one table per tab: move the "
+                    f"second table to a tab of its own",
+                    row=row,
+                )
+            )
+    return None
+
+
 def find_layout(
     grid: Grid,
     tab: str,
@@ -117,56 +326,78 @@ def find_layout(
     required: Sequence[str],
     overrides: Mapping[str, Sequence[str] | str] | None = None,
 ) -> TabLayout:
-    """Locate the header row (the first non-empty row) and each known column by name."""
-    header_row = next(
-        (i + 1 for i, row in enumerate(grid) if any(not is_blank(v) for v in row)), None
-    )
-    if header_row is None:
+    """Locate the header row and each known column by name.
+
+    The header row is the first row among the top `HEADER_SEARCH_ROWS` that names every
+    required field, so a title or notes above the table are fine. A second table on the same
+    tab (beside or below) is refused rather than read as rows of the first.
+    """
+    if not any(not is_blank(v) for row in grid for v in row):
         raise LayoutProblem(
             Problem(tab, None, None, "a header row", f"tab '{tab}' is empty: no header row")
         )
-    names: dict[str, str] = {}
-    for name, aliases in fields.items():
-        extra = (overrides or {}).get(name, ())
-        extra = [extra] if isinstance(extra, str) else list(extra)
-        for alias in (*extra, *aliases, name):
-            names.setdefault(normalise_header(alias), name)
-    for out in OUTPUT_COLUMNS:
-        names[normalise_header(out)] = out
-    headers = grid[header_row - 1]
-    columns: dict[str, int] = {}
+    names = _header_names(fields, overrides)
+    candidates: list[tuple[int, dict[str, list[int]]]] = []
+    header_row = 0
+    found: dict[str, list[int]] = {}
+    for row in range(1, min(len(grid), HEADER_SEARCH_ROWS) + 1):
+        found = _fields_in(grid[row - 1], names)
+        if all(name in found for name in required):
+            header_row = row
+            break
+        candidates.append((row, found))
+    if not header_row:
+        raise _missing_header(tab, grid, fields, required, candidates)
+    beside = _second_table_beside(tab, header_row, found, required)
+    if beside:
+        raise beside
+    headers_line = grid[header_row - 1]
+    columns = {name: cols[0] for name, cols in found.items()}
+    below = _second_table_below(tab, grid, header_row, columns, names, required)
+    if below:
+        raise below
+    labels = {name: fields[name][0] for name in fields}
+    warnings = [
+        Problem(
+            tab,
+            a1(header_row, col),
+            None,
+            f"one column per field ({labels[name]} is read from column {column_letter(cols[0])})",
+            f"column {column_letter(col)} '{str(headers_line[col - 1]).strip()}' also looks "
+            f"like {labels[name]} and is not read",
+            row=header_row,
+            is_error=False,
+        )
+        for name, cols in found.items()
+        for col in cols[1:]
+    ]
     outputs: dict[str, int] = {}
+    output_names = {normalise_header(out): out for out in OUTPUT_COLUMNS}
     last = 0
-    for col, text in enumerate(headers, start=1):
+    for col, text in enumerate(headers_line, start=1):
         if is_blank(text):
             continue
         last = col
-        known = names.get(normalise_header(text))
-        if known in OUTPUT_COLUMNS:
-            outputs.setdefault(known, col)
-        elif known and known not in columns:
-            columns[known] = col
-    for name in required:
-        if name not in columns:
-            accepted = ", ".join(repr(a) for a in fields[name])
-            raise LayoutProblem(
-                Problem(
-                    tab,
-                    f"{a1(header_row, 1)}:{a1(header_row, max(last, 1))}",
-                    None,
-                    f"a header named {accepted}",
-                    f"required column '{fields[name][0]}' is missing from the header row "
-                    f"(row {header_row})",
-                    row=header_row,
-                )
-            )
+        out = output_names.get(normalise_header(text))
+        if out and col not in columns.values():
+            outputs.setdefault(out, col)
     new_outputs = [out for out in OUTPUT_COLUMNS if out not in outputs]
     # After the last column anyone uses, header or not: a person's unlabelled data is theirs.
     last = max([last, *(_used_width(row) for row in grid[header_row:])])
     for out in new_outputs:
         last += 1
         outputs[out] = last
-    return TabLayout(tab, header_row, columns, outputs, new_outputs)
+    outputs = {out: outputs[out] for out in OUTPUT_COLUMNS}
+    headers = {name: str(headers_line[col - 1]).strip() for name, col in columns.items()}
+    taken = {*columns.values(), *outputs.values()}
+    others = {
+        col: str(text).strip()
+        for col, text in enumerate(headers_line, start=1)
+        if not is_blank(text) and col not in taken
+    }
+    return TabLayout(
+        tab, header_row, columns, outputs, new_outputs, headers, labels, warnings, others
+    )
 
 
 class _Row:

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from sheetsync.core.model import Period
-from sheetsync.core.validate import LayoutProblem, read_kpis, read_okrs
+from sheetsync.core.validate import OKR_REQUIRED, LayoutProblem, header_key, read_kpis, read_okrs
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HEAD = ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Direction"]
@@ -161,3 +161,73 @@ def test_a_kpi_link_to_an_invalid_kpi_names_the_kpis_tab_cell():
         invalid_kpis={"bad": "KPIs!A2"},
     )
     assert "KPIs!A2" in only_problem(tab).message
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Start Value", "start"),
+        ("Baseline Value", "start"),
+        ("Base", "start"),
+        ("Target Value", "target"),
+        ("Current Value", "current"),
+        ("Actual Value", "current"),
+        ("Current Actual Value", "current"),
+        ("Objectives", "objective"),
+        ("Key Results", "key_result"),
+        ("key_results", "key_result"),
+        ("KR IDs", "id"),
+        ("Target ($)", "target"),
+        ("Value", "current"),
+    ],
+)
+def test_header_names_real_templates_use_are_recognised(header, field):
+    head = ["Objective", "Key Result", "Target", "Current"]
+    head = [header if f == field else h for h, f in zip(head, OKR_REQUIRED, strict=True)]
+    if field not in OKR_REQUIRED:
+        head.append(header)
+    tab = okrs(["Grow", "Leads", 10, 5, 1][: len(head)], head=head)
+    assert tab.layout.columns[field] == head.index(header) + 1
+
+
+def test_kpi_names_from_real_templates():
+    for header in ("KPI Name", "Metric / KPI", "KPIs"):
+        tab = read_kpis([[header, "Target Value", "Actual Value"], ["Revenue", 10, 9]], "KPIs")
+        assert tab.kpis[0].name == "Revenue"
+
+
+def test_header_key_ignores_case_punctuation_plurals_and_a_trailing_value():
+    assert header_key("Key Results") == header_key("key_result") == header_key("KEY-RESULT")
+    assert header_key("Current Value") == header_key("current") == "current"
+    assert header_key("Status") == "status", "a word ending in -us is not a plural"
+    assert header_key("KR #") != header_key("KR"), "a number column is not the key result"
+
+
+def test_a_title_above_the_headers_is_skipped_and_the_header_row_reported():
+    grid = [["Q4 2026 OKRs — Sales"], [], HEAD, ["K1", "O", "KR", None, 0, 10, 5]]
+    tab = read_okrs(grid, "OKRs", default_period=Q4)
+    assert tab.layout.header_row == 3
+    assert "headers in row 3" in tab.layout.describe()
+    assert [kr.row for kr in tab.key_results] == [4]
+
+
+def test_headers_below_the_top_twenty_rows_are_not_looked_for():
+    grid = [[f"note {i}"] for i in range(20)] + [HEAD, ["K1", "O", "KR", None, 0, 10, 5]]
+    with pytest.raises(LayoutProblem) as err:
+        read_okrs(grid, "OKRs", default_period=Q4)
+    assert "no header row in the first 20 rows" in err.value.problem.message
+
+
+def test_a_second_header_row_further_down_is_a_second_table():
+    grid = [HEAD, ["K1", "O", "KR", None, 0, 10, 5], [], ["ID", "Objectives", *HEAD[2:]]]
+    with pytest.raises(LayoutProblem) as err:
+        read_okrs(grid, "OKRs", default_period=Q4)
+    assert "rows 1 and 4" in err.value.problem.message
+
+
+def test_a_second_column_for_one_field_is_a_warning_naming_the_column_used():
+    tab = okrs(["K1", "O", "KR", None, 0, 10, 5, 7], head=[*HEAD[:7], "Actual Value"])
+    (warning,) = tab.layout.warnings
+    assert not warning.is_error
+    assert "column H 'Actual Value' also looks like Current" in warning.message
+    assert tab.key_results[0].current == 5
