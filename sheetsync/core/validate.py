@@ -204,14 +204,20 @@ def _header_names(
     return names
 
 
+def _field_named(value: CellValue, names: Mapping[str, str]) -> str | None:
+    """The field a cell's text names as a header, if it does."""
+    if isinstance(value, str) and len(value) <= _MAX_HEADER_LENGTH:
+        return names.get(header_key(value))
+    return None
+
+
 def _fields_in(row: Sequence[CellValue], names: Mapping[str, str]) -> dict[str, list[int]]:
     """field -> every 1-based column of `row` whose text names it."""
     found: dict[str, list[int]] = {}
     for col, text in enumerate(row, start=1):
-        if isinstance(text, str) and len(text) <= _MAX_HEADER_LENGTH:
-            name = names.get(header_key(text))
-            if name:
-                found.setdefault(name, []).append(col)
+        name = _field_named(text, names)
+        if name:
+            found.setdefault(name, []).append(col)
     return found
 
 
@@ -293,16 +299,7 @@ def _second_table_below(
     for row in range(header_row + 1, len(grid) + 1):
         line = grid[row - 1]
         width = len(line)
-        hit = False
-        for index in watched:
-            value = line[index] if index < width else None
-            if (
-                isinstance(value, str)
-                and len(value) <= _MAX_HEADER_LENGTH
-                and header_key(value) in names
-            ):
-                hit = True
-                break
+        hit = any(index < width and _field_named(line[index], names) for index in watched)
         if hit and all(name in _fields_in(line, names) for name in required):
             return LayoutProblem(
                 Problem(
