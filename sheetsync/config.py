@@ -89,6 +89,15 @@ class Scoring(_Strict):
         return self
 
 
+class Parsing(_Strict):
+    """How text numbers are read: `decimal = ","` for workbooks that write 4,5 and 80.000."""
+
+    decimal: Literal[".", ","] | None = Field(
+        None,
+        description="the decimal separator of text numbers; unset: ambiguous text is refused",
+    )
+
+
 class Excel(_Strict):
     backups: int = Field(1, ge=0, description="previous versions kept beside each file")
 
@@ -159,6 +168,7 @@ class Workbook(_Strict):
     tabs: Tabs | None = None
     headers: Headers | None = None
     schedule: Schedule | None = None
+    parsing: Parsing | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Workbook:
@@ -177,6 +187,7 @@ class Config(_Strict):
     tabs: Tabs = Field(default_factory=Tabs)
     headers: Headers = Field(default_factory=Headers)
     scoring: Scoring = Field(default_factory=Scoring)
+    parsing: Parsing = Field(default_factory=Parsing)
     excel: Excel = Field(default_factory=Excel)
     google: Google = Field(default_factory=Google)
     alerts: Alerts = Field(default_factory=Alerts)
@@ -219,6 +230,16 @@ class Config(_Strict):
         if wb.tabs is None:
             return self.tabs
         return self.tabs.model_copy(update=wb.tabs.model_dump(exclude_unset=True))
+
+    def decimal_for(self, wb: Workbook, workbook_locale: str | None = None) -> str | None:
+        """The decimal separator for `wb`'s text numbers, or None when nobody said.
+
+        The workbook's own `[workbooks.parsing]` wins, then the locale the spreadsheet itself
+        declares (Google Sheets), then the global `[parsing]`.
+        """
+        if wb.parsing is not None and wb.parsing.decimal is not None:
+            return wb.parsing.decimal
+        return workbook_locale or self.parsing.decimal
 
     def headers_for(self, wb: Workbook) -> Headers:
         if not wb.headers:

@@ -44,7 +44,15 @@ from sheetsync.core.scoring import (
     score_objective,
 )
 from sheetsync.core.summary import summary_tab
-from sheetsync.core.validate import KpiTab, LayoutProblem, OkrTab, TabLayout, read_kpis, read_okrs
+from sheetsync.core.validate import (
+    KpiTab,
+    LayoutProblem,
+    NumberReading,
+    OkrTab,
+    TabLayout,
+    read_kpis,
+    read_okrs,
+)
 
 SCORE_FORMAT = "0.00"
 KPI_SCORE_FORMAT = "0%"
@@ -84,6 +92,7 @@ class Scored:
                 target=s.key_result.target,
                 score=s.score,
                 note=s.note,
+                style=s.key_result.style,
             )
             for s in self.key_results
         ]
@@ -99,6 +108,7 @@ class Scored:
                 score=kpi_attainment(k.kpi),
                 unit=k.kpi.unit,
                 note=k.note,
+                style=k.kpi.style,
             )
             for k in self.kpi_scores
         ]
@@ -180,7 +190,11 @@ def score_snapshot(
     """Validate and score what was read. Raises WorkbookLayoutError for a missing tab/header."""
     tabs = config.tabs_for(wb)
     headers = config.headers_for(wb)
+    decimal = config.decimal_for(wb, snapshot.decimal)
     problems: list[Problem] = []
+
+    def reading(tab: str) -> NumberReading:
+        return NumberReading(decimal, snapshot.number_formats.get(tab, {}))
 
     def grid_of(name: str) -> tuple[str, Grid]:
         real = snapshot.find_tab(name)
@@ -201,6 +215,7 @@ def score_snapshot(
                 real,
                 warning_margin=config.scoring.kpi_warning_margin,
                 overrides=headers.kpis,
+                reading=reading(real),
             )
         name_col = kpi_tab.layout.columns["name"] if kpi_tab else 1
         okr_tab = None
@@ -219,6 +234,7 @@ def score_snapshot(
                 if kpi_tab
                 else {},
                 overrides=headers.okrs,
+                reading=reading(real),
             )
     except LayoutProblem as exc:
         raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc

@@ -35,6 +35,7 @@ from sheetsync.alerts.history import HistoryRecord
 from sheetsync.alerts.log import AlertLogRecord
 from sheetsync.config import Alerts
 from sheetsync.core.model import Colour, ItemState, Status
+from sheetsync.core.units import GENERAL, format_number, with_unit
 
 FINAL = frozenset({Status.DONE, Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
 """Statuses that will not change any more: no reminders, no stale-data alerts."""
@@ -86,40 +87,29 @@ def _same(a: float | None, b: float | None) -> bool:
     return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _num(value: float) -> str:
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.6g}"
-
-
-def _amount(value: float | None, unit: str | None) -> str:
+def _amount(value: float | None, item: ItemState) -> str:
     if value is None:
         return "blank"
-    unit = (unit or "").strip()
-    if not unit:
-        return _num(value)
-    if unit in ("$", "€", "£", "¥"):
-        return f"{unit}{_num(value)}"
-    return f"{_num(value)}{unit}" if unit == "%" else f"{_num(value)} {unit}"
+    return format_number(value, item.style or with_unit(GENERAL, item.unit))
 
 
 def _figures(item: ItemState, previous: _Run | None) -> str:
     if item.value is None and item.target is None:
         figures = "no value"
     elif item.target is None:
-        figures = f"{_amount(item.value, item.unit)} (no target)"
+        figures = f"{_amount(item.value, item)} (no target)"
     else:
-        figures = f"{_amount(item.value, item.unit)} vs target {_amount(item.target, item.unit)}"
+        figures = f"{_amount(item.value, item)} vs target {_amount(item.target, item)}"
     if previous is None:
         change = "first run"
     elif item.value is None or previous.value is None:
-        change = f"was {_amount(previous.value, item.unit)} on {previous.day.isoformat()}"
+        change = f"was {_amount(previous.value, item)} on {previous.day.isoformat()}"
     elif _same(item.value, previous.value):
         change = f"no change since {previous.day.isoformat()}"
     else:
         delta = item.value - previous.value
         sign = "+" if delta > 0 else "-"
-        change = f"{sign}{_amount(abs(delta), item.unit)} since {previous.day.isoformat()}"
+        change = f"{sign}{_amount(abs(delta), item)} since {previous.day.isoformat()}"
     return f"{figures}; {change}"
 
 
@@ -157,7 +147,7 @@ def _message(
         what = (
             f"{status} since {since.isoformat() if since else '?'}"
             if _is_grey(item.status)
-            else f"Value {_amount(item.value, item.unit)} unchanged since "
+            else f"Value {_amount(item.value, item)} unchanged since "
             f"{since.isoformat() if since else '?'}"
         )
         text = f"{what}: nobody updated this {_noun(item)} for {days} days."

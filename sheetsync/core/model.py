@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from sheetsync.core.units import GENERAL, NumberStyle
+
 
 class Colour(StrEnum):
     """The traffic-light fill sheetsync paints on Score and Status cells (RGB hex)."""
@@ -138,6 +140,8 @@ class KeyResult:
     weight: float = 1.0
     period: Period | None = None
     kpi: str | None = None
+    style: NumberStyle = GENERAL
+    """How the person's cells show this key result's numbers (see `units.format_number`)."""
 
     @property
     def key(self) -> str:
@@ -157,6 +161,8 @@ class Kpi:
     target: float | None = None
     warning: float | None = None
     actual: float | None = None
+    style: NumberStyle = GENERAL
+    """How the person's cells (and the Unit column) show this KPI's numbers."""
 
     @property
     def key(self) -> str:
@@ -225,3 +231,5 @@ class ItemState:
     score: float | None = None
     unit: str | None = None
     note: str = ""
+    style: NumberStyle | None = None
+    """How the person's cells show `value` and `target`: pass it to `units.format_number`."""

@@ -7,11 +7,14 @@ returns the meaning or raises `ParseError` saying what was expected. Pure: no I/
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from sheetsync.core.model import Direction, KrType, Period
+from sheetsync.core.units import GENERAL, NumberStyle
 
 
 class ParseError(ValueError):
@@ -48,51 +51,137 @@ def a1(row: int, col: int) -> str:
 
 _NUMBER_EXPECTED = "a number such as 4.5, 1,200, 15%, $50,000 or 12k"
 _CURRENCY = "$€£¥₹"
-_SUFFIX = {"k": 1e3, "m": 1e6, "mm": 1e6, "bn": 1e9, "b": 1e9}
+_SUFFIX = {"k": ("k", 3), "m": ("M", 6), "mm": ("M", 6), "bn": ("bn", 9), "b": ("bn", 9)}
 _NUMBER_RE = re.compile(
-    r"""^(?P<sign>[-+−])?\s*(?P<cur1>[$€£¥₹])?\s*
-        (?P<num>(\d{1,3}(,\d{3})+|\d+)(\.\d+)?|\.\d+)\s*
-        (?P<suffix>k|mm|m|bn|b)?\s*(?P<cur2>[$€£¥₹])?\s*(?P<pct>%)?$""",
+    r"""^(?P<sign>[-+−])?\s*(?P<cur1>[$€£¥₹])?(?P<space1>\s*)
+        (?P<num>\d(?:[\d.,' ]*\d)?|[.,]\d+)\s*?
+        (?P<suffix>k|mm|m|bn|b)?(?P<gap>\s*)(?P<cur2>[$€£¥₹])?\s*(?P<pct>%)?$""",
     re.VERBOSE | re.IGNORECASE,
 )
+_GROUPED = re.compile(r"\d{1,3}(?:(?P<sep>[,. '])\d{3})(?:(?P=sep)\d{3})*")
+DECIMAL_SEPARATORS = (".", ",")
 
 
-def parse_number(value: object) -> float:
-    """A number typed the way people type them.
+def _locale_hint(decimal: str | None) -> str:
+    if decimal is None:
+        return (
+            '; if this workbook writes 4,5 for four and a half, set [parsing] decimal = "," '
+            "in the config"
+        )
+    return ""
 
-    Real numeric cells are taken as they are (a percent-formatted cell already holds 0.15);
-    text like '15%' means 0.15, '$50,000' 50000, '12k' 12000, '(5)' -5. A comma is a thousands
-    separator only in groups of three, so '4,5' is refused rather than guessed.
+
+def _digits(body: str, decimal: str | None) -> tuple[Decimal, int, bool]:
+    """The digits of a typed number -> (value, decimals typed, grouped by thousands).
+
+    `decimal` is the workbook's decimal separator when configured; None means not configured:
+    then `1,200` is twelve hundred and `4.5` four and a half, but text that a comma-decimal
+    locale would read otherwise (`80.000`, `1.234,5`, `4,5`) is refused, never guessed.
+    """
+    body = body.strip()
+    point = decimal or "."
+    grouping = "," if point == "." else "."
+    if body.count(point) > 1:
+        raise _ambiguous(body, decimal)
+    whole, _, fraction = body.partition(point)
+    if fraction and not fraction.isdigit():
+        raise _ambiguous(body, decimal)
+    grouped = False
+    if any(c in whole for c in f"{grouping} '"):
+        match = _GROUPED.fullmatch(whole)
+        if match is None or match["sep"] not in (grouping, " ", "'"):
+            raise _ambiguous(body, decimal)
+        grouped, whole = True, re.sub(r"[^\d]", "", whole)
+    if whole and not whole.isdigit():
+        raise _ambiguous(body, decimal)
+    looks_grouped = len(fraction) == 3 and whole not in ("", "0") and len(whole) <= 3
+    if decimal is None and not grouped and looks_grouped:  # '80.000': 80, or 80000 in German
+        raise ParseError(
+            _NUMBER_EXPECTED + _locale_hint(decimal),
+            f"ambiguous: {body} could be {Decimal(f'{whole}.{fraction}').normalize():f} "
+            f"or {whole}{fraction}",
+        )
+    text = (whole or "0") + (f".{fraction}" if fraction else "")
+    return Decimal(text), len(fraction), grouped
+
+
+def _ambiguous(body: str, decimal: str | None) -> ParseError:
+    if decimal is None and re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?|\d+,\d+", body):
+        return ParseError(
+            _NUMBER_EXPECTED + _locale_hint(decimal),
+            f"ambiguous: {body} is written the way comma-decimal locales write numbers",
+        )
+    if decimal is not None:
+        return ParseError(
+            f"a number written with '{decimal}' for decimals, as [parsing] decimal says",
+            "not a number in this workbook's locale",
+        )
+    return ParseError(_NUMBER_EXPECTED, "not a number")
+
+
+def read_number(value: object, decimal: str | None = None) -> tuple[float, NumberStyle]:
+    """A number typed the way people type them, and the style it was typed in.
+
+    Real numeric cells are taken as they are (a percent-formatted cell already holds 0.15;
+    its style comes from its number format, see `units.style_from_format`). Text like '15%'
+    means 0.15, '$50,000' 50000, '12k' 12000, '(5)' -5. Separators follow `decimal` (the
+    workbook's locale, see `_digits`): unconfigured, a comma is a thousands separator only in
+    groups of three, so '4,5' and '80.000' are refused rather than guessed. Results that are
+    not finite (309 digits) and double negatives ('(-5)') are refused too.
     """
     if is_blank(value):
         raise ParseError(_NUMBER_EXPECTED, "is blank but required")
     if isinstance(value, bool):
         raise ParseError(_NUMBER_EXPECTED, "a yes/no value is not a number")
     if isinstance(value, int | float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ParseError(_NUMBER_EXPECTED, "not a finite number")
-        return float(value)
+        return float(value), GENERAL
     if not isinstance(value, str):
         raise ParseError(_NUMBER_EXPECTED, f"not a number ({type(value).__name__})")
-    text = value.strip().replace("\u00a0", "").replace("\u202f", "").replace("_", "")
-    negative = False
-    if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1].strip()
+    text = value.strip().replace("\u00a0", " ").replace("\u202f", " ").replace("_", "")
+    bracketed = text.startswith("(") and text.endswith(")")
+    if bracketed:
+        text = text[1:-1].strip()
     match = _NUMBER_RE.match(text)
     if not match or (match["cur1"] and match["cur2"]):
-        raise ParseError(_NUMBER_EXPECTED, "not a number")
-    number = float(match["num"].replace(",", ""))
+        raise ParseError(_NUMBER_EXPECTED + _locale_hint(decimal), "not a number")
+    if bracketed and match["sign"]:
+        raise ParseError(
+            "a negative number written once: (5) or -5",
+            "a sign inside brackets: brackets already mean minus",
+        )
+    number, places, grouped = _digits(match["num"], decimal)
+    magnitude = ""
     if match["suffix"]:
-        number *= _SUFFIX[match["suffix"].lower()]
+        magnitude, power = _SUFFIX[match["suffix"].lower()]
+        number = number.scaleb(power)
     if match["pct"]:
-        number /= 100
-    if match["sign"] in ("-", "−"):
-        negative = not negative
-    return -number if negative else number
+        number = number.scaleb(-2)
+    result = float(number)
+    if not math.isfinite(result):
+        raise ParseError(_NUMBER_EXPECTED, "too large to be a number")
+    negative = bracketed != (match["sign"] in ("-", "−"))
+    cur1, cur2 = match["cur1"] or "", match["cur2"] or ""
+    style = NumberStyle(
+        prefix=cur1 + (" " if cur1 and match["space1"] else ""),
+        suffix=(" " if cur2 and match["gap"] else "") + cur2,
+        percent=bool(match["pct"]),
+        decimals=places,
+        thousands=grouped,
+        magnitude=magnitude,
+        decimal_comma=decimal == ",",
+    )
+    return (-result if negative else result), style
 
 
-def parse_optional_number(value: object) -> float | None:
-    return None if is_blank(value) else parse_number(value)
+def parse_number(value: object, decimal: str | None = None) -> float:
+    """The number in a cell (see `read_number`), without its style."""
+    return read_number(value, decimal)[0]
+
+
+def parse_optional_number(value: object, decimal: str | None = None) -> float | None:
+    return None if is_blank(value) else parse_number(value, decimal)
 
 
 _DONE = {"done", "yes", "y", "true", "1", "✓", "✔", "☑", "x", "complete", "completed", "achieved"}

@@ -19,12 +19,21 @@ CellValue: TypeAlias = str | int | float | bool | date | datetime | None
 Grid: TypeAlias = list[list[CellValue]]
 """A tab's values: grid[0] is sheet row 1, grid[r][c] is row r+1, column c+1. Rows may be ragged."""
 
+NumberFormats: TypeAlias = dict[tuple[int, int], str]
+"""(row, col), 1-based -> the number format code of a numeric cell (Excel numFmt code, Google
+`numberFormat.pattern`). Cells in General format are left out."""
+
 
 @dataclass
 class Snapshot:
     """What a backend read: the values of each requested tab that exists."""
 
     tabs: dict[str, Grid]
+    number_formats: dict[str, NumberFormats] = field(default_factory=dict)
+    """tab -> the number formats of its numeric cells, so outputs show numbers as they do."""
+    decimal: str | None = None
+    """The workbook's own decimal separator when it declares a locale (Google: ',' for
+    de_DE); None when the file does not say (Excel)."""
 
     def find_tab(self, name: str) -> str | None:
         """The actual tab name matching `name` case-insensitively, if the workbook has it."""
@@ -70,6 +79,8 @@ class OwnedTab:
     """(row, col), 1-based, -> fill colour."""
     widths: dict[int, float] = field(default_factory=dict)
     """1-based column -> width in characters, applied when the tab is created."""
+    formats: NumberFormats = field(default_factory=dict)
+    """(row, col), 1-based -> number format code of that cell (scores `0.00`, dates ...)."""
 
 
 @dataclass

@@ -23,6 +23,7 @@ from sheetsync.core.model import (
     Period,
     Status,
 )
+from sheetsync.core.units import format_number, format_score
 
 
 @dataclass(frozen=True)
@@ -66,10 +67,6 @@ def grade(score: float, rules: Rules) -> Status:
     return Status.MISSED
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-
-
 def score_key_result(
     kr: KeyResult, as_of: date, rules: Rules, kpi_actual: float | None = None
 ) -> KeyResultScore:
@@ -98,15 +95,19 @@ def score_key_result(
         holds = value >= kr.target if above else value <= kr.target
         in_band = kr.warning is not None and (value >= kr.warning if above else value <= kr.warning)
         word = "above" if above else "below"
+
+        def shown(number: float) -> str:
+            return format_number(number, kr.style)
+
         if holds:
             status, note = (Status.ACHIEVED if ended else Status.ON_TRACK), ""
         elif in_band:
             status = Status.PARTIAL if ended else Status.AT_RISK
-            note = f"{_fmt(value)} is not {word} {_fmt(kr.target)}"
-            note += f" (warning level {_fmt(kr.warning or 0)})"
+            note = f"{shown(value)} is not {word} {shown(kr.target)}"
+            note += f" (warning level {shown(kr.warning or 0)})"
         else:
             status = Status.MISSED if ended else Status.OFF_TRACK
-            note = f"{_fmt(value)} is not {word} {_fmt(kr.target)}"
+            note = f"{shown(value)} is not {word} {shown(kr.target)}"
         return KeyResultScore(kr, 1.0 if holds else 0.0, status, _join(note, source), value=value)
 
     progress = (value - kr.start) / (kr.target - kr.start)
@@ -114,12 +115,15 @@ def score_key_result(
     if progress > 1.0:
         note = f"{progress:.0%} of target"
     elif progress < 0:
-        note = f"moving the wrong way: {_fmt(value)} is worse than the start ({_fmt(kr.start)})"
+        note = (
+            f"moving the wrong way: {format_number(value, kr.style)} is worse than the start "
+            f"({format_number(kr.start, kr.style)})"
+        )
     else:
         note = ""
     status = pace_status(score, kr.period, as_of, rules)
     if ended and not note:
-        note = f"final grade {score:.2f} ({kr.period.label} ended)"
+        note = f"final grade {format_score(score)} ({kr.period.label} ended)"
     return KeyResultScore(kr, score, status, _join(note, source), progress=progress, value=value)
 
 
@@ -136,8 +140,14 @@ def score_kpi(kpi: Kpi) -> KpiScore:
     if better(kpi.actual, kpi.target):
         return KpiScore(kpi, Status.ON_TRACK)
     if better(kpi.actual, kpi.warning):
-        return KpiScore(kpi, Status.AT_RISK, f"worse than target {_fmt(kpi.target)}")
-    return KpiScore(kpi, Status.OFF_TRACK, f"worse than the warning level {_fmt(kpi.warning)}")
+        return KpiScore(
+            kpi, Status.AT_RISK, f"worse than target {format_number(kpi.target, kpi.style)}"
+        )
+    return KpiScore(
+        kpi,
+        Status.OFF_TRACK,
+        f"worse than the warning level {format_number(kpi.warning, kpi.style)}",
+    )
 
 
 def kpi_attainment(kpi: Kpi) -> float | None:

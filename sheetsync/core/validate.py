@@ -23,12 +23,18 @@ from sheetsync.core.parse import (
     parse_done,
     parse_kpi_direction,
     parse_kr_type,
-    parse_number,
-    parse_optional_number,
     parse_period,
+    read_number,
     text_or_none,
 )
-from sheetsync.core.plan import CellValue, Grid
+from sheetsync.core.plan import CellValue, Grid, NumberFormats
+from sheetsync.core.units import (
+    NumberStyle,
+    format_number,
+    pick_style,
+    style_from_format,
+    with_unit,
+)
 
 T = TypeVar("T")
 
@@ -397,11 +403,26 @@ def find_layout(
     )
 
 
+@dataclass(frozen=True)
+class NumberReading:
+    """How a tab's numbers are read and shown: the workbook's locale and its cells' formats."""
+
+    decimal: str | None = None
+    """The decimal separator when configured ('.' or ','); None: unambiguous text only."""
+    formats: NumberFormats = field(default_factory=dict)
+    """(row, col) -> number format code of the tab's numeric cells (blank: General)."""
+
+
 class _Row:
     """One data row being validated: typed access to its fields, collecting problems."""
 
-    def __init__(self, grid: Grid, layout: TabLayout, row: int) -> None:
+    def __init__(
+        self, grid: Grid, layout: TabLayout, row: int, reading: NumberReading | None = None
+    ) -> None:
         self.grid, self.layout, self.row = grid, layout, row
+        self.reading = reading or NumberReading()
+        self.styles: dict[str, NumberStyle] = {}
+        """field -> how the person's cell shows its number (for every number read)."""
         self.problems: list[Problem] = []
         line = grid[row - 1] if row <= len(grid) else []
         width = len(line)
@@ -441,6 +462,33 @@ class _Row:
     def text(self, name: str) -> str | None:
         return text_or_none(self.raw(name))
 
+    def number(self, name: str, *, required: bool = False) -> float | None:
+        """The field's number (None when blank and optional), remembering how its cell shows it.
+
+        A problem is recorded (and None returned) when it is not a number.
+        """
+        value = self.raw(name)
+        if is_blank(value) and not required:
+            return None
+        try:
+            number, style = read_number(value, self.reading.decimal)
+        except ParseError as exc:
+            sep = " " if str(exc).startswith("is ") else ": "
+            self.problem(name, f"{self.header(name)}{sep}{exc}", exc.expected, value)
+            return None
+        if isinstance(value, int | float):
+            col = self.layout.columns[name]
+            style = style_from_format(
+                self.reading.formats.get((self.row, col)),
+                decimal_comma=self.reading.decimal == ",",
+            )
+        self.styles[name] = style
+        return number
+
+    def shown(self, name: str, number: float) -> str:
+        """`number` as this row's `name` cell shows it (for messages)."""
+        return format_number(number, self.styles.get(name))
+
 
 def read_kpis(
     grid: Grid,
@@ -448,14 +496,18 @@ def read_kpis(
     *,
     warning_margin: float = 0.10,
     overrides: Mapping[str, Sequence[str] | str] | None = None,
+    reading: NumberReading | None = None,
 ) -> KpiTab:
-    """Validate the KPIs tab. Raises LayoutProblem if the tab has no usable header."""
+    """Validate the KPIs tab. Raises LayoutProblem if the tab has no usable header.
+
+    `reading` says how the workbook writes numbers (locale, cell formats).
+    """
     layout = find_layout(grid, tab, KPI_FIELDS, KPI_REQUIRED, overrides)
     kpis: list[Kpi] = []
     invalid: list[InvalidRow] = []
     seen: dict[str, str] = {}
     for row in range(layout.header_row + 1, len(grid) + 1):
-        r = _Row(grid, layout, row)
+        r = _Row(grid, layout, row, reading)
         if r.is_empty():
             continue
         name = r.text("name")
@@ -471,16 +523,17 @@ def read_kpis(
         else:
             seen[name.casefold()] = r.ref("name")
         higher = r.parsed("direction", parse_kpi_direction, True)
-        target = r.parsed("target", parse_number, None)
-        warning = r.parsed("warning", parse_optional_number, None)
-        actual = r.parsed("actual", parse_optional_number, None)
+        target = r.number("target", required=True)
+        warning = r.number("warning")
+        actual = r.number("actual")
         if target is not None and warning is not None:
             wrong_side = warning > target if higher else warning < target
             if wrong_side:
                 side = "at or below" if higher else "at or above"
                 r.problem(
                     "warning",
-                    f"Warning {warning:g} is on the wrong side of Target {target:g} for a "
+                    f"Warning {r.shown('warning', warning)} is on the wrong side of Target "
+                    f"{r.shown('target', target)} for a "
                     f"{'higher' if higher else 'lower'}-is-better KPI",
                     f"a number {side} the target",
                     r.raw("warning"),
@@ -502,6 +555,10 @@ def read_kpis(
                 target=target,
                 warning=warning,
                 actual=actual,
+                style=with_unit(
+                    pick_style(*(r.styles.get(f) for f in ("actual", "target", "warning"))),
+                    r.text("unit"),
+                ),
             )
         )
     return KpiTab(layout, kpis, invalid)
@@ -515,6 +572,7 @@ def read_okrs(
     kpi_names: Mapping[str, str] | None = None,
     invalid_kpis: Mapping[str, str] | None = None,
     overrides: Mapping[str, Sequence[str] | str] | None = None,
+    reading: NumberReading | None = None,
 ) -> OkrTab:
     """Validate the OKRs tab: one key result per row, objectives carried down over blanks.
 
@@ -530,7 +588,7 @@ def read_okrs(
     seen_ids: dict[str, str] = {}
     objective: str | None = None
     for row in range(layout.header_row + 1, len(grid) + 1):
-        r = _Row(grid, layout, row)
+        r = _Row(grid, layout, row, reading)
         if r.is_empty():
             continue
         named = r.text("objective")
@@ -560,9 +618,9 @@ def read_okrs(
             else:
                 seen_ids[kr_id.casefold()] = r.ref("id")
         kr_type = r.parsed("type", parse_kr_type, KrType.METRIC)
-        start = r.parsed("start", parse_optional_number, None)
+        start = r.number("start")
         start = 0.0 if start is None else start
-        weight = r.parsed("weight", parse_optional_number, None)
+        weight = r.number("weight")
         if weight is not None and weight < 0:
             r.problem("weight", "Weight is negative", "a weight of 0 or more", r.raw("weight"))
         period = default_period
@@ -590,10 +648,10 @@ def read_okrs(
         if kr_type is KrType.MILESTONE:
             done = r.parsed("current", parse_done, False)
         else:
-            target = r.parsed("target", parse_number, None)
-            current = r.parsed("current", parse_optional_number, None)
+            target = r.number("target", required=True)
+            current = r.number("current")
             direction = r.parsed("direction", parse_direction, None)
-            warning = r.parsed("warning", parse_optional_number, None)
+            warning = r.number("warning")
             if target is not None and kr_type is KrType.METRIC:
                 direction = _check_direction(r, start, target, direction)
             if target is not None and warning is not None and kr_type is not KrType.METRIC:
@@ -601,8 +659,8 @@ def read_okrs(
                 if (warning > target) if above else (warning < target):
                     r.problem(
                         "warning",
-                        f"Warning {warning:g} is on the wrong side of Target {target:g} "
-                        f"for '{kr_type.value}'",
+                        f"Warning {r.shown('warning', warning)} is on the wrong side of "
+                        f"Target {r.shown('target', target)} for '{kr_type.value}'",
                         f"a number {'at or below' if above else 'at or above'} the target",
                         r.raw("warning"),
                     )
@@ -636,6 +694,7 @@ def read_okrs(
                 weight=1.0 if weight is None else weight,
                 period=period,
                 kpi=kpi,
+                style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
             )
         )
     return OkrTab(layout, key_results, invalid, objective_rows)
@@ -647,7 +706,8 @@ def _check_direction(
     if target == start:
         r.problem(
             "target",
-            f"Target equals Start ({target:g}): there is no distance to make progress over",
+            f"Target equals Start ({r.shown('target', target)}): there is no distance to make "
+            "progress over",
             "a target different from the start",
             r.raw("target"),
         )
@@ -656,8 +716,8 @@ def _check_direction(
     if direction is not None and direction is not inferred:
         r.problem(
             "direction",
-            f"Direction says '{direction.value}' but Target {target:g} is "
-            f"{'above' if target > start else 'below'} Start {start:g}",
+            f"Direction says '{direction.value}' but Target {r.shown('target', target)} is "
+            f"{'above' if target > start else 'below'} Start {r.shown('start', start)}",
             f"'{inferred.value}' or blank",
             r.raw("direction"),
         )

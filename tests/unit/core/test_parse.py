@@ -142,3 +142,44 @@ def test_a1_references():
     assert column_letter(1) == "A"
     assert column_letter(27) == "AA"
     assert a1(5, 28) == "AB5"
+
+
+def test_a_sign_inside_brackets_is_refused_not_turned_positive():
+    with pytest.raises(ParseError) as err:
+        parse_number("(-5)")
+    assert "sign inside brackets" in str(err.value)
+
+
+@pytest.mark.parametrize("typed", ["9" * 309, "1" + "0" * 400, "-" + "9" * 320, "9" * 310 + "k"])
+def test_text_too_large_for_a_number_is_refused_not_read_as_infinity(typed):
+    with pytest.raises(ParseError) as err:
+        parse_number(typed)
+    assert "too large" in str(err.value)
+
+
+@pytest.mark.parametrize("typed", ["€80.000", "€250.000", "1.500", "1.234.567", "1.234,5", "4,5"])
+def test_euro_style_text_is_reported_as_ambiguous_until_the_locale_is_configured(typed):
+    with pytest.raises(ParseError) as err:
+        parse_number(typed)
+    assert "ambiguous" in str(err.value)
+    assert '[parsing] decimal = ","' in err.value.expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "meaning"),
+    [("€80.000", 80_000), ("€250.000", 250_000), ("4,5", 4.5), ("1.234,5", 1234.5),
+     ("80 000", 80_000), ("12,5%", 0.125)],
+)  # fmt: skip
+def test_a_comma_decimal_workbook_reads_its_own_numbers(typed, meaning):
+    assert parse_number(typed, ",") == pytest.approx(meaning)
+
+
+def test_a_configured_dot_decimal_locale_reads_three_decimals_as_decimals():
+    assert parse_number("80.000", ".") == 80
+    assert parse_number("1,500", ".") == 1500
+
+
+@pytest.mark.parametrize("typed", ["4.5", "1,234.5"])
+def test_a_comma_decimal_workbook_refuses_dot_decimals(typed):
+    with pytest.raises(ParseError):
+        parse_number(typed, ",")
