@@ -119,7 +119,8 @@ def with_unit(style: NumberStyle, unit: str | None) -> NumberStyle:
     """The style with a KPI's Unit added, unless the cell already shows one.
 
     `%` and currency symbols are written against the number (`78%`, `$47,200`, grouped by
-    thousands), words after a space (`3.6 h`, `4.3 of 5`). A percent-formatted cell already shows `%` and is left alone.
+    thousands), words after a space (`3.6 h`, `4.3 of 5`). A percent-formatted cell already
+    shows `%` and is left alone.
     """
     unit = (unit or "").strip()
     if not unit or style.shows_unit:
