@@ -11,11 +11,14 @@ import argparse
 import logging
 import shutil
 import sys
+import textwrap
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -97,7 +100,7 @@ def _result(w: WorkbookReport, dry_run: bool) -> Text:
 
 
 def _as_of(args: argparse.Namespace) -> date:
-    return cfg.parse_as_of(args.as_of) if args.as_of else date.today()
+    return args.as_of or date.today()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -184,90 +187,235 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_forever(config, args.config, workers=args.workers, shard=args.shard)
 
 
+RUN_EXIT_CODES = {
+    0: 'every workbook synced, no invalid rows (or [run] invalid_rows = "warn"), every alert '
+    "handed to the mail server or outbox",
+    1: "a workbook failed, has invalid rows, or an alert could not be delivered; the other "
+    "workbooks were still synced",
+    2: "the command line or the configuration is wrong (the message names the file and key)",
+    3: "another sheetsync run holds the lock; this one did nothing",
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option, accepted before or after the command name."""
+
+    flags: tuple[str, ...]
+    help: str
+    default: Any = None
+    shown_default: str | None = None
+    """What the help says the default is, when that is not `default` itself."""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dest(self) -> str:
+        return self.flags[-1].lstrip("-").replace("-", "_")
+
+    def help_text(self) -> str:
+        default = self.shown_default or (
+            self.default if self.default not in (None, False) else None
+        )
+        return f"{self.help} (default: {default})" if default else self.help
+
+
+def _whole_number_at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1 or str(number) != text.strip():
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return number
+
+
+def _shard(text: str) -> str:
+    from sheetsync.ops.shard import parse_shard
+
+    try:
+        parse_shard(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.message.removeprefix("--shard ")) from None
+    return text
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-23, not {text!r}") from None
+
+
+OPTIONS = {
+    option.dest: option
+    for option in (
+        Option(("--config",), "the TOML config file", DEFAULT_CONFIG, kwargs={"metavar": "FILE"}),
+        Option(
+            ("--workers",),
+            "workbooks synced at once",
+            4,
+            kwargs={"type": _whole_number_at_least_one, "metavar": "N"},
+        ),
+        Option(
+            ("--shard",),
+            "run only shard I (from 0) of N, e.g. $(JOB_COMPLETION_INDEX)/4 in Kubernetes",
+            kwargs={"type": _shard, "metavar": "I/N"},
+        ),
+        Option(
+            ("--as-of",),
+            "score as of this date",
+            shown_default="today",
+            kwargs={"type": _date, "metavar": "YYYY-MM-DD"},
+        ),
+        Option(("--dry-run",), "compute and report, write nothing", False),
+        Option(("--json",), "print a machine-readable result on stdout", False),
+        Option(("--dir",), "the folder for the demo", "sheetsync-demo"),
+        Option(
+            ("--log-format",),
+            "log lines on stderr: text for people, json for log collectors",
+            "text",
+            kwargs={"choices": ["text", "json"]},
+        ),
+        Option(("-v", "--verbose"), "debug logging", False),
+    )
+}
+GLOBAL_OPTIONS = ("config", "log_format", "verbose")
+"""Shown in the top-level help; every option is accepted before the command name too."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    func: Callable[[argparse.Namespace], int]
+    summary: str
+    description: str
+    example: str
+    options: tuple[str, ...]
+    exit_codes: dict[int, str]
+
+
+COMMANDS = (
+    Command(
+        "run",
+        cmd_run,
+        "sync every configured workbook (the cron entry point)",
+        "Sync every workbook: score, write back, alert.",
+        "sheetsync run --config /etc/sheetsync/sheetsync.toml --log-format json",
+        ("config", "as_of", "dry_run", "json", "workers", "shard"),
+        RUN_EXIT_CODES,
+    ),
+    Command(
+        "validate",
+        cmd_validate,
+        "read and validate only, listing every problem",
+        "Read and validate every workbook; write nothing. Invalid rows always exit 1 here.",
+        "sheetsync validate --config config/sheetsync.toml",
+        ("config", "as_of", "json"),
+        {
+            0: "every workbook read and valid",
+            1: "a workbook failed or has invalid rows (listed)",
+            2: RUN_EXIT_CODES[2],
+        },
+    ),
+    Command(
+        "init",
+        cmd_init,
+        "write a ready-to-edit template workbook",
+        "Write a template workbook with dropdowns and example OKRs and KPIs.",
+        "sheetsync init team-okrs.xlsx",
+        (),
+        {0: "the template was written", 2: "the file already exists (it is never overwritten)"},
+    ),
+    Command(
+        "demo",
+        cmd_demo,
+        "copy the example workbook and config into a folder and sync it",
+        "Try sheetsync without credentials or a mail server.",
+        "sheetsync demo --dir sheetsync-demo",
+        ("dir", "as_of", "json"),
+        {0: "the demo synced", 1: RUN_EXIT_CODES[1], 2: RUN_EXIT_CODES[2]},
+    ),
+    Command(
+        "serve",
+        cmd_serve,
+        "stay running and sync on the [schedule] in the config",
+        "Run the sync every day at [schedule] at/timezone; stop with Ctrl-C or SIGTERM.",
+        "sheetsync serve --config /etc/sheetsync/sheetsync.toml --log-format json",
+        ("config", "workers", "shard"),
+        {
+            0: "stopped by SIGTERM or Ctrl-C (a failing nightly run is logged, not an exit)",
+            2: RUN_EXIT_CODES[2],
+        },
+    ),
+)
+
+
+def _add(parser: argparse.ArgumentParser, option: Option, *, top_level: bool) -> None:
+    """Add an option; unless given, it leaves no value, so the other position's value stands."""
+    shown = not top_level or option.dest in GLOBAL_OPTIONS
+    parser.add_argument(
+        *option.flags,
+        dest=option.dest,
+        default=argparse.SUPPRESS,
+        help=option.help_text() if shown else argparse.SUPPRESS,
+        **({"action": "store_true"} if option.default is False else option.kwargs),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The `sheetsync` parser: every option works before or after the command name."""
     parser = argparse.ArgumentParser(
         prog="sheetsync",
         description="Score the OKRs and KPIs in your Excel and Google Sheets workbooks and "
         "write the results back.",
+        epilog="Every option may come before or after the command name.\n\n"
+        + _exit_codes_text(RUN_EXIT_CODES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sheetsync {__version__}")
-    parser.add_argument(
-        "--log-format", choices=["text", "json"], default="text", help="log line format"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    for option in OPTIONS.values():
+        _add(parser, option, top_level=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def config_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", default=DEFAULT_CONFIG, help="TOML config file")
-
-    def run_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--workers", type=int, default=4, help="workbooks synced at once")
-        p.add_argument(
-            "--shard", help="I/N: run only shard I (0-based) of N, e.g. from a Kubernetes index"
+    for command in COMMANDS:
+        p = sub.add_parser(
+            command.name,
+            help=command.summary,
+            description=f"{command.description}\n\nExample: {command.example}",
+            epilog=_exit_codes_text(command.exit_codes),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-
-    p = sub.add_parser(
-        "run",
-        help="sync every configured workbook (the cron entry point)",
-        description="Sync every workbook: score, write back, alert.\n\n"
-        "Example: sheetsync run --config config/sheetsync.toml --as-of 2026-11-23",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    config_arg(p)
-    run_args(p)
-    p.add_argument("--as-of", help="score as of this date (YYYY-MM-DD); default today")
-    p.add_argument("--dry-run", action="store_true", help="compute and report, write nothing")
-    p.add_argument("--json", action="store_true", help="print a machine-readable result")
-    p.set_defaults(func=cmd_run)
-
-    p = sub.add_parser(
-        "validate",
-        help="read and validate only, listing every problem",
-        description="Read and validate every workbook; write nothing.\n\n"
-        "Example: sheetsync validate --config config/sheetsync.toml",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    config_arg(p)
-    p.add_argument("--as-of", help="validate as of this date (YYYY-MM-DD)")
-    p.add_argument("--json", action="store_true", help="print a machine-readable result")
-    p.set_defaults(func=cmd_validate)
-
-    p = sub.add_parser(
-        "init",
-        help="write a ready-to-edit template workbook",
-        description="Write a template workbook with example OKRs and KPIs.\n\n"
-        "Example: sheetsync init team-okrs.xlsx",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("path", help="the .xlsx file to create")
-    p.set_defaults(func=cmd_init)
-
-    p = sub.add_parser(
-        "demo",
-        help="copy the example workbook and config into a folder and sync it",
-        description="Try sheetsync without credentials.\n\nExample: sheetsync demo --dir demo",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--dir", default="sheetsync-demo", help="where to put the demo")
-    p.add_argument("--as-of", help="score as of this date (YYYY-MM-DD)")
-    p.add_argument("--json", action="store_true", help="print a machine-readable result")
-    p.set_defaults(func=cmd_demo)
-
-    p = sub.add_parser(
-        "serve",
-        help="stay running and sync on the [schedule] in the config",
-        description="Run the sync every day at [schedule] at/timezone; stop with Ctrl-C or "
-        "SIGTERM.\n\nExample: sheetsync serve --config config/sheetsync.toml",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    config_arg(p)
-    run_args(p)
-    p.set_defaults(func=cmd_serve)
+        if command.name == "init":
+            p.add_argument("path", help="the .xlsx file to create (never overwritten)")
+        for name in (*command.options, "log_format", "verbose"):
+            _add(p, OPTIONS[name], top_level=False)
+        p.set_defaults(func=command.func)
     return parser
 
 
+def _exit_codes_text(codes: dict[int, str]) -> str:
+    lines = (
+        textwrap.fill(text, 78, initial_indent=f"  {code}  ", subsequent_indent="     ")
+        for code, text in codes.items()
+    )
+    return "exit codes:\n" + "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; refuse options the chosen command does not take."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = next(c for c in COMMANDS if c.name == args.command)
+    allowed = {*command.options, "log_format", "verbose"}
+    for name, option in OPTIONS.items():
+        if name not in allowed and hasattr(args, name):
+            parser.error(f"{command.name} takes no {option.flags[-1]}")
+        if not hasattr(args, name):
+            setattr(args, name, option.default)
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     from sheetsync.ops.logsetup import setup_logging
 
     quiet = logging.INFO if args.command == "serve" else logging.WARNING

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -302,10 +301,3 @@ def _expand_globs(raw: dict[str, Any], source: str) -> dict[str, Any]:
             rel = str(match.relative_to(base)) if match.is_relative_to(base) else str(match)
             workbooks.append({"name": rel, "path": rel})
     return {**raw, "workbooks": workbooks}
-
-
-def parse_as_of(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ConfigError(f"--as-of must be a date like 2026-11-23, not {text!r}") from exc
