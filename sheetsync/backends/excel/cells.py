@@ -16,7 +16,15 @@ from openpyxl.utils.datetime import to_excel
 from sheetsync.backends.base import (
     CellValue,
 )
-from sheetsync.backends.excel.ooxml import _F, _IS, _R, _T, _V, _XML_SPACE, _Damaged
+from sheetsync.backends.excel.ooxml import (
+    FORMULA,
+    INLINE_STRING,
+    RUN,
+    TEXT,
+    VALUE,
+    XML_SPACE,
+    DamagedPackage,
+)
 
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -24,20 +32,20 @@ _MAX_TEXT = 32767  # the most characters an Excel cell holds
 _ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
-_DIGITS = "0123456789"
+DIGITS = "0123456789"
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 
 
-_Val: TypeAlias = tuple[str, Any]
+CellContent: TypeAlias = tuple[str, Any]
 """A cell's content as the XML states it: ("n", float), ("s", str), ("b", bool), ("e", code),
-("f", None) for any formula (never equal to what sheetsync writes), or _BLANK."""
-_BLANK: _Val = ("", None)
-_Cell: TypeAlias = tuple[_Val, str | None, str]
+("f", None) for any formula (never equal to what sheetsync writes), or BLANK."""
+BLANK: CellContent = ("", None)
+ShownCell: TypeAlias = tuple[CellContent, str | None, str]
 """What a cell of an owned tab shows: content, fill (RGB hex, "other" or None), number format."""
 
 
 @lru_cache(maxsize=20000)
-def _letters(col: int) -> str:
+def column_letters(col: int) -> str:
     text = ""
     while col:
         col, rest = divmod(col - 1, 26)
@@ -45,12 +53,12 @@ def _letters(col: int) -> str:
     return text
 
 
-_COLUMNS = {_letters(col): col for col in range(1, 16385)}
+COLUMN_NUMBERS = {column_letters(col): col for col in range(1, 16385)}
 """Column letters -> number, for every column a worksheet has."""
 
 
-def _ref(row: int, col: int) -> str:
-    return f"{_letters(col)}{row}"
+def cell_ref(row: int, col: int) -> str:
+    return f"{column_letters(col)}{row}"
 
 
 @lru_cache(maxsize=20000)
@@ -61,22 +69,22 @@ def _column(letters: str) -> int:
     return col
 
 
-def _split_ref(ref: str) -> tuple[int, int]:
+def split_ref(ref: str) -> tuple[int, int]:
     found = _CELL_REF.fullmatch(ref)
     if found is None:
-        raise _Damaged(f"bad cell reference {ref!r}")
+        raise DamagedPackage(f"bad cell reference {ref!r}")
     return int(found[2]), _column(found[1])
 
 
-def _split_range(ref: str) -> tuple[int, int, int, int]:
+def split_range(ref: str) -> tuple[int, int, int, int]:
     first, _, last = ref.partition(":")
-    r1, c1 = _split_ref(first)
-    r2, c2 = _split_ref(last) if last else (r1, c1)
+    r1, c1 = split_ref(first)
+    r2, c2 = split_ref(last) if last else (r1, c1)
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
-def _range(r1: int, c1: int, r2: int, c2: int) -> str:
-    return _ref(r1, c1) if (r1, c1) == (r2, c2) else f"{_ref(r1, c1)}:{_ref(r2, c2)}"
+def range_ref(r1: int, c1: int, r2: int, c2: int) -> str:
+    return cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
 
 
 def _clean_text(text: str) -> str:
@@ -100,10 +108,10 @@ def _number_text(number: float) -> str:
     return repr(number)
 
 
-def _desired(value: CellValue, epoch: datetime) -> tuple[_Val, str | None]:
+def desired_content(value: CellValue, epoch: datetime) -> tuple[CellContent, str | None]:
     """What to store for a Python value, and the number format it needs (dates)."""
     if value is None:
-        return _BLANK, None
+        return BLANK, None
     if isinstance(value, bool):
         return ("b", value), None
     if isinstance(value, int | float):
@@ -118,29 +126,29 @@ def _desired(value: CellValue, epoch: datetime) -> tuple[_Val, str | None]:
     raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
 
 
-def _rich_text(element: Any) -> str:
+def rich_text(element: Any) -> str:
     """The text of an `<is>` or `<si>`: its `<t>` or its runs' `<t>`s (not phonetic hints)."""
-    if len(element) == 1 and element[0].tag == _T:
+    if len(element) == 1 and element[0].tag == TEXT:
         return element[0].text or ""
-    plain = element.find(_T)
+    plain = element.find(TEXT)
     parts = [plain.text or ""] if plain is not None else []
-    parts += [t.text or "" for run in element.iterfind(_R) for t in run.iterfind(_T)]
+    parts += [t.text or "" for run in element.iterfind(RUN) for t in run.iterfind(TEXT)]
     return "".join(parts)
 
 
-def _current(cell: Any, shared: Callable[[int], str]) -> _Val:
+def current_content(cell: Any, shared: Callable[[int], str]) -> CellContent:
     if not len(cell):
-        return _BLANK
+        return BLANK
     first = cell[0]  # the schema's order: f, v, is, extLst
-    if first.tag == _F:
+    if first.tag == FORMULA:
         return ("f", None)
     kind = cell.get("t", "n")
     if kind == "inlineStr":
-        inline = first if first.tag == _IS else cell.find(_IS)
-        return ("s", _unescape(_rich_text(inline))) if inline is not None else _BLANK
-    text = first.text if first.tag == _V else None
+        inline = first if first.tag == INLINE_STRING else cell.find(INLINE_STRING)
+        return ("s", _unescape(rich_text(inline))) if inline is not None else BLANK
+    text = first.text if first.tag == VALUE else None
     if not text:
-        return _BLANK
+        return BLANK
     try:
         if kind == "n":
             return ("n", float(text))
@@ -155,9 +163,9 @@ def _current(cell: Any, shared: Callable[[int], str]) -> _Val:
     return (kind, text)
 
 
-def _set_value(cell: Any, value: _Val) -> None:
+def set_value(cell: Any, value: CellContent) -> None:
     if len(cell):
-        for child in [*cell.iterchildren(_F, _V, _IS)]:
+        for child in [*cell.iterchildren(FORMULA, VALUE, INLINE_STRING)]:
             cell.remove(child)
     if len(cell.attrib) > 1:
         for attribute in ("t", "cm", "vm"):  # vm/cm: metadata of the value or formula replaced
@@ -166,16 +174,16 @@ def _set_value(cell: Any, value: _Val) -> None:
     if not kind:
         return
     if len(cell):  # keep what follows the value (extLst)
-        content = etree.Element(_IS if kind == "s" else _V)
+        content = etree.Element(INLINE_STRING if kind == "s" else VALUE)
         cell.insert(0, content)
     else:
-        content = etree.SubElement(cell, _IS if kind == "s" else _V)
+        content = etree.SubElement(cell, INLINE_STRING if kind == "s" else VALUE)
     if kind == "s":
         cell.set("t", "inlineStr")
-        text = etree.SubElement(content, _T)
+        text = etree.SubElement(content, TEXT)
         text.text = _escape(payload)
         if payload != payload.strip():
-            text.set(_XML_SPACE, "preserve")
+            text.set(XML_SPACE, "preserve")
     elif kind == "n":
         content.text = _number_text(payload)
     else:
@@ -183,15 +191,15 @@ def _set_value(cell: Any, value: _Val) -> None:
         content.text = ("1" if payload else "0") if kind == "b" else payload
 
 
-def _set_style(cell: Any, style: int) -> None:
+def set_style(cell: Any, style: int) -> None:
     if style:
         cell.set("s", str(style))
     else:
         cell.attrib.pop("s", None)
 
 
-def _cell_xml(content: _Val, style: int) -> str:
-    """A `<c>` as lxml serialises the cell `_set_style` and `_set_value` make, after its `r`."""
+def cell_xml(content: CellContent, style: int) -> str:
+    """A `<c>` as lxml serialises the cell `set_style` and `set_value` make, after its `r`."""
     attributes = f' s="{style}"' if style else ""
     kind, payload = content
     if not kind:

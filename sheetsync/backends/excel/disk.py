@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
-class _Seen:
+class SeenFile:
     """The file as `read` (or the last `write`) left it."""
 
     data: bytes
@@ -19,7 +19,7 @@ class _Seen:
     stat: os.stat_result
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     if os.name != "posix":
         return
     with contextlib.suppress(OSError):

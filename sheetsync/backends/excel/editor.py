@@ -17,27 +17,27 @@ from sheetsync.backends.base import (
     WritePlan,
     WriteResult,
 )
-from sheetsync.backends.excel.cells import _desired
+from sheetsync.backends.excel.cells import desired_content
 from sheetsync.backends.excel.ooxml import (
-    _APP,
-    _CONTENT_TYPES,
-    _DOC_REL,
-    _MAIN,
-    _NEW_STYLES,
-    _NEW_WORKSHEET,
-    _RELATIONSHIP,
-    _STYLES_TYPE,
-    _VT,
-    _WORKBOOK_ORDER,
-    _WORKSHEET_TYPE,
-    _Damaged,
-    _insert_ordered,
+    APP_NS,
+    CONTENT_TYPES_NS,
+    DOC_REL_NS,
+    MAIN_NS,
+    NEW_STYLES,
+    NEW_WORKSHEET,
+    RELATIONSHIP,
+    STYLES_CONTENT_TYPE,
+    VT_NS,
+    WORKBOOK_ORDER,
+    WORKSHEET_CONTENT_TYPE,
+    DamagedPackage,
+    insert_ordered,
 )
-from sheetsync.backends.excel.owned_tabs import _differences, _OwnedRows
-from sheetsync.backends.excel.package import _Package, _rels_part, _resolve
-from sheetsync.backends.excel.shared_strings import _SharedStrings
-from sheetsync.backends.excel.styles import _Styles
-from sheetsync.backends.excel.worksheet import _Sheet
+from sheetsync.backends.excel.owned_tabs import OwnedRows, count_differences
+from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_target
+from sheetsync.backends.excel.shared_strings import SharedStrings
+from sheetsync.backends.excel.styles import Styles
+from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -52,33 +52,35 @@ class _Tab:
     """The relationship type's last word: worksheet, chartsheet, dialogsheet ..."""
 
 
-class _Editor:
+class PlanEditor:
     """Applies one plan to one package in memory."""
 
     def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
-        self.package = _Package(data, trees)
+        self.package = XlsxPackage(data, trees)
         self._workbook_part = self._office_document()
         self._workbook = self.package.xml(self._workbook_part)
-        if etree.QName(self._workbook).namespace != _MAIN:
-            raise _Damaged("it is saved as Strict Open XML, which sheetsync cannot write")
-        self._rels_part = _rels_part(self._workbook_part)
+        if etree.QName(self._workbook).namespace != MAIN_NS:
+            raise DamagedPackage("it is saved as Strict Open XML, which sheetsync cannot write")
+        self._rels_part = rels_part(self._workbook_part)
         self._rels = self.package.xml(self._rels_part)
         targets = {
             rel.get("Id"): (rel.get("Type", "").rsplit("/", 1)[-1], rel.get("Target", ""))
-            for rel in self._rels.iterchildren(_RELATIONSHIP)
+            for rel in self._rels.iterchildren(RELATIONSHIP)
         }
         self._tabs: list[_Tab] = []
-        for sheet in self._workbook.iterfind(f"{{{_MAIN}}}sheets/{{{_MAIN}}}sheet"):
-            kind, target = targets.get(sheet.get(f"{{{_DOC_REL}}}id"), ("", ""))
-            part = self.package.find(_resolve(self._workbook_part, target)) if target else None
+        for sheet in self._workbook.iterfind(f"{{{MAIN_NS}}}sheets/{{{MAIN_NS}}}sheet"):
+            kind, target = targets.get(sheet.get(f"{{{DOC_REL_NS}}}id"), ("", ""))
+            part = (
+                self.package.find(resolve_target(self._workbook_part, target)) if target else None
+            )
             self._tabs.append(_Tab(sheet.get("name"), int(sheet.get("sheetId")), part, kind))
-        properties = self._workbook.find(f"{{{_MAIN}}}workbookPr")
+        properties = self._workbook.find(f"{{{MAIN_NS}}}workbookPr")
         date1904 = properties is not None and properties.get("date1904") in ("1", "true")
         self._epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-        self._sheets: dict[str, _Sheet] = {}
-        self._styles: _Styles | None = None
+        self._sheets: dict[str, Worksheet] = {}
+        self._styles: Styles | None = None
         self._styles_part = ""
-        self._shared = _SharedStrings(self.package, self._related("sharedStrings"))
+        self._shared = SharedStrings(self.package, self._related("sharedStrings"))
 
     def apply(self, plan: WritePlan) -> WriteResult:
         result = WriteResult()
@@ -94,7 +96,7 @@ class _Editor:
             sheet = self._sheet(tab)
             sheet.release_formulas(set(writes), tab.name)
             for (row, col), write in sorted(writes.items()):
-                value, fmt = _desired(write.value, self._epoch)
+                value, fmt = desired_content(write.value, self._epoch)
                 fmt = write.number_format or fmt
                 if sheet.write_cell(row, col, value, write.fill, fmt, self.styles):
                     result.cells_changed += 1
@@ -109,28 +111,28 @@ class _Editor:
     # --- parts ---
 
     def _office_document(self) -> str:
-        for rel in self.package.xml("_rels/.rels").iterchildren(_RELATIONSHIP):
+        for rel in self.package.xml("_rels/.rels").iterchildren(RELATIONSHIP):
             if rel.get("Type", "").endswith("/officeDocument"):
-                found = self.package.find(_resolve("", rel.get("Target", "")))
+                found = self.package.find(resolve_target("", rel.get("Target", "")))
                 if found:
                     return found
-        raise _Damaged("it has no workbook part")
+        raise DamagedPackage("it has no workbook part")
 
     def _related(self, kind: str) -> str | None:
-        for rel in self._rels.iterchildren(_RELATIONSHIP):
+        for rel in self._rels.iterchildren(RELATIONSHIP):
             if rel.get("Type", "").endswith(f"/{kind}"):
-                return self.package.find(_resolve(self._workbook_part, rel.get("Target", "")))
+                return self.package.find(resolve_target(self._workbook_part, rel.get("Target", "")))
         return None
 
     @property
-    def styles(self) -> _Styles:
+    def styles(self) -> Styles:
         if self._styles is None:
             part = self._related("styles")
             if part is None:
                 part = posixpath.join(posixpath.dirname(self._workbook_part), "styles.xml")
-                self.package.add(part, etree.fromstring(_NEW_STYLES))
-                self._register(part, _STYLES_TYPE, "styles")
-            self._styles = _Styles(self.package.xml(part))
+                self.package.add(part, etree.fromstring(NEW_STYLES))
+                self._register(part, STYLES_CONTENT_TYPE, "styles")
+            self._styles = Styles(self.package.xml(part))
             self._styles_part = part
         return self._styles
 
@@ -148,11 +150,11 @@ class _Editor:
         wanted = name.strip().casefold()
         return next((t for t in self._tabs if t.name.strip().casefold() == wanted), None)
 
-    def _sheet(self, tab: _Tab) -> _Sheet:
+    def _sheet(self, tab: _Tab) -> Worksheet:
         assert tab.part is not None
         sheet = self._sheets.get(tab.part)
         if sheet is None:
-            sheet = self._sheets[tab.part] = _Sheet(
+            sheet = self._sheets[tab.part] = Worksheet(
                 self.package.xml(tab.part), self._shared, self.package.splice_target
             )
         return sheet
@@ -174,14 +176,14 @@ class _Editor:
             sheet = self._new_tab(owned.name)
             sheet.set_widths(owned.widths)
             result.tabs_created.append(owned.name)
-            wanted = _OwnedRows(owned, self.styles, self._epoch, create=True)
+            wanted = OwnedRows(owned, self.styles, self._epoch, create=True)
             result.cells_changed += wanted.cells
             sheet.replace_rows({number: wanted.xml(number) for number in wanted.rows})
             sheet.set_dimension(wanted.bounds)
             return
         sheet = self._sheet(self._tab(tab.name))
         sheet.unsplice()  # the same tab twice in one plan
-        wanted = _OwnedRows(owned, self.styles, self._epoch, create=False)
+        wanted = OwnedRows(owned, self.styles, self._epoch, create=False)
         prefix = sheet.row_prefix()
         changes: dict[int, str | None] = {}
         changed = 0
@@ -195,7 +197,7 @@ class _Editor:
             if xml is not None and there == prefix + xml[4:]:
                 continue  # xml starts with "<row"
             shown, found = sheet.shown(number, self.styles)
-            differ = _differences(wanted.cells_of(number), shown)
+            differ = count_differences(wanted.cells_of(number), shown)
             if differ:
                 changed += differ
                 changes[number] = ""
@@ -216,7 +218,7 @@ class _Editor:
         )
         sheet.set_dimension(wanted.bounds)
 
-    def _new_tab(self, name: str) -> _Sheet:
+    def _new_tab(self, name: str) -> Worksheet:
         if (
             not name.strip()
             or len(name) > 31
@@ -233,14 +235,14 @@ class _Editor:
         while self.package.find(posixpath.join(folder, f"worksheets/sheet{number}.xml")):
             number += 1
         part = posixpath.join(folder, f"worksheets/sheet{number}.xml")
-        root = etree.fromstring(_NEW_WORKSHEET)
+        root = etree.fromstring(NEW_WORKSHEET)
         self.package.add(part, root)
-        rel_id = self._register(part, _WORKSHEET_TYPE, "worksheet")
+        rel_id = self._register(part, WORKSHEET_CONTENT_TYPE, "worksheet")
         self._add_title(name)
         sheet_id = max((t.sheet_id for t in self._tabs), default=0) + 1
-        sheets = self._workbook.find(f"{{{_MAIN}}}sheets")
-        entry = etree.SubElement(sheets, f"{{{_MAIN}}}sheet", name=name, sheetId=str(sheet_id))
-        entry.set(f"{{{_DOC_REL}}}id", rel_id)
+        sheets = self._workbook.find(f"{{{MAIN_NS}}}sheets")
+        entry = etree.SubElement(sheets, f"{{{MAIN_NS}}}sheet", name=name, sheetId=str(sheet_id))
+        entry.set(f"{{{DOC_REL_NS}}}id", rel_id)
         self.package.touch(self._workbook_part)
         tab = _Tab(name, sheet_id, part, "worksheet")
         self._tabs.append(tab)
@@ -248,18 +250,18 @@ class _Editor:
 
     def _register(self, part: str, content_type: str, kind: str) -> str:
         """Relate a new part to the workbook and declare its content type; its relationship id."""
-        used = {rel.get("Id") for rel in self._rels.iterchildren(_RELATIONSHIP)}
+        used = {rel.get("Id") for rel in self._rels.iterchildren(RELATIONSHIP)}
         number = len(used) + 1
         while f"rId{number}" in used:
             number += 1
         target = posixpath.relpath(part, posixpath.dirname(self._workbook_part) or ".")
         etree.SubElement(
-            self._rels, _RELATIONSHIP, Id=f"rId{number}", Type=f"{_DOC_REL}/{kind}", Target=target
+            self._rels, RELATIONSHIP, Id=f"rId{number}", Type=f"{DOC_REL_NS}/{kind}", Target=target
         )
         self.package.touch(self._rels_part)
         types = self.package.xml("[Content_Types].xml")
         etree.SubElement(
-            types, f"{{{_CONTENT_TYPES}}}Override", PartName=f"/{part}", ContentType=content_type
+            types, f"{{{CONTENT_TYPES_NS}}}Override", PartName=f"/{part}", ContentType=content_type
         )
         self.package.touch("[Content_Types].xml")
         return f"rId{number}"
@@ -274,8 +276,8 @@ class _Editor:
         if part is None:
             return
         root = self.package.xml(part)
-        pairs = root.find(f"{{{_APP}}}HeadingPairs/{{{_VT}}}vector")
-        titles = root.find(f"{{{_APP}}}TitlesOfParts/{{{_VT}}}vector")
+        pairs = root.find(f"{{{APP_NS}}}HeadingPairs/{{{VT_NS}}}vector")
+        titles = root.find(f"{{{APP_NS}}}TitlesOfParts/{{{VT_NS}}}vector")
         if pairs is None or titles is None:
             return
         worksheets = [t.name for t in self._tabs if t.kind == "worksheet"]
@@ -287,7 +289,7 @@ class _Editor:
                 return
             count = int(count_el.text)
             if [t.text for t in listed[offset : offset + count]] == worksheets:
-                title = etree.Element(f"{{{_VT}}}lpstr")
+                title = etree.Element(f"{{{VT_NS}}}lpstr")
                 title.text = name
                 if offset + count < len(listed):
                     listed[offset + count].addprevious(title)
@@ -314,10 +316,10 @@ class _Editor:
             self.package.touch(self._styles_part)
         if removed:
             self._prune_calc_chain(removed)
-        calc = self._workbook.find(f"{{{_MAIN}}}calcPr")
+        calc = self._workbook.find(f"{{{MAIN_NS}}}calcPr")
         if calc is None:
-            calc = etree.Element(f"{{{_MAIN}}}calcPr")
-            _insert_ordered(self._workbook, calc, _WORKBOOK_ORDER)
+            calc = etree.Element(f"{{{MAIN_NS}}}calcPr")
+            insert_ordered(self._workbook, calc, WORKBOOK_ORDER)
         if calc.get("fullCalcOnLoad") not in ("1", "true"):
             calc.set("fullCalcOnLoad", "1")
             self.package.touch(self._workbook_part)
@@ -332,7 +334,7 @@ class _Editor:
             return
         chain = self.package.xml(part)
         sheet_id: int | None = None
-        for entry in list(chain.iterchildren(f"{{{_MAIN}}}c")):
+        for entry in list(chain.iterchildren(f"{{{MAIN_NS}}}c")):
             if entry.get("i") is not None:
                 sheet_id = int(entry.get("i"))
             elif sheet_id is not None:
@@ -344,11 +346,11 @@ class _Editor:
             return
         # An empty chain is not allowed: remove the part and every reference to it.
         self.package.remove(part)
-        for rel in list(self._rels.iterchildren(_RELATIONSHIP)):
+        for rel in list(self._rels.iterchildren(RELATIONSHIP)):
             if rel.get("Type", "").endswith("/calcChain"):
                 self._rels.remove(rel)
         types = self.package.xml("[Content_Types].xml")
-        for override in list(types.iterchildren(f"{{{_CONTENT_TYPES}}}Override")):
+        for override in list(types.iterchildren(f"{{{CONTENT_TYPES_NS}}}Override")):
             if override.get("PartName", "").casefold() == f"/{part}".casefold():
                 types.remove(override)
         self.package.touch(self._rels_part)

@@ -9,30 +9,32 @@ from typing import Any
 
 from lxml import etree
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-_CONTENT_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
-_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
-_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
-_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
-_STYLES_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+APP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+WORKSHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+STYLES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 
-_C, _V, _F, _IS, _T, _R = (f"{{{_MAIN}}}{tag}" for tag in ("c", "v", "f", "is", "t", "r"))
-_ROW, _COL, _EXT_LST = (f"{{{_MAIN}}}{tag}" for tag in ("row", "col", "extLst"))
-_RELATIONSHIP = f"{{{_PKG_REL}}}Relationship"
+CELL, VALUE, FORMULA, INLINE_STRING, TEXT, RUN = (
+    f"{{{MAIN_NS}}}{tag}" for tag in ("c", "v", "f", "is", "t", "r")
+)
+ROW, COL, EXT_LST = (f"{{{MAIN_NS}}}{tag}" for tag in ("row", "col", "extLst"))
+RELATIONSHIP = f"{{{PKG_REL_NS}}}Relationship"
 
 # Where a new child element may go: the schemas fix the order of a part's top-level children.
-_WORKBOOK_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
+WORKBOOK_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
     "fileVersion fileSharing workbookPr workbookProtection bookViews sheets functionGroups "
     "externalReferences definedNames calcPr oleSize customWorkbookViews pivotCaches "
     "smartTagPr smartTagTypes webPublishing fileRecoveryPr webPublishObjects extLst"
 ).split()
-_STYLES_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
+STYLES_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
     "numFmts fonts fills borders cellStyleXfs cellXfs cellStyles dxfs tableStyles colors extLst"
 ).split()
-_WORKSHEET_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
+WORKSHEET_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
     "sheetPr dimension sheetViews sheetFormatPr cols sheetData sheetCalcPr sheetProtection "
     "protectedRanges scenarios autoFilter sortState dataConsolidate customSheetViews "
     "mergeCells phoneticPr conditionalFormatting dataValidations hyperlinks printOptions "
@@ -41,15 +43,15 @@ _WORKSHEET_ORDER = (  # noqa: SIM905 - the schema's order, as it reads there
     "oleObjects controls webPublishItems tableParts extLst"
 ).split()
 
-_NEW_WORKSHEET = (
-    f'<worksheet xmlns="{_MAIN}" xmlns:r="{_DOC_REL}"><dimension ref="A1"/>'
+NEW_WORKSHEET = (
+    f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{DOC_REL_NS}"><dimension ref="A1"/>'
     '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
     '<sheetFormatPr defaultRowHeight="15"/><sheetData/>'
     '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
     "</worksheet>"
 ).encode()
-_NEW_STYLES = (
-    f'<styleSheet xmlns="{_MAIN}">'
+NEW_STYLES = (
+    f'<styleSheet xmlns="{MAIN_NS}">'
     '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
@@ -61,11 +63,11 @@ _NEW_STYLES = (
 ).encode()
 
 
-class _Damaged(Exception):
+class DamagedPackage(Exception):
     """The package is not what a valid .xlsx holds; the message says where."""
 
 
-def _insert_ordered(parent: Any, child: Any, order: Sequence[str]) -> None:
+def insert_ordered(parent: Any, child: Any, order: Sequence[str]) -> None:
     """Insert `child` before the first sibling the schema puts after it."""
     rank = order.index(etree.QName(child).localname)
     for sibling in parent:

@@ -11,16 +11,22 @@ from sheetsync.backends.base import (
     CellValue,
     OwnedTab,
 )
-from sheetsync.backends.excel.cells import _Cell, _cell_xml, _desired, _letters, _Val
-from sheetsync.backends.excel.styles import _Styles
+from sheetsync.backends.excel.cells import (
+    CellContent,
+    ShownCell,
+    cell_xml,
+    column_letters,
+    desired_content,
+)
+from sheetsync.backends.excel.styles import Styles
 from sheetsync.core.model import Colour
 
-_Wanted: TypeAlias = tuple[_Val, Colour | None, str, str | None]
+_Wanted: TypeAlias = tuple[CellContent, Colour | None, str, str | None]
 """A cell of an owned tab: content, fill, number format, and its XML after `<c r="A1` (from
 the reference's closing quote on; None while its cell format does not exist yet)."""
 
 
-class _OwnedRows:
+class OwnedRows:
     """The rows an owned tab should have, and the XML sheetsync writes for each.
 
     Each distinct (value, fill) is converted once: an append-mostly log repeats its dates,
@@ -29,7 +35,7 @@ class _OwnedRows:
     XML yet): that is for comparing, before it is known whether anything is to be written.
     """
 
-    def __init__(self, owned: OwnedTab, styles: _Styles, epoch: datetime, *, create: bool):
+    def __init__(self, owned: OwnedTab, styles: Styles, epoch: datetime, *, create: bool):
         self._styles = styles
         self._epoch = epoch
         self._create = create
@@ -52,7 +58,7 @@ class _OwnedRows:
 
         grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
         width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
-        heads = [f'<c r="{_letters(col)}' for col in range(width + 1)]
+        heads = [f'<c r="{column_letters(col)}' for col in range(width + 1)]
         no_fills: dict[int, Colour] = {}
         r1 = c1 = 1 << 30
         r2 = c2 = 0
@@ -105,16 +111,16 @@ class _OwnedRows:
         try:
             key: Any = (value.__class__, value, fill)
             found = self._memo.get(key)
-        except TypeError:  # unhashable: not a cell value, let _desired say so
+        except TypeError:  # unhashable: not a cell value, let desired_content say so
             key, found = None, None
         if found is None:
-            content, fmt = _desired(value, self._epoch)
+            content, fmt = desired_content(value, self._epoch)
             fmt = fmt or "General"
             if self._create:
                 style: int | None = self._styles.derive(0, fill, fmt)
             else:
                 style = self._styles.existing(0, fill, fmt)
-            xml = None if style is None else '"' + _cell_xml(content, style)
+            xml = None if style is None else '"' + cell_xml(content, style)
             found = (content, fill, fmt, xml)
             if key is not None:
                 self._memo[key] = found
@@ -133,14 +139,14 @@ class _OwnedRows:
         if xml is None:
             parts = [f'<row r="{number}">']
             for col, (content, fill, fmt, _) in self.cells_of(number):
-                tail = _cell_xml(content, self._styles.derive(0, fill, fmt))
-                parts.append(f'<c r="{_letters(col)}{number}"{tail}')
+                tail = cell_xml(content, self._styles.derive(0, fill, fmt))
+                parts.append(f'<c r="{column_letters(col)}{number}"{tail}')
             parts.append("</row>")
             xml = self.rows[number] = "".join(parts)
         return xml
 
 
-def _differences(wanted: list[tuple[int, _Wanted]], shown: dict[int, _Cell]) -> int:
+def count_differences(wanted: list[tuple[int, _Wanted]], shown: dict[int, ShownCell]) -> int:
     """How many cells of a row show something other than wanted."""
     want = {
         col: (content, fill.value if fill else None, fmt) for col, (content, fill, fmt, _) in wanted

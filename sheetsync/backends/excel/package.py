@@ -13,11 +13,11 @@ from typing import Any
 
 from lxml import etree
 
-from sheetsync.backends.excel.ooxml import _Damaged
+from sheetsync.backends.excel.ooxml import DamagedPackage
 from sheetsync.backends.excel.read import new_parser
 
 
-class _Package:
+class XlsxPackage:
     """The zip's parts: each parsed at most once, the unchanged ones copied as they were."""
 
     def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
@@ -50,7 +50,7 @@ class _Package:
             try:
                 data = self._zip.read(name)
             except KeyError as exc:
-                raise _Damaged(f"its part {name} is missing") from exc
+                raise DamagedPackage(f"its part {name} is missing") from exc
             tree = self._trees[name] = etree.fromstring(data, self._parser)
         return tree
 
@@ -90,7 +90,7 @@ class _Package:
 def _splice(data: bytes, target: str, splices: dict[str, str]) -> bytes:
     """Put each placeholder's XML where the placeholder stands in the serialised part.
 
-    The XML is sheetsync's own (`_cell_xml`), well-formed by construction: text is cleaned of
+    The XML is sheetsync's own (`cell_xml`), well-formed by construction: text is cleaned of
     characters XML cannot hold and escaped as libxml2 escapes it.
     """
     pieces = re.split(rb"<\?" + re.escape(target.encode()) + rb" (\w+)\?>", data)
@@ -113,12 +113,12 @@ def _xml_bytes(root: Any) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _rels_part(part: str) -> str:
+def rels_part(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", f"{name}.rels")
 
 
-def _resolve(source: str, target: str) -> str:
+def resolve_target(source: str, target: str) -> str:
     if target.startswith("/"):
         return target[1:]
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))

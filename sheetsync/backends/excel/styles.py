@@ -10,25 +10,25 @@ from typing import Any
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE
 
-from sheetsync.backends.excel.ooxml import _MAIN, _STYLES_ORDER, _Damaged, _insert_ordered
+from sheetsync.backends.excel.ooxml import MAIN_NS, STYLES_ORDER, DamagedPackage, insert_ordered
 from sheetsync.core.model import Colour
 
 
-class _Styles:
+class Styles:
     """`xl/styles.xml`: finds or adds the fills, number formats and cell formats cells need."""
 
     def __init__(self, root: Any) -> None:
         self.root = root
         self.changed = False
-        fills, xfs = root.find(f"{{{_MAIN}}}fills"), root.find(f"{{{_MAIN}}}cellXfs")
+        fills, xfs = root.find(f"{{{MAIN_NS}}}fills"), root.find(f"{{{MAIN_NS}}}cellXfs")
         if fills is None or xfs is None or not len(xfs):
-            raise _Damaged("xl/styles.xml has no fills or cell formats")
+            raise DamagedPackage("xl/styles.xml has no fills or cell formats")
         self._fills_el, self._xfs_el = fills, xfs
         self._fills = list(fills)
         self._fill_keys = [_fill_key(fill) for fill in self._fills]
         self._xfs = list(xfs)
         self._xf_ids: dict[tuple[Any, ...], int] | None = None
-        self._formats_el = root.find(f"{{{_MAIN}}}numFmts")
+        self._formats_el = root.find(f"{{{MAIN_NS}}}numFmts")
         self._formats: dict[int, str] = {}
         if self._formats_el is not None:
             for fmt in self._formats_el:
@@ -122,14 +122,14 @@ class _Styles:
             return self._fill_keys.index(wanted)
         if not create:
             return None
-        fill = etree.Element(f"{{{_MAIN}}}fill")
-        pattern = etree.SubElement(fill, f"{{{_MAIN}}}patternFill")
+        fill = etree.Element(f"{{{MAIN_NS}}}fill")
+        pattern = etree.SubElement(fill, f"{{{MAIN_NS}}}patternFill")
         if colour is None:
             pattern.set("patternType", "none")
         else:
             pattern.set("patternType", "solid")
-            etree.SubElement(pattern, f"{{{_MAIN}}}fgColor", rgb=f"FF{colour.value}")
-            etree.SubElement(pattern, f"{{{_MAIN}}}bgColor", indexed="64")
+            etree.SubElement(pattern, f"{{{MAIN_NS}}}fgColor", rgb=f"FF{colour.value}")
+            etree.SubElement(pattern, f"{{{MAIN_NS}}}bgColor", indexed="64")
         self._fill_keys.append(wanted)
         self._append(self._fills_el, self._fills, fill)
         return len(self._fills) - 1
@@ -144,12 +144,12 @@ class _Styles:
         if not create:
             return None
         if self._formats_el is None:
-            self._formats_el = etree.Element(f"{{{_MAIN}}}numFmts")
-            _insert_ordered(self.root, self._formats_el, _STYLES_ORDER)
+            self._formats_el = etree.Element(f"{{{MAIN_NS}}}numFmts")
+            insert_ordered(self.root, self._formats_el, STYLES_ORDER)
         fmt_id = max([163, *self._formats]) + 1
         self._formats[fmt_id] = code
         etree.SubElement(
-            self._formats_el, f"{{{_MAIN}}}numFmt", numFmtId=str(fmt_id), formatCode=code
+            self._formats_el, f"{{{MAIN_NS}}}numFmt", numFmtId=str(fmt_id), formatCode=code
         )
         self._formats_el.set("count", str(len(self._formats_el)))
         self.changed = True
@@ -163,13 +163,13 @@ class _Styles:
 
 
 def _fill_key(fill: Any) -> str | None:
-    pattern = fill.find(f"{{{_MAIN}}}patternFill")
+    pattern = fill.find(f"{{{MAIN_NS}}}patternFill")
     if pattern is None:
         return "other"
     kind = pattern.get("patternType", "none")
     if kind == "none":
         return None
-    fg = pattern.find(f"{{{_MAIN}}}fgColor")
+    fg = pattern.find(f"{{{MAIN_NS}}}fgColor")
     if kind == "solid" and fg is not None and fg.get("rgb") and fg.get("tint") is None:
         return fg.get("rgb")[-6:].upper()
     return "other"

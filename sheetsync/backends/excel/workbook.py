@@ -43,9 +43,9 @@ from sheetsync.backends.base import (
     WritePlan,
     WriteResult,
 )
-from sheetsync.backends.excel.disk import _fsync_dir, _Seen
-from sheetsync.backends.excel.editor import _Editor
-from sheetsync.backends.excel.ooxml import _Damaged
+from sheetsync.backends.excel.disk import SeenFile, fsync_dir
+from sheetsync.backends.excel.editor import PlanEditor
+from sheetsync.backends.excel.ooxml import DamagedPackage
 from sheetsync.backends.excel.read import read_values
 from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.core.errors import BackendError, WorkbookBusyError, WorkbookLayoutError
@@ -77,8 +77,8 @@ class ExcelWorkbook(WorkbookBackend):
         self.location = str(self.path)
         self.backups = backups
         self._file = Path(os.path.realpath(self.path))  # replace the target, not a symlink
-        self._seen: _Seen | None = None
-        self._parsed: tuple[_Seen, dict[str, Any]] | None = None
+        self._seen: SeenFile | None = None
+        self._parsed: tuple[SeenFile, dict[str, Any]] | None = None
         self._backed_up = False
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
@@ -114,12 +114,12 @@ class ExcelWorkbook(WorkbookBackend):
         trees = parsed[1] if parsed is not None and parsed[0] is seen else {}
         try:
             with cyclic_gc_paused():
-                editor = _Editor(seen.data, trees)
+                editor = PlanEditor(seen.data, trees)
                 result = editor.apply(plan)
                 data = editor.package.to_bytes() if result.wrote else b""
         except zipfile.BadZipFile as exc:
             raise self._not_xlsx(exc) from exc
-        except (_Damaged, etree.XMLSyntaxError) as exc:
+        except (DamagedPackage, etree.XMLSyntaxError) as exc:
             raise BackendError(
                 f"the workbook is damaged ({exc}); open and save it in Excel, then run again",
                 workbook=self.label,
@@ -139,7 +139,7 @@ class ExcelWorkbook(WorkbookBackend):
 
     # --- the file on disk ---------------------------------------------------------------
 
-    def _load(self) -> _Seen:
+    def _load(self) -> SeenFile:
         try:
             with open(self._file, "rb") as fh:
                 info = os.fstat(fh.fileno())
@@ -155,7 +155,7 @@ class ExcelWorkbook(WorkbookBackend):
                 f"no permission to read {self.location}; check the file's permissions",
                 workbook=self.label,
             ) from exc
-        return _Seen(data, hashlib.sha256(data).digest(), info.st_size, info.st_mtime_ns, info)
+        return SeenFile(data, hashlib.sha256(data).digest(), info.st_size, info.st_mtime_ns, info)
 
     def _not_xlsx(self, exc: Exception) -> BackendError:
         return BackendError(
@@ -164,7 +164,7 @@ class ExcelWorkbook(WorkbookBackend):
             workbook=self.label,
         )
 
-    def _check_unchanged(self, seen: _Seen, *, hash_bytes: bool = True) -> None:
+    def _check_unchanged(self, seen: SeenFile, *, hash_bytes: bool = True) -> None:
         try:
             info = os.stat(self._file)
         except FileNotFoundError as exc:
@@ -192,7 +192,7 @@ class ExcelWorkbook(WorkbookBackend):
                         workbook=self.label,
                     )
 
-    def _check_writable(self, seen: _Seen) -> None:
+    def _check_writable(self, seen: SeenFile) -> None:
         """Honour a read-only file, which replacing it would otherwise ignore."""
         write_bits = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
         if not seen.stat.st_mode & write_bits or not os.access(self._file, os.W_OK):
@@ -202,7 +202,7 @@ class ExcelWorkbook(WorkbookBackend):
                 workbook=self.label,
             )
 
-    def _replace(self, data: bytes, seen: _Seen) -> None:
+    def _replace(self, data: bytes, seen: SeenFile) -> None:
         """Write `data` to a temporary file, keep a backup, then swap it in with one rename."""
         folder = self._file.parent
         try:
@@ -232,9 +232,9 @@ class ExcelWorkbook(WorkbookBackend):
                     workbook=self.label,
                 ) from exc
             raise
-        _fsync_dir(folder)
+        fsync_dir(folder)
         info = os.stat(self._file)
-        self._seen = _Seen(
+        self._seen = SeenFile(
             data, hashlib.sha256(data).digest(), info.st_size, info.st_mtime_ns, info
         )
 

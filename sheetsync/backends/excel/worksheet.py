@@ -11,38 +11,38 @@ from lxml import etree
 from openpyxl.formula.translate import Translator
 
 from sheetsync.backends.excel.cells import (
-    _BLANK,
-    _COLUMNS,
-    _DIGITS,
-    _Cell,
-    _cell_xml,
-    _current,
-    _range,
-    _ref,
-    _set_style,
-    _set_value,
-    _split_range,
-    _split_ref,
-    _Val,
+    BLANK,
+    COLUMN_NUMBERS,
+    DIGITS,
+    CellContent,
+    ShownCell,
+    cell_ref,
+    cell_xml,
+    current_content,
+    range_ref,
+    set_style,
+    set_value,
+    split_range,
+    split_ref,
 )
 from sheetsync.backends.excel.ooxml import (
-    _C,
-    _COL,
-    _EXT_LST,
-    _F,
-    _MAIN,
-    _ROW,
-    _WORKSHEET_ORDER,
-    _Damaged,
-    _insert_ordered,
+    CELL,
+    COL,
+    EXT_LST,
+    FORMULA,
+    MAIN_NS,
+    ROW,
+    WORKSHEET_ORDER,
+    DamagedPackage,
+    insert_ordered,
 )
 from sheetsync.backends.excel.read import new_parser
-from sheetsync.backends.excel.styles import _Styles
+from sheetsync.backends.excel.styles import Styles
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import Colour
 
 
-class _Sheet:
+class Worksheet:
     """One worksheet part, indexed by row number once; cells of a row indexed on first use."""
 
     def __init__(self, root: Any, shared: Callable[[int], str], splice_target: str) -> None:
@@ -53,14 +53,14 @@ class _Sheet:
         """Placeholder key -> the rows' XML to put in its place (see `replace_rows`)."""
         self._splice_target = splice_target
         self._shared = shared
-        data = root.find(f"{{{_MAIN}}}sheetData")
+        data = root.find(f"{{{MAIN_NS}}}sheetData")
         if data is None:
-            data = etree.Element(f"{{{_MAIN}}}sheetData")
-            _insert_ordered(root, data, _WORKSHEET_ORDER)
+            data = etree.Element(f"{{{MAIN_NS}}}sheetData")
+            insert_ordered(root, data, WORKSHEET_ORDER)
         self.data = data
         self._rows: dict[int, Any] = {}
         previous = 0
-        for row in data.iterchildren(_ROW):
+        for row in data.iterchildren(ROW):
             ref = row.get("r")
             number = int(ref) if ref else previous + 1
             if not ref:
@@ -82,13 +82,13 @@ class _Sheet:
             row = self._rows.get(number)
             if row is not None:
                 previous, ordered = 0, True
-                for cell in row.iterchildren(_C):
+                for cell in row.iterchildren(CELL):
                     ref = cell.get("r")
                     if ref:
-                        col = _COLUMNS.get(ref.rstrip(_DIGITS)) or _split_ref(ref)[1]
+                        col = COLUMN_NUMBERS.get(ref.rstrip(DIGITS)) or split_ref(ref)[1]
                     else:
                         col = previous + 1
-                        cell.set("r", _ref(number, col))
+                        cell.set("r", cell_ref(number, col))
                     ordered = ordered and col > previous
                     cells[col], previous = cell, col
                 if not ordered:
@@ -101,10 +101,10 @@ class _Sheet:
         if row is not None and row.get("customFormat") in ("1", "true"):
             return int(row.get("s", "0"))
         if self._col_styles is None:
-            cols = self.root.find(f"{{{_MAIN}}}cols")
+            cols = self.root.find(f"{{{MAIN_NS}}}cols")
             self._col_styles = [
                 (int(c.get("min", "0")), int(c.get("max", "0")), int(c.get("style", "0")))
-                for c in ([] if cols is None else cols.iterchildren(_COL))
+                for c in ([] if cols is None else cols.iterchildren(COL))
             ]
         return next((s for lo, hi, s in self._col_styles if lo <= col <= hi), 0)
 
@@ -117,7 +117,7 @@ class _Sheet:
         """
         masters: dict[str, tuple[Any, int, int]] = {}
         sharing: dict[str, list[tuple[Any, int, int]]] = {}
-        for formula in self.data.iter(_F):
+        for formula in self.data.iter(FORMULA):
             kind = formula.get("t")
             if kind not in ("shared", "array", "dataTable"):
                 continue
@@ -125,7 +125,7 @@ class _Sheet:
             row_number = int(cell.getparent().get("r"))
             if cell.get("r") is None:
                 self.cells(row_number)
-            row, col = _split_ref(cell.get("r"))
+            row, col = split_ref(cell.get("r"))
             if kind == "shared":
                 group = formula.get("si", "")
                 if formula.text:
@@ -133,7 +133,7 @@ class _Sheet:
                 else:
                     sharing.setdefault(group, []).append((formula, row, col))
             elif formula.get("ref"):
-                r1, c1, r2, c2 = _split_range(formula.get("ref"))
+                r1, c1, r2, c2 = split_range(formula.get("ref"))
                 area = (r2 - r1 + 1) * (c2 - c1 + 1)
                 inside = sum(1 for r, c in targets if r1 <= r <= r2 and c1 <= c <= c2)
                 if 0 < inside < area:
@@ -144,10 +144,12 @@ class _Sheet:
         for group, (master, row, col) in masters.items():
             if (row, col) not in targets:
                 continue
-            origin, text = _ref(row, col), "=" + master.text
+            origin, text = cell_ref(row, col), "=" + master.text
             for formula, r, c in sharing.get(group, []):
                 if (r, c) not in targets:
-                    formula.text = Translator(text, origin=origin).translate_formula(_ref(r, c))[1:]
+                    formula.text = Translator(text, origin=origin).translate_formula(
+                        cell_ref(r, c)
+                    )[1:]
                     for attribute in ("t", "si", "ref"):
                         formula.attrib.pop(attribute, None)
 
@@ -155,10 +157,10 @@ class _Sheet:
         self,
         number: int,
         col: int,
-        value: _Val,
+        value: CellContent,
         fill: Colour | None,
         number_format: str | None,
-        styles: _Styles,
+        styles: Styles,
     ) -> bool:
         """Give one cell a value, fill and number format; False if it already had them."""
         cells = self.cells(number)
@@ -166,23 +168,23 @@ class _Sheet:
         if cell is None:
             base = self._default_style(number, col)
             style = styles.derive(base, fill, number_format)
-            if value == _BLANK and style == base:
+            if value == BLANK and style == base:
                 return False
             if not cells or next(reversed(cells)) < col:  # after the row's last cell
-                self._append_cell(number, col, _cell_xml(value, style))
+                self._append_cell(number, col, cell_xml(value, style))
                 self.changed = True
                 return True
             cell = self._new_cell(number, col, cells)
         else:
             base = int(cell.get("s") or 0)
             style = styles.derive(base, fill, number_format)
-            if style == base and _current(cell, self._shared) == value:
+            if style == base and current_content(cell, self._shared) == value:
                 return False
-            if cell.find(_F) is not None:
+            if cell.find(FORMULA) is not None:
                 self.removed_formulas.add(cell.get("r"))
-        _set_style(cell, style)
-        _set_value(cell, value)
-        if value == _BLANK and not len(cell) and style == self._default_style(number, col):
+        set_style(cell, style)
+        set_value(cell, value)
+        if value == BLANK and not len(cell) and style == self._default_style(number, col):
             cell.getparent().remove(cell)
             del cells[col]
         self.changed = True
@@ -192,17 +194,17 @@ class _Sheet:
         row = self._rows.get(number)
         if row is None:
             row = self._new_row(number)
-        ref = _ref(number, col)
+        ref = cell_ref(number, col)
         if not cells or next(reversed(cells)) < col:  # `cells` is in column order
-            ext = row.find(_EXT_LST)
+            ext = row.find(EXT_LST)
             if ext is None:
-                cell = etree.SubElement(row, _C, r=ref)
+                cell = etree.SubElement(row, CELL, r=ref)
             else:
-                cell = etree.Element(_C, r=ref)
+                cell = etree.Element(CELL, r=ref)
                 ext.addprevious(cell)
             cells[col] = cell
         else:
-            cell = etree.Element(_C, r=ref)
+            cell = etree.Element(CELL, r=ref)
             cells[min(c for c in cells if c > col)].addprevious(cell)
             cells[col] = cell
             _sort_by_column(cells)
@@ -222,7 +224,7 @@ class _Sheet:
         row = self._rows.get(number)
         if row is None:
             row = self._new_row(number)
-        self._pending.setdefault(number, []).append(f'<c r="{_ref(number, col)}"{xml}')
+        self._pending.setdefault(number, []).append(f'<c r="{cell_ref(number, col)}"{xml}')
         _widen_spans(row, col)
         self._grow(number, col)
 
@@ -237,7 +239,7 @@ class _Sheet:
         if self._row_numbers is None:
             self._row_numbers = sorted(self._rows)
         at = bisect_left(self._row_numbers, number)
-        row = etree.Element(_ROW, r=str(number))
+        row = etree.Element(ROW, r=str(number))
         if at < len(self._row_numbers):
             self._rows[self._row_numbers[at]].addprevious(row)
         else:
@@ -254,22 +256,22 @@ class _Sheet:
             self.splices[key] = "".join(cells)
             placeholder = etree.ProcessingInstruction(self._splice_target, key)
             last = row[-1] if len(row) else None
-            if last is not None and last.tag == _EXT_LST:
+            if last is not None and last.tag == EXT_LST:
                 last.addprevious(placeholder)
             else:
                 row.append(placeholder)
         self._pending.clear()
-        dimension = self.root.find(f"{{{_MAIN}}}dimension")
+        dimension = self.root.find(f"{{{MAIN_NS}}}dimension")
         if self._new_bounds is None or dimension is None:
             return
         try:
-            old = _split_range(dimension.get("ref", ""))
-        except _Damaged:
+            old = split_range(dimension.get("ref", ""))
+        except DamagedPackage:
             return
         new = self._new_bounds
         grown = (min(old[0], new[0]), min(old[1], new[1]), max(old[2], new[2]), max(old[3], new[3]))
         if grown != old:
-            dimension.set("ref", _range(*grown))
+            dimension.set("ref", range_ref(*grown))
 
     def row_prefix(self) -> str:
         """How a `<row>` of this sheet starts when serialised on its own, up to its attributes.
@@ -278,7 +280,7 @@ class _Sheet:
         the XML sheetsync would write for a row compares equal to an existing row's only
         with this in front.
         """
-        probe = etree.SubElement(self.data, _ROW)
+        probe = etree.SubElement(self.data, ROW)
         try:
             return etree.tostring(probe, encoding=str)[:-2]  # without the closing "/>"
         finally:
@@ -292,18 +294,18 @@ class _Sheet:
     def row_numbers(self) -> list[int]:
         return list(self._rows)
 
-    def shown(self, number: int, styles: _Styles) -> tuple[dict[int, _Cell], list[str]]:
+    def shown(self, number: int, styles: Styles) -> tuple[dict[int, ShownCell], list[str]]:
         """What each non-blank cell of a row shows (value, fill, number format; fonts aside),
         and the references of its formulas."""
-        shown: dict[int, _Cell] = {}
+        shown: dict[int, ShownCell] = {}
         formulas: list[str] = []
         for col, cell in self.cells(number).items():
-            value = _current(cell, self._shared)
+            value = current_content(cell, self._shared)
             if value[0] == "f":
                 formulas.append(cell.get("r"))
             style = int(cell.get("s") or 0)
             fill, fmt = styles.fill_of(style), styles.format_of(style)
-            if value != _BLANK or fill is not None or fmt != "General":
+            if value != BLANK or fill is not None or fmt != "General":
                 shown[col] = (value, fill, fmt)
         return shown, formulas
 
@@ -350,7 +352,7 @@ class _Sheet:
                 continue
             xml = self.splices.pop(placeholder.text)
             parent = placeholder.getparent()
-            wrapped = f'<sheetData xmlns="{_MAIN}">{xml}</sheetData>'.encode()
+            wrapped = f'<sheetData xmlns="{MAIN_NS}">{xml}</sheetData>'.encode()
             for element in list(etree.fromstring(wrapped, new_parser())):
                 placeholder.addprevious(element)
                 if parent is self.data:
@@ -361,19 +363,19 @@ class _Sheet:
         self._row_numbers = None
 
     def set_dimension(self, bounds: tuple[int, int, int, int] | None) -> None:
-        dimension = self.root.find(f"{{{_MAIN}}}dimension")
+        dimension = self.root.find(f"{{{MAIN_NS}}}dimension")
         if dimension is not None:
-            dimension.set("ref", _range(*bounds) if bounds else "A1")
+            dimension.set("ref", range_ref(*bounds) if bounds else "A1")
 
     def set_widths(self, widths: dict[int, float]) -> None:
         if not widths:
             return
-        cols = etree.Element(f"{{{_MAIN}}}cols")
+        cols = etree.Element(f"{{{MAIN_NS}}}cols")
         for col in sorted(widths):
             etree.SubElement(
-                cols, _COL, min=str(col), max=str(col), width=str(widths[col]), customWidth="1"
+                cols, COL, min=str(col), max=str(col), width=str(widths[col]), customWidth="1"
             )
-        _insert_ordered(self.root, cols, _WORKSHEET_ORDER)
+        insert_ordered(self.root, cols, WORKSHEET_ORDER)
 
 
 def _sort_by_column(cells: dict[int, Any]) -> None:

@@ -1094,7 +1094,7 @@ def test_an_unchanged_owned_tab_is_recognised_by_its_xml_alone(okrs_file, monkey
     def decoded(*_: object) -> None:
         raise AssertionError("a row sheetsync wrote was not recognised by its XML")
 
-    monkeypatch.setattr(worksheet._Sheet, "shown", decoded)
+    monkeypatch.setattr(worksheet.Worksheet, "shown", decoded)
     again = ExcelWorkbook(okrs_file)
     again.read(["OKRs", "Log"])
     assert not again.write(WritePlan(owned_tabs=[tab])).wrote
