@@ -1,6 +1,6 @@
 """Excel workbooks (.xlsx): values are read from the file's XML, results written by patching it.
 
-Reading (`xlsx_read`) parses the worksheets with lxml and gives what openpyxl's read-only,
+Reading (`read.py`) parses the worksheets with lxml and gives what openpyxl's read-only,
 data-only mode would, so a formula arrives as the result Excel last calculated, several times
 faster. Writing never goes through openpyxl: its save drops cached formula results,
 drawings, sparklines and every extension block it does not model. Instead the .xlsx package (a
@@ -18,6 +18,13 @@ zip of XML parts) is patched with lxml, touching only
 Every other part is copied unchanged. Nothing is written when nothing changed; otherwise the new
 file replaces the old one atomically, after a backup, and never while Excel or LibreOffice has
 it open or after it changed on disk since it was read.
+
+This module holds only `ExcelWorkbook`, the port's implementation, which wires the others:
+`read.py` (reading values), `disk.py` (the file on disk: checks, atomic replace, backups),
+`editor.py` (applying a plan to the package in memory) and, below it, `package.py` (the zip's
+parts), `worksheet.py` (a worksheet's XML), `styles.py` (fills, number formats, cell formats),
+`owned_tabs.py` (owned tabs' rows as XML text), `cells.py` (references and cell values),
+`shared_strings.py` and `ooxml.py` (namespaces, tags, schema order).
 """
 
 from __future__ import annotations

@@ -217,7 +217,8 @@ class Worksheet:
 
         Such cells (a new output column on every row) are not built as elements: `finish`
         puts one placeholder per row, replaced by their XML when the part is serialised
-        (`_splice`), which costs a fraction of building, then serialising, the elements.
+        (`XlsxPackage.to_bytes`), which costs a fraction of building, then serialising, the
+        elements.
         `cells(number)` does not list them, which is right for later writes in the same
         pass: those go to columns further right, after them.
         """
@@ -314,8 +315,8 @@ class Worksheet:
 
         The new rows are not built as elements: each run of consecutive new rows becomes one
         placeholder in the tree, and their XML is spliced in where it stands when the part is
-        serialised (`_splice`). Building, parsing and serialising the elements of 10,000 rows
-        would cost many times what joining their text does.
+        serialised (`XlsxPackage.to_bytes`). Building, parsing and serialising the elements of
+        10,000 rows would cost many times what joining their text does.
         """
         for number in rows:
             old = self._rows.pop(number, None)
