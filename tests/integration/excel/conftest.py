@@ -1,0 +1,81 @@
+"""What the Excel backend's test files share: a plan of results, and looks into the .xlsx
+package (its parts, a worksheet's XML, what openpyxl loads and warns about)."""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+from lxml import etree
+
+from sheetsync.backends.base import CellWrite, OwnedTab, WritePlan
+from sheetsync.core.model import Colour
+from tests.integration.conftest import NOTE, SCORE, STATUS
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+OKRS_PART = "xl/worksheets/sheet1.xml"
+
+
+def results_plan(rows: int = 4) -> WritePlan:
+    """Score, Status and Note for every key-result row, as the pipeline would plan them."""
+    cells = []
+    for row in range(2, rows + 2):
+        score = round(row / 10, 2)
+        colour = Colour.GREEN if score >= 0.3 else Colour.RED
+        status = "On track" if colour is Colour.GREEN else "Off track"
+        cells += [
+            CellWrite("OKRs", row, SCORE, score, colour, "0.00"),
+            CellWrite("OKRs", row, STATUS, status, colour),
+            CellWrite("OKRs", row, NOTE, f"checked row {row}"),
+        ]
+    return WritePlan(cells=cells)
+
+
+def entries(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def sheet_xml(path: Path, part: str = OKRS_PART) -> etree._Element:
+    return etree.fromstring(entries(path)[part])
+
+
+def load(path: Path, **options: object) -> openpyxl.Workbook:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # openpyxl on x14 extensions it skips
+        return openpyxl.load_workbook(path, **options)
+
+
+def assert_well_formed(path: Path) -> None:
+    """Rows ascend, cells ascend within their row and name it, `count`s match their lists."""
+    for name, data in entries(path).items():
+        if not name.endswith(".xml"):
+            continue
+        root = etree.fromstring(data)
+        if name.startswith("xl/worksheets/"):
+            rows = [int(row.get("r")) for row in root.iter(f"{MAIN}row")]
+            assert rows == sorted(set(rows)), f"{name}: rows out of order"
+            for row in root.iter(f"{MAIN}row"):
+                refs = [c.get("r") for c in row.iter(f"{MAIN}c")]
+                cols = [openpyxl.utils.cell.coordinate_to_tuple(ref) for ref in refs]
+                assert all(r == int(row.get("r")) for r, _ in cols), f"{name}: {refs}"
+                assert [c for _, c in cols] == sorted({c for _, c in cols}), f"{name}: {refs}"
+        if name == "xl/styles.xml":
+            for section in ("numFmts", "fonts", "fills", "borders", "cellXfs"):
+                element = root.find(f"{MAIN}{section}")
+                if element is not None:
+                    assert int(element.get("count")) == len(element), section
+
+
+def summary(rows: int) -> OwnedTab:
+    grid: list[list[object]] = [["Run", "Objective", "Score", "Status"]]
+    fills = {}
+    for r in range(rows):
+        grid.append([date(2024, 1, 1 + r), "Grow sales", 0.25 * r, "At risk"])
+        fills[(r + 2, 4)] = Colour.AMBER
+    return OwnedTab("History", grid, fills, widths={1: 12, 2: 30})  # type: ignore[arg-type]
