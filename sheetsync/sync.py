@@ -216,7 +216,10 @@ def score_snapshot(
                 warning_margin=config.scoring.kpi_warning_margin,
                 overrides=headers.kpis,
                 reading=reading(real),
+                as_of=as_of,
+                default_year=default_period(config.scoring, as_of, config.source).start.year,
             )
+            problems.extend(kpi_tab.problems)
         name_col = kpi_tab.layout.columns["name"] if kpi_tab else 1
         okr_tab = None
         if tabs.okrs:

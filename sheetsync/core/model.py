@@ -150,8 +150,22 @@ class KeyResult:
 
 
 @dataclass(frozen=True)
+class SeriesPoint:
+    """One period of a KPI scorecard: its value and its target (either may be blank)."""
+
+    label: str
+    period: Period
+    value: float | None
+    target: float | None = None
+
+
+@dataclass(frozen=True)
 class Kpi:
-    """One validated row of the KPIs tab. `warning` is already resolved to a number."""
+    """One validated row of the KPIs tab. `warning` is already resolved to a number.
+
+    On a scorecard, `target` and `warning` are those of the period the Actual is judged in
+    (`period`), and `series` holds every period column in time order.
+    """
 
     row: int
     name: str
@@ -163,6 +177,9 @@ class Kpi:
     actual: float | None = None
     style: NumberStyle = GENERAL
     """How the person's cells (and the Unit column) show this KPI's numbers."""
+    period: str | None = None
+    """The scorecard period the Actual was taken from (its header), if any."""
+    series: tuple[SeriesPoint, ...] = ()
 
     @property
     def key(self) -> str:

@@ -10,9 +10,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TypeVar
 
-from sheetsync.core.model import Direction, InvalidRow, KeyResult, Kpi, KrType, Period, Problem
+from sheetsync.core.model import (
+    Direction,
+    InvalidRow,
+    KeyResult,
+    Kpi,
+    KrType,
+    Period,
+    Problem,
+    SeriesPoint,
+)
 from sheetsync.core.parse import (
     ParseError,
     a1,
@@ -28,6 +38,12 @@ from sheetsync.core.parse import (
     text_or_none,
 )
 from sheetsync.core.plan import CellValue, Grid, NumberFormats
+from sheetsync.core.scorecard import (
+    PeriodColumn,
+    Scorecard,
+    find_scorecard,
+    parse_row_kind,
+)
 from sheetsync.core.units import (
     NumberStyle,
     format_number,
@@ -63,8 +79,11 @@ KPI_FIELDS: dict[str, tuple[str, ...]] = {
     "target": ("Target", "Goal"),
     "warning": ("Warning",),
     "actual": ("Actual", "Current", "Value", "Current Actual"),
+    "kind": ("Kind", "Row"),
 }
 KPI_REQUIRED = ("name", "target", "actual")
+SCORECARD_REQUIRED = ("name",)
+"""A scorecard's Actual and Target may come from its period columns and Target rows."""
 
 OUTPUT_COLUMNS = ("Score", "Status", "Note")
 
@@ -176,6 +195,12 @@ class KpiTab:
     layout: TabLayout
     kpis: list[Kpi]
     invalid: list[InvalidRow]
+    scorecard: Scorecard = field(default_factory=Scorecard)
+    target_rows: list[int] = field(default_factory=list)
+    """Valid Target rows of a scorecard: inputs, so no outputs are written there."""
+    problems: list[Problem] = field(default_factory=list)
+    """Problems with the period headers (an ambiguous date), not with one KPI; what is only
+    worth knowing (a quarter among months) is in `layout.warnings`."""
 
 
 class LayoutProblem(Exception):
@@ -470,20 +495,33 @@ class _Row:
         value = self.raw(name)
         if is_blank(value) and not required:
             return None
+        found = self.number_at(self.layout.columns.get(name, 1), self.header(name), value)
+        if found is None:
+            return None
+        self.styles[name] = found[1]
+        return found[0]
+
+    def number_at(
+        self, col: int, label: str, value: CellValue, problems: list[Problem] | None = None
+    ) -> tuple[float, NumberStyle] | None:
+        """The number in this row's cell `col` and how the cell shows it; None after recording
+        a problem at that cell (in `problems`, by default this row's)."""
         try:
             number, style = read_number(value, self.reading.decimal)
         except ParseError as exc:
             sep = " " if str(exc).startswith("is ") else ": "
-            self.problem(name, f"{self.header(name)}{sep}{exc}", exc.expected, value)
+            message = f"{label}{sep}{exc}"
+            found = Problem(
+                self.layout.tab, a1(self.row, col), value, exc.expected, message, row=self.row
+            )
+            (self.problems if problems is None else problems).append(found)
             return None
         if isinstance(value, int | float):
-            col = self.layout.columns[name]
             style = style_from_format(
                 self.reading.formats.get((self.row, col)),
                 decimal_comma=self.reading.decimal == ",",
             )
-        self.styles[name] = style
-        return number
+        return number, style
 
     def shown(self, name: str, number: float) -> str:
         """`number` as this row's `name` cell shows it (for messages)."""
@@ -497,20 +535,64 @@ def read_kpis(
     warning_margin: float = 0.10,
     overrides: Mapping[str, Sequence[str] | str] | None = None,
     reading: NumberReading | None = None,
+    as_of: date | None = None,
+    default_year: int | None = None,
 ) -> KpiTab:
     """Validate the KPIs tab. Raises LayoutProblem if the tab has no usable header.
 
-    `reading` says how the workbook writes numbers (locale, cell formats).
+    `reading` says how the workbook writes numbers (locale, cell formats). With `as_of`,
+    period columns make the tab a scorecard (see `sheetsync.core.scorecard`): a KPI's Actual
+    is its latest filled period on or before `as_of` unless its Actual cell is filled, and a
+    `Kind` = Target row under it gives a target per period. Year-less period headers default
+    to `default_year` (the configured period's year).
     """
-    layout = find_layout(grid, tab, KPI_FIELDS, KPI_REQUIRED, overrides)
+    layout, card = _kpi_layout(grid, tab, overrides, as_of, default_year)
     kpis: list[Kpi] = []
     invalid: list[InvalidRow] = []
     seen: dict[str, str] = {}
+    rows: list[tuple[_Row, bool, str | None]] = []
+    """Each non-empty row, whether it is a Target row, and the KPI it belongs to."""
+    targets: dict[str, list[_Row]] = {}
+    last_name: str | None = None
+    period_cols = [c.col for c in card.columns]
     for row in range(layout.header_row + 1, len(grid) + 1):
         r = _Row(grid, layout, row, reading)
-        if r.is_empty():
+        if r.is_empty() and all(is_blank(_cell(grid, row, c)) for c in period_cols):
             continue
+        is_target = r.parsed("kind", parse_row_kind, False)
         name = r.text("name")
+        if is_target:
+            name = name or last_name
+            if name is not None:
+                targets.setdefault(name.casefold(), []).append(r)
+        elif name is not None:
+            last_name = name
+        rows.append((r, is_target, name))
+
+    actual_names = {name.casefold() for _, is_target, name in rows if name and not is_target}
+    target_rows: list[int] = []
+    for r, is_target, name in rows:
+        if not is_target:
+            continue
+        if name is None or name.casefold() not in actual_names:
+            r.problem(
+                "kind",
+                f"a Target row for {f'KPI {name!r}' if name else 'no KPI'} but no row with its "
+                "values",
+                "the KPI's own row (Kind blank or Actual) on this tab, with the same name",
+                r.raw("kind"),
+            )
+        elif targets[name.casefold()][0] is not r:
+            continue  # a second Target row: reported on the KPI's row, which becomes Invalid
+        if r.problems:
+            invalid.append(InvalidRow(tab, r.row, tuple(r.problems), key=name, owner=None))
+        else:
+            target_rows.append(r.row)
+
+    for r, is_target, name in rows:
+        if is_target:
+            continue
+        row = r.row
         if name is None:
             r.problem("name", "the KPI has no name", "a name for the KPI")
         elif name.casefold() in seen:
@@ -523,9 +605,60 @@ def read_kpis(
         else:
             seen[name.casefold()] = r.ref("name")
         higher = r.parsed("direction", parse_kpi_direction, True)
-        target = r.number("target", required=True)
+        target = r.number("target", required=not card)
         warning = r.number("warning")
         actual = r.number("actual")
+        actual_style = r.styles.get("actual")
+        target_style = r.styles.get("target")
+        judged: PeriodColumn | None = None
+        from_period = False
+        series: tuple[SeriesPoint, ...] = ()
+        if card and as_of is not None:
+            ramp = targets.get(name.casefold(), []) if name else []
+            for extra in ramp[1:]:
+                r.problems.append(
+                    Problem(
+                        tab,
+                        extra.ref("kind"),
+                        extra.raw("kind"),
+                        "one Target row per KPI",
+                        f"a second Target row for KPI '{name}' (the first is row {ramp[0].row})",
+                        row=row,
+                    )
+                )
+            values = _period_values(r, card, r.problems)
+            no_ramp: list[tuple[float, NumberStyle] | None] = [None] * len(values)
+            ramp_values = _period_values(ramp[0], card, r.problems) if ramp else no_ramp
+            series = tuple(
+                SeriesPoint(
+                    c.label,
+                    c.period,
+                    v[0] if v else None,
+                    t[0] if t else target,
+                )
+                for c, v, t in zip(card.columns, values, ramp_values, strict=True)
+            )
+            filled = [i for i, p in enumerate(series) if p.value is not None]
+            filled = [i for i in filled if series[i].period.start <= as_of]
+            if actual is None and filled:
+                actual = series[filled[-1]].value
+                judged = card.columns[filled[-1]]
+                from_period = True
+                actual_style = (values[filled[-1]] or (0.0, None))[1]
+            else:
+                judged = card.current(as_of)
+            if judged is not None:
+                index = card.columns.index(judged)
+                target = series[index].target
+                if ramp_values[index]:
+                    target_style = (ramp_values[index] or (0.0, None))[1]
+            if target is None and actual is not None and not r.problems:
+                where = f" for {judged.label}" if judged else ""
+                r.problem(
+                    "target" if "target" in layout.columns else "name",
+                    f"no target{where}: the Target row's cell and the Target column are blank",
+                    f"a target{where} in a Target row under the KPI, or in a Target column",
+                )
         if target is not None and warning is not None:
             wrong_side = warning > target if higher else warning < target
             if wrong_side:
@@ -541,8 +674,8 @@ def read_kpis(
         if r.problems:
             invalid.append(InvalidRow(tab, row, tuple(r.problems), key=name, owner=r.text("owner")))
             continue
-        assert name is not None and target is not None
-        if warning is None:
+        assert name is not None
+        if warning is None and target is not None:
             margin = abs(target) * warning_margin
             warning = target - margin if higher else target + margin
         kpis.append(
@@ -556,12 +689,54 @@ def read_kpis(
                 warning=warning,
                 actual=actual,
                 style=with_unit(
-                    pick_style(*(r.styles.get(f) for f in ("actual", "target", "warning"))),
+                    pick_style(actual_style, target_style, r.styles.get("warning")),
                     r.text("unit"),
                 ),
+                period=judged.label if judged is not None and from_period else None,
+                series=series,
             )
         )
-    return KpiTab(layout, kpis, invalid)
+    invalid.sort(key=lambda bad: bad.row)
+    layout.warnings += [p for p in card.problems if not p.is_error]
+    errors = [p for p in card.problems if p.is_error]
+    return KpiTab(layout, kpis, invalid, card, target_rows, errors)
+
+
+def _kpi_layout(
+    grid: Grid,
+    tab: str,
+    overrides: Mapping[str, Sequence[str] | str] | None,
+    as_of: date | None,
+    default_year: int | None,
+) -> tuple[TabLayout, Scorecard]:
+    """The KPIs tab's columns; a scorecard needs no Actual or Target column."""
+    missing: LayoutProblem | None = None
+    try:
+        layout = find_layout(grid, tab, KPI_FIELDS, KPI_REQUIRED, overrides)
+    except LayoutProblem as exc:
+        missing = exc
+        layout = find_layout(grid, tab, KPI_FIELDS, SCORECARD_REQUIRED, overrides)
+    card = Scorecard()
+    if as_of is not None:
+        taken = [*layout.columns.values(), *layout.outputs.values()]
+        year = default_year or as_of.year
+        card = find_scorecard(grid, tab, layout.header_row, taken, default_year=year, as_of=as_of)
+    if missing is not None and not card:
+        raise missing
+    return layout, card
+
+
+def _period_values(
+    r: _Row, card: Scorecard, problems: list[Problem]
+) -> list[tuple[float, NumberStyle] | None]:
+    """A row's number (and how its cell shows it) in each period column; blank is None, and a
+    cell that is not a number is a problem in `problems`."""
+    values: list[tuple[float, NumberStyle] | None] = []
+    for column in card.columns:
+        value = _cell(r.grid, r.row, column.col)
+        blank = is_blank(value)
+        values.append(None if blank else r.number_at(column.col, column.label, value, problems))
+    return values
 
 
 def read_okrs(

@@ -1,0 +1,115 @@
+"""A team keeps its KPIs as a scorecard (one column per period) and runs `sheetsync run`.
+
+Both backends: Excel files written by XlsxWriter as Excel writes them, and the Google stand-in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from sheetsync.cli import main
+from sheetsync.core.model import Colour
+from tests.e2e.workbooks import write_config
+
+AS_OF = "2026-11-15"
+OKRS = [
+    ["Objective", "Key Result", "Start", "Target", "Current", "KPI"],
+    ["Grow", "Signups to 150", 0, 150, None, "Signups"],
+]
+MONTHLY = [
+    ["KPI", "Kind", "Owner", "Unit", "Direction", "Target", "Jul", "Aug", "Sep", "Oct", "Nov",
+     "Dec"],
+    ["Signups", None, "Ana", None, "higher", None, 80, 92, 101, 112, None, None],
+    [None, "Target", None, None, None, None, 80, 90, 100, 120, 130, 140],
+    ["Churn", None, "Dee", "%", "lower", 0.02, 0.031, 0.028, 0.026, 0.024, None, None],
+    ["Revenue", None, "Ana", "$", "higher", 50000, None, None, None, None, None, None],
+]  # fmt: skip
+
+
+def run(config, *extra: str) -> int:
+    return main(["run", "--config", str(config), "--as-of", AS_OF, *extra])
+
+
+def synced(sheets, tmp_path, kpis, name="card"):
+    entry = sheets.create(name, {"OKRs": OKRS, "KPIs": kpis})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    code = run(config)
+    values = sheets.values(name, "KPIs")
+    head = values[0]
+    outputs = {h: [row[head.index(h)] for row in values[1:]] for h in ("Score", "Status", "Note")}
+    return code, outputs, config
+
+
+def test_a_monthly_scorecard_with_a_ramped_target_is_judged_on_its_latest_month(sheets, tmp_path):
+    code, out, _ = synced(sheets, tmp_path, MONTHLY)
+    assert code == 0
+    # Signups: October 112 against October's ramped target 120 (warning 108): At risk.
+    assert out["Status"] == ["At risk", None, "Off track", "No data"]
+    assert out["Score"][0] == pytest.approx(112 / 120, abs=1e-3)
+    assert out["Status"][1] is None, "the Target row is an input: nothing is written there"
+    # Churn (lower is better): 2.4% in October against 2% (warning 2.2%): Off track.
+    assert out["Score"][2] == pytest.approx(0.02 / 0.024, abs=1e-3)
+    assert sheets.fill("card", "KPIs", "N2") == Colour.AMBER.value
+    okrs = sheets.values("card", "OKRs")
+    assert okrs[1][okrs[0].index("Score")] == pytest.approx(112 / 150, abs=1e-3), (
+        "a key result linked to a scorecard KPI takes its latest month"
+    )
+
+
+def test_weekly_quarterly_and_date_scorecards(sheets, tmp_path):
+    weekly = [["KPI", "Target", "W44", "W45", "W46", "W47"], ["Tickets", 100, 90, 104, 120, None]]
+    quarterly = [["KPI", "Target", "2026-Q2", "2026-Q3", "2026-Q4"], ["NPS", 40, 35, 42, None]]
+    dated = [
+        ["KPI", "Target", datetime(2026, 10, 31), datetime(2026, 11, 7), datetime(2026, 11, 21)],
+        ["Uptime", 0.999, 0.9995, 0.998, 1.0],
+    ]
+    results = {}
+    for name, grid in (("weekly", weekly), ("quarterly", quarterly), ("dated", dated)):
+        folder = tmp_path / name
+        folder.mkdir()
+        results[name] = synced(sheets, folder, grid, name)[1]
+    # W46 (9-15 Nov) has started by 15 Nov: 120 vs 100.
+    assert results["weekly"]["Score"] == [pytest.approx(1.2)]
+    # Q4 is blank: Q3's 42 vs 40.
+    assert results["quarterly"]["Status"] == ["On track"]
+    # 21 Nov is after the as-of date: 7 Nov's 99.8% vs 99.9% is within the 10% warning band.
+    assert results["dated"]["Status"] == ["At risk"]
+
+
+def test_mixed_layout_single_actual_and_scorecard_kpis_side_by_side(sheets, tmp_path):
+    mixed = [
+        ["KPI", "Target", "Actual", "Sep", "Oct"],
+        ["Revenue", 100, 120, None, None],
+        ["Signups", 50, None, 40, 55],
+        ["Leads", 50, None, None, None],
+    ]
+    code, out, _ = synced(sheets, tmp_path, mixed)
+    assert code == 0
+    assert out["Status"] == ["On track", "On track", "No data"]
+    assert out["Score"][:2] == [pytest.approx(1.2), pytest.approx(1.1)]
+
+
+def test_problems_in_a_scorecard_are_named_by_cell(sheets, tmp_path):
+    bad = [
+        ["KPI", "Kind", "Target", "Sep", "Oct"],
+        ["Signups", None, None, 40, "lots"],
+        ["Ghost", "Target", None, 1, 2],
+        ["Leads", None, None, 5, 6],
+        [None, "Target", None, 5, 6],
+        [None, "Target", None, 7, 8],
+    ]
+    code, out, _ = synced(sheets, tmp_path, bad)
+    assert code == 1
+    assert out["Status"] == ["Invalid", "Invalid", "Invalid", None, None]
+    assert out["Note"][0].startswith("E2: Oct: not a number")
+    assert out["Note"][1].startswith("B3: a Target row for KPI 'Ghost'")
+    assert out["Note"][2].startswith("B6: a second Target row for KPI 'Leads'")
+
+
+def test_an_unchanged_scorecard_is_not_written_again(sheets, tmp_path):
+    _, _, config = synced(sheets, tmp_path, MONTHLY)
+    before = sheets.snapshot("card")
+    assert run(config) == 0
+    assert sheets.snapshot("card") == before
