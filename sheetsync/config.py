@@ -159,6 +159,17 @@ class Schedule(_Strict):
         return url
 
 
+class Alignment(_Strict):
+    """Cascading objectives: how a parent's score takes in its children's (README "Alignment")."""
+
+    rollup: Literal["weighted", "mean"] = Field(
+        "weighted", description="children count by their Objective weight, or 1 each"
+    )
+    stale_after_days: int = Field(
+        2, ge=0, description="a child workbook synced longer ago than this is flagged stale"
+    )
+
+
 class Workbook(_Strict):
     name: str
     path: str | None = None
@@ -168,6 +179,10 @@ class Workbook(_Strict):
     headers: Headers | None = None
     schedule: Schedule | None = None
     parsing: Parsing | None = None
+    children: list[str] = Field(
+        default_factory=list,
+        description="workbooks whose objectives may name a parent here (read from their Summary)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Workbook:
@@ -192,6 +207,7 @@ class Config(_Strict):
     alerts: Alerts = Field(default_factory=Alerts)
     email: Email = Field(default_factory=Email)
     schedule: Schedule = Field(default_factory=Schedule)
+    alignment: Alignment = Field(default_factory=Alignment)
     state_dir: str = ".sheetsync"
     source: str = Field("", exclude=True)
     """The config file this came from; relative paths are resolved against its folder."""
@@ -205,6 +221,36 @@ class Config(_Strict):
                 raise ValueError(f"two workbooks are named '{wb.name}'; names must be unique")
             seen.add(wb.name)
         return workbooks
+
+    @model_validator(mode="after")
+    def _children_known_and_acyclic(self) -> Config:
+        """A parent reads its children's Summary; a loop of workbooks would never settle."""
+        names = {wb.name for wb in self.workbooks}
+        for wb in self.workbooks:
+            for child in wb.children:
+                if child not in names:
+                    raise ValueError(
+                        f"workbook '{wb.name}' lists child '{child}', which is not a configured "
+                        "workbook name"
+                    )
+                if child == wb.name:
+                    raise ValueError(f"workbook '{wb.name}' lists itself as a child")
+        children = {wb.name: wb.children for wb in self.workbooks}
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            for child in children[name]:
+                if child in path:
+                    loop = " -> ".join((*path[path.index(child) :], child))
+                    raise ValueError(f"workbooks' children form a loop: {loop}")
+                visit(child, (*path, child))
+
+        for wb in self.workbooks:
+            visit(wb.name, (wb.name,))
+        return self
+
+    def parents_of(self, wb: Workbook) -> list[str]:
+        """The workbooks that list `wb` among their children."""
+        return [w.name for w in self.workbooks if wb.name in w.children]
 
     @model_validator(mode="after")
     def _each_workbook_once(self) -> Config:

@@ -174,6 +174,29 @@ def run_workbooks(
         return list(pool.map(guarded, workbooks))
 
 
+def children_first(workbooks: list[cfg.Workbook]) -> list[list[cfg.Workbook]]:
+    """Waves of workbooks: each parent after the children it reads that are in this run.
+
+    A parent reads its children's Summary; when a child is synced by the same process, that
+    read then sees tonight's scores. Children in another shard are read as they last were.
+    """
+    present = {wb.name: wb for wb in workbooks}
+    levels: dict[str, int] = {}
+
+    def level(wb: cfg.Workbook) -> int:
+        if wb.name not in levels:
+            inside = [present[c] for c in wb.children if c in present]
+            levels[wb.name] = 1 + max(map(level, inside)) if inside else 0
+        return levels[wb.name]
+
+    waves: list[list[cfg.Workbook]] = []
+    for wb in workbooks:
+        depth = level(wb)
+        waves += [[] for _ in range(depth + 1 - len(waves))]
+        waves[depth].append(wb)
+    return [wave for wave in waves if wave]
+
+
 def run_all(
     config: cfg.Config,
     *,
@@ -200,13 +223,25 @@ def run_all(
         backend = factory(wb, config)
         outcome = None
         try:
-            outcome = sync_workbook(backend, wb, config, as_of, now, dry_run=dry_run)
+            outcome = sync_workbook(
+                backend,
+                wb,
+                config,
+                as_of,
+                now,
+                dry_run=dry_run,
+                open_child=lambda child: factory(child, config),
+            )
             return outcome
         finally:
             if not (alerts and outcome and outcome.alerts and outcome.alerts.pending):
                 backend.close()
 
-    outcomes = run_workbooks(selected, step, workers=workers, on_done=on_done, stop=stop)
+    outcomes = []
+    for wave in children_first(selected):
+        outcomes += run_workbooks(wave, step, workers=workers, on_done=on_done, stop=stop)
+    order = {wb.name: i for i, wb in enumerate(selected)}
+    outcomes.sort(key=lambda o: order.get(o.report.name, len(order)))
     report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
     try:
         if alerts:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -23,7 +24,14 @@ from sheetsync.backends.base import (
     WorkbookBackend,
     WritePlan,
 )
-from sheetsync.core.errors import RowsMovedError, WorkbookLayoutError
+from sheetsync.core.alignment import (
+    Alignment,
+    ChildObjective,
+    link_objectives,
+    parse_child_summary,
+    roll_up,
+)
+from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookLayoutError
 from sheetsync.core.model import (
     ItemState,
     KeyResultScore,
@@ -33,7 +41,7 @@ from sheetsync.core.model import (
     Problem,
     Status,
 )
-from sheetsync.core.owned import check_owned
+from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
 from sheetsync.core.scoring import (
     Rules,
@@ -72,6 +80,8 @@ class Scored:
     problems: list[Problem]
     warnings: list[Problem] = field(default_factory=list)
     """Worth a look, but no row is invalid because of them (shown by `validate` and `run`)."""
+    alignment: Alignment = field(default_factory=Alignment)
+    """The objectives' tree, children from other workbooks included (core/alignment.py)."""
 
     @cached_property
     def items(self) -> list[ItemState]:
@@ -186,8 +196,13 @@ def score_snapshot(
     config: cfg.Config,
     wb: cfg.Workbook,
     as_of: date,
+    children: Sequence[ChildObjective] = (),
 ) -> Scored:
-    """Validate and score what was read. Raises WorkbookLayoutError for a missing tab/header."""
+    """Validate and score what was read. Raises WorkbookLayoutError for a missing tab/header.
+
+    `children` are the root objectives read from the Summary tabs of this workbook's child
+    workbooks (`read_children`); they roll up into the objectives they name.
+    """
     tabs = config.tabs_for(wb)
     headers = config.headers_for(wb)
     decimal = config.decimal_for(wb, snapshot.decimal)
@@ -239,6 +254,12 @@ def score_snapshot(
                 overrides=headers.okrs,
                 reading=reading(real),
             )
+            okr_tab, links = link_objectives(
+                okr_tab,
+                workbook=wb.name,
+                workbooks=[w.name for w in config.workbooks],
+                parent_workbooks=config.parents_of(wb),
+            )
     except LayoutProblem as exc:
         raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc
 
@@ -260,12 +281,89 @@ def score_snapshot(
         by_objective[s.key_result.objective].append(s)
     for name, own in by_objective.items():
         objectives.append(score_objective(name, own, as_of, rules, invalid_by_objective[name]))
+    alignment = roll_up(
+        okr_tab.objective_names if okr_tab else [],
+        links if okr_tab else {},
+        objectives,
+        kr_scores,
+        children,
+        workbook=wb.name,
+        as_of=as_of,
+        rules=rules,
+        mode=config.alignment.rollup,
+        stale_after_days=config.alignment.stale_after_days,
+    )
     warnings: list[Problem] = []
     for tab in (kpi_tab, okr_tab):
         for bad in tab.invalid if tab else []:
             problems.extend(bad.problems)
         warnings += tab.layout.warnings if tab else []
-    return Scored(okr_tab, kpi_tab, kr_scores, kpi_scores, objectives, problems, warnings)
+    problems += alignment.problems
+    return Scored(
+        okr_tab,
+        kpi_tab,
+        kr_scores,
+        kpi_scores,
+        alignment.objectives,
+        problems,
+        warnings=warnings,
+        alignment=alignment,
+    )
+
+
+@dataclass
+class ChildSummaries:
+    """What a parent workbook's sync read from its child workbooks' Summary tabs."""
+
+    objectives: list[ChildObjective] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    requests: int = 0
+
+
+def read_children(
+    wb: cfg.Workbook,
+    config: cfg.Config,
+    open_child: Callable[[cfg.Workbook], WorkbookBackend],
+) -> ChildSummaries:
+    """One read of each child workbook's Summary tab, never a sync of it.
+
+    The child's own sync (in any process or shard) already scored it; this reads the result.
+    A child that cannot be read, or has no Summary yet, is a problem on the parent's Summary,
+    not a failure: the parent is still synced, without that child's objectives.
+    """
+    found = ChildSummaries()
+    by_name = {w.name: w for w in config.workbooks}
+    for name in wb.children:
+        child = by_name[name]
+        summary = config.tabs_for(child).summary or "Summary"
+        where = f"'{name}' {summary}"
+        backend = open_child(child)
+        try:
+            snapshot = backend.read([summary])
+        except SheetsyncError as exc:
+            found.problems.append(
+                Problem(where, None, None, "a readable workbook", f"cannot read it: {exc}", False)
+            )
+            continue
+        finally:
+            found.requests += backend.requests
+            backend.close()
+        real = snapshot.find_tab(summary)
+        grid = snapshot.tabs[real] if real else None
+        if grid is None or not is_owned(grid):
+            found.problems.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    "the child workbook synced at least once",
+                    "the child workbook has no sheetsync Summary yet",
+                    False,
+                )
+            )
+            continue
+        found.objectives += parse_child_summary(name, grid)
+    return found
 
 
 def _output_cells(
@@ -344,6 +442,7 @@ def plan_writes(
                 scored.kpi_scores,
                 invalid_kpis,
                 scored.problems,
+                tree=scored.alignment.nodes if scored.alignment.used else (),
             )
         )
     return plan
@@ -400,20 +499,27 @@ def sync_workbook(
     now: datetime,
     *,
     dry_run: bool = False,
+    open_child: Callable[[cfg.Workbook], WorkbookBackend] | None = None,
 ) -> SyncOutcome:
     """Read, score and write one workbook; a person moving rows mid-sync redoes the cycle.
 
     Scores, Summary, History and the Alerts log (new events as pending) go out in one write.
-    `now` is the run's start time, the same for every workbook of a run.
+    `now` is the run's start time, the same for every workbook of a run. A workbook with
+    `children` reads each child's Summary once, through `open_child`, before its own cycle.
     """
     started = time.monotonic()
     report = WorkbookReport(wb.name, location=backend.location)
     tabs = config.tabs_for(wb)
     outcome = SyncOutcome(report, backend=backend)
+    children = read_children(wb, config, open_child) if wb.children and open_child else None
     for cycle in range(1, MAX_CYCLES + 1):
         report.cycles = cycle
         snapshot = backend.read(tab_names(tabs))
-        scored = score_snapshot(snapshot, backend.label, config, wb, as_of)
+        scored = score_snapshot(
+            snapshot, backend.label, config, wb, as_of, children.objectives if children else ()
+        )
+        if children:
+            scored.problems += children.problems
         plan = plan_writes(snapshot, scored, tabs, backend.label, as_of)
         alerts = plan_alerts(snapshot, scored, tabs, config, wb.name, backend.location, as_of, now)
         if alerts:
@@ -440,6 +546,6 @@ def sync_workbook(
         report.wrote = result.wrote
         report.cells_changed = result.cells_changed
         break
-    report.requests = backend.requests
+    report.requests = backend.requests + (children.requests if children else 0)
     report.duration = time.monotonic() - started
     return outcome

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
+from sheetsync.core.alignment import TreeNode, tree_rows
 from sheetsync.core.model import Colour, KpiScore, ObjectiveScore, Problem, Status
 from sheetsync.core.owned import OWNED_MARKER
 from sheetsync.core.plan import CellValue, OwnedTab
@@ -39,7 +40,9 @@ def summary_tab(
     kpis: Sequence[KpiScore],
     invalid_kpis: int,
     problems: Sequence[Problem],
+    tree: Sequence[TreeNode] = (),
 ) -> OwnedTab:
+    """The Summary tab; `tree` (when the workbook cascades) follows the objectives table."""
     rows: list[list[CellValue]] = [
         [f"{OWNED_MARKER}: summary of this workbook. Edits here are overwritten on the next run."],
         ["As of", as_of.isoformat(), "Workbook", workbook],
@@ -59,6 +62,12 @@ def summary_tab(
         score = None if obj.score is None else round(obj.score, 3)
         rows.append([obj.name, score, obj.status.value, sum(counts), *counts, obj.note])
         fills[(len(rows), 2)] = fills[(len(rows), 3)] = obj.status.colour
+    if tree:
+        section, section_fills = tree_rows(tree)
+        rows.append([])
+        offset = len(rows)
+        rows += section
+        fills |= {(offset + r, c): colour for (r, c), colour in section_fills.items()}
     kpi_counts = Counter(k.status for k in kpis)
     kpi_counts[Status.INVALID] += invalid_kpis
     rows += [[], ["KPI health", "KPIs"]]

@@ -68,6 +68,9 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "weight": ("Weight",),
     "period": ("Period", "Quarter", "Due"),
     "kpi": ("KPI", "Metric"),
+    "objective_id": ("Objective ID",),
+    "parent": ("Parent", "Parent objective"),
+    "objective_weight": ("Objective weight",),
 }
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
@@ -117,6 +120,11 @@ def _singular(word: str) -> str:
     if len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us")):
         return word[:-1]
     return word
+
+
+OBJECTIVE_FIELDS = ("objective_id", "parent", "objective_weight")
+"""Columns that describe the objective, not the key result: any of its rows may hold them, and
+a row holding only these and the objective is a grouping row (see `core/alignment.py`)."""
 
 
 @dataclass
@@ -181,6 +189,17 @@ class TabLayout:
         }
 
 
+@dataclass(frozen=True)
+class ObjectiveCell:
+    """A filled objective-level cell (Objective ID, Parent, Objective weight) and its objective."""
+
+    objective: str
+    field: str
+    row: int
+    cell: str
+    value: CellValue
+
+
 @dataclass
 class OkrTab:
     layout: TabLayout
@@ -188,6 +207,9 @@ class OkrTab:
     invalid: list[InvalidRow]
     objective_rows: list[int]
     """Rows that only name an objective (a grouping row): no outputs are written there."""
+    objective_names: list[str] = field(default_factory=list)
+    """Every objective the tab names, first-seen order (grouping rows included)."""
+    objective_cells: list[ObjectiveCell] = field(default_factory=list)
 
 
 @dataclass
@@ -458,9 +480,9 @@ class _Row:
     def raw(self, name: str) -> CellValue:
         return self.values.get(name)
 
-    def is_empty(self, ignore: str | None = None) -> bool:
+    def is_empty(self, ignore: Sequence[str] = ()) -> bool:
         """No known field has a value (a person's own columns do not count)."""
-        return all(is_blank(v) for k, v in self.values.items() if k != ignore)
+        return all(is_blank(v) for k, v in self.values.items() if k not in ignore)
 
     def ref(self, name: str) -> str:
         return a1(self.row, self.layout.columns.get(name, 1))
@@ -760,6 +782,8 @@ def read_okrs(
     key_results: list[KeyResult] = []
     invalid: list[InvalidRow] = []
     objective_rows: list[int] = []
+    objective_cells: list[ObjectiveCell] = []
+    objective_names: list[str] = []
     seen_ids: dict[str, str] = {}
     objective: str | None = None
     for row in range(layout.header_row + 1, len(grid) + 1):
@@ -769,7 +793,14 @@ def read_okrs(
         named = r.text("objective")
         if named:
             objective = named
-        if r.is_empty(ignore="objective"):
+        if objective is not None:
+            objective_names.append(objective)
+            objective_cells += [
+                ObjectiveCell(objective, name, row, r.ref(name), r.raw(name))
+                for name in OBJECTIVE_FIELDS
+                if not is_blank(r.raw(name))
+            ]
+        if r.is_empty(ignore=("objective", *OBJECTIVE_FIELDS)):
             objective_rows.append(row)
             continue
         text = r.text("key_result")
@@ -872,7 +903,14 @@ def read_okrs(
                 style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
             )
         )
-    return OkrTab(layout, key_results, invalid, objective_rows)
+    return OkrTab(
+        layout,
+        key_results,
+        invalid,
+        objective_rows,
+        list(dict.fromkeys(objective_names)),
+        objective_cells,
+    )
 
 
 def _check_direction(

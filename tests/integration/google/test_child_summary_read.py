@@ -1,0 +1,54 @@
+"""A parent workbook reads a Google child's Summary with exactly one request, and never writes it.
+
+The budget the README states: a parent's sync costs its own requests plus one
+`spreadsheets.get` per Google child workbook, whatever the child's size.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sheetsync.config import parse_config
+from sheetsync.runner import run_all
+from tests.e2e.workbooks import GoogleSheets
+
+pytest_plugins = ["tests.sheets_standin.fixtures"]
+
+HEAD = ["Objective ID", "Objective", "Parent", "Key Result", "Target", "Current"]
+AS_OF = date(2026, 11, 15)
+NOW = datetime(2026, 11, 15, 2, 0, tzinfo=UTC)
+
+
+def test_parent_sync_reads_each_google_child_once_and_writes_only_itself(
+    sheets_api, service_account_file, tmp_path
+):
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    big = [[None, f"Team goal {i}", "Company: C1", f"KR {i}", 10, i % 10] for i in range(300)]
+    entries = [
+        sheets.create("Company", {"OKRs": [HEAD, ["C1", "Grow", None, "Revenue", 100, 50]]}),
+        sheets.create("Sales", {"OKRs": [HEAD, *big]}),
+        sheets.create("Support", {"OKRs": [HEAD, [None, "Answer", "Company: C1", "SLA", 10, 5]]}),
+    ]
+    raw = {
+        "workbooks": [{**entries[0], "children": ["Sales", "Support"]}, *entries[1:]],
+        "google": {"api_url": sheets_api.url, "credentials": str(service_account_file)},
+        "tabs": {"kpis": ""},
+        "alerts": {"enabled": False},
+    }
+    config = parse_config(raw, source=str(tmp_path / "sheetsync.toml"))
+    children = [wb for wb in config.workbooks if wb.name != "Company"]
+    run_all(config, as_of=AS_OF, now=NOW, workbooks=children, alerts=False)
+
+    before = len(sheets_api.log)
+    report = run_all(config, as_of=AS_OF, now=NOW, workbooks=config.workbooks[:1], alerts=False)
+    during = sheets_api.log[before:]
+
+    ids = {name: sheets.ids[name] for name in ("Company", "Sales", "Support")}
+    for child in ("Sales", "Support"):
+        hits = [r for r in during if ids[child] in r.path]
+        assert [r.kind for r in hits] == ["get"], child
+    own = [r for r in during if ids["Company"] in r.path]
+    assert [r.kind for r in own] == ["get", "get", "batchUpdate"]
+    (company,) = report.workbooks
+    assert company.requests == len(own) + 2
+    assert company.objectives[0].note.startswith("includes 301 child objectives")
