@@ -423,7 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"sheetsync: configuration error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"sheetsync: configuration error: {line}", file=sys.stderr)
         return EXIT_CONFIG
     except LockHeldError as exc:
         print(f"sheetsync: {exc}", file=sys.stderr)

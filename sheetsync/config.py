@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from sheetsync.config_messages import config_error
 from sheetsync.core.errors import ConfigError
 
 
@@ -314,17 +315,7 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> Config:
     try:
         return Config.model_validate({**raw, "source": source})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "unknown setting (check the spelling)"
-        elif first["type"] == "missing":
-            message = "required setting is missing"
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise ConfigError(message, path=source, key=key or None) from exc
+        raise config_error(exc, raw, model=Config, source=source) from exc
 
 
 def _expand_globs(raw: dict[str, Any], source: str) -> dict[str, Any]:

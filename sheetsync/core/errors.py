@@ -15,20 +15,35 @@ Library code raises these; only the CLI turns them into exit codes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class SheetsyncError(Exception):
     """Base of every error sheetsync raises on purpose."""
 
 
 class ConfigError(SheetsyncError):
-    """The configuration file is invalid; names the file and the key."""
+    """The configuration file is invalid; names the file and the key.
 
-    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+    `also` holds the other problems found in the same file, one per key, so a person fixes
+    them all in one go; `str()` gives one line per problem.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        also: Sequence[ConfigError] = (),
+    ) -> None:
         self.path = path
         self.key = key
         self.message = message
+        self.also = tuple(also)
         where = ", ".join(part for part in (path, f"key '{key}'" if key else None) if part)
-        super().__init__(f"{where}: {message}" if where else message)
+        first = f"{where}: {message}" if where else message
+        super().__init__("\n".join([first, *(str(other) for other in self.also)]))
 
 
 class LockHeldError(SheetsyncError):
