@@ -51,3 +51,17 @@ def test_shards_split_the_workbooks_and_together_sync_each_exactly_once(
         seen += [w["name"] for w in json.loads(capsys.readouterr().out)["workbooks"]]
     assert sorted(seen) == [f"team-{i:02d}" for i in range(12)]
     assert sheets_api.counts["batchUpdate"] == 12
+
+
+def test_one_key_file_gets_one_token_for_every_workbook_of_the_run(
+    sheets_api, service_account_file, tmp_path, capsys
+):
+    """The key is read and signed once per process, not once per workbook: 200 workbooks
+    used to cost 200 token requests and half the client's CPU."""
+    _, config = fifty(sheets_api, service_account_file, tmp_path, count=12)
+    code = main(
+        ["run", "--config", str(config), "--as-of", "2026-11-15", "--workers", "4", "--json"]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, [w["error"] for w in out["workbooks"] if w["error"]]
+    assert sheets_api.counts["token"] == 1

@@ -1,10 +1,17 @@
 """Loading Google credentials (`load_credentials`): service-account keys, authorised-user
-tokens, and keeping the access token away from hosts other than the API and token endpoint."""
+tokens, and keeping the access token away from hosts other than the API and token endpoint.
+
+Credentials are a fixed cost of the process, not of each workbook: a key file is read and its
+credentials built once, and every workbook that uses it shares them, so one access token
+serves the whole run (200 workbooks used to mean 200 key parses and 200 token requests).
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,16 +39,50 @@ class LoadedCredentials:
     """"service_account" or "authorized_user"."""
 
 
+_loaded: dict[tuple[str, int, int], LoadedCredentials] = {}
+_loading = threading.Lock()
+
+
 def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCredentials:
     """Credentials from a service-account key or an authorised-user token file.
 
     Falls back to GOOGLE_APPLICATION_CREDENTIALS when `path` is None. Requests the spreadsheets
     scope only. Raises ConfigError naming the file and what is wrong with it; never echoes the
-    file's content.
+    file's content. The same file (same path, size and modification time) gives the same
+    credentials object for the life of the process; a replaced key file is read again.
     """
-    from google.oauth2 import credentials as user_credentials
-    from google.oauth2 import service_account
+    file, where = _credentials_file(path)
+    stat = file.stat()
+    key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _loading:
+        if key not in _loaded:
+            loaded = _read_credentials(file, where)
+            _refresh_one_at_a_time(loaded.credentials)
+            _loaded[key] = loaded
+        return _loaded[key]
 
+
+def _refresh_one_at_a_time(credentials: Credentials) -> None:
+    """Let only one thread fetch a token; the others wait and then use the one it got.
+
+    google-auth refreshes in `before_request` whenever the token is missing or expiring, with
+    no lock, so workbooks synced in parallel with shared credentials would each ask for one.
+    A caller that wanted a new token (expired, or rejected with a 401) and finds that another
+    thread replaced it while it waited takes that one instead of asking again.
+    """
+    refresh: Callable[[object], None] = credentials.refresh
+    lock = threading.Lock()
+
+    def refresh_once(request: object) -> None:
+        wanted_new = credentials.token
+        with lock:
+            if credentials.token == wanted_new or not credentials.valid:
+                refresh(request)
+
+    credentials.refresh = refresh_once  # type: ignore[method-assign]
+
+
+def _credentials_file(path: str | os.PathLike[str] | None) -> tuple[Path, str]:
     source = os.fspath(path) if path is not None else os.environ.get(CREDENTIALS_ENV)
     if not source:
         raise ConfigError(
@@ -57,6 +98,13 @@ def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCreden
             "account in Google Cloud: IAM & Admin > Service accounts > Keys > Add key)",
             path=where,
         )
+    return file, where
+
+
+def _read_credentials(file: Path, where: str) -> LoadedCredentials:
+    from google.oauth2 import credentials as user_credentials
+    from google.oauth2 import service_account
+
     try:
         info = json.loads(file.read_text(encoding="utf-8"))
     except UnicodeDecodeError:

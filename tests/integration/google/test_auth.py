@@ -109,3 +109,18 @@ def test_no_credentials_at_all_is_a_config_error(monkeypatch: pytest.MonkeyPatch
 
     with pytest.raises(ConfigError, match="no Google credentials"):
         load_credentials()
+
+
+def test_a_key_file_is_loaded_once_and_again_only_when_it_is_replaced(
+    service_account_file: Path,
+) -> None:
+    first = load_credentials(service_account_file)
+
+    assert load_credentials(str(service_account_file)) is first
+
+    info = json.loads(service_account_file.read_text(encoding="utf-8"))
+    service_account_file.write_text(json.dumps(info, indent=2), encoding="utf-8")
+    replaced = load_credentials(service_account_file)
+
+    assert replaced is not first
+    assert replaced.email == first.email
