@@ -48,7 +48,8 @@ def _status_counts(counts: dict[Status, int]) -> str:
 def print_report(
     report: RunReport, console: Console, *, all_problems: bool = False, layouts: bool = False
 ) -> None:
-    table = Table(title=f"sheetsync {'dry run ' if report.dry_run else ''}as of {report.as_of}")
+    what = {"run": "", "dry run": "dry run ", "validate": "validate "}[report.mode]
+    table = Table(title=f"sheetsync {what}as of {report.as_of}")
     for col in ("Workbook", "Objectives", "Key results", "KPIs", "Result"):
         table.add_column(col, overflow="fold")
     for w in report.workbooks:
@@ -57,7 +58,7 @@ def print_report(
             str(len(w.objectives)),
             _status_counts(w.key_results),
             _status_counts(w.kpis),
-            _result(w, report.dry_run),
+            _result(w, report.mode),
         )
     console.print(table)
     shown = 0
@@ -76,23 +77,55 @@ def print_report(
             console.print(Text.assemble(("How ", "dim"), (w.name, "bold"), (" was read:", "dim")))
             for layout in w.layouts:
                 console.print(f"  {layout.describe()}")
-    if report.alerts_sent or report.alerts_failed or report.alerts_pending:
-        console.print(
-            f"Alerts: {report.alerts_sent} sent, {report.alerts_failed} failed, "
-            f"{report.alerts_pending} still pending"
-        )
+        for problem in w.recipient_problems:
+            console.print(Text.assemble("  ", ("!", "yellow"), f" [{w.name}] alerts: {problem}"))
+    for problem in report.setting_problems:
+        console.print(Text.assemble(("✗ alert settings", "red"), f": {problem}"))
+    if report.mode == "dry run":
+        console.print(_would_send(report))
+        if report.previews:
+            folder = Path(report.previews[0]).parent
+            console.print(
+                f"The e-mails it would send are in {folder}/ ({len(report.previews)} files)."
+            )
+    elif report.alerts_sent or report.alerts_failed or report.alerts_pending:
+        line = f"Alerts: {_count(report.alerts_sent, 'email')} sent"
+        if report.alerts_failed:
+            line += f", {report.alerts_failed} refused for good"
+        if report.alerts_pending:
+            line += (
+                f"; {_count(report.alerts_pending, 'alert')} still pending "
+                "(tried again on the next run)"
+            )
+        console.print(line)
     for error in report.alert_errors:
         console.print(Text.assemble(("✗ alerts", "red"), f": {error}"))
 
 
-def _result(w: WorkbookReport, dry_run: bool) -> Text:
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _would_send(report: RunReport) -> str:
+    if not report.would_send:
+        return "Dry run: no alert would be sent; nothing was sent or recorded."
+    people = _count(report.would_reach, "person").replace("persons", "people")
+    return (
+        f"Dry run: would send {_count(report.would_send, 'alert')} to {people}; "
+        "nothing was sent or recorded."
+    )
+
+
+def _result(w: WorkbookReport, mode: str) -> Text:
     if w.error:
         return Text("failed", style="red")
     text = Text()
     if w.invalid_rows:
         text.append(f"{w.invalid_rows} invalid row{'s' * (w.invalid_rows > 1)}", style="yellow")
         text.append("; ")
-    if dry_run:
+    if mode == "validate":
+        text.append("checked, nothing written")
+    elif mode == "dry run":
         text.append("not written (dry run)")
     else:
         text.append(f"{w.cells_changed} cells updated" if w.wrote else "already up to date")
@@ -104,6 +137,10 @@ def _as_of(args: argparse.Namespace) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    return _run(args)[0]
+
+
+def _run(args: argparse.Namespace) -> tuple[int, RunReport]:
     from sheetsync.ops.scheduler import StopOnSignals
     from sheetsync.service import execute_run
 
@@ -111,11 +148,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     # SIGTERM (systemd, Kubernetes) ends the run after the workbooks in hand, not mid-write.
     with StopOnSignals(stop):
+        preview = getattr(args, "preview", None)
         report = execute_run(
             config,
             as_of=_as_of(args),
             now=datetime.now().astimezone(),
-            dry_run=args.dry_run,
+            dry_run=args.dry_run or bool(preview),
+            preview=str(Path(preview).resolve()) if preview else None,
             workers=args.workers,
             shard=args.shard,
             progress=not args.json and sys.stderr.isatty(),
@@ -125,14 +164,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(report.dumps())
     else:
         print_report(report, _console())
-    return report.exit_code
+    return report.exit_code, report
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sheetsync.runner import alert_setting_problems
+
     config = cfg.load_config(args.config)
     report = run_all(
-        config, as_of=_as_of(args), now=datetime.now().astimezone(), dry_run=True, alerts=False
+        config,
+        as_of=_as_of(args),
+        now=datetime.now().astimezone(),
+        dry_run=True,
+        alerts=False,
+        check_recipients=True,
     )
+    report.mode = "validate"
+    report.setting_problems = alert_setting_problems(config)
     if args.json:
         print(report.dumps())
     else:
@@ -168,13 +216,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console = _console()
     console.print(f"Demo workbook and config in {folder.resolve()}/\n")
     args.config, args.dry_run, args.workers, args.shard = str(config_path), False, 1, None
-    code = cmd_run(args)
+    args.preview = None
+    code, report = _run(args)
     if not args.json:
         outbox = folder / "outbox"
-        emails = sorted(outbox.glob("*.eml")) if outbox.is_dir() else []
+        if report.alerts_sent:
+            emails = f"\nThis run wrote {_count(report.alerts_sent, 'alert email')} to {outbox}/."
+        else:
+            earlier = len(list(outbox.glob("*.eml"))) if outbox.is_dir() else 0
+            emails = "\nThis run had no new alert to send" + (
+                f" ({_count(earlier, 'email')} from earlier runs in {outbox}/)." if earlier else "."
+            )
         console.print(
             f"\nOpen {workbook} to see the Score, Status and Note columns and the Summary tab."
-            + (f"\nAlert emails written to {outbox}/ ({len(emails)} .eml files)." if emails else "")
+            + emails
             + f"\nRun again with: sheetsync run --config {config_path}"
         )
     return code
@@ -190,8 +245,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 RUN_EXIT_CODES = {
     0: 'every workbook synced, no invalid rows (or [run] invalid_rows = "warn"), every alert '
     "handed to the mail server or outbox",
-    1: "a workbook failed, has invalid rows, or an alert could not be delivered; the other "
-    "workbooks were still synced",
+    1: "a workbook failed, has invalid rows, or an alert is still pending or was refused (the "
+    "run says why; pending alerts are tried again next run); the other workbooks were still "
+    "synced",
     2: "the command line or the configuration is wrong (the message names the file and key)",
     3: "another sheetsync run holds the lock; this one did nothing",
 }
@@ -267,7 +323,16 @@ OPTIONS = {
             shown_default="today",
             kwargs={"type": _date, "metavar": "YYYY-MM-DD"},
         ),
-        Option(("--dry-run",), "compute and report, write nothing", False),
+        Option(
+            ("--dry-run",),
+            "compute and report what a run would do; write, send and record nothing",
+            False,
+        ),
+        Option(
+            ("--preview",),
+            "write the alert e-mails a dry run would send to this folder (implies --dry-run)",
+            kwargs={"metavar": "DIR"},
+        ),
         Option(("--json",), "print a machine-readable result on stdout", False),
         Option(("--dir",), "the folder for the demo", "sheetsync-demo"),
         Option(
@@ -301,19 +366,21 @@ COMMANDS = (
         "sync every configured workbook (the cron entry point)",
         "Sync every workbook: score, write back, alert.",
         "sheetsync run --config /etc/sheetsync/sheetsync.toml --log-format json",
-        ("config", "as_of", "dry_run", "json", "workers", "shard"),
+        ("config", "as_of", "dry_run", "preview", "json", "workers", "shard"),
         RUN_EXIT_CODES,
     ),
     Command(
         "validate",
         cmd_validate,
         "read and validate only, listing every problem",
-        "Read and validate every workbook; write nothing. Invalid rows always exit 1 here.",
+        "Read and validate every workbook, the mail settings and every Owner cell; write and "
+        "send nothing. Invalid rows always exit 1 here.",
         "sheetsync validate --config config/sheetsync.toml",
         ("config", "as_of", "json"),
         {
             0: "every workbook read and valid",
-            1: "a workbook failed or has invalid rows (listed)",
+            1: "a workbook failed or has invalid rows, or a mail setting or Owner would lose "
+            "alerts (listed)",
             2: RUN_EXIT_CODES[2],
         },
     ),

@@ -121,6 +121,42 @@ class Alerts(_Strict):
     history_days: int = Field(400, ge=0, description="History rows kept; 0 keeps all")
     summary_to: list[str] = Field(default_factory=list)
     owners: dict[str, str] = Field(default_factory=dict)
+    allowed_domains: list[str] = Field(
+        default_factory=list, description="only these mail domains (and their subdomains)"
+    )
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _domains(cls, domains: list[str]) -> list[str]:
+        cleaned = [d.strip().lstrip("@").rstrip(".").casefold() for d in domains]
+        for domain in cleaned:
+            if not domain or "." not in domain or any(c in domain for c in " @,;<>"):
+                raise ValueError(f"{domain!r} is not a mail domain such as 'yourcompany.com'")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _addresses(self) -> Alerts:
+        """Every address sheetsync could mail is checked here, before any night depends on it."""
+        from sheetsync.alerts.recipients import allowed_domain, split_addresses
+
+        for name, addresses in self.owners.items():
+            for address in split_addresses(addresses, key=f"owners.{name!r}"):
+                if not allowed_domain(address, self.allowed_domains):
+                    raise ValueError(
+                        f"owners.{name!r}: {address} is outside allowed_domains "
+                        f"({', '.join(self.allowed_domains)})"
+                    )
+        owners = {" ".join(n.split()).casefold() for n in self.owners}
+        for entry in self.summary_to:
+            if " ".join(entry.split()).casefold() in owners:
+                continue
+            for address in split_addresses(entry, key="summary_to", names=True):
+                if not allowed_domain(address, self.allowed_domains):
+                    raise ValueError(
+                        f"summary_to: {address} is outside allowed_domains "
+                        f"({', '.join(self.allowed_domains)})"
+                    )
+        return self
 
 
 class Email(_Strict):
@@ -132,7 +168,32 @@ class Email(_Strict):
     password_env: str | None = "SHEETSYNC_SMTP_PASSWORD"
     password_file: str | None = None
     outbox: str = ""
-    timeout: float = Field(30.0, gt=0)
+    timeout: float = Field(30.0, gt=0, description="seconds for each SMTP command")
+    deadline: float = Field(120.0, gt=0, description="seconds for the whole SMTP session of a run")
+    allow_plaintext_auth: bool = False
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, sender: str) -> str:
+        from sheetsync.alerts.recipients import split_addresses
+
+        [address] = split_addresses(sender, key="sender") or [""]
+        if not address:
+            raise ValueError("expected an e-mail address such as 'okr-bot@yourcompany.com'")
+        return sender
+
+    @model_validator(mode="after")
+    def _no_password_in_the_clear(self) -> Email:
+        if self.security == "none" and self.username and not self.allow_plaintext_auth:
+            from sheetsync.alerts.recipients import is_loopback
+
+            if self.host and not is_loopback(self.host):
+                raise ValueError(
+                    f'security = "none" with a username would send the password to {self.host} '
+                    'unencrypted: use security = "starttls" or "ssl", or set '
+                    "allow_plaintext_auth = true if the network is trusted"
+                )
+        return self
 
 
 class Schedule(_Strict):

@@ -15,17 +15,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from sheetsync import config as cfg
 from sheetsync.alerts import (
     Mailer,
     OutboxMailer,
+    PendingAlert,
     SmtpMailer,
     apply_delivery,
     deliver,
     smtp_password,
 )
+from sheetsync.alerts.deliver import DeliveryReport, write_previews
+from sheetsync.alerts.recipients import unreachable_owners
+from sheetsync.alerts.send import missing_password_hint
 from sheetsync.backends.base import WorkbookBackend, WritePlan
 from sheetsync.core.errors import ConfigError, SheetsyncError, WorkbookError
 from sheetsync.ops.logsetup import register_secret
@@ -68,13 +73,30 @@ class RunReport:
     as_of: date
     workbooks: list[WorkbookReport] = field(default_factory=list)
     dry_run: bool = False
+    mode: str = "run"
+    """"run", "dry run" or "validate": what the person asked for, for the summary's title."""
     duration: float = 0.0
     alerts_sent: int = 0
+    """E-mails (one digest per recipient) the mail server or outbox accepted in this run."""
     alerts_failed: int = 0
+    """E-mails refused for good for their recipient (5xx to RCPT)."""
     alerts_pending: int = 0
+    """Alerts still owed to someone after this run (they are tried again on the next run)."""
     alerts_unaddressed: int = 0
     """Alerts raised for an owner with no email address: logged in the Alerts tab only."""
+    would_send: int = 0
+    """Dry run: the alerts a real run would send now ..."""
+    would_reach: int = 0
+    """... and to how many people."""
+    previews: list[str] = field(default_factory=list)
+    """Dry run with --preview: the .eml files written."""
+    mail_configured: bool = True
+    """False when neither [email] host nor outbox is set: pending alerts then do not fail."""
+    rows_skipped: int = 0
+    """Alerts-tab rows refused this run (forged, edited, unreadable): reported, never sent."""
     alert_errors: list[str] = field(default_factory=list)
+    setting_problems: list[str] = field(default_factory=list)
+    """validate: alert settings that would lose alerts (e.g. a username with no password)."""
 
     @property
     def failed(self) -> list[WorkbookReport]:
@@ -83,9 +105,13 @@ class RunReport:
     @property
     def exit_code(self) -> int:
         """0: every workbook synced with no invalid rows and every alert delivered; 1: a
-        workbook failed or has invalid rows, or an alert could not be delivered."""
-        undelivered = self.alerts_failed or self.alerts_pending
-        if self.failed or any(w.invalid_rows for w in self.workbooks) or undelivered:
+        workbook failed or has invalid rows, an alert could not be delivered (or is still
+        pending while mail is configured), or `validate` found an alert setting or owner that
+        would lose alerts."""
+        undelivered = self.alerts_failed or (self.alerts_pending and self.mail_configured)
+        undelivered = undelivered or self.rows_skipped
+        recipients = self.setting_problems or any(w.recipient_problems for w in self.workbooks)
+        if self.failed or any(w.invalid_rows for w in self.workbooks) or undelivered or recipients:
             return EXIT_PROBLEMS
         return EXIT_OK
 
@@ -100,7 +126,10 @@ class RunReport:
                 "failed": self.alerts_failed,
                 "pending": self.alerts_pending,
                 "no_recipient": self.alerts_unaddressed,
+                "would_send": self.would_send,
+                "would_reach": self.would_reach,
                 "errors": self.alert_errors,
+                "setting_problems": self.setting_problems,
             },
             "workbooks": [
                 {
@@ -115,6 +144,7 @@ class RunReport:
                     "problems": w.problems,
                     "warnings": w.warnings,
                     "layout": [layout.to_json() for layout in w.layouts],
+                    "recipient_problems": w.recipient_problems,
                     "wrote": w.wrote,
                     "cells_changed": w.cells_changed,
                     "alerts_raised": w.alerts_planned,
@@ -210,10 +240,15 @@ def run_all(
     stop: threading.Event | None = None,
     alerts: bool = True,
     mailer: Mailer | None = None,
+    preview: str | None = None,
+    check_recipients: bool = False,
 ) -> RunReport:
     """Sync every workbook, then deliver the alerts of all of them as one digest per recipient.
 
-    Never raises for one workbook's failure. `mailer` overrides the one the config chooses.
+    Never raises for one workbook's failure. `mailer` overrides the one the config chooses. A
+    dry run sends and records nothing: it counts what a real run would send, and with
+    `preview` writes those e-mails to that folder. `check_recipients` (validate) lists every
+    owner alerts cannot reach.
     """
     started = time.monotonic()
     factory = factory or open_backend
@@ -243,9 +278,17 @@ def run_all(
     order = {wb.name: i for i, wb in enumerate(selected)}
     outcomes.sort(key=lambda o: order.get(o.report.name, len(order)))
     report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
+    report.mode = "dry run" if dry_run else "run"
+    if check_recipients and config.alerts.enabled:
+        for o in outcomes:
+            if o.scored is not None:
+                o.report.recipient_problems = unreachable_owners(o.scored.items, config.alerts)
     try:
         if alerts:
-            _deliver_alerts(outcomes, config, report, now, dry_run=dry_run, mailer=mailer)
+            _deliver_alerts(
+                outcomes, config, report, now, dry_run=dry_run, mailer=mailer, stop=stop,
+                preview=preview,
+            )  # fmt: skip
     finally:
         for o in outcomes:
             if o.backend is not None and o.alerts and o.alerts.pending:
@@ -254,10 +297,12 @@ def run_all(
     return report
 
 
-def choose_mailer(config: cfg.Config, *, dry_run: bool) -> tuple[Mailer | None, str]:
-    """Outbox folder for --dry-run and `[email] outbox`, SMTP when a host is set, else none."""
-    if dry_run or config.email.outbox:
-        folder = config.resolve(config.email.outbox or f"{config.state_dir}/dry-run-outbox")
+def choose_mailer(
+    config: cfg.Config, *, stop: threading.Event | None = None
+) -> tuple[Mailer | None, str]:
+    """Outbox folder for `[email] outbox`, SMTP when a host is set, else none."""
+    if config.email.outbox:
+        folder = config.resolve(config.email.outbox)
         return OutboxMailer(folder), f"written to {folder}"
     if config.email.host:
         try:
@@ -265,8 +310,44 @@ def choose_mailer(config: cfg.Config, *, dry_run: bool) -> tuple[Mailer | None, 
         except ConfigError as exc:
             raise ConfigError(exc.message, path=exc.path or config.source, key=exc.key) from exc
         register_secret(password)
-        return SmtpMailer(config.email, password), f"sent via {config.email.host}"
+        return SmtpMailer(config.email, password, stop=stop), f"sent via {config.email.host}"
     return None, "not sent: set [email] host (or outbox) in the config"
+
+
+def alert_setting_problems(config: cfg.Config) -> list[str]:
+    """What `validate` reports about the mail settings: each one would leave alerts unsent."""
+    if not config.alerts.enabled:
+        return []
+    email = config.email
+    problems = []
+    if not email.host and not email.outbox:
+        problems.append(
+            "[email] host is not set (nor outbox): alerts are logged in the Alerts tab but never "
+            "sent; set host, or outbox to write them to a folder"
+        )
+    if email.host and email.username and not email.outbox:
+        try:
+            password = smtp_password(email, base_dir=config.resolve("."))
+        except ConfigError as exc:
+            problems.append(f"[email] {exc.message}")
+        else:
+            if password is None:
+                problems.append(
+                    f"[email] username is set but there is no SMTP password: "
+                    f"{missing_password_hint(email)}"
+                )
+    return problems
+
+
+def _still_pending(pending: list[PendingAlert], delivery: DeliveryReport | None) -> int:
+    """How many alerts are still owed to someone after `delivery` (all of them without one)."""
+    owed = set()
+    for alert in pending:
+        for recipient in alert.recipients:
+            outcome = delivery.outcome(alert.event_id, recipient) if delivery else None
+            if outcome is None or outcome.state == "pending":
+                owed.add(alert.event_id)
+    return len(owed)
 
 
 def _deliver_alerts(
@@ -277,9 +358,15 @@ def _deliver_alerts(
     *,
     dry_run: bool,
     mailer: Mailer | None,
+    stop: threading.Event | None = None,
+    preview: str | None = None,
 ) -> None:
     planned = [o for o in outcomes if o.alerts and o.alerts.pending and not o.report.error]
     pending = [p for o in planned for p in o.alerts.pending]  # type: ignore[union-attr]
+    for o in outcomes:
+        if o.alerts and not o.report.error:
+            report.alert_errors += o.alerts.skipped
+            report.rows_skipped += len(o.alerts.skipped)
     pending_ids = {p.event_id for p in pending}
     report.alerts_unaddressed = sum(
         1 for o in outcomes if o.alerts for e in o.alerts.events if e.id not in pending_ids
@@ -289,28 +376,35 @@ def _deliver_alerts(
             f"{report.alerts_unaddressed} alerts have no recipient: put an email address in the "
             "Owner cell or map the owner under [alerts.owners] (see the Alerts tab)"
         )
+    if dry_run:
+        report.would_send = len(pending_ids)
+        report.would_reach = len({r.casefold() for p in pending for r in p.recipients})
+        if preview:
+            paths = write_previews(pending, Path(preview), config.email, now)
+            report.previews = [str(p) for p in paths]
+        return
     if not pending:
         return
     how = "given mailer"
     if mailer is None:
-        mailer, how = choose_mailer(config, dry_run=dry_run)
+        mailer, how = choose_mailer(config, stop=stop)
     if mailer is None:
         # No mail configured at all: the events stay pending in the Alerts tab (nothing is
         # lost) without failing every nightly run.
-        report.alert_errors.append(f"{len({p.event_id for p in pending})} alerts {how}")
+        report.mail_configured = False
+        report.alerts_pending = _still_pending(pending, None)
+        report.alert_errors.append(f"{report.alerts_pending} alerts {how}")
         return
-    delivery = deliver(pending, mailer, config.email, now)
+    delivery = deliver(pending, mailer, config.email, now, stop=stop)
     report.alerts_sent = len(delivery.sent)
     report.alerts_failed = len(delivery.failed)
-    report.alerts_pending = len(delivery.pending)
+    report.alerts_pending = _still_pending(pending, delivery)
     report.alert_errors += delivery.problems
     log.info("alerts: %d digests %s", len(delivery.sent), how)
     sent = {event for (event, _), d in delivery.outcomes.items() if d.state == "sent"}
     for o in planned:
         assert o.alerts is not None
         o.report.alerts_sent = len({p.event_id for p in o.alerts.pending} & sent)
-    if dry_run:
-        return
     for o in planned:
         assert o.alerts is not None and o.backend is not None
         tab = apply_delivery(o.alerts.alerts_tab, delivery, workbook=o.report.name)

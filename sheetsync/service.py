@@ -35,11 +35,13 @@ def execute_run(
     progress: bool = False,
     stop: threading.Event | None = None,
     workbooks: list[cfg.Workbook] | None = None,
+    preview: str | None = None,
 ) -> RunReport:
     """One locked run of this process's shard of the workbooks, then the heartbeat.
 
     The heartbeat reports failure when the run fails or crashes; a run refused by the lock
-    sends none (the run holding the lock will report).
+    sends none (the run holding the lock will report). A dry run sends and records nothing
+    (`preview`: a folder for the e-mails it would send).
     """
     index, count = parse_shard(shard) if shard else (0, 1)
     workbooks = select(
@@ -51,7 +53,7 @@ def execute_run(
         return open_backend(wb, c, limiter.acquire)
 
     # The mail settings (and password file) are checked before any workbook is touched.
-    mailer, _ = choose_mailer(config, dry_run=dry_run)
+    mailer = None if dry_run else choose_mailer(config, stop=stop)[0]
     lock_name = "sheetsync" if count == 1 else f"sheetsync-shard-{index}-of-{count}"
     with ExitStack() as stack:
         if not dry_run:
@@ -71,6 +73,7 @@ def execute_run(
                 on_done=on_done,
                 stop=stop,
                 mailer=mailer,
+                preview=preview,
             )
         except BaseException as exc:
             if url:

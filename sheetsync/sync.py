@@ -163,6 +163,8 @@ class WorkbookReport:
     alerts_planned: int = 0
     """Alert events this run raised for the workbook."""
     alerts_sent: int = 0
+    recipient_problems: list[str] = field(default_factory=list)
+    """validate: owners alerts cannot reach, each with the items they own."""
 
     @property
     def invalid_rows(self) -> int:

@@ -36,8 +36,8 @@ How a run uses this package (the facade below is all `sync`/`runner` need):
    run re-sends the same digests under the same Message-IDs.
 
 Modules: `history` (History tab), `decide` (the rules), `events` (event ids), `log` (Alerts
-tab), `recipients`, `render` (jinja2 e-mails), `send` (SMTP/outbox), `deliver`. All but `send`
-and `deliver` are pure.
+tab), `pending` (what is owed, rebuilt from trusted state), `recipients`, `render` (jinja2
+e-mails), `send` (SMTP/outbox), `deliver`. All but `send` and `deliver` are pure.
 """
 
 from __future__ import annotations
@@ -53,12 +53,11 @@ from sheetsync.alerts.history import HistoryRecord, parse_history, updated_histo
 from sheetsync.alerts.log import (
     AlertLogRecord,
     Delivery,
-    PendingAlert,
     new_log_records,
     parse_alert_log,
-    pending_alerts,
     updated_alerts_tab,
 )
+from sheetsync.alerts.pending import PendingAlert, SkippedRow, owed_alerts, skipped_outcomes
 from sheetsync.alerts.render import digest_message_id, render_digest
 from sheetsync.alerts.send import (
     MailDeliveryError,
@@ -86,6 +85,7 @@ __all__ = [
     "MemoryMailer",
     "OutboxMailer",
     "PendingAlert",
+    "SkippedRow",
     "SmtpMailer",
     "WorkbookAlertPlan",
     "apply_delivery",
@@ -109,9 +109,12 @@ class WorkbookAlertPlan:
     alerts_tab: OwnedTab | None
     """None when alerts are disabled: the Alerts tab is left as it is."""
     pending: list[PendingAlert] = field(default_factory=list)
-    """Every event of this workbook some recipient has not received (new and left over)."""
+    """Every event of this workbook some recipient has not received (new and left over),
+    rebuilt from History, the items and the config (see `pending`)."""
     events: list[AlertEvent] = field(default_factory=list)
     """The events this run raised."""
+    skipped: list[str] = field(default_factory=list)
+    """Alerts-tab rows that are pending but were not sent, each with its cell and why."""
 
 
 def plan_workbook_alerts(
@@ -145,9 +148,21 @@ def plan_workbook_alerts(
     alerts_tab = updated_alerts_tab(
         alerts_grid, workbook, new=new_log_records(events, now, settings), tab=tabs.alerts
     )
-    # Read back from the tab as written, so a first attempt and a later re-send are identical.
-    pending = pending_alerts(parse_alert_log(alerts_tab.rows), location)
-    return WorkbookAlertPlan(history_tab, alerts_tab, pending, events)
+    # Rebuilt from the tabs as written, so a first attempt and a later re-send are identical.
+    pending, skipped = owed_alerts(
+        parse_alert_log(alerts_tab.rows),
+        parse_history(history_tab.rows),
+        items,
+        settings,
+        workbook=workbook,
+        location=location,
+    )
+    if skipped:
+        alerts_tab = updated_alerts_tab(
+            alerts_tab.rows, workbook, outcomes=skipped_outcomes(skipped), tab=alerts_tab.name
+        )
+    problems = [s.describe(workbook, alerts_tab.name) for s in skipped]
+    return WorkbookAlertPlan(history_tab, alerts_tab, pending, events, problems)
 
 
 def apply_delivery(

@@ -27,10 +27,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
-from sheetsync.alerts.events import AlertEvent, EventKind, event_id
+from sheetsync.alerts.events import AlertEvent, EventKind, event_id, parse_event_id
 from sheetsync.alerts.history import HistoryRecord
 from sheetsync.alerts.log import AlertLogRecord
 from sheetsync.config import Alerts
@@ -156,33 +156,66 @@ def _message(
     return _label(item) + text
 
 
+def _onset(runs: Sequence[_Run], level: int, settings: Alerts) -> date:
+    """The first run of the current streak at least as bad as `level` (grey runs skipped)."""
+    streak = [r for r in runs if not _is_grey(r.status)]
+    start = len(streak)
+    while start > 0 and (_level(streak[start - 1].status, settings) or 0) >= level:
+        start -= 1
+    return streak[min(start, len(streak) - 1)].day
+
+
+def _status_before(runs: Sequence[_Run], day: date) -> Status | None:
+    before = [r for r in runs if r.day < day]
+    return before[-1].status if before else None
+
+
+def _explain(
+    kind: EventKind, item: ItemState, runs: Sequence[_Run], as_of: date, settings: Alerts
+) -> tuple[Status | None, date | None] | None:
+    """The (from-status, since) a `kind` event about `item` on `as_of` reports, or None when the
+    item's timeline (History up to `as_of`, the last run being `item`) does not support one."""
+    level = _level(item.status, settings)
+    if kind in _STATUS_ALERTS:
+        if not level:
+            return None
+        onset = _onset(runs, level, settings)
+        if kind is EventKind.ALERT:
+            return _status_before(runs, onset), onset
+        return (runs[-2].status if len(runs) > 1 else None), onset
+    if kind is EventKind.RECOVERED:
+        if item.status.colour is not Colour.GREEN:
+            return None
+        return next((r.status for r in reversed(runs[:-1]) if not _is_grey(r.status)), None), None
+    if settings.stale_after_days <= 0:
+        return None
+    since = _stale_since(item, runs)
+    if since is None or (as_of - since).days < settings.stale_after_days:
+        return None
+    return _status_before(runs, since), since
+
+
 def _status_events(
     item: ItemState,
     runs: Sequence[_Run],
     logged: Sequence[_Logged],
     as_of: date,
     settings: Alerts,
-) -> list[tuple[EventKind, Status | None, date | None]]:
+) -> list[EventKind]:
     level = _level(item.status, settings)
     status_logs = [x.day for x in logged if x.kind in _STATUS_ALERTS]
     if level:  # red, or amber when notified
-        streak = [r for r in runs if not _is_grey(r.status)]
-        start = len(streak)
-        while start > 0 and (_level(streak[start - 1].status, settings) or 0) >= level:
-            start -= 1
-        onset = streak[start].day
+        onset = _onset(runs, level, settings)
         said = [d for d in status_logs if onset <= d]
         if not said:
-            if len(streak) - start < settings.alert_after:
-                return []
-            before = [r for r in runs if r.day < onset]
-            return [(EventKind.ALERT, before[-1].status if before else None, onset)]
+            streak = [r for r in runs if not _is_grey(r.status) and r.day >= onset]
+            return [EventKind.ALERT] if len(streak) >= settings.alert_after else []
         if (
             settings.remind_every_days > 0
             and item.status not in FINAL
             and (as_of - max(said)).days >= settings.remind_every_days
         ):
-            return [(EventKind.REMINDER, runs[-2].status if len(runs) > 1 else None, onset)]
+            return [EventKind.REMINDER]
         return []
     if level == 0 and item.status.colour is Colour.GREEN and settings.notify_recovered:
         if not status_logs:
@@ -194,10 +227,7 @@ def _status_events(
             for r in past
         )
         told = any(x.kind is EventKind.RECOVERED and x.day >= last_alert for x in logged)
-        if green_since or told:
-            return []
-        prior = next((r.status for r in reversed(past) if not _is_grey(r.status)), None)
-        return [(EventKind.RECOVERED, prior, None)]
+        return [] if green_since or told else [EventKind.RECOVERED]
     return []
 
 
@@ -224,7 +254,7 @@ def _stale_events(
     logged: Sequence[_Logged],
     as_of: date,
     settings: Alerts,
-) -> list[tuple[EventKind, Status | None, date | None]]:
+) -> list[EventKind]:
     if settings.stale_after_days <= 0:
         return []
     since = _stale_since(item, runs)
@@ -235,8 +265,75 @@ def _stale_events(
         settings.remind_every_days <= 0 or (as_of - max(said)).days < settings.remind_every_days
     ):
         return []
-    before = [r for r in runs if r.day < since]
-    return [(EventKind.STALE, before[-1].status if before else None, since)]
+    return [EventKind.STALE]
+
+
+def _event(
+    kind: EventKind,
+    item: ItemState,
+    past: Sequence[HistoryRecord],
+    as_of: date,
+    settings: Alerts,
+    workbook: str,
+) -> AlertEvent | None:
+    runs = [*(_Run(r.as_of, r.status, r.value) for r in past), _Run(as_of, item.status, item.value)]
+    explained = _explain(kind, item, runs, as_of, settings)
+    if explained is None:
+        return None
+    from_status, since = explained
+    previous_run = runs[-2] if past else None
+    return AlertEvent(
+        id=event_id(workbook, item.kind, item.key, kind, as_of),
+        kind=kind,
+        workbook=workbook,
+        item=item,
+        as_of=as_of,
+        from_status=from_status,
+        since=since,
+        previous=past[-1] if past else None,
+        message=_message(kind, item, as_of, from_status, since, previous_run),
+    )
+
+
+def rebuild_event(
+    logged_id: str,
+    item: ItemState,
+    history: Sequence[HistoryRecord],
+    settings: Alerts,
+    *,
+    workbook: str,
+) -> AlertEvent | str:
+    """The event an Alerts-tab Event ID names, rebuilt from trusted state, or why it cannot be.
+
+    The id must be exactly the one sheetsync gives a `kind` event about `item` (this run's
+    row for the key) in `workbook` on its date, and History must show that event on that date
+    (e.g. an alert needs the item Off track then). Its words come from History and the item,
+    never from the Alerts tab. `history` is the item's History records, today's included.
+    """
+    parsed = parse_event_id(logged_id)
+    if parsed is None:
+        return "not an Event ID sheetsync writes"
+    kind, day = parsed
+    if event_id(workbook, item.kind, item.key, kind, day) != logged_id:
+        return f"the Event ID does not belong to {item.key!r} in this workbook"
+    at = _past((r for r in history if r.as_of == day), day + timedelta(days=1))
+    if not at:
+        return f"History has no row for {item.key!r} on {day.isoformat()}"
+    record = at[-1]
+    then = replace(
+        item,
+        status=record.status or Status.NO_DATA,
+        value=record.value,
+        target=record.target,
+        score=record.score,
+    )
+    event = _event(kind, then, _past(history, day), day, settings, workbook)
+    if event is None:
+        return (
+            f"History does not show {item.key!r} as the {kind.value!r} event claims on "
+            f"{day.isoformat()}"
+        )
+    return event
 
 
 def decide_alerts(
@@ -267,30 +364,19 @@ def decide_alerts(
     events: list[AlertEvent] = []
     for item in items:
         past = _past(by_item.get((item.kind, item.key), []), as_of)
-        runs = [*(_Run(r.as_of, r.status, r.value) for r in past)]
-        runs.append(_Run(as_of, item.status, item.value))
+        runs = [
+            *(_Run(r.as_of, r.status, r.value) for r in past),
+            _Run(as_of, item.status, item.value),
+        ]
         logged = logged_by_item.get(item.key, [])
-        previous = past[-1] if past else None
-        previous_run = runs[-2] if past else None
-        decided = _status_events(item, runs, logged, as_of, settings) + _stale_events(
-            item, runs, logged, as_of, settings
-        )
-        for kind, from_status, since in decided:
+        kinds = _status_events(item, runs, logged, as_of, settings)
+        kinds += _stale_events(item, runs, logged, as_of, settings)
+        for kind in kinds:
             eid = event_id(workbook, item.kind, item.key, kind, as_of)
             if eid in known:
                 continue
-            known.add(eid)
-            events.append(
-                AlertEvent(
-                    id=eid,
-                    kind=kind,
-                    workbook=workbook,
-                    item=item,
-                    as_of=as_of,
-                    from_status=from_status,
-                    since=since,
-                    previous=previous,
-                    message=_message(kind, item, as_of, from_status, since, previous_run),
-                )
-            )
+            event = _event(kind, item, past, as_of, settings, workbook)
+            if event is not None:
+                known.add(eid)
+                events.append(event)
     return events

@@ -2,20 +2,25 @@
 
 Pending alerts are grouped by recipient and by the run that raised them (their `batch`), so a
 digest that was sent before a crash is rebuilt from exactly the same events on the next run
-and carries the same Message-ID; an event is never sent under two IDs. When the mail server
-cannot be reached at all, the remaining digests are not tried (they stay pending) rather than
-each waiting through its own retries.
+and carries the same Message-ID; an event is never sent under two IDs. When the mail session
+fails (server unreachable, TLS, login, deadline), the remaining digests are not tried (they
+stay pending) rather than each waiting through its own retries or logging in again; one
+recipient's refusal affects only that recipient.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-from sheetsync.alerts.log import SENT, Delivery, PendingAlert
-from sheetsync.alerts.render import render_digest
+from sheetsync.alerts.log import SENT, Delivery
+from sheetsync.alerts.pending import PendingAlert
+from sheetsync.alerts.render import digest_message_id, render_digest
 from sheetsync.alerts.send import Mailer
 from sheetsync.config import Email
 from sheetsync.core.errors import DeliveryError
@@ -89,34 +94,93 @@ def digests(pending: Sequence[PendingAlert]) -> list[tuple[str, list[PendingAler
 
 
 def deliver(
-    pending: Sequence[PendingAlert], mailer: Mailer, settings: Email, now: datetime
+    pending: Sequence[PendingAlert],
+    mailer: Mailer,
+    settings: Email,
+    now: datetime,
+    *,
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """Send every pending alert as digests and report each one's delivery.
 
-    Nothing is sent when `pending` is empty. A transient failure leaves the digest pending
-    (with the reason); a permanent one marks it failed for that recipient only.
+    Nothing is sent when `pending` is empty. Only a recipient the server refused for good
+    (5xx to RCPT) is marked failed; every other failure leaves the digest pending with its
+    reason. A session failure (cannot connect, TLS, login, deadline) or `stop` (SIGTERM) leaves
+    the remaining digests pending without trying them. A digest that cannot even be written
+    (a bug, or data nobody expected) is reported and stays pending; it never stops the others.
     """
     report = DeliveryReport()
     unreachable = ""
-    for recipient, alerts in digests(pending):
-        msg = render_digest(recipient, alerts, sender=settings.sender, now=now)
-        message_id = str(msg["Message-ID"])
-        ids = tuple(a.event_id for a in alerts)
-        if unreachable:
-            delivery = Delivery.pending(f"not tried: {unreachable}")
-        else:
-            try:
-                mailer.send(msg)
-                delivery = SENT
-            except DeliveryError as exc:
-                refused: dict[str, str] = getattr(exc, "refused", {}) or {}
-                reason = refused.get(recipient.casefold()) or str(exc)
-                if getattr(exc, "permanent", False):
-                    delivery = Delivery.failed(reason)
-                else:
-                    delivery = Delivery.pending(reason)
-                    if not refused:
-                        unreachable = reason
-                log.warning("alert digest to %s not delivered: %s", recipient, delivery.text)
-        report.digests.append(DigestResult(recipient, message_id, ids, delivery))
+    try:
+        for recipient, alerts in digests(pending):
+            ids = tuple(a.event_id for a in alerts)
+            message_id = digest_message_id(recipient, ids)
+            if not unreachable and stop is not None and stop.is_set():
+                unreachable = "sheetsync was stopping (SIGTERM)"
+            if unreachable:
+                delivery = Delivery.pending(f"not tried: {unreachable}")
+            else:
+                delivery, session_failed = _send_one(recipient, alerts, mailer, settings, now)
+                if session_failed:
+                    unreachable = delivery.reason
+            report.digests.append(DigestResult(recipient, message_id, ids, delivery))
+    finally:
+        close = getattr(mailer, "close", None)
+        if callable(close):
+            close()
     return report
+
+
+def _send_one(
+    recipient: str,
+    alerts: Sequence[PendingAlert],
+    mailer: Mailer,
+    settings: Email,
+    now: datetime,
+) -> tuple[Delivery, bool]:
+    """The digest's delivery, and whether the mail session failed (nothing more can go)."""
+    try:
+        msg = render_digest(recipient, alerts, sender=settings.sender, now=now)
+    except Exception as exc:  # nothing read from a sheet may stop the other digests
+        log.exception("cannot write the alert digest to %s", recipient)
+        return Delivery.pending(
+            f"the e-mail could not be written ({type(exc).__name__}: {exc})"
+        ), False
+    try:
+        mailer.send(msg)
+    except DeliveryError as exc:
+        key = recipient.casefold()
+        refused: dict[str, str] = getattr(exc, "refused", {}) or {}
+        deferred: dict[str, str] = getattr(exc, "deferred", {}) or {}
+        if key in refused:
+            delivery = Delivery.failed(refused[key])
+        else:
+            delivery = Delivery.pending(deferred.get(key) or str(exc))
+        log.warning("alert digest to %s not delivered: %s", recipient, delivery.text)
+        return delivery, bool(getattr(exc, "session", False))
+    return SENT, False
+
+
+def write_previews(
+    pending: Sequence[PendingAlert], folder: Path, settings: Email, now: datetime
+) -> list[Path]:
+    """Write the digests a real run would send as `.eml` files into `folder` (a dry run's
+    `--preview`). Each gets a preview Message-ID and an `X-Sheetsync-Preview` header, so a
+    preview never passes for, or collapses with, the e-mail a real run sends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for number, (recipient, alerts) in enumerate(digests(pending), start=1):
+        try:
+            msg = render_digest(recipient, alerts, sender=settings.sender, now=now)
+        except Exception:  # reported like a real run would, never stops the other previews
+            log.exception("cannot write the alert digest to %s", recipient)
+            continue
+        real = str(msg["Message-ID"])
+        del msg["Message-ID"]
+        msg["Message-ID"] = real.replace("<", "<preview-", 1)
+        msg["X-Sheetsync-Preview"] = "dry run: not sent"
+        safe = re.sub(r"[^A-Za-z0-9@._-]", "_", recipient)
+        path = folder / f"{number:02d}-{safe}.eml"
+        path.write_bytes(msg.as_bytes())
+        paths.append(path)
+    return paths

@@ -10,6 +10,7 @@ decision function read the kind and date of a logged event back from the log alo
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -38,13 +39,17 @@ def event_id(workbook: str, item_kind: str, key: str, kind: EventKind, as_of: da
     return f"{kind.value}-{as_of:%Y%m%d}-{digest}"
 
 
+_EVENT_ID = re.compile(r"(alert|reminder|recovered|stale)-(\d{8})-[0-9a-f]{16}", re.ASCII)
+
+
 def parse_event_id(text: str) -> tuple[EventKind, date] | None:
-    """The kind and as-of date an event id records, or None when it is not one of ours."""
-    parts = text.strip().split("-")
-    if len(parts) != 3 or len(parts[2]) != 16:
+    """The kind and as-of date an event id records, or None when it is not exactly one of ours
+    (nothing else, not even a stray line separator, may be in the text)."""
+    match = _EVENT_ID.fullmatch(text)
+    if match is None:
         return None
     try:
-        return EventKind(parts[0]), datetime.strptime(parts[1], "%Y%m%d").date()
+        return EventKind(match.group(1)), datetime.strptime(match.group(2), "%Y%m%d").date()
     except ValueError:
         return None
 

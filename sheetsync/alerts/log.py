@@ -18,14 +18,15 @@ With one recipient the cell holds just the state; with several it reads
 
 An event is written here as pending *before* it is sent and marked after, so an alert that
 could not be delivered is sent on the next run, and the tab doubles as the memory of what was
-already said. Pure: grids in, `OwnedTab` out.
+already said. It is not a queue: what is sent is rebuilt from trusted state (see `pending`),
+never read from the Message or Recipients columns. Pure: grids in, `OwnedTab` out.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -330,53 +331,3 @@ def updated_alerts_tab(
         if colour is not None:
             fills[(r, _COL["Delivery"] + 1)] = colour
     return OwnedTab(name=tab, rows=grid_out, fills=fills, widths=dict(_WIDTHS))
-
-
-@dataclass(frozen=True)
-class PendingAlert:
-    """One logged event still owed to some recipients: what delivery sends.
-
-    Built from the Alerts tab alone (plus where the workbook is), so an e-mail re-sent on a
-    later run reads exactly like the first attempt and carries the same Message-ID.
-    """
-
-    event_id: str
-    kind: EventKind
-    batch: datetime | None
-    """The Time of its log row (the run that raised it): digests never mix batches."""
-    workbook: str
-    location: str
-    """Where a person opens the workbook: a path or a URL."""
-    item: str
-    owner: str
-    from_status: str
-    to_status: str
-    message: str
-    recipients: tuple[str, ...] = field(default=())
-    """The recipients it is still pending for."""
-
-
-def pending_alerts(records: Iterable[AlertLogRecord], location: str = "") -> list[PendingAlert]:
-    """The events some recipient has not received yet, in log order."""
-    out = []
-    for record in records:
-        kind = record.kind
-        pending = record.pending_recipients
-        if kind is None or not pending:
-            continue
-        out.append(
-            PendingAlert(
-                event_id=record.event_id,
-                kind=kind,
-                batch=record.time,
-                workbook=record.workbook,
-                location=location,
-                item=record.item,
-                owner=record.owner,
-                from_status=record.from_status,
-                to_status=record.to_status,
-                message=record.message,
-                recipients=pending,
-            )
-        )
-    return out

@@ -2,17 +2,20 @@
 
 The Owner cell may hold an e-mail address ("ana@example.com", "Ana <ana@example.com>"), a
 name that `[alerts.owners]` maps to an address (matched case-insensitively), or several of
-either separated by commas or semicolons. Pure: no I/O.
+either separated by commas or semicolons. With `[alerts] allowed_domains`, an address outside
+those domains is never mailed, whoever typed it: it is reported instead. Pure: no I/O.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 from sheetsync.config import Alerts
+from sheetsync.core.model import ItemState
 
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+$")
 _SPLIT = re.compile(r"[,;]")
@@ -40,6 +43,49 @@ def _address(text: str) -> str | None:
     return address if address and is_email(address) else None
 
 
+def split_addresses(text: str, *, key: str, names: bool = False) -> list[str]:
+    """The addresses in a config value ("a@x.com, Bo <b@x.com>"); ValueError names a bad one.
+
+    `names` adds the hint that a name mapped under [alerts.owners] is accepted too.
+    """
+    out = []
+    for part in (p.strip() for p in _SPLIT.split(text)):
+        if not part:
+            continue
+        address = _address(part)
+        if address is None:
+            hint = " or a name listed under [alerts.owners]" if names else ""
+            raise ValueError(
+                f"{key}: {part!r} is not an e-mail address; expected an address such as "
+                f"'ana@yourcompany.com'{hint}"
+            )
+        out.append(address)
+    return out
+
+
+def domain_of(address: str) -> str:
+    return address.rsplit("@", 1)[-1].strip().rstrip(".").casefold()
+
+
+def allowed_domain(address: str, allowed: Sequence[str]) -> bool:
+    """Whether `address` is in one of the `allowed` domains or their subdomains (all when empty)."""
+    if not allowed:
+        return True
+    domain = domain_of(address)
+    return any(domain == d or domain.endswith("." + d) for d in allowed)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    text = host.strip().strip("[]").casefold()
+    if text in ("localhost", "localhost.localdomain") or text.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
+
+
 def _mapped(text: str, owners: dict[str, str]) -> tuple[str, ...] | None:
     wanted = " ".join(text.split()).casefold()
     for name, addresses in owners.items():
@@ -56,6 +102,8 @@ class Recipients:
     summary: tuple[str, ...]
     problem: str = ""
     """Set when the owner could not be resolved, e.g. 'no recipient (set [alerts.owners] "Bob")'."""
+    outside: tuple[str, ...] = ()
+    """Addresses left out because they are outside `[alerts] allowed_domains`."""
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -89,17 +137,79 @@ def owner_addresses(owner: str | None, settings: Alerts) -> tuple[tuple[str, ...
     return unique(found), missing
 
 
+def summary_addresses(settings: Alerts) -> tuple[str, ...]:
+    """The `summary_to` addresses (entries may be names mapped under [alerts.owners])."""
+    found: list[str] = []
+    for entry in settings.summary_to:
+        mapped = _mapped(entry, settings.owners)
+        if mapped is not None:
+            found.extend(mapped)
+        else:
+            found.extend(_address(p) or "" for p in _SPLIT.split(entry))
+    return unique(a for a in found if allowed_domain(a, settings.allowed_domains))
+
+
 def recipients_for(owner: str | None, settings: Alerts) -> Recipients:
     """Everyone who gets an event about an item owned by `owner`."""
-    addresses, missing = owner_addresses(owner, settings)
-    summary = unique(settings.summary_to)
+    found, missing = owner_addresses(owner, settings)
+    addresses = tuple(a for a in found if allowed_domain(a, settings.allowed_domains))
+    outside = tuple(a for a in found if a not in addresses)
+    summary = summary_addresses(settings)
     problem = ""
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
         hint = f"set [alerts.owners] {names}"
         reached = addresses or summary
         problem = f"owner not notified ({hint})" if reached else f"no recipient ({hint})"
-    elif not addresses:
+    elif not found:
         hint = "fill in the Owner cell, or set [alerts] summary_to"
         problem = f"no recipient ({hint})" if not summary else "owner not notified (no Owner)"
-    return Recipients(owner=addresses, summary=summary, problem=problem)
+    if outside:
+        extra = f"not sent to {', '.join(outside)} (outside [alerts] allowed_domains)"
+        if problem:
+            problem = f"{problem}, {extra}"
+        else:
+            problem = extra if addresses or summary else f"no recipient: {extra}"
+    return Recipients(owner=addresses, summary=summary, problem=problem, outside=outside)
+
+
+def _listed(keys: Sequence[str], limit: int = 5) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def unreachable_owners(items: Iterable[ItemState], settings: Alerts) -> list[str]:
+    """One line per owner alerts cannot reach, with the items they own (for `validate`).
+
+    An Owner cell that is neither an address nor a name under `[alerts.owners]` (such as
+    `Head of sales` or `ana(at)acme.test`), an address outside `allowed_domains`, and blank
+    Owner cells when nobody is in `summary_to`.
+    """
+    by_owner: dict[str, list[str]] = {}
+    for item in items:
+        by_owner.setdefault((item.owner or "").strip(), []).append(item.key)
+    lines = []
+    summary = summary_addresses(settings)
+    for owner, keys in by_owner.items():
+        count = f"{len(keys)} item{'s' if len(keys) != 1 else ''}: {_listed(keys)}"
+        if not owner:
+            if not summary:
+                lines.append(
+                    f"no Owner ({count}): nobody hears about these; fill in the Owner cells or "
+                    "set [alerts] summary_to"
+                )
+            continue
+        found, missing = owner_addresses(owner, settings)
+        for name in missing:
+            lines.append(
+                f"Owner {name!r} ({count}) is not an e-mail address nor a name under "
+                f'[alerts.owners]: add "{name}" = "name@yourcompany.com" there, or put the '
+                "address in the Owner cell"
+            )
+        outside = [a for a in found if not allowed_domain(a, settings.allowed_domains)]
+        if outside:
+            lines.append(
+                f"Owner {owner!r} ({count}): {', '.join(outside)} is outside [alerts] "
+                f"allowed_domains ({', '.join(settings.allowed_domains)}) and is never mailed"
+            )
+    return lines

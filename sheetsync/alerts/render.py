@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from sheetsync.alerts.events import EventKind
-from sheetsync.alerts.log import PendingAlert
+from sheetsync.alerts.pending import PendingAlert
 from sheetsync.core.model import Colour, Status
 
 _LABEL = {

@@ -1,25 +1,34 @@
 """Handing e-mails to the world: the `Mailer` port, SMTP, an outbox folder, and a memory double.
 
     Mailer.send(msg) -> None          raises DeliveryError (MailDeliveryError here)
-    ├── SmtpMailer     smtplib: STARTTLS, implicit TLS or plain; bounded retries with backoff
-    ├── OutboxMailer   writes <Message-ID>.eml files (dry runs, `outbox = "folder"`, the demo)
+    ├── SmtpMailer     smtplib: one session per run (one login), STARTTLS, implicit TLS or plain
+    ├── OutboxMailer   writes <Message-ID>.eml files (`outbox = "folder"`, the demo)
     └── MemoryMailer   keeps messages in a list; the test double
 
-Failures are sorted the way the mail system means them: connection errors and 4xx replies are
-transient (retried a few times, then the alert stays pending for the next run); 5xx replies
-are permanent and name the refused recipients. The SMTP password is read only from the
-environment variable or file the config names (`smtp_password`), and is never put into a log
-line or an exception message.
+A mailer may also have `close()`, which `deliver` calls when it is done.
+
+Failures are sorted by what they mean for each recipient. Only a 5xx reply to RCPT for an
+address is a refusal for good (`refused`): that recipient is marked failed. Everything else
+leaves the alert pending for the next run: a 4xx to RCPT defers that one recipient
+(`deferred`); a refused message (DATA) defers that one message; and a *session* failure
+(cannot connect, no STARTTLS, TLS, a refused login, no password, the session deadline,
+SIGTERM) means nothing more can be sent in this run, so the login is never retried. The SMTP
+password is read only from the environment variable or file the config names
+(`smtp_password`), and is never put into a log line or an exception message.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import re
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -38,17 +47,31 @@ log = logging.getLogger("sheetsync.alerts")
 class MailDeliveryError(DeliveryError):
     """A message was not (fully) accepted.
 
-    `permanent` says whether trying again later can help (False for connection errors and 4xx
-    replies); `refused` maps each refused recipient (lower case) to the server's reason, when
-    the server accepted the message for the others.
+    `refused` maps each recipient (lower case) the server refused for good (5xx to RCPT) to
+    its reason; `deferred` those it refused for now (4xx). `session` says that nothing more
+    can be sent in this run (connection, TLS, login, settings, deadline). `retryable` marks a
+    message-level answer worth one more try within the session (a 4xx to DATA).
     """
 
     def __init__(
-        self, message: str, *, permanent: bool, refused: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        refused: Mapping[str, str] | None = None,
+        deferred: Mapping[str, str] | None = None,
+        session: bool = False,
+        retryable: bool = False,
     ) -> None:
-        self.permanent = permanent
         self.refused = dict(refused or {})
+        self.deferred = dict(deferred or {})
+        self.session = session
+        self.retryable = retryable
         super().__init__(message)
+
+    @property
+    def permanent(self) -> bool:
+        """True when trying again later cannot help any recipient (all refused for good)."""
+        return bool(self.refused) and not self.deferred and not self.session
 
 
 class Mailer(Protocol):
@@ -94,6 +117,12 @@ def smtp_password(
     return None
 
 
+def missing_password_hint(settings: Email) -> str:
+    """Where a password for `[email] username` can come from, for messages."""
+    where = f"the {settings.password_env} environment variable" if settings.password_env else ""
+    return f"set {where + ' or ' if where else ''}[email] password_file"
+
+
 def recipients_of(msg: EmailMessage) -> list[str]:
     """The envelope recipients: every address in To, Cc and Bcc."""
     fields = [str(v) for h in ("To", "Cc", "Bcc") for v in msg.get_all(h, [])]
@@ -105,12 +134,66 @@ def _reply(code: int, text: bytes | str) -> str:
     return " ".join(f"{code} {body}".split())
 
 
-class SmtpMailer:
-    """Sends over SMTP with the standard library: one connection per message.
+class _Watchdog:
+    """Cuts the SMTP connection when the session deadline passes or `stop` is set (SIGTERM).
 
-    `attempts` and `backoff` bound the retries of transient failures (exponential backoff
-    starting at `backoff` seconds, at most 30 s between tries); `ssl_context` verifies the
-    server (default: the system's trusted CAs).
+    smtplib's `timeout` bounds each read, not the session: a server that answers one byte at
+    a time (a tarpit) would hold the run, and its lock, for ever. Shutting the socket down
+    makes the blocked read return at once.
+    """
+
+    def __init__(self, deadline: float, stop: threading.Event | None, what: str) -> None:
+        self.deadline = deadline
+        self.stop = stop
+        self.what = what
+        self.reason = ""
+        self.smtp: smtplib.SMTP | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="smtp-deadline", daemon=True)
+        self._thread.start()
+
+    def _expired(self) -> str:
+        if self.stop is not None and self.stop.is_set():
+            return "sheetsync was stopping (SIGTERM)"
+        if time.monotonic() >= self.deadline:
+            return f"the SMTP session with {self.what} passed its deadline ([email] deadline)"
+        return ""
+
+    def check(self) -> None:
+        reason = self.reason or self._expired()
+        if reason:
+            self.reason = reason
+            raise MailDeliveryError(reason, session=True)
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.1):
+            reason = self.reason or self._expired()
+            if not reason:
+                continue
+            self.reason = reason
+            sock = getattr(self.smtp, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._done.set()
+
+
+_MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5")
+"""AUTH mechanisms in order of preference (over TLS, PLAIN is what servers expect)."""
+
+
+class SmtpMailer:
+    """Sends over SMTP with the standard library: one connection and one login per run.
+
+    The connection opens on the first `send` and is reused until `close()`; a session failure
+    (see the module docstring) is remembered and raised again at once for every later message,
+    so a wrong password is tried once per run, not once per digest. Connecting is retried
+    `attempts` times with exponential backoff from `backoff` seconds, and so is a 4xx answer to
+    a message; everything is bounded by `[email] deadline` for the whole session. `stop`
+    (SIGTERM) ends the session at once. `ssl_context` verifies the server (default: the
+    system's trusted CAs).
     """
 
     def __init__(
@@ -121,16 +204,27 @@ class SmtpMailer:
         attempts: int = 3,
         backoff: float = 2.0,
         ssl_context: ssl.SSLContext | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self._password = password
         self.attempts = max(1, attempts)
         self.backoff = backoff
         self.ssl_context = ssl_context
+        self.stop = stop
+        self.logins = 0
+        """How many times this mailer sent AUTH (one per run at most)."""
+        self._smtp: smtplib.SMTP | None = None
+        self._failure: MailDeliveryError | None = None
+        self._watchdog: _Watchdog | None = None
 
     def __repr__(self) -> str:
         s = self.settings
         return f"SmtpMailer(host={s.host!r}, port={s.port}, security={s.security!r})"
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
 
     def _redact(self, text: str) -> str:
         """`text` with the password, and the encodings AUTH sends it in, blanked out."""
@@ -148,118 +242,242 @@ class SmtpMailer:
         return text
 
     def _error(
-        self, message: str, *, permanent: bool, refused: Mapping[str, str] | None = None
+        self,
+        message: str,
+        *,
+        refused: Mapping[str, str] | None = None,
+        deferred: Mapping[str, str] | None = None,
+        session: bool = False,
+        retryable: bool = False,
     ) -> MailDeliveryError:
-        clean = {k: self._redact(v) for k, v in (refused or {}).items()}
-        return MailDeliveryError(self._redact(message), permanent=permanent, refused=clean)
+        return MailDeliveryError(
+            self._redact(message),
+            refused={k: self._redact(v) for k, v in (refused or {}).items()},
+            deferred={k: self._redact(v) for k, v in (deferred or {}).items()},
+            session=session,
+            retryable=retryable,
+        )
 
-    def send(self, msg: EmailMessage) -> None:
-        """Send `msg`; retry transient failures, then raise MailDeliveryError."""
-        message_id = str(msg.get("Message-ID", ""))
-
+    def _retrying(
+        self, what: str, retry_if: type[BaseException] | None = None
+    ) -> tenacity.Retrying:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0
             log.warning(
-                "sending %s failed (%s); try %d of %d in %.0f s",
-                message_id,
+                "%s failed (%s); try %d of %d in %.0f s",
+                what,
                 exc,
                 state.attempt_number + 1,
                 self.attempts,
                 wait,
             )
 
-        retrying = tenacity.Retrying(
+        watchdog = self._watchdog
+        left = (lambda: watchdog.deadline - time.monotonic()) if watchdog else (lambda: 1e9)
+        return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=tenacity.wait_exponential(multiplier=self.backoff, max=30)
             if self.backoff > 0
             else tenacity.wait_none(),
             retry=tenacity.retry_if_exception(
-                lambda e: isinstance(e, MailDeliveryError) and not e.permanent and not e.refused
+                lambda e: isinstance(e, MailDeliveryError) and e.retryable and left() > 0
             ),
             before_sleep=before_sleep,
+            sleep=self._sleep,
             reraise=True,
         )
-        retrying(self._send_once, msg)
+
+    def _sleep(self, seconds: float) -> None:
+        """Back off, but never past the deadline and not once SIGTERM arrived."""
+        watchdog = self._watchdog
+        if watchdog is not None:
+            seconds = max(0.0, min(seconds, watchdog.deadline - time.monotonic()))
+        if self.stop is not None:
+            self.stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+        if watchdog is not None:
+            watchdog.check()
 
     def _context(self) -> ssl.SSLContext:
         return self.ssl_context or ssl.create_default_context()
 
-    def _send_once(self, msg: EmailMessage) -> None:
+    def send(self, msg: EmailMessage) -> None:
+        """Send `msg` over the run's session; raise MailDeliveryError (see the module doc)."""
+        if self._failure is not None:
+            raise self._failure
+        try:
+            smtp = self._session()
+            self._retrying(f"sending {msg.get('Message-ID', '')}")(self._transact, smtp, msg)
+        except MailDeliveryError as exc:
+            if exc.session:
+                self._failure = exc
+                self._drop()
+            raise
+
+    def close(self) -> None:
+        """End the session (QUIT) and stop the deadline watch."""
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+        self._drop()
+        if self._watchdog is not None:
+            self._watchdog.close()
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError):
+                self._smtp.close()
+        self._smtp = None
+
+    def _session(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            return self._smtp
         s = self.settings
-        where = f"{s.host}:{s.port}"
         if not s.host:
             raise self._error(
                 "no SMTP server configured: set [email] host, or [email] outbox to write the "
                 "e-mails to a folder instead",
-                permanent=True,
+                session=True,
             )
         if s.username and self._password is None:
-            hint = (
-                f"the {s.password_env} environment variable" if s.password_env else "it"
-            ) + " or [email] password_file"
             raise self._error(
-                f"[email] username is set but there is no SMTP password: set {hint}",
-                permanent=True,
+                f"[email] username is set but there is no SMTP password: "
+                f"{missing_password_hint(s)}",
+                session=True,
             )
+        if self._watchdog is None:
+            self._watchdog = _Watchdog(time.monotonic() + s.deadline, self.stop, self.where)
+        self._smtp = self._retrying(f"connecting to {self.where}")(self._connect)
+        return self._smtp
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        watchdog = self._watchdog
+        assert watchdog is not None
+        watchdog.check()
+        smtp: smtplib.SMTP
+        if s.security == "ssl":
+            smtp = smtplib.SMTP_SSL(timeout=s.timeout, context=self._context())
+        else:
+            smtp = smtplib.SMTP(timeout=s.timeout)
+        # Connecting after construction lets the watchdog reach the socket while the greeting
+        # is awaited; TLS checks the certificate against `_host`, which only the constructor
+        # sets.
+        smtp._host = s.host  # type: ignore[attr-defined]
+        watchdog.smtp = smtp
+        try:
+            smtp.connect(s.host, s.port)
+            if s.security == "starttls":
+                smtp.starttls(context=self._context())
+            if s.username:
+                self._login(smtp, s.username, self._password or "")
+            return smtp
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                smtp.close()
+            watchdog.check()
+            raise self._session_error(exc) from exc
+
+    def _login(self, smtp: smtplib.SMTP, username: str, password: str) -> None:
+        """One AUTH command with the best mechanism offered (`SMTP.login` tries each in turn,
+        so one wrong password would count as several failed logins against the account)."""
+        smtp.ehlo_or_helo_if_needed()
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        mechanism = next((m for m in _MECHANISMS if m in offered), None)
+        if mechanism is None:
+            raise self._error(
+                f"{self.where} offers no login this client supports (it offers "
+                f"{' '.join(offered) or 'none'}); check [email] security and port",
+                session=True,
+            )
+        smtp.user, smtp.password = username, password
+        self.logins += 1
+        method = getattr(smtp, "auth_" + mechanism.lower().replace("-", "_"))
+        smtp.auth(mechanism, method)
+
+    def _session_error(self, exc: BaseException) -> MailDeliveryError:
+        s, where = self.settings, self.where
+        if isinstance(exc, MailDeliveryError):
+            return exc
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            what = "STARTTLS" if s.security == "starttls" else str(exc)
+            return self._error(
+                f'{where} does not offer {what}; set [email] security = "ssl" (port 465), or '
+                '"none" on a trusted network',
+                session=True,
+            )
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return self._error(
+                f"{where} refused the login of {s.username!r} "
+                f"({_reply(exc.smtp_code, exc.smtp_error)}); check [email] username and the "
+                "password",
+                session=True,
+            )
+        if isinstance(exc, ssl.SSLError):
+            return self._error(
+                f"TLS with {where} failed ({exc.reason or exc}); check [email] security and port",
+                session=True,
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return self._error(
+                f"{where} replied {_reply(exc.smtp_code, exc.smtp_error)}", session=True
+            )
+        reason = str(exc) or type(exc).__name__
+        error = self._error(f"cannot reach the SMTP server {where}: {reason}", session=True)
+        error.retryable = isinstance(exc, OSError | smtplib.SMTPServerDisconnected)
+        return error
+
+    def _transact(self, smtp: smtplib.SMTP, msg: EmailMessage) -> None:
+        where = self.where
+        watchdog = self._watchdog
+        assert watchdog is not None
         recipients = recipients_of(msg)
         try:
-            smtp: smtplib.SMTP
-            if s.security == "ssl":
-                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self._context())
-            else:
-                smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-            with smtp:
-                if s.security == "starttls":
-                    smtp.starttls(context=self._context())
-                if s.username:
-                    smtp.login(s.username, self._password or "")
-                refused = smtp.send_message(msg, to_addrs=recipients)
-        except smtplib.SMTPNotSupportedError as exc:
-            raise self._error(
-                f"{where} does not support {'STARTTLS' if s.security == 'starttls' else exc}; "
-                'set [email] security = "ssl" (port 465) or "none"',
-                permanent=True,
-            ) from exc
-        except smtplib.SMTPAuthenticationError as exc:
-            raise self._error(
-                f"{where} refused the login of {s.username!r} "
-                f"({_reply(exc.smtp_code, exc.smtp_error)}); "
-                "check [email] username and the password",
-                permanent=True,
-            ) from exc
+            watchdog.check()
+            refused = smtp.send_message(msg, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
-            reasons = {r.casefold(): _reply(c, t) for r, (c, t) in exc.recipients.items()}
-            permanent = any(c >= 500 for c, _t in exc.recipients.values())
+            for_good = {
+                r.casefold(): _reply(c, t) for r, (c, t) in exc.recipients.items() if c >= 500
+            }
+            for_now = {
+                r.casefold(): _reply(c, t) for r, (c, t) in exc.recipients.items() if c < 500
+            }
             raise self._error(
-                f"{where} refused every recipient: "
-                + "; ".join(f"{r}: {why}" for r, why in reasons.items()),
-                permanent=permanent,
-                refused=reasons if permanent else None,
+                f"{where} refused "
+                + "; ".join(f"{r}: {why}" for r, why in (for_good | for_now).items()),
+                refused=for_good,
+                deferred=for_now,
+            ) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise self._error(
+                f"{where} refused the sender {self.settings.sender!r} "
+                f"({_reply(exc.smtp_code, exc.smtp_error)}); check [email] sender",
+                session=True,
             ) from exc
         except smtplib.SMTPResponseException as exc:
             raise self._error(
-                f"{where} replied {_reply(exc.smtp_code, exc.smtp_error)}",
-                permanent=exc.smtp_code >= 500,
+                f"{where} did not accept the message ({_reply(exc.smtp_code, exc.smtp_error)})",
+                retryable=exc.smtp_code < 500,
             ) from exc
-        except ssl.SSLError as exc:
-            raise self._error(
-                f"TLS with {where} failed ({exc.reason or exc}); check [email] security and port",
-                permanent=True,
-            ) from exc
+        except MailDeliveryError:
+            raise
         except (smtplib.SMTPException, OSError) as exc:
+            watchdog.check()
             reason = str(exc) or type(exc).__name__
             raise self._error(
-                f"cannot reach the SMTP server {where}: {reason}", permanent=False
+                f"lost the connection to the SMTP server {where}: {reason}", session=True
             ) from exc
         if refused:
-            reasons = {r.casefold(): _reply(c, t) for r, (c, t) in refused.items()}
+            for_good = {r.casefold(): _reply(c, t) for r, (c, t) in refused.items() if c >= 500}
+            for_now = {r.casefold(): _reply(c, t) for r, (c, t) in refused.items() if c < 500}
             raise self._error(
                 f"{where} refused "
-                + "; ".join(f"{r}: {why}" for r, why in reasons.items())
+                + "; ".join(f"{r}: {why}" for r, why in (for_good | for_now).items())
                 + " (the other recipients got it)",
-                permanent=all(c >= 500 for c, _t in refused.values()),
-                refused=reasons,
+                refused=for_good,
+                deferred=for_now,
             )
         log.info("sent %s to %s via %s", msg.get("Message-ID"), ", ".join(recipients), where)
 
@@ -267,7 +485,7 @@ class SmtpMailer:
 def _file_name(msg: EmailMessage) -> str:
     message_id = str(msg.get("Message-ID", "")).strip().strip("<>")
     if not message_id:
-        raise MailDeliveryError("the message has no Message-ID", permanent=True)
+        raise MailDeliveryError("the message has no Message-ID")
     return re.sub(r"[^A-Za-z0-9._-]", "_", message_id) + ".eml"
 
 
@@ -292,7 +510,7 @@ class OutboxMailer:
             tmp.replace(path)
         except OSError as exc:
             raise MailDeliveryError(
-                f"cannot write {str(path)!r}: {exc.strerror or exc}", permanent=False
+                f"cannot write {str(path)!r}: {exc.strerror or exc}", session=True
             ) from exc
         log.info("wrote %s", path)
 

@@ -5,6 +5,9 @@ Runs the real CLI against real workbooks (both backends) and a real SMTP server 
 
 from __future__ import annotations
 
+import email
+from email.policy import default as default_policy
+
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -104,9 +107,36 @@ def test_mail_server_down_for_a_night_delivers_the_next_night_exactly_once(team,
     assert len(mail.inbox.to("dee@example.com")) == 1
 
 
-def test_dry_run_writes_the_emails_to_files_and_sends_nothing(team, mail, tmp_path):
+def test_dry_run_says_what_it_would_send_and_sends_writes_and_records_nothing(
+    team, mail, tmp_path, capsys
+):
     sheets, config = team
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Dry run: would send 1 alert to 2 people; nothing was sent or recorded." in out
+    assert "sent," not in out
     assert mail.inbox.messages == []
-    assert list((tmp_path / ".sheetsync" / "dry-run-outbox").glob("*.eml"))
+    assert not (tmp_path / ".sheetsync" / "dry-run-outbox").exists()
     assert "Alerts" not in sheets.tabs("team")
+    # the real run afterwards sends exactly what the dry run announced
+    assert run(config, "2026-11-15") == 0
+    assert len(mail.inbox.messages) == 2
+
+
+def test_preview_writes_the_would_be_emails_to_the_folder_the_person_names(
+    team, mail, tmp_path, capsys
+):
+    sheets, config = team
+    folder = tmp_path / "look"
+    args = ["run", "--config", str(config), "--as-of", "2026-11-15", "--preview", str(folder)]
+    assert main(args) == 0
+    assert "would send 1 alert to 2 people" in capsys.readouterr().out
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == ["01-dee@example.com.eml", "02-lead@example.com.eml"]
+    preview = email.message_from_bytes((folder / files[0]).read_bytes(), policy=default_policy)
+    assert preview["X-Sheetsync-Preview"] == "dry run: not sent"
+    assert "Retention" in preview.get_body(("plain",)).get_content()
+    assert mail.inbox.messages == [] and "Alerts" not in sheets.tabs("team")
+    assert run(config, "2026-11-15") == 0
+    (real,) = mail.inbox.to("dee@example.com")
+    assert real["Message-ID"] != preview["Message-ID"], "a preview never passes for the real one"

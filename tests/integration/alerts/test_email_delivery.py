@@ -432,7 +432,7 @@ def test_implicit_tls_delivers(inbox, tls):
     assert len(report.sent) == 1
 
 
-def test_an_untrusted_certificate_is_a_permanent_error(inbox, tls):
+def test_an_untrusted_certificate_fails_the_session_and_is_not_a_refusal(inbox, tls):
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port, ssl_context=tls.server)
     controller.start()
@@ -444,10 +444,12 @@ def test_an_untrusted_certificate_is_a_permanent_error(inbox, tls):
             SmtpMailer(email_settings(port, security="ssl"), None, attempts=1).send(msg)
     finally:
         controller.stop()
-    assert caught.value.permanent is True
+    assert caught.value.session is True and caught.value.permanent is False
 
 
-def test_a_refused_login_is_permanent_and_the_password_never_shows(smtp, inbox, caplog):
+def test_a_refused_login_stays_pending_is_tried_once_and_the_password_never_shows(
+    smtp, inbox, caplog
+):
     caplog.set_level(logging.DEBUG)
     wrong = "Wr0ng-" + PASSWORD
     settings = email_settings(smtp, username="sheetsync")
@@ -455,8 +457,10 @@ def test_a_refused_login_is_permanent_and_the_password_never_shows(smtp, inbox, 
     night = Nightly(settings, rules=Alerts(owners={"Ana": "ana@example.com"}))
     report = night.run(0, {"Sales": [kpi("Revenue", Status.OFF_TRACK, 40)]}, sender)
 
-    [failed] = report.failed
-    assert "refused the login of 'sheetsync'" in failed.delivery.reason
+    assert report.failed == []
+    [pending] = report.pending
+    assert "refused the login of 'sheetsync'" in pending.delivery.reason
+    assert sender.logins == 1, "a wrong password is never retried within a run"
     assert inbox.messages == []
     logged = caplog.text + repr(sender) + str(night.tabs)
     assert wrong not in logged
@@ -492,7 +496,7 @@ def test_username_without_a_password_says_where_to_put_it(smtp):
     settings = email_settings(smtp, username="sheetsync", password_env="SHEETSYNC_SMTP_PASSWORD")
     with pytest.raises(MailDeliveryError, match="SHEETSYNC_SMTP_PASSWORD") as caught:
         SmtpMailer(settings, None).send(inbox_message())
-    assert caught.value.permanent is True
+    assert caught.value.session is True and caught.value.permanent is False
 
 
 def inbox_message() -> EmailMessage:

@@ -14,7 +14,7 @@ from sheetsync.alerts import (
     parse_alert_log,
     plan_workbook_alerts,
 )
-from sheetsync.alerts.log import ALERTS_HEADER, pending_alerts
+from sheetsync.alerts.log import ALERTS_HEADER
 from sheetsync.alerts.recipients import recipients_for
 from sheetsync.config import Alerts, Tabs
 from sheetsync.core.errors import WorkbookLayoutError
@@ -117,7 +117,7 @@ def test_a_sent_alert_is_marked_sent_and_is_no_longer_pending():
     tab = apply_delivery(p.alerts_tab, report_for(p.pending, Delivery("sent")), workbook="Sales")
     assert tab.rows[2][8] == "sent"
     assert (3, 9) not in tab.fills
-    assert pending_alerts(parse_alert_log(tab.rows)) == []
+    assert plan([item("Revenue")], history=p.history_tab.rows, alerts=tab.rows).pending == []
 
 
 def test_an_alert_that_could_not_be_sent_stays_pending_for_the_next_run():
@@ -177,7 +177,7 @@ def test_the_log_reads_back_times_that_came_back_as_serial_numbers():
     p = plan([item("Revenue")])
     rows = [list(r) for r in p.alerts_tab.rows]
     rows[2][0] = 46027 + (2 * 3600 + 7) / 86400  # Google's serial for 2026-01-05 02:00:07
-    [pending] = pending_alerts(parse_alert_log(rows))
+    [pending] = plan([item("Revenue")], history=p.history_tab.rows, alerts=rows).pending
     assert pending.batch == NIGHT
 
 
