@@ -81,6 +81,11 @@ def print_report(
             console.print(Text.assemble("  ", ("!", "yellow"), f" [{w.name}] alerts: {problem}"))
     for problem in report.setting_problems:
         console.print(Text.assemble(("✗ alert settings", "red"), f": {problem}"))
+    if report.mode == "validate" and not report.mail_configured:
+        console.print(
+            "Alerts: no mail server configured ([email] host or outbox): alerts are logged in "
+            "the Alerts tab but not sent, and the owners above are not checked strictly."
+        )
     if report.mode == "dry run":
         console.print(_would_send(report))
         if report.previews:
@@ -181,6 +186,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     )
     report.mode = "validate"
     report.setting_problems = alert_setting_problems(config)
+    mail = config.email.host or config.email.outbox
+    report.mail_configured = bool(mail) or not config.alerts.enabled
     if args.json:
         print(report.dumps())
     else:

@@ -91,7 +91,8 @@ class RunReport:
     previews: list[str] = field(default_factory=list)
     """Dry run with --preview: the .eml files written."""
     mail_configured: bool = True
-    """False when neither [email] host nor outbox is set: pending alerts then do not fail."""
+    """False when neither [email] host nor outbox is set: pending alerts then do not fail, and
+    `validate` lists unreachable owners without failing."""
     rows_skipped: int = 0
     """Alerts-tab rows refused this run (forged, edited, unreadable): reported, never sent."""
     alert_errors: list[str] = field(default_factory=list)
@@ -110,7 +111,9 @@ class RunReport:
         would lose alerts."""
         undelivered = self.alerts_failed or (self.alerts_pending and self.mail_configured)
         undelivered = undelivered or self.rows_skipped
-        recipients = self.setting_problems or any(w.recipient_problems for w in self.workbooks)
+        recipients = self.mail_configured and (
+            self.setting_problems or any(w.recipient_problems for w in self.workbooks)
+        )
         if self.failed or any(w.invalid_rows for w in self.workbooks) or undelivered or recipients:
             return EXIT_PROBLEMS
         return EXIT_OK
@@ -320,11 +323,6 @@ def alert_setting_problems(config: cfg.Config) -> list[str]:
         return []
     email = config.email
     problems = []
-    if not email.host and not email.outbox:
-        problems.append(
-            "[email] host is not set (nor outbox): alerts are logged in the Alerts tab but never "
-            "sent; set host, or outbox to write them to a folder"
-        )
     if email.host and email.username and not email.outbox:
         try:
             password = smtp_password(email, base_dir=config.resolve("."))
