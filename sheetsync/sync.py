@@ -15,6 +15,7 @@ from functools import cached_property
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
+from sheetsync.alerts.history import recent_values
 from sheetsync.backends.base import (
     CellValue,
     CellWrite,
@@ -35,6 +36,7 @@ from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookLayout
 from sheetsync.core.model import (
     ItemState,
     KeyResultScore,
+    Kpi,
     KpiScore,
     ObjectiveScore,
     Period,
@@ -52,7 +54,9 @@ from sheetsync.core.scoring import (
     score_objective,
 )
 from sheetsync.core.summary import summary_tab
+from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
 from sheetsync.core.validate import (
+    OUTPUT_COLUMNS,
     KpiTab,
     LayoutProblem,
     NumberReading,
@@ -266,7 +270,7 @@ def score_snapshot(
         raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc
 
     rules = rules_from(config.scoring)
-    kpi_scores = [score_kpi(k) for k in kpi_tab.kpis] if kpi_tab else []
+    kpi_scores = [score_kpi(k, as_of) for k in kpi_tab.kpis] if kpi_tab else []
     actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
     kr_scores = [
         score_key_result(kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None)
@@ -368,31 +372,37 @@ def read_children(
     return found
 
 
+Outputs = tuple[float | None, Status, str, str | None]
+"""What sheetsync writes on one item row: score, status, note and trend."""
+
+
 def _output_cells(
     layout: TabLayout,
     grid: Grid,
-    rows: dict[int, tuple[float | None, Status, str]],
+    rows: dict[int, Outputs],
     guard_col: int,
     score_format: str = SCORE_FORMAT,
 ) -> tuple[list[CellWrite], list[RowGuard]]:
-    """Score/Status/Note cells for every item row; stale outputs on other rows are cleared."""
+    """Score/Status/Note/Trend cells for every item row; stale outputs on other rows are cleared."""
     tab = layout.tab
     cells = [CellWrite(tab, layout.header_row, layout.outputs[h], h) for h in layout.new_outputs]
     guards = [
         RowGuard(tab, layout.header_row, guard_col, _value(grid, layout.header_row, guard_col))
     ]
-    score_col, status_col, note_col = (layout.outputs[h] for h in ("Score", "Status", "Note"))
-    for row, (score, status, note) in rows.items():
+    out_cols = [layout.outputs[h] for h in OUTPUT_COLUMNS]
+    score_col, status_col, note_col, trend_col = out_cols
+    for row, (score, status, note, trend) in rows.items():
         colour = status.colour
         value = None if score is None else round(score, 3)
         cells.append(CellWrite(tab, row, score_col, value, colour, score_format))
         cells.append(CellWrite(tab, row, status_col, status.value, colour))
         cells.append(CellWrite(tab, row, note_col, note or None))
+        cells.append(CellWrite(tab, row, trend_col, trend))
         guards.append(RowGuard(tab, row, guard_col, _value(grid, row, guard_col)))
     for row in range(layout.header_row + 1, len(grid) + 1):
         if row in rows:
             continue
-        for col in (score_col, status_col, note_col):
+        for col in out_cols:
             if _value(grid, row, col) not in (None, ""):
                 cells.append(CellWrite(tab, row, col, None))
     return cells, guards
@@ -404,6 +414,32 @@ def _value(grid: Grid, row: int, col: int) -> CellValue:
     return grid[row - 1][col - 1]
 
 
+class Trends:
+    """The Trend cell of each item: from a scorecard's periods, else from past runs in History."""
+
+    def __init__(self, snapshot: Snapshot, tabs: cfg.Tabs, as_of: date) -> None:
+        real = snapshot.find_tab(tabs.history) if tabs.history else None
+        grid = snapshot.tabs.get(real) if real else None
+        self.as_of = as_of
+        self.past = recent_values(grid, before=as_of, limit=SPARK_POINTS - 1)
+
+    def key_result(self, scored: KeyResultScore) -> str | None:
+        """A key result's score over the last runs and this one."""
+        if scored.score is None:
+            return None
+        past = self.past.get(("kr", scored.key_result.key), [])
+        return trend_cell([*past, scored.score])
+
+    def kpi(self, kpi: Kpi) -> str | None:
+        """A scorecard KPI's periods; another KPI's Actual over the last runs and this one."""
+        if kpi.series:
+            return trend_cell(kpi_trend_values(kpi, self.as_of), kpi.higher_is_better)
+        if kpi.actual is None:
+            return None
+        past = self.past.get(("kpi", kpi.key), [])
+        return trend_cell([*past, kpi.actual], kpi.higher_is_better)
+
+
 def plan_writes(
     snapshot: Snapshot,
     scored: Scored,
@@ -413,10 +449,15 @@ def plan_writes(
 ) -> WritePlan:
     """The desired content of every cell and tab sheetsync owns in this workbook."""
     plan = WritePlan()
+    trends = Trends(snapshot, tabs, as_of)
+    rows: dict[int, Outputs]
     if scored.okrs:
         layout = scored.okrs.layout
-        rows = {s.key_result.row: (s.score, s.status, s.note) for s in scored.key_results}
-        rows |= {b.row: (None, Status.INVALID, b.note) for b in scored.okrs.invalid}
+        rows = {
+            s.key_result.row: (s.score, s.status, s.note, trends.key_result(s))
+            for s in scored.key_results
+        }
+        rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.okrs.invalid}
         cells, guards = _output_cells(
             layout, snapshot.tabs[layout.tab], rows, layout.columns["key_result"]
         )
@@ -424,8 +465,11 @@ def plan_writes(
         plan.guards += guards
     if scored.kpis:
         layout = scored.kpis.layout
-        rows = {k.kpi.row: (kpi_attainment(k.kpi), k.status, k.note) for k in scored.kpi_scores}
-        rows |= {b.row: (None, Status.INVALID, b.note) for b in scored.kpis.invalid}
+        rows = {
+            k.kpi.row: (kpi_attainment(k.kpi), k.status, k.note, trends.kpi(k.kpi))
+            for k in scored.kpi_scores
+        }
+        rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.kpis.invalid}
         cells, guards = _output_cells(
             layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], KPI_SCORE_FORMAT
         )

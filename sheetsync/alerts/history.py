@@ -14,6 +14,7 @@ Pure: takes grids and returns an `OwnedTab`; the backends do the reading and wri
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -110,6 +111,34 @@ def parse_history(grid: Grid | None) -> list[HistoryRecord]:
     cols = _columns(grid)
     records = (_record(row, cols, i + 3) for i, row in enumerate(owned_body(grid)))
     return [r for r in records if r is not None]
+
+
+def recent_values(
+    grid: Grid | None, before: date, limit: int
+) -> dict[tuple[str, str], list[float]]:
+    """(kind, key) -> the last `limit` numbers History recorded before `before`, oldest first.
+
+    A KPI's recorded Value, a key result's Score: what a trend over past runs is drawn from.
+    Reads only the four cells it needs per row, so a long History costs little.
+    """
+    if not grid or not is_owned(grid) or limit <= 0:
+        return {}
+    cols = _columns(grid)
+    at = [cols[name] for name in ("As of", "Kind", "Key", "Value", "Score")]
+    width = max(at) + 1
+    found: dict[tuple[str, str], deque[float]] = {}
+    for row in owned_body(grid):
+        if len(row) < width:
+            row = [*row, *([None] * (width - len(row)))]
+        day = cell_date(row[at[0]])
+        if day is None or day >= before:
+            continue
+        kind = "kr" if cell_text(row[at[1]]).casefold() == "kr" else "kpi"
+        number = cell_number(row[at[4] if kind == "kr" else at[3]])
+        key = cell_text(row[at[2]])
+        if number is not None and key:
+            found.setdefault((kind, key), deque(maxlen=limit)).append(number)
+    return {item: list(values) for item, values in found.items()}
 
 
 def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:

@@ -23,6 +23,7 @@ from sheetsync.core.model import (
     Period,
     Status,
 )
+from sheetsync.core.trend import change_note
 from sheetsync.core.units import format_number, format_score
 
 
@@ -131,23 +132,24 @@ def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 
-def score_kpi(kpi: Kpi) -> KpiScore:
-    """On track when the target is met, At risk between target and warning, else Off track."""
+def score_kpi(kpi: Kpi, as_of: date | None = None) -> KpiScore:
+    """On track when the target is met, At risk between target and warning, else Off track.
+
+    With `as_of`, a scorecard KPI's Note also says how far it moved since the previous
+    period (`+1.2 pp vs Oct`).
+    """
     if kpi.actual is None:
         return KpiScore(kpi, Status.NO_DATA, "no Actual value yet")
     assert kpi.target is not None and kpi.warning is not None
+    change = change_note(kpi, as_of) if as_of is not None else ""
     better = (lambda a, b: a >= b) if kpi.higher_is_better else (lambda a, b: a <= b)
     if better(kpi.actual, kpi.target):
-        return KpiScore(kpi, Status.ON_TRACK)
+        return KpiScore(kpi, Status.ON_TRACK, change)
     if better(kpi.actual, kpi.warning):
-        return KpiScore(
-            kpi, Status.AT_RISK, f"worse than target {format_number(kpi.target, kpi.style)}"
-        )
-    return KpiScore(
-        kpi,
-        Status.OFF_TRACK,
-        f"worse than the warning level {format_number(kpi.warning, kpi.style)}",
-    )
+        note = f"worse than target {format_number(kpi.target, kpi.style)}"
+        return KpiScore(kpi, Status.AT_RISK, _join(note, change))
+    note = f"worse than the warning level {format_number(kpi.warning, kpi.style)}"
+    return KpiScore(kpi, Status.OFF_TRACK, _join(note, change))
 
 
 def kpi_attainment(kpi: Kpi) -> float | None:

@@ -88,7 +88,7 @@ KPI_REQUIRED = ("name", "target", "actual")
 SCORECARD_REQUIRED = ("name",)
 """A scorecard's Actual and Target may come from its period columns and Target rows."""
 
-OUTPUT_COLUMNS = ("Score", "Status", "Note")
+OUTPUT_COLUMNS = ("Score", "Status", "Note", "Trend")
 
 _NUMBER_FIELDS = ("target", "current", "actual")
 """Required columns that hold numbers: a second header row shows up as text in them."""
@@ -136,7 +136,7 @@ class TabLayout:
     columns: dict[str, int]
     """field -> 1-based column."""
     outputs: dict[str, int]
-    """'Score'/'Status'/'Note' -> 1-based column (existing, or new after the last header)."""
+    """Each output column (Score, Status, Note, Trend) -> 1-based column (existing, or new)."""
     new_outputs: list[str] = field(default_factory=list)
     """Output headers that are not on the tab yet and must be written."""
     headers: dict[str, str] = field(default_factory=dict)

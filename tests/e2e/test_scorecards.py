@@ -23,7 +23,7 @@ MONTHLY = [
      "Dec"],
     ["Signups", None, "Ana", None, "higher", None, 80, 92, 101, 112, None, None],
     [None, "Target", None, None, None, None, 80, 90, 100, 120, 130, 140],
-    ["Churn", None, "Dee", "%", "lower", 0.02, 0.031, 0.028, 0.026, 0.024, None, None],
+    ["Churn", None, "Dee", None, "lower", "2%", "3.1%", "2.8%", "2.6%", "2.4%", None, None],
     ["Revenue", None, "Ana", "$", "higher", 50000, None, None, None, None, None, None],
 ]  # fmt: skip
 
@@ -38,7 +38,9 @@ def synced(sheets, tmp_path, kpis, name="card"):
     code = run(config)
     values = sheets.values(name, "KPIs")
     head = values[0]
-    outputs = {h: [row[head.index(h)] for row in values[1:]] for h in ("Score", "Status", "Note")}
+    outputs = {
+        h: [row[head.index(h)] for row in values[1:]] for h in ("Score", "Status", "Note", "Trend")
+    }
     return code, outputs, config
 
 
@@ -113,3 +115,34 @@ def test_an_unchanged_scorecard_is_not_written_again(sheets, tmp_path):
     before = sheets.snapshot("card")
     assert run(config) == 0
     assert sheets.snapshot("card") == before
+
+
+def test_scorecard_kpis_show_their_trend_and_the_change_since_last_month(sheets, tmp_path):
+    _, out, _ = synced(sheets, tmp_path, MONTHLY)
+    assert out["Trend"] == ["↑ ▁▄▆█", None, "↑ █▅▃▁", None], (
+        "Signups rising is better; Churn falling is better, so it points up too"
+    )
+    assert out["Note"][0] == "worse than target 120; +11 vs Sep"
+    assert out["Note"][2] == "worse than the warning level 2.2%; −0.2 pp vs Sep"
+
+
+def test_kpis_and_key_results_without_periods_trend_over_past_runs(sheets, tmp_path):
+    kpis = [["KPI", "Target", "Actual"], ["NPS", 40, 30]]
+    okrs = [
+        ["Objective", "Key Result", "Start", "Target", "Current"],
+        ["Grow", "Leads", 0, 100, 20],
+    ]
+    entry = sheets.create("runs", {"OKRs": okrs, "KPIs": kpis})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for day, nps, leads in (("2026-11-13", 30, 20), ("2026-11-14", 36, 50), (AS_OF, 33, 60)):
+        sheets.edit("runs", "KPIs", "C2", nps)
+        sheets.edit("runs", "OKRs", "E2", leads)
+        main(["run", "--config", str(config), "--as-of", day])
+    kpi_row = sheets.values("runs", "KPIs")
+    assert kpi_row[0][-1] == "Trend"
+    assert kpi_row[1][-1] == "↓ ▁█▅", "NPS 30 -> 36 -> 33: down from yesterday"
+    okr_row = sheets.values("runs", "OKRs")
+    assert okr_row[1][-1] == "↑ ▁▆█", "Leads scored 0.2 -> 0.5 -> 0.6"
+    before = sheets.snapshot("runs")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+    assert sheets.snapshot("runs") == before, "re-running a date draws the same trend"

@@ -32,7 +32,7 @@ def test_headers_are_found_by_alias_in_any_order_and_unknown_columns_ignored():
         10,
         "Grow",
     )
-    assert tab.layout.outputs == {"Score": 8, "Status": 9, "Note": 10}
+    assert tab.layout.outputs == {"Score": 8, "Status": 9, "Note": 10, "Trend": 11}
 
 
 def test_header_row_is_the_first_non_empty_row():
@@ -48,7 +48,8 @@ def test_existing_output_columns_are_reused():
     assert tab.layout.outputs["Status"] == 9
     assert tab.layout.outputs["Score"] == 10
     assert tab.layout.outputs["Note"] == 11
-    assert tab.layout.new_outputs == ["Note"]
+    assert tab.layout.outputs["Trend"] == 12
+    assert tab.layout.new_outputs == ["Note", "Trend"]
 
 
 def test_blank_objective_means_the_objective_of_the_row_above():
