@@ -146,10 +146,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> tuple[int, RunReport]:
+    from sheetsync.ops.alive import alive_file
+    from sheetsync.ops.alive import mark as mark_alive
     from sheetsync.ops.scheduler import StopOnSignals
     from sheetsync.service import execute_run
 
     config = cfg.load_config(args.config)
+    mark_alive(alive_file(), "running")
     stop = threading.Event()
     # SIGTERM (systemd, Kubernetes) ends the run after the workbooks in hand, not mid-write.
     with StopOnSignals(stop):

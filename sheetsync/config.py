@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -257,6 +258,13 @@ class Workbook(_Strict):
         return self.spreadsheet is not None
 
 
+def default_state_dir(env: dict[str, str] | None = None) -> str:
+    """systemd's `StateDirectory=` (it exports STATE_DIRECTORY) when set, else `.sheetsync`
+    beside the config: a unit with ProtectSystem=strict can write nowhere else."""
+    env = dict(os.environ) if env is None else env
+    return env.get("STATE_DIRECTORY", "").split(":")[0] or ".sheetsync"
+
+
 class Config(_Strict):
     workbooks: Annotated[list[Workbook], Field(min_length=1)]
     workbook_glob: list[str] = Field(default_factory=list)
@@ -270,7 +278,7 @@ class Config(_Strict):
     email: Email = Field(default_factory=Email)
     schedule: Schedule = Field(default_factory=Schedule)
     alignment: Alignment = Field(default_factory=Alignment)
-    state_dir: str = ".sheetsync"
+    state_dir: str = Field(default_factory=lambda: default_state_dir())
     source: str = Field("", exclude=True)
     """The config file this came from; relative paths are resolved against its folder."""
 

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 from sheetsync import config as cfg
 from sheetsync.backends.base import WorkbookBackend
+from sheetsync.ops.alive import alive_file
+from sheetsync.ops.alive import mark as mark_alive
 from sheetsync.ops.heartbeat import ping, url_for_shard
 from sheetsync.ops.lock import run_lock
 from sheetsync.ops.ratelimit import RateLimiter
@@ -148,6 +150,7 @@ def serve_forever(
     from sheetsync.ops.scheduler import load_zone, run_loop, schedule_daily
 
     stop = threading.Event()
+    alive = alive_file()
     groups: dict[tuple[str, str], list[str]] = {}
     for wb in config.workbooks:
         when = wb.schedule or config.schedule
@@ -155,6 +158,7 @@ def serve_forever(
 
     def job_for(names: list[str], timezone: str) -> Callable[[], None]:
         def job() -> None:
+            mark_alive(alive, "running")
             try:
                 current = cfg.load_config(config_path)
             except SheetsyncError as exc:
@@ -180,5 +184,10 @@ def serve_forever(
     for (at, timezone), names in groups.items():
         label = "all workbooks" if len(groups) == 1 else ", ".join(names)
         schedule_daily(scheduler, job_for(names, timezone), at=at, timezone=timezone, name=label)
-    run_loop(scheduler, stop=stop)
+
+    def idle(seconds: float) -> None:
+        mark_alive(alive, "idle")
+        stop.wait(seconds)
+
+    run_loop(scheduler, stop=stop, sleep=idle)
     return 0
