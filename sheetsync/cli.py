@@ -203,8 +203,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     try:
         path = write_template(args.path)
-    except FileExistsError as exc:
-        raise ConfigError(str(exc)) from exc
+    except (FileExistsError, ValueError) as exc:
+        print(f"sheetsync: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     _console().print(
         f"Wrote {path}: edit the OKRs and KPIs tabs, then add it to your config:\n\n"
         f'[[workbooks]]\nname = "{path.stem}"\npath = "{path.resolve()}"'

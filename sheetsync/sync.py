@@ -299,11 +299,10 @@ def score_snapshot(
         mode=config.alignment.rollup,
         stale_after_days=config.alignment.stale_after_days,
     )
-    warnings: list[Problem] = []
     for tab in (kpi_tab, okr_tab):
         for bad in tab.invalid if tab else []:
             problems.extend(bad.problems)
-        warnings += tab.layout.warnings if tab else []
+    warnings = [w for tab in (okr_tab, kpi_tab) if tab for w in tab.layout.warnings]
     problems += alignment.problems
     return Scored(
         okr_tab,

@@ -1,97 +1,345 @@
-"""`sheetsync init`: a ready-to-edit workbook with the expected tabs, dropdowns and examples."""
+"""`sheetsync init`: a ready-to-edit workbook that teaches the habits sheetsync reads well.
+
+Numbers are real numbers with number formats (never `$10,000` typed as text), each header
+cell prompts what to type, Type/Direction/Period are dropdowns, a "How to use" tab explains
+every column with a worked example, and the example rows are owned on the reserved
+`example.com` domain so nobody mistakes them for real ones (`validate` warns while they stay).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.datavalidation import DataValidation
-
+from sheetsync.core.model import Status
 from sheetsync.core.parse import quarter_of
+from sheetsync.core.plan import CellValue
 
-OKR_HEADERS = [
-    "ID", "Objective", "Key Result", "Owner", "Type", "Start", "Target", "Current",
-    "Direction", "Warning", "Weight", "Period", "KPI", "Comments",
+MONEY = '"$"#,##0'
+PERCENT = "0%"
+PERCENT_1 = "0.0%"
+COUNT = "#,##0"
+DECIMAL = "0.0"
+HEADER_FILL = "305496"
+INSTRUCTIONS_TAB = "How to use"
+KR_TYPES = ("metric", "milestone", "stay above", "stay below")
+VALIDATION_ROWS = 500
+"""Dropdowns cover this many rows below the header, so new rows get them too."""
+
+
+@dataclass(frozen=True)
+class Number:
+    """An example number and the format it is shown in (what a person would set in Excel)."""
+
+    value: float
+    number_format: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """One template column: its header, width, what it means and what may be typed there."""
+
+    header: str
+    width: float
+    meaning: str
+    allowed: str
+
+    @property
+    def prompt(self) -> str:
+        """The input message Excel shows on the header cell (at most 255 characters)."""
+        return f"{self.meaning} {self.allowed}"[:255]
+
+
+OKR_COLUMNS = [
+    Column("ID", 9, "Optional stable key for the key result, such as S1.KR2.", "Must be unique."),
+    Column("Objective", 34, "The objective this key result belongs to.",
+           "Blank = the same objective as the row above."),
+    Column("Key Result", 40, "What will be measured, in words.", "Required."),
+    Column("Owner", 22, "Who updates it and gets the alerts.",
+           "An email address, or a name mapped in the config."),
+    Column("Type", 12, "How it is scored.",
+           "metric (default), milestone, stay above or stay below."),
+    Column("Start", 11, "Where the metric stood when the period began.",
+           "A number; blank = 0."),
+    Column("Target", 11, "Where it should be at the end of the period.",
+           "A number; required for metrics."),
+    Column("Current", 11, "Where it stands now: update it every week.",
+           "A number; blank = no data yet. Milestones: done/yes or blank."),
+    Column("Direction", 11, "Whether up or down is better.",
+           "increase or decrease; blank = inferred from Start and Target."),
+    Column("Warning", 11, "For stay above/below: the amber boundary.", "A number or blank."),
+    Column("Weight", 8, "How much it counts in its objective's score.", "A number; default 1."),
+    Column("Period", 11, "When it is measured.",
+           "A quarter such as 2026-Q4, a half (2026-H1), a year, a month or a due date; "
+           "blank = the current quarter."),
+    Column("KPI", 20, "Name of a KPI on the KPIs tab.",
+           "When Current is blank, the KPI's Actual is used."),
+    Column("Comments", 28, "Your own notes.", "sheetsync never reads or changes this column."),
 ]  # fmt: skip
-KPI_HEADERS = ["KPI", "Owner", "Unit", "Direction", "Target", "Warning", "Actual", "Comments"]
+
+KPI_COLUMNS = [
+    Column("KPI", 28, "The KPI's name.", "Required and unique."),
+    Column("Owner", 22, "Who updates it and gets the alerts.",
+           "An email address, or a name mapped in the config."),
+    Column("Unit", 8, "How the number is read, such as $, %, h.", "Free text."),
+    Column("Direction", 11, "Whether higher or lower is better.", "higher (default) or lower."),
+    Column("Target", 11, "The level to reach.", "A number; required."),
+    Column("Warning", 11, "The amber boundary.", "A number; blank = 10% worse than the target."),
+    Column("Actual", 11, "The latest value: update it every week.",
+           "A number; blank = no data yet."),
+    Column("Comments", 28, "Your own notes.", "sheetsync never reads or changes this column."),
+]  # fmt: skip
+
+OKR_HEADERS = [c.header for c in OKR_COLUMNS]
+KPI_HEADERS = [c.header for c in KPI_COLUMNS]
 
 
-def example_rows(as_of: date) -> tuple[list[list[object]], list[list[object]]]:
-    """OKRs and KPIs from sales, marketing and customer service (see docs/examples)."""
+def _money(value: float) -> Number:
+    return Number(value, MONEY)
+
+
+def _pct(value: float, decimals: int = 0) -> Number:
+    return Number(value, PERCENT_1 if decimals else PERCENT)
+
+
+def _count(value: float) -> Number:
+    return Number(value, COUNT)
+
+
+def coming_quarters(as_of: date, count: int = 4) -> list[str]:
+    """The as-of quarter and the ones after it: the Period dropdown."""
+    quarter, labels = quarter_of(as_of), []
+    for _ in range(count):
+        labels.append(quarter.label)
+        quarter = quarter_of(quarter.end + timedelta(days=1))
+    return labels
+
+
+def example_rows(as_of: date) -> tuple[list[list[Any]], list[list[Any]]]:
+    """OKRs and KPIs from sales, marketing and customer service, owned by example.com people."""
     q = quarter_of(as_of).label
-    okrs: list[list[object]] = [
+    okrs: list[list[Any]] = [
         ["S1.KR1", "Grow sales revenue 50% this quarter", "100 new qualified leads a month",
          "ana@example.com", "metric", 40, 100, 85, None, None, 1, q, None, "CRM report"],
         ["S1.KR2", None, "Average deal size up 20%", "ana@example.com", "metric",
-         "$10,000", "$12,000", "$10,900", None, None, 1, q, None, None],
-        ["S1.KR3", None, "Conversion rate from 10% to 15%", "Ben", "metric",
-         "10%", "15%", None, None, None, 1, q, "Lead conversion", None],
-        ["M1.KR1", "Raise brand awareness", "Website traffic up 30%", "Cleo", "metric",
-         "20k", "26k", "21,500", None, None, 1, q, None, None],
-        ["M1.KR2", None, "Coverage in 10 major publications", "Cleo", "metric",
+         _money(10000), _money(12000), _money(10900), None, None, 1, q, None, None],
+        ["S1.KR3", None, "Conversion rate from 10% to 15%", "ben@example.com", "metric",
+         _pct(0.10), _pct(0.15), None, None, None, 1, q, "Lead conversion", None],
+        ["M1.KR1", "Raise brand awareness", "Website traffic up 30%", "cleo@example.com",
+         "metric", _count(20000), _count(26000), _count(21500), None, None, 1, q, None, None],
+        ["M1.KR2", None, "Coverage in 10 major publications", "cleo@example.com", "metric",
          0, 10, 2, None, None, 1, q, None, None],
-        ["M1.KR3", None, "Launch the spring campaign", "Cleo", "milestone",
+        ["M1.KR3", None, "Launch the spring campaign", "cleo@example.com", "milestone",
          None, None, "done", None, None, 1, q, None, None],
         ["C1.KR1", "Improve customer loyalty", "Satisfaction from 4.0 to 4.5 out of 5",
-         "dee@example.com", "metric", 4.0, 4.5, 4.3, None, None, 1, q, None, None],
+         "dee@example.com", "metric", Number(4.0, DECIMAL), Number(4.5, DECIMAL),
+         Number(4.3, DECIMAL), None, None, 1, q, None, None],
         ["C1.KR2", None, "Average response time from 4 h to 2 h", "dee@example.com", "metric",
-         4, 2, 3.6, "decrease", None, 1, q, None, None],
+         4, 2, Number(3.6, DECIMAL), "decrease", None, 1, q, None, None],
         ["C1.KR3", None, "Client retention from 75% to 80%", "dee@example.com", "metric",
-         "75%", "80%", None, None, None, 2, q, "Retention rate", None],
+         _pct(0.75), _pct(0.80), None, None, None, 2, q, "Retention rate", None],
         ["C1.KR4", None, "Keep churn below 3%", "dee@example.com", "stay below",
-         None, "3%", "2.4%", None, "4%", 1, q, None, None],
+         None, _pct(0.03, 1), _pct(0.024, 1), None, _pct(0.04, 1), 1, q, None, None],
     ]  # fmt: skip
-    kpis: list[list[object]] = [
-        ["Monthly sales revenue", "ana@example.com", "$", "higher", 50000, 45000, 47200, None],
-        ["Lead conversion", "Ben", "%", "higher", "15%", "12%", "11.5%", None],
-        ["Cost per acquisition", "Cleo", "$", "lower", 40, 48, 39, None],
-        ["Customer satisfaction", "dee@example.com", "of 5", "higher", 4.5, 4.2, 4.3, None],
-        ["First response time (h)", "dee@example.com", "h", "lower", 2, 3, 3.6, None],
-        ["Retention rate", "dee@example.com", "%", "higher", "85%", "80%", "78%", None],
+    kpis: list[list[Any]] = [
+        ["Monthly sales revenue", "ana@example.com", "$", "higher",
+         _money(50000), _money(45000), _money(47200), None],
+        ["Lead conversion", "ben@example.com", "%", "higher",
+         _pct(0.15, 1), _pct(0.12, 1), _pct(0.115, 1), None],
+        ["Cost per acquisition", "cleo@example.com", "$", "lower",
+         _money(40), _money(48), _money(39), None],
+        ["Customer satisfaction", "dee@example.com", "of 5", "higher",
+         Number(4.5, DECIMAL), Number(4.2, DECIMAL), Number(4.3, DECIMAL), None],
+        ["First response time (h)", "dee@example.com", "h", "lower",
+         Number(2, DECIMAL), Number(3, DECIMAL), Number(3.6, DECIMAL), None],
+        ["Retention rate", "dee@example.com", "%", "higher",
+         _pct(0.85), _pct(0.80), _pct(0.78), None],
     ]  # fmt: skip
     return okrs, kpis
 
 
+def example_grids(as_of: date) -> dict[str, list[list[CellValue]]]:
+    """The template's OKRs and KPIs tabs as plain values (headers first), for any backend."""
+    okrs, kpis = example_rows(as_of)
+
+    def plain(rows: list[list[Any]]) -> list[list[CellValue]]:
+        return [[v.value if isinstance(v, Number) else v for v in row] for row in rows]
+
+    return {"OKRs": [list(OKR_HEADERS), *plain(okrs)], "KPIs": [list(KPI_HEADERS), *plain(kpis)]}
+
+
 def write_template(path: str | Path, as_of: date | None = None) -> Path:
-    """Write the template workbook; refuses to overwrite an existing file."""
+    """Write the template workbook; refuses a name that is not .xlsx or a file that exists."""
+    from openpyxl import Workbook
+
     path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise ValueError(
+            f"{path}: the template is an Excel workbook; give a name ending in .xlsx "
+            f"(such as {path.with_suffix('.xlsx').name})"
+        )
     if path.exists():
         raise FileExistsError(f"{path} already exists; choose another name")
-    okrs, kpis = example_rows(as_of or date.today())
+    as_of = as_of or date.today()
+    okrs, kpis = example_rows(as_of)
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "OKRs"
-    _fill(ws, OKR_HEADERS, okrs, widths={"B": 36, "C": 40, "D": 20, "N": 24})
-    _dropdown(ws, "E", ["metric", "milestone", "stay above", "stay below"], len(okrs))
-    _dropdown(ws, "I", ["increase", "decrease"], len(okrs))
+    _fill(ws, OKR_COLUMNS, okrs)
+    _dropdown(ws, "Type", OKR_COLUMNS, KR_TYPES)
+    _dropdown(ws, "Direction", OKR_COLUMNS, ("increase", "decrease"))
+    _dropdown(
+        ws,
+        "Period",
+        OKR_COLUMNS,
+        coming_quarters(as_of),
+        strict=False,
+        note="sheetsync also reads 2026-H1, 2026, 2026-11, Nov 2026 or a due date.",
+    )
     kpi_ws = wb.create_sheet("KPIs")
-    _fill(kpi_ws, KPI_HEADERS, kpis, widths={"A": 28, "B": 20, "H": 24})
-    _dropdown(kpi_ws, "D", ["higher", "lower"], len(kpis))
+    _fill(kpi_ws, KPI_COLUMNS, kpis)
+    _dropdown(kpi_ws, "Direction", KPI_COLUMNS, ("higher", "lower"))
+    _instructions(wb.create_sheet(INSTRUCTIONS_TAB))
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
 
 
-def _fill(ws, headers: list[str], rows: list[list[object]], widths: dict[str, float]) -> None:  # type: ignore[no-untyped-def]
-    ws.append(headers)
+def _letter(columns: list[Column], header: str) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter([c.header for c in columns].index(header) + 1)
+
+
+def _fill(ws: Any, columns: list[Column], rows: list[list[Any]]) -> None:
+    """Headers (styled, with prompts), example rows with number formats, widths, frozen header."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    ws.append([c.header for c in columns])
     for row in rows:
-        ws.append(row)
+        ws.append([v.value if isinstance(v, Number) else v for v in row])
+        for col, value in enumerate(row, start=1):
+            if isinstance(value, Number):
+                ws.cell(ws.max_row, col).number_format = value.number_format
     bold = Font(bold=True, color="FFFFFF")
-    for cell in ws[1]:
+    for col, (cell, column) in enumerate(zip(ws[1], columns, strict=True), start=1):
         cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="305496")
-        cell.alignment = Alignment(vertical="center")
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        prompt = DataValidation(
+            showInputMessage=True, promptTitle=column.header[:32], prompt=column.prompt
+        )
+        ws.add_data_validation(prompt)
+        prompt.add(cell.coordinate)
+        ws.column_dimensions[get_column_letter(col)].width = column.width
     ws.freeze_panes = "A2"
-    for col, width in widths.items():
-        ws.column_dimensions[col].width = width
 
 
-def _dropdown(ws, col: str, choices: list[str], rows: int) -> None:  # type: ignore[no-untyped-def]
+def _dropdown(
+    ws: Any,
+    header: str,
+    columns: list[Column],
+    choices: list[str] | tuple[str, ...],
+    *,
+    strict: bool = True,
+    note: str = "",
+) -> None:
+    """A list dropdown below a header; `strict=False` warns on other values but lets them in."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    col = _letter(columns, header)
     dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
-    dv.error = f"Choose one of: {', '.join(choices)}"
+    dv.error = f"Choose one of: {', '.join(choices)}. {note}".strip()
     dv.errorTitle = "sheetsync"
+    dv.errorStyle = "stop" if strict else "warning"
     ws.add_data_validation(dv)
-    dv.add(f"{col}2:{col}{max(rows + 200, 500)}")
+    dv.add(f"{col}2:{col}{VALIDATION_ROWS + 1}")
+
+
+STATUS_MEANINGS = {
+    Status.DONE: "the target is reached (score 1.0)",
+    Status.ON_TRACK: "at least the progress expected by now",
+    Status.AT_RISK: "at least 75% of the expected progress",
+    Status.OFF_TRACK: "below that: the owner gets an email",
+    Status.ACHIEVED: "after the period: score 0.7 or more",
+    Status.PARTIAL: "after the period: 0.4 to 0.7",
+    Status.MISSED: "after the period: below 0.4",
+    Status.NO_DATA: "Current is blank",
+    Status.INVALID: "the row has a problem: its Note says which cell and why",
+}
+
+
+def instructions() -> list[tuple[str, list[str]]]:
+    """The "How to use" tab as (kind, cells) lines: title, heading, text, head, row, status."""
+    return [
+        ("title", ["How to use this workbook"]),
+        ("text", ["sheetsync reads the OKRs and KPIs tabs every night, scores every row and "
+                  "writes Score, Status and Note columns beside yours. It never changes a cell "
+                  "you typed."]),
+        ("strong", ["The example rows are owned by people @example.com: replace them with your "
+                    "own (sheetsync validate warns while they are still there)."]),
+        ("heading", ["OKRs tab: one row per key result"]),
+        ("head", ["Column", "What it means", "What to type"]),
+        *[("row", [c.header, c.meaning, c.allowed]) for c in OKR_COLUMNS],
+        ("text", [f"Type is one of: {', '.join(KR_TYPES)}. Period, Type and Direction have "
+                  "dropdowns; a header cell shows a hint when selected."]),
+        ("heading", ["KPIs tab: one row per KPI"]),
+        ("head", ["Column", "What it means", "What to type"]),
+        *[("row", [c.header, c.meaning, c.allowed]) for c in KPI_COLUMNS],
+        ("heading", ["Numbers"]),
+        ("text", ["Type numbers as numbers and give the cell a number format ($, %, 1,000): 15% "
+                  "is stored as 0.15. Text that could be read two ways, such as 4,5, is "
+                  "reported rather than guessed."]),
+        ("heading", ["Worked example"]),
+        ("text", ["Key result 'New leads a month': Start 0, Target 100, Current 60, Period "
+                  "2026-Q4. On 15 Nov 2026, half way through 2026-Q4, the expected progress is "
+                  "0.50. Score = (Current - Start) / (Target - Start) = (60 - 0) / (100 - 0) = "
+                  "0.60, at least the expected 0.50, so the Status is On track. At 0.40 it would "
+                  "be At risk (at least 75% of 0.50); below 0.375, Off track."]),
+        ("heading", ["Statuses"]),
+        *[("status", [status.value, meaning]) for status, meaning in STATUS_MEANINGS.items()],
+        ("strong", ["Then add the workbook to sheetsync.toml and run: sheetsync validate"]),
+    ]  # fmt: skip
+
+
+def _instructions(ws: Any) -> None:
+    """Write `instructions()`: prose merged across the three columns, tables cell by cell."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    fonts = {
+        "title": Font(bold=True, size=14),
+        "heading": Font(bold=True, size=12),
+        "strong": Font(bold=True),
+        "head": Font(bold=True, color="FFFFFF"),
+    }
+    wrap = Alignment(wrap_text=True, vertical="top")
+    colours = {status.value: status.colour.value for status in Status}
+    widths = (22, 48, 62)
+    for letter, width in zip("ABC", widths, strict=True):
+        ws.column_dimensions[letter].width = width
+    for kind, cells in instructions():
+        if kind == "heading":
+            ws.append([])
+        ws.append(cells)
+        row = ws.max_row
+        for cell in ws[row]:
+            cell.alignment = wrap
+            if kind in fonts:
+                cell.font = fonts[kind]
+            if kind == "head":
+                cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        if kind == "status":
+            ws.cell(row, 1).fill = PatternFill("solid", fgColor=colours[cells[0]])
+        merged = kind in ("title", "heading", "text", "strong")
+        if merged:
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=3)
+        spans = [sum(widths)] if merged else widths
+        lines = max(
+            -(-len(text) // int(span * 1.25)) for text, span in zip(cells, spans, strict=False)
+        )
+        ws.row_dimensions[row].height = 15 * max(lines, 1) + (8 if kind == "title" else 0)

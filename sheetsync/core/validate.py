@@ -93,6 +93,9 @@ OUTPUT_COLUMNS = ("Score", "Status", "Note", "Trend")
 _NUMBER_FIELDS = ("target", "current", "actual")
 """Required columns that hold numbers: a second header row shows up as text in them."""
 
+EXAMPLE_OWNER = re.compile(r"@(?:[\w-]+\.)*example(?:\.(?:com|net|org))?\s*$", re.IGNORECASE)
+"""Owners on the domains reserved for examples (RFC 2606): the template's example rows."""
+
 HEADER_SEARCH_ROWS = 20
 """The header row is looked for in this many rows at the top of a tab (titles sit above it)."""
 
@@ -550,6 +553,34 @@ class _Row:
         return format_number(number, self.styles.get(name))
 
 
+def _owners_by_row(
+    valid: Sequence[KeyResult | Kpi], invalid: Sequence[InvalidRow]
+) -> dict[int, str | None]:
+    owners = {item.row: item.owner for item in valid} | {bad.row: bad.owner for bad in invalid}
+    return dict(sorted(owners.items()))
+
+
+def _examples_left(layout: TabLayout, owners: Mapping[int, str | None]) -> None:
+    """Warn while rows owned on an example domain (the template's examples) are still there."""
+    rows = [row for row, owner in owners.items() if owner and EXAMPLE_OWNER.search(owner)]
+    if not rows or "owner" not in layout.columns:
+        return
+    col = layout.columns["owner"]
+    where = a1(rows[0], col) + (f":{a1(rows[-1], col)}" if len(rows) > 1 else "")
+    layout.warnings.append(
+        Problem(
+            layout.tab,
+            where,
+            None,
+            "your own rows in their place",
+            f"{len(rows)} row{'s are' if len(rows) > 1 else ' is'} still the template's "
+            f"examples (owners @example.com, who receive no mail)",
+            row=rows[0],
+            is_error=False,
+        )
+    )
+
+
 def read_kpis(
     grid: Grid,
     tab: str,
@@ -721,6 +752,7 @@ def read_kpis(
     invalid.sort(key=lambda bad: bad.row)
     layout.warnings += [p for p in card.problems if not p.is_error]
     errors = [p for p in card.problems if p.is_error]
+    _examples_left(layout, _owners_by_row(kpis, invalid))
     return KpiTab(layout, kpis, invalid, card, target_rows, errors)
 
 
@@ -903,6 +935,7 @@ def read_okrs(
                 style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
             )
         )
+    _examples_left(layout, _owners_by_row(key_results, invalid))
     return OkrTab(
         layout,
         key_results,

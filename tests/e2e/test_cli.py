@@ -118,7 +118,7 @@ def test_init_writes_a_template_with_dropdowns_and_examples(tmp_path):
     path = tmp_path / "team.xlsx"
     assert main(["init", str(path)]) == 0
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["OKRs", "KPIs"]
+    assert book.sheetnames == ["OKRs", "KPIs", "How to use"]
     okrs = book["OKRs"]
     assert okrs["C1"].value == "Key Result"
     assert okrs.max_row > 5
