@@ -112,6 +112,31 @@ class Google(_Strict):
     max_retry_seconds: float = Field(120.0, gt=0)
 
 
+def _check_addresses(
+    entries: list[str], key: str, owners: dict[str, str], allowed: list[str]
+) -> None:
+    """Each entry an address (or a name under [alerts.owners]) inside `allowed` domains."""
+    from sheetsync.alerts.recipients import allowed_domain, split_addresses
+
+    names = {" ".join(n.split()).casefold() for n in owners}
+    for entry in entries:
+        if " ".join(entry.split()).casefold() in names:
+            continue
+        for address in split_addresses(entry, key=key, names=True):
+            if not allowed_domain(address, allowed):
+                raise ValueError(
+                    f"{key}: {address} is outside allowed_domains ({', '.join(allowed)})"
+                )
+
+
+class Team(_Strict):
+    """A team's objectives and KPIs, and who hears about them (`[alerts.teams.sales]`)."""
+
+    objectives: list[str] = Field(default_factory=list, description="objective names")
+    kpis: list[str] = Field(default_factory=list, description="KPI names")
+    summary_to: list[str] = Field(min_length=1)
+
+
 class Alerts(_Strict):
     enabled: bool = True
     alert_after: int = Field(1, ge=1)
@@ -124,6 +149,9 @@ class Alerts(_Strict):
     owners: dict[str, str] = Field(default_factory=dict)
     allowed_domains: list[str] = Field(
         default_factory=list, description="only these mail domains (and their subdomains)"
+    )
+    teams: dict[str, Team] = Field(
+        default_factory=dict, description="summary_to per team, instead of the default"
     )
 
     @field_validator("allowed_domains")
@@ -147,16 +175,10 @@ class Alerts(_Strict):
                         f"owners.{name!r}: {address} is outside allowed_domains "
                         f"({', '.join(self.allowed_domains)})"
                     )
-        owners = {" ".join(n.split()).casefold() for n in self.owners}
-        for entry in self.summary_to:
-            if " ".join(entry.split()).casefold() in owners:
-                continue
-            for address in split_addresses(entry, key="summary_to", names=True):
-                if not allowed_domain(address, self.allowed_domains):
-                    raise ValueError(
-                        f"summary_to: {address} is outside allowed_domains "
-                        f"({', '.join(self.allowed_domains)})"
-                    )
+        _check_addresses(self.summary_to, "summary_to", self.owners, self.allowed_domains)
+        for name, team in self.teams.items():
+            key = f"teams.{name}.summary_to"
+            _check_addresses(team.summary_to, key, self.owners, self.allowed_domains)
         return self
 
 
@@ -245,6 +267,9 @@ class Workbook(_Strict):
     children: list[str] = Field(
         default_factory=list,
         description="workbooks whose objectives may name a parent here (read from their Summary)",
+    )
+    summary_to: list[str] | None = Field(
+        None, description="who gets this workbook's alert digests instead of [alerts] summary_to"
     )
 
     @model_validator(mode="after")
@@ -339,6 +364,21 @@ class Config(_Strict):
         """A path from the config, relative to the config file's folder."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else Path(self.source).parent / p
+
+    @model_validator(mode="after")
+    def _workbook_summary_to(self) -> Config:
+        for i, wb in enumerate(self.workbooks):
+            if wb.summary_to is not None:
+                key = f"workbooks.{i}.summary_to"
+                alerts = self.alerts
+                _check_addresses(wb.summary_to, key, alerts.owners, alerts.allowed_domains)
+        return self
+
+    def alerts_for(self, wb: Workbook) -> Alerts:
+        """The [alerts] settings for one workbook: its own `summary_to`, when it has one."""
+        if wb.summary_to is None:
+            return self.alerts
+        return self.alerts.model_copy(update={"summary_to": list(wb.summary_to)})
 
     def tabs_for(self, wb: Workbook) -> Tabs:
         """The global [tabs], with what the workbook's own [workbooks.tabs] sets on top."""

@@ -283,9 +283,11 @@ def run_all(
     report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
     report.mode = "dry run" if dry_run else "run"
     if check_recipients and config.alerts.enabled:
+        by_name = {wb.name: wb for wb in selected}
         for o in outcomes:
-            if o.scored is not None:
-                o.report.recipient_problems = unreachable_owners(o.scored.items, config.alerts)
+            if o.scored is not None and o.report.name in by_name:
+                settings = config.alerts_for(by_name[o.report.name])
+                o.report.recipient_problems = unreachable_owners(o.scored.items, settings)
     try:
         if alerts:
             _deliver_alerts(

@@ -513,8 +513,12 @@ def plan_alerts(
     location: str,
     as_of: date,
     now: datetime,
+    alerts: cfg.Alerts | None = None,
 ) -> WorkbookAlertPlan | None:
-    """History (always, when the tab is configured) and the Alerts log with new events."""
+    """History (always, when the tab is configured) and the Alerts log with new events.
+
+    `alerts` is the workbook's [alerts] settings (`Config.alerts_for`), default the global ones.
+    """
     if not tabs.history:
         return None
 
@@ -522,7 +526,9 @@ def plan_alerts(
         real = snapshot.find_tab(name) if name else None
         return snapshot.tabs[real] if real else None
 
-    settings = config.alerts if tabs.alerts else config.alerts.model_copy(update={"enabled": False})
+    settings = alerts or config.alerts
+    if not tabs.alerts:
+        settings = settings.model_copy(update={"enabled": False})
     return plan_workbook_alerts(
         workbook=workbook,
         location=location,
@@ -566,7 +572,10 @@ def sync_workbook(
         if children:
             scored.problems += children.problems
         plan = plan_writes(snapshot, scored, tabs, backend.label, as_of)
-        alerts = plan_alerts(snapshot, scored, tabs, config, wb.name, backend.location, as_of, now)
+        alerts = plan_alerts(
+            snapshot, scored, tabs, config, wb.name, backend.location, as_of, now,
+            alerts=config.alerts_for(wb),
+        )  # fmt: skip
         if alerts:
             plan.owned_tabs += [t for t in (alerts.history_tab, alerts.alerts_tab) if t]
             report.alerts_planned = len(alerts.events)

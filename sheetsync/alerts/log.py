@@ -256,7 +256,7 @@ def new_log_records(
     records = []
     moment = now.replace(tzinfo=None, microsecond=0)
     for event in events:
-        who = recipients_for(event.item.owner, settings)
+        who = recipients_for(event.item.owner, settings, event.item)
         recipients = who.all
         records.append(
             AlertLogRecord(

@@ -8,9 +8,10 @@ is sent, each such row is checked and rebuilt:
   (looked up by the row's Item, then recomputed), and History must show that event on that
   date (an alert needs the item Off track then);
 * the words come from History and the item, never from the Message column;
-* the recipients are the item's owner and `summary_to` as the config resolves them today
-  (within `[alerts] allowed_domains`), narrowed to those the row still lists as pending: an
-  address typed into the Recipients column is never mailed.
+* the recipients are the item's owner and `summary_to` (its team's, its workbook's or the
+  global one) as the config resolves them today (within `[alerts] allowed_domains`),
+  narrowed to those the row still lists as pending: an address typed into the Recipients
+  column is never mailed.
 
 A row that fails a check is reported (with its cell) and skipped; it never stops the others.
 Pure: no I/O.
@@ -128,7 +129,9 @@ def owed_alerts(
         if event is None:
             skipped.append(SkippedRow(record.row, "Event ID", reasons[0], record.event_id, listed))
             continue
-        trusted = {a.casefold(): a for a in recipients_for(event.item.owner, settings).all}
+        trusted = {
+            a.casefold(): a for a in recipients_for(event.item.owner, settings, event.item).all
+        }
         recipients = tuple(trusted[r.casefold()] for r in listed if r.casefold() in trusted)
         strangers = tuple(r for r in listed if r.casefold() not in trusted)
         if strangers:

@@ -137,10 +137,33 @@ def owner_addresses(owner: str | None, settings: Alerts) -> tuple[tuple[str, ...
     return unique(found), missing
 
 
-def summary_addresses(settings: Alerts) -> tuple[str, ...]:
-    """The `summary_to` addresses (entries may be names mapped under [alerts.owners])."""
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def teams_of(item: ItemState, settings: Alerts) -> list[str]:
+    """The `[alerts.teams]` an item belongs to: by its objective (key results) or name (KPIs)."""
+    names = []
+    for name, team in settings.teams.items():
+        if item.kind == "kpi":
+            member = any(_same_name(item.key, k) for k in team.kpis)
+        else:
+            member = any(_same_name(item.objective or "", o) for o in team.objectives)
+        if member:
+            names.append(name)
+    return names
+
+
+def summary_addresses(settings: Alerts, item: ItemState | None = None) -> tuple[str, ...]:
+    """Who gets a digest of everything about `item` besides its owner: its teams'
+    `summary_to`, or when it is in no team, the default `summary_to` (the workbook's own, or
+    the global one). Entries may be names mapped under [alerts.owners]."""
+    entries = list(settings.summary_to)
+    teams = teams_of(item, settings) if item is not None else []
+    if teams:
+        entries = [e for name in teams for e in settings.teams[name].summary_to]
     found: list[str] = []
-    for entry in settings.summary_to:
+    for entry in entries:
         mapped = _mapped(entry, settings.owners)
         if mapped is not None:
             found.extend(mapped)
@@ -149,12 +172,14 @@ def summary_addresses(settings: Alerts) -> tuple[str, ...]:
     return unique(a for a in found if allowed_domain(a, settings.allowed_domains))
 
 
-def recipients_for(owner: str | None, settings: Alerts) -> Recipients:
-    """Everyone who gets an event about an item owned by `owner`."""
+def recipients_for(
+    owner: str | None, settings: Alerts, item: ItemState | None = None
+) -> Recipients:
+    """Everyone who gets an event about `item`, owned by `owner`."""
     found, missing = owner_addresses(owner, settings)
     addresses = tuple(a for a in found if allowed_domain(a, settings.allowed_domains))
     outside = tuple(a for a in found if a not in addresses)
-    summary = summary_addresses(settings)
+    summary = summary_addresses(settings, item)
     problem = ""
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
@@ -186,19 +211,22 @@ def unreachable_owners(items: Iterable[ItemState], settings: Alerts) -> list[str
     Owner cells when nobody is in `summary_to`.
     """
     by_owner: dict[str, list[str]] = {}
+    unheard: list[str] = []
     for item in items:
-        by_owner.setdefault((item.owner or "").strip(), []).append(item.key)
+        owner = (item.owner or "").strip()
+        if owner:
+            by_owner.setdefault(owner, []).append(item.key)
+        elif not summary_addresses(settings, item):
+            unheard.append(item.key)
     lines = []
-    summary = summary_addresses(settings)
+    if unheard:
+        lines.append(
+            f"no Owner ({len(unheard)} item{'s' if len(unheard) != 1 else ''}: "
+            f"{_listed(unheard)}): nobody hears about these; fill in the Owner cells or set "
+            "[alerts] summary_to"
+        )
     for owner, keys in by_owner.items():
         count = f"{len(keys)} item{'s' if len(keys) != 1 else ''}: {_listed(keys)}"
-        if not owner:
-            if not summary:
-                lines.append(
-                    f"no Owner ({count}): nobody hears about these; fill in the Owner cells or "
-                    "set [alerts] summary_to"
-                )
-            continue
         found, missing = owner_addresses(owner, settings)
         for name in missing:
             lines.append(

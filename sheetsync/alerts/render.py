@@ -80,7 +80,13 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
 def _context(alerts: Sequence[PendingAlert], subject: str) -> dict[str, Any]:
     ordered = sorted(alerts, key=lambda a: (a.workbook, _ORDER[a.kind], a.item, a.event_id))
     workbooks: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
     for alert in ordered:
+        same = seen.get((alert.workbook, alert.item))
+        if same is not None:  # one item appears once: its other news joins the first entry
+            same["label"] += f" + {_LABEL[alert.kind].lower()}"
+            same["message"] += f" {alert.message}"
+            continue
         if not workbooks or workbooks[-1]["name"] != alert.workbook:
             location = alert.location.strip()
             link = location if location.lower().startswith(("https://", "http://")) else ""
@@ -93,19 +99,19 @@ def _context(alerts: Sequence[PendingAlert], subject: str) -> dict[str, Any]:
             if alert.from_status and alert.from_status != alert.to_status
             else alert.to_status
         )
-        workbooks[-1]["alerts"].append(
-            {
-                "item": alert.item,
-                "owner": alert.owner,
-                "label": _LABEL[alert.kind],
-                "from_status": alert.from_status,
-                "to_status": alert.to_status,
-                "change": change,
-                "colour": (status.colour if status else Colour.GREY).value,
-                "message": alert.message,
-            }
-        )
-    count = len(alerts)
+        entry: dict[str, Any] = {
+            "item": alert.item,
+            "owner": alert.owner,
+            "label": _LABEL[alert.kind],
+            "from_status": alert.from_status,
+            "to_status": alert.to_status,
+            "change": change,
+            "colour": (status.colour if status else Colour.GREY).value,
+            "message": alert.message,
+        }
+        seen[(alert.workbook, alert.item)] = entry
+        workbooks[-1]["alerts"].append(entry)
+    count = len(seen)
     intro = (
         "sheetsync has news about 1 item in your workbooks:"
         if count == 1

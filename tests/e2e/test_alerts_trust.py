@@ -323,6 +323,11 @@ def test_validate_lists_mail_settings_and_owners_that_would_lose_alerts(
         ('summary_to = ["ana(at)acme.test"]', "alerts", "'ana(at)acme.test' is not an e-mail"),
         ('[alerts.owners]\n"Ana" = "ana at acme"', "alerts", "'ana at acme' is not an e-mail"),
         (
+            '[alerts.teams.sales]\nobjectives = ["Grow revenue"]\nsummary_to = ["Head of sales"]',
+            "alerts",
+            "teams.sales.summary_to: 'Head of sales' is not an e-mail address",
+        ),
+        (
             'allowed_domains = ["acme.test"]\nsummary_to = ["boss@gmail.com"]',
             "alerts",
             "boss@gmail.com is outside allowed_domains",

@@ -106,3 +106,19 @@ def test_one_digest_per_recipient_and_per_run_that_raised_the_alerts():
         ("ana@example.com", ["A", "C"]),
         ("lead@example.com", ["A", "B"]),
     ]
+
+
+def test_an_item_with_two_kinds_of_news_appears_once_in_the_digest():
+    still = alert("Churn", kind=EventKind.REMINDER, message="Still Off track since 2026-01-01.")
+    stale = alert(
+        "Churn",
+        kind=EventKind.STALE,
+        event_id="stale-20260105-" + "0" * 16,
+        message="Value 4% unchanged since 2025-12-20: nobody updated this KPI for 16 days.",
+    )
+    msg = render_digest("ana@example.com", [stale, still], sender="s@x.org", now=NIGHT)
+    text, html = parts(msg)
+    assert text.count("* Churn") == 1 and html.count("<td>Churn</td>") == 1
+    assert "Still needs attention + not updated" in text
+    assert "Still Off track since 2026-01-01. Value 4% unchanged" in text
+    assert "news about 1 item" in text
