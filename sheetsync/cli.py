@@ -81,6 +81,11 @@ def print_report(
             console.print(Text.assemble("  ", ("!", "yellow"), f" [{w.name}] alerts: {problem}"))
     for problem in report.setting_problems:
         console.print(Text.assemble(("✗ alert settings", "red"), f": {problem}"))
+    if report.invalid_rows and report.mode != "validate" and not report.invalid_rows_fail:
+        console.print(
+            f"{report.invalid_rows} invalid rows do not fail the run ([run] invalid_rows = "
+            '"warn"): each has its problem in the Note column and on Summary.'
+        )
     if report.mode == "validate" and not report.mail_configured:
         console.print(
             "Alerts: no mail server configured ([email] host or outbox): alerts are logged in "

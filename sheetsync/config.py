@@ -99,6 +99,16 @@ class Parsing(_Strict):
     )
 
 
+class Run(_Strict):
+    """What makes `sheetsync run` exit 1."""
+
+    invalid_rows: Literal["fail", "warn"] = Field(
+        "fail",
+        description='"warn": invalid rows are reported (output, Summary, owners\' alerts) but '
+        "exit 0, so exit 1 and the heartbeat's failure ping mean the job itself is broken",
+    )
+
+
 class Excel(_Strict):
     backups: int = Field(1, ge=0, description="previous versions kept beside each file")
 
@@ -297,6 +307,7 @@ class Config(_Strict):
     headers: Headers = Field(default_factory=Headers)
     scoring: Scoring = Field(default_factory=Scoring)
     parsing: Parsing = Field(default_factory=Parsing)
+    run: Run = Field(default_factory=Run)
     excel: Excel = Field(default_factory=Excel)
     google: Google = Field(default_factory=Google)
     alerts: Alerts = Field(default_factory=Alerts)

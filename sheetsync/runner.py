@@ -98,6 +98,9 @@ class RunReport:
     alert_errors: list[str] = field(default_factory=list)
     setting_problems: list[str] = field(default_factory=list)
     """validate: alert settings that would lose alerts (e.g. a username with no password)."""
+    invalid_rows_fail: bool = True
+    """[run] invalid_rows: "fail" (True) makes invalid rows exit 1; "warn" reports them only,
+    so exit 1 (and the heartbeat's failure ping) means the job itself is broken."""
 
     @property
     def failed(self) -> list[WorkbookReport]:
@@ -105,24 +108,39 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0: every workbook synced with no invalid rows and every alert delivered; 1: a
-        workbook failed or has invalid rows, an alert could not be delivered (or is still
-        pending while mail is configured), or `validate` found an alert setting or owner that
-        would lose alerts."""
+        """0: every workbook synced with no invalid rows (or they only warn) and every alert
+        delivered; 1: see `failure`."""
+        return EXIT_OK if self.failure is None else EXIT_PROBLEMS
+
+    @property
+    def invalid_rows(self) -> int:
+        return sum(w.invalid_rows for w in self.workbooks)
+
+    @property
+    def failure(self) -> str | None:
+        """Why the run exits 1: "job" when sheetsync could not do its work (a workbook failed,
+        an alert could not be delivered or is still pending while mail is configured, or
+        `validate` found an alert setting or owner that would lose alerts), "invalid_rows" when
+        only people's data is wrong and [run] invalid_rows = "fail"; None for exit 0."""
         undelivered = self.alerts_failed or (self.alerts_pending and self.mail_configured)
         undelivered = undelivered or self.rows_skipped
         recipients = self.mail_configured and (
             self.setting_problems or any(w.recipient_problems for w in self.workbooks)
         )
-        if self.failed or any(w.invalid_rows for w in self.workbooks) or undelivered or recipients:
-            return EXIT_PROBLEMS
-        return EXIT_OK
+        if self.failed or undelivered or recipients:
+            return "job"
+        if self.invalid_rows and (self.invalid_rows_fail or self.mode == "validate"):
+            return "invalid_rows"
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "dry_run": self.dry_run,
             "exit_code": self.exit_code,
+            "failure": self.failure,
+            "invalid_rows": self.invalid_rows,
+            "invalid_rows_policy": "fail" if self.invalid_rows_fail else "warn",
             "duration_seconds": round(self.duration, 3),
             "alerts": {
                 "sent": self.alerts_sent,
@@ -280,7 +298,12 @@ def run_all(
         outcomes += run_workbooks(wave, step, workers=workers, on_done=on_done, stop=stop)
     order = {wb.name: i for i, wb in enumerate(selected)}
     outcomes.sort(key=lambda o: order.get(o.report.name, len(order)))
-    report = RunReport(as_of, [o.report for o in outcomes], dry_run=dry_run)
+    report = RunReport(
+        as_of,
+        [o.report for o in outcomes],
+        dry_run=dry_run,
+        invalid_rows_fail=config.run.invalid_rows == "fail",
+    )
     report.mode = "dry run" if dry_run else "run"
     if check_recipients and config.alerts.enabled:
         by_name = {wb.name: wb for wb in selected}

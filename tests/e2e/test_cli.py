@@ -26,7 +26,15 @@ def test_json_output_has_the_documented_schema(excel, tmp_path, capsys):
     code = main(["run", "--config", str(config), "--as-of", "2026-11-15", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == out["exit_code"] == 1
-    assert set(out) == {"as_of", "dry_run", "exit_code", "duration_seconds", "alerts", "workbooks"}
+    assert set(out) == {
+        "as_of", "dry_run", "exit_code", "failure", "invalid_rows", "invalid_rows_policy",
+        "duration_seconds", "alerts", "workbooks",
+    }  # fmt: skip
+    assert (out["failure"], out["invalid_rows"], out["invalid_rows_policy"]) == (
+        "invalid_rows",
+        1,
+        "fail",
+    )
     (wb,) = out["workbooks"]
     assert set(wb) >= {
         "name", "ok", "error", "objectives", "key_results", "kpis", "invalid_rows", "problems",
@@ -179,3 +187,44 @@ def test_serve_logs_its_next_run_and_stops_cleanly_on_sigterm(excel, tmp_path):
         assert proc.wait(timeout=20) == 0
     finally:
         proc.kill()
+
+
+def test_invalid_rows_can_warn_so_exit_one_means_the_job_is_broken(
+    excel, tmp_path, heartbeat_server, capsys
+):
+    """A person's typo is reported everywhere but does not fail the nightly job."""
+    url, received = heartbeat_server
+    team = excel.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    extra = (
+        f'[run]\ninvalid_rows = "warn"\n[schedule]\nheartbeat_url = "{url}"\n'
+        '[email]\noutbox = "outbox"\n[alerts]\nstale_after_days = 1\n'
+        '[alerts.owners]\n"Ben" = "ben@example.com"\n'
+    )
+    config = write_config(tmp_path, [team], extra)
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-14"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-15", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["exit_code"], out["failure"], out["invalid_rows"]) == (0, None, 1)
+    assert out["invalid_rows_policy"] == "warn"
+    assert any("H4" in p and "lots" in p for p in out["workbooks"][0]["problems"])
+    assert received[-1][0] == "/ping/sheetsync", "the heartbeat reports success"
+    summary = "\n".join(str(v) for row in excel.values("team", "Summary") for v in row if v)
+    assert "H4" in summary, "the problem is on the Summary tab"
+    mails = [p.read_text() for p in (tmp_path / "outbox").glob("*.eml")]
+    to_ben = [m for m in mails if "To: ben@example.com" in m]
+    assert to_ben and "Subject: sheetsync: S3 " in to_ben[0], "its owner hears of it"
+
+    broken = excel.create("broken", {"Goals": OKRS})
+    config = write_config(tmp_path, [team, broken], extra)
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-15", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["failure"] == "job", "a workbook that cannot be synced still fails the job"
+    assert received[-1][0] == "/ping/sheetsync/fail"
+
+
+def test_validate_fails_on_invalid_rows_even_when_run_only_warns(excel, tmp_path, capsys):
+    team = excel.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [team], '[run]\ninvalid_rows = "warn"\n')
+    assert main(["validate", "--config", str(config), "--as-of", "2026-11-15", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["failure"] == "invalid_rows"
