@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync import config as cfg
 from sheetsync.alerts import (
@@ -36,6 +36,9 @@ from sheetsync.core.errors import ConfigError, SheetsyncError, WorkbookError
 from sheetsync.ops.logsetup import register_secret
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
+if TYPE_CHECKING:
+    from sheetsync.backends.google.session import RequestLimiter
+
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
@@ -44,7 +47,7 @@ BackendFactory = Callable[[cfg.Workbook, cfg.Config], WorkbookBackend]
 
 
 def open_backend(
-    wb: cfg.Workbook, config: cfg.Config, limiter: Callable[[], object] | None = None
+    wb: cfg.Workbook, config: cfg.Config, limiter: RequestLimiter | None = None
 ) -> WorkbookBackend:
     """The real backend for a workbook entry: an .xlsx file or a Google spreadsheet."""
     if wb.path:

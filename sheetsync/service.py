@@ -52,7 +52,7 @@ def execute_run(
     limiter = RateLimiter(config.google.requests_per_minute, shards=count)
 
     def factory(wb: cfg.Workbook, c: cfg.Config) -> WorkbookBackend:
-        return open_backend(wb, c, limiter.acquire)
+        return open_backend(wb, c, limiter)
 
     # The mail settings (and password file) are checked before any workbook is touched.
     mailer = None if dry_run else choose_mailer(config, stop=stop)[0]

@@ -7,6 +7,8 @@ refresh-token flow), and lets a test steer it:
 - count requests by kind (`counts`, `reset_counts`) and keep a log of them (`log`);
 - inject faults: `fail_next(429, retry_after=1)`, `fail_next(503, times=2)`, `drop_next()`,
   `delay_next(2.0)`, or a fixed `latency` for every API request;
+- enforce a per-window quota as Google does (`set_quota(60, per_seconds=60)`): requests are
+  counted when they arrive, after their latency or delay, and those over it get a 429;
 - play a person editing the sheet between two requests: `after_next("get", fn)` runs `fn`
   after the next successful spreadsheets.get is computed and before it is sent, so the edit is
   in place before the client can send anything else;
@@ -90,6 +92,8 @@ class RequestRecord:
     email: str | None = None
     status: int | None = None
     """The status answered; None while in flight or when the connection was dropped."""
+    over_quota: bool = False
+    """Refused because of the quota set with `set_quota`."""
 
 
 @dataclass
@@ -152,6 +156,8 @@ class SheetsStandIn:
         self.log: list[RequestRecord] = []
         self.latency = 0.0
         """Seconds every Sheets API request waits before it is handled (benchmarks)."""
+        self._quota: tuple[int, float] | None = None
+        self._arrivals: deque[float] = deque()
         self.disabled_project: str | None = None
         self._lock = threading.RLock()
         self._counts: Counter[str] = Counter()
@@ -251,6 +257,33 @@ class SheetsStandIn:
         which is what makes blind retries of non-idempotent requests dangerous.
         """
         self._queue(Fault("drop_after" if after_applying else "drop", kind, times))
+
+    def set_quota(self, requests: int, *, per_seconds: float) -> None:
+        """Answer 429 to Sheets API requests beyond `requests` in any `per_seconds` window.
+
+        Like Google, a request counts when it arrives (after its latency or delay), and a
+        refused request counts too.
+        """
+        with self._lock:
+            self._quota = (requests, per_seconds)
+            self._arrivals.clear()
+
+    @property
+    def refused_for_quota(self) -> int:
+        """Requests answered 429 by the quota set with `set_quota` (not injected faults)."""
+        with self._lock:
+            return sum(1 for r in self.log if r.status == 429 and r.over_quota)
+
+    def _over_quota(self) -> bool:
+        with self._lock:
+            if self._quota is None:
+                return False
+            limit, window = self._quota
+            now = time.monotonic()
+            while self._arrivals and self._arrivals[0] <= now - window:
+                self._arrivals.popleft()
+            self._arrivals.append(now)
+            return len(self._arrivals) > limit
 
     def delay_next(self, seconds: float, *, times: int = 1, kind: str | None = None) -> None:
         """Wait `seconds` before answering the next `times` matching requests."""
@@ -552,6 +585,9 @@ class SheetsStandIn:
         if fault is not None and fault.action == "drop":
             handler.drop()
             return
+        if route.kind not in ("token", "unknown") and self._over_quota() and fault is None:
+            record.over_quota = True
+            fault = Fault("status", status=429)
         try:
             if fault is not None and fault.action == "status":
                 extra = (

@@ -3,14 +3,25 @@ configured API root, with a timeout, the rate-limiter hook and a request count o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 
 from sheetsync.backends.google.addresses import GOOGLE_API_ROOT
+
+
+class RequestLimiter(Protocol):
+    """Keeps requests under a quota (sheetsync.ops.ratelimit.RateLimiter is the real one)."""
+
+    def acquire(self) -> object:
+        """Wait until one more request may go."""
+
+    def finished(self, seconds: float) -> None:
+        """How long the request took from sending to its response."""
 
 
 class SheetsSession(AuthorizedSession):
@@ -23,7 +34,7 @@ class SheetsSession(AuthorizedSession):
         *,
         api_url: str,
         timeout: float,
-        limiter: Callable[[], object] | None,
+        limiter: RequestLimiter | None,
         on_request: Callable[[], None],
     ) -> None:
         super().__init__(credentials, refresh_timeout=timeout)
@@ -37,7 +48,13 @@ class SheetsSession(AuthorizedSession):
             url = self._api_url + url[len(GOOGLE_API_ROOT) :]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
-        if self._limiter is not None:
-            self._limiter()
+        if self._limiter is None:
+            self._on_request()
+            return super().request(method, url, *args, **kwargs)
+        self._limiter.acquire()
         self._on_request()
-        return super().request(method, url, *args, **kwargs)
+        sent = time.monotonic()
+        try:
+            return super().request(method, url, *args, **kwargs)
+        finally:
+            self._limiter.finished(time.monotonic() - sent)

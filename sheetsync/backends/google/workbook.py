@@ -30,8 +30,9 @@ Transient errors (429, 408, 5xx, connection resets, timeouts) are retried with e
 backoff and full jitter, honouring `Retry-After`, bounded by `RetryPolicy.max_attempts` and
 `RetryPolicy.max_seconds`; every request has a timeout. Permanent errors fail at once with a
 message that says what to do. `requests` counts HTTP attempts (retries included), `retries`
-how many of them were retries. The optional `limiter` is called before every Sheets API request,
-retries included (token refreshes go to the token endpoint and are not Sheets requests).
+how many of them were retries. The optional `limiter` is asked before every Sheets API request
+and told how long it took, retries included (token refreshes go to the token endpoint and are
+not Sheets requests).
 
 This module holds only `GoogleSheetsWorkbook`, which wires the modules beside it: `addresses`
 (API root, spreadsheet ID), `auth` (credentials), `session` (HTTP), `retries`, `errors` (failures
@@ -72,7 +73,7 @@ from sheetsync.backends.google.diff import CellOp, diff_plan, record_written
 from sheetsync.backends.google.errors import FailureContext, describe_failure, translate_failure
 from sheetsync.backends.google.guards import guard_ranges, verified_grid, verify_params
 from sheetsync.backends.google.retries import RetryPolicy, is_ambiguous, retrying
-from sheetsync.backends.google.session import SheetsSession
+from sheetsync.backends.google.session import RequestLimiter, SheetsSession
 from sheetsync.backends.google.tabs import (
     META_FIELDS,
     READ_FIELDS,
@@ -107,7 +108,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         label: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        limiter: Callable[[], object] | None = None,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         self.spreadsheet_id = spreadsheet_id_from(spreadsheet)
         self.api_url = resolve_api_url(api_url)

@@ -163,3 +163,16 @@ def test_the_budget_holds_across_real_threads() -> None:
     # Allow a little scheduling jitter (3 limiter seconds = 50 ms real) when measuring windows.
     assert max_in_any_window(sent, 60.0 - 3.0) <= 120
     assert 240 <= len(sent) <= 360  # three windows started within 2.5 minutes: 0, 60, 120
+
+
+def test_a_full_window_waits_also_for_the_slowest_request_seen() -> None:
+    clock = FakeClock()
+    budget = limiter(2, clock)
+    budget.acquire()
+    budget.finished(0.4)
+    budget.acquire()
+    budget.finished(0.1)
+
+    budget.acquire()
+
+    assert clock.sleeps == [pytest.approx(60.4)]
