@@ -122,12 +122,24 @@ def test_retries_give_up_rather_than_wait_past_the_time_bound(
 def test_the_limiter_runs_before_every_request(
     sheets_api: SheetsStandIn, service_account_file: Path
 ) -> None:
-    calls = []
+    class CountingLimiter:
+        def __init__(self) -> None:
+            self.asked: list[int] = []
+            self.told: list[float] = []
+
+        def acquire(self) -> None:
+            self.asked.append(1)
+
+        def finished(self, seconds: float) -> None:
+            self.told.append(seconds)
+
+    limiter = CountingLimiter()
     sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(2)})
-    book = open_book(sheets_api, sid, service_account_file, limiter=lambda: calls.append(1))
+    book = open_book(sheets_api, sid, service_account_file, limiter=limiter)
     sheets_api.fail_next(429, kind="batchUpdate")
 
     book.read(["OKRs"])
     book.write(score_plan(2))
 
-    assert len(calls) == book.requests == sheets_api.api_requests == 4
+    assert len(limiter.asked) == book.requests == sheets_api.api_requests == 4
+    assert len(limiter.told) == 4 and all(seconds > 0 for seconds in limiter.told)
