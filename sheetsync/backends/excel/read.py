@@ -36,6 +36,7 @@ from openpyxl.utils.datetime import (
 )
 
 from sheetsync.backends.base import CellValue, Grid
+from sheetsync.core.plan import NumberFormats
 
 __all__ = ["WorkbookValues", "new_parser", "read_values"]
 
@@ -60,6 +61,8 @@ class WorkbookValues:
 
     grids: dict[str, Grid]
     trees: dict[str, Any] = field(default_factory=dict)
+    formats: dict[str, NumberFormats] = field(default_factory=dict)
+    """tab -> (row, col) -> number format code of its numeric cells that are not General."""
 
 
 def read_values(
@@ -133,11 +136,13 @@ class _Reader:
             properties.get("date1904", "").strip().lower() in ("1", "true")
         )
         related = {kind: target for kind, target in reversed(rels.values())}
+        date_styles, number_styles = self._styles(related.get("styles"), ns)
         cells = _Cells(
             ns,
             lambda: self._shared_strings(related.get("sharedStrings"), ns),
-            self._date_styles(related.get("styles"), ns),
+            date_styles,
             CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
+            number_styles,
         )
         todo: dict[str, str] = {}  # tab -> worksheet part, in workbook order
         for name, rel_id in sheets:
@@ -148,10 +153,11 @@ class _Reader:
                 todo[name] = target
         grids: dict[str, Grid] = {}
         trees: dict[str, Any] = {}
+        formats: dict[str, NumberFormats] = {}
         for name, target in todo.items():
             trees[target] = self._xml(target)
-            grids[name] = cells.grid(trees[target])
-        return WorkbookValues(grids, trees)
+            grids[name] = cells.grid(trees[target], formats.setdefault(name, {}))
+        return WorkbookValues(grids, trees, formats)
 
     def _shared_strings(self, part: str | None, ns: str) -> list[str]:
         found = self._find(part) if part else None
@@ -172,11 +178,13 @@ class _Reader:
             strings.append(_unescape(text) if "_x" in text else text)
         return strings
 
-    def _date_styles(self, part: str | None, ns: str) -> dict[int, bool]:
-        """Cell format index -> True for an elapsed-time format, False for another date format."""
+    def _styles(self, part: str | None, ns: str) -> tuple[dict[int, bool], dict[int, str]]:
+        """Cell format index -> True for an elapsed-time format, False for another date format;
+        and cell format index -> number format code for the other formats that are not General
+        (so outputs can show a number as its cell does)."""
         found = self._find(part) if part else None
         if found is None:
-            return {}
+            return {}, {}
         root = etree.fromstring(self._zip.read(found), self._parser)
         custom: dict[int, str] = {}
         formats = root.find(f"{{{ns}}}numFmts")
@@ -185,13 +193,16 @@ class _Reader:
             if number is not None:
                 custom[number] = fmt.get("formatCode", "")
         styles: dict[int, bool] = {}
+        numbers: dict[int, str] = {}
         xfs = root.find(f"{{{ns}}}cellXfs")
         for index, xf in enumerate(() if xfs is None else xfs.iterchildren(f"{{{ns}}}xf")):
             fmt_id = _integer(xf.get("numFmtId", "0")) or 0
             code = custom[fmt_id] if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
             if is_date_format(code):
                 styles[index] = is_timedelta_format(code)
-        return styles
+            elif code and code != "General":
+                numbers[index] = code
+        return styles, numbers
 
 
 class _Cells:
@@ -203,8 +214,10 @@ class _Cells:
         shared: Callable[[], list[str]],
         date_styles: dict[int, bool],
         epoch: datetime,
+        number_styles: dict[int, str] | None = None,
     ) -> None:
         self._ns = ns
+        self._number_styles = number_styles or {}
         self._load_shared = shared
         self._shared: list[str] | None = None
         self._date_styles = date_styles
@@ -216,12 +229,13 @@ class _Cells:
             self._shared = self._load_shared()
         return self._shared
 
-    def grid(self, root: Any) -> Grid:
+    def grid(self, root: Any, formats: NumberFormats | None = None) -> Grid:
         """The sheet's rows as openpyxl's `iter_rows(values_only=True)` gives them with its
         dimensions reset, trailing empty cells and rows dropped, empty rows between kept.
 
         One pass over the row, cell, value and text elements in document order: a cell's value
         is set when its `<v>` (or inline `<is>`'s `<t>`s) arrive, so nothing is buffered.
+        `formats`, when given, receives the number format code of each formatted numeric cell.
         """
         ns = self._ns
         data = root.find(f"{{{ns}}}sheetData")
@@ -231,6 +245,7 @@ class _Cells:
             f"{{{ns}}}{tag}" for tag in ("row", "c", "v", "is", "t", "rPh")
         )
         date_styles = self._date_styles
+        number_styles = self._number_styles if formats is not None else None
         columns = _columns
         grid: Grid = []
         values: list[CellValue] = []
@@ -262,10 +277,13 @@ class _Cells:
                 value: CellValue
                 if kind is None or kind == "n":
                     value = _number(text)
-                    if date_styles and not isinstance(value, str):
-                        timedelta = date_styles.get(_integer(cell.get("s")) or 0)
+                    if (date_styles or number_styles) and not isinstance(value, str):
+                        style = _integer(cell.get("s")) or 0
+                        timedelta = date_styles.get(style)
                         if timedelta is not None:
                             value = self._date(text, value, timedelta)
+                        elif number_styles and style in number_styles and col > 0:
+                            formats[(number, col)] = number_styles[style]  # type: ignore[index]
                 elif kind == "s":
                     index = _integer(text)
                     strings = self._strings()
