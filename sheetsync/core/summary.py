@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from sheetsync.core.alignment import TreeNode, tree_rows
+from sheetsync.core.alignment import TREE_SCORE_COLUMNS, TreeNode, tree_rows
 from sheetsync.core.model import Colour, KpiScore, ObjectiveScore, Problem, Status
 from sheetsync.core.owned import OWNED_MARKER
 from sheetsync.core.plan import CellValue, NumberFormats, OwnedTab
@@ -70,6 +70,8 @@ def summary_tab(
         offset = len(rows)
         rows += section
         fills |= {(offset + r, c): colour for (r, c), colour in section_fills.items()}
+        for r in range(offset + 3, len(rows) + 1):  # below the section's heading and header
+            formats |= {(r, c): SCORE_FORMAT for c in TREE_SCORE_COLUMNS}
     kpi_counts = Counter(k.status for k in kpis)
     kpi_counts[Status.INVALID] += invalid_kpis
     rows += [[], ["KPI health", "KPIs"]]
