@@ -35,6 +35,30 @@ class Tabs(_Strict):
     alerts: str = "Alerts"
 
 
+class Outputs(_Strict):
+    """sheetsync's own columns on the OKRs and KPIs tabs (Score, Status, Note, Trend)."""
+
+    if_taken: str = Field(
+        "{name} (sheetsync)",
+        description="header of sheetsync's column when your tab already has a column of that "
+        "name that sheetsync did not make; {name} is Score, Status, Note or Trend",
+    )
+
+    @field_validator("if_taken")
+    @classmethod
+    def _names_the_output(cls, text: str) -> str:
+        if "{name}" not in text or not text.replace("{name}", "").strip():
+            raise ValueError(
+                'must contain {name} and more text, such as "{name} (sheetsync)" or '
+                '"sheetsync {name}", so it differs from your own column\'s name'
+            )
+        try:
+            text.format(name="Score")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only {{name}} may appear in braces ({exc})") from exc
+        return text
+
+
 HeaderOverrides = dict[str, list[str] | str]
 
 
@@ -305,6 +329,7 @@ class Config(_Strict):
     workbook_glob: list[str] = Field(default_factory=list)
     tabs: Tabs = Field(default_factory=Tabs)
     headers: Headers = Field(default_factory=Headers)
+    outputs: Outputs = Field(default_factory=Outputs)
     scoring: Scoring = Field(default_factory=Scoring)
     parsing: Parsing = Field(default_factory=Parsing)
     run: Run = Field(default_factory=Run)

@@ -20,6 +20,7 @@ from sheetsync.backends.base import (
     CellValue,
     CellWrite,
     Grid,
+    OutputColumn,
     RowGuard,
     Snapshot,
     WorkbookBackend,
@@ -55,18 +56,21 @@ from sheetsync.core.scoring import (
 )
 from sheetsync.core.summary import summary_tab
 from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
-from sheetsync.core.units import ATTAINMENT_FORMAT, SCORE_FORMAT
 from sheetsync.core.validate import (
     OUTPUT_COLUMNS,
+    OUTPUT_WIDTHS,
     KpiTab,
     LayoutProblem,
     NumberReading,
     OkrTab,
+    OwnColumns,
     TabLayout,
     read_kpis,
     read_okrs,
 )
 
+SCORE_FORMAT = "0.00"
+KPI_SCORE_FORMAT = "0%"
 MAX_CYCLES = 3
 """How often a sync is redone when a person moved rows between our read and our write."""
 
@@ -216,6 +220,14 @@ def score_snapshot(
     def reading(tab: str) -> NumberReading:
         return NumberReading(decimal, snapshot.number_formats.get(tab, {}))
 
+    # A workbook an earlier version synced (it has a tab sheetsync owns) but whose output
+    # columns carry no marker yet: its columns named like the outputs are sheetsync's, once.
+    synced_before = any(is_owned(grid) for grid in snapshot.tabs.values())
+
+    def own_columns(tab: str) -> OwnColumns:
+        marked = snapshot.output_columns.get(tab, {})
+        return OwnColumns(marked, synced_before and not marked, config.outputs.if_taken)
+
     def grid_of(name: str) -> tuple[str, Grid]:
         real = snapshot.find_tab(name)
         if real is None:
@@ -238,6 +250,7 @@ def score_snapshot(
                 reading=reading(real),
                 as_of=as_of,
                 default_year=default_period(config.scoring, as_of, config.source).start.year,
+                own=own_columns(real),
             )
             problems.extend(kpi_tab.problems)
         name_col = kpi_tab.layout.columns["name"] if kpi_tab else 1
@@ -258,6 +271,7 @@ def score_snapshot(
                 else {},
                 overrides=headers.okrs,
                 reading=reading(real),
+                own=own_columns(real),
             )
             okr_tab, links = link_objectives(
                 okr_tab,
@@ -383,7 +397,12 @@ def _output_cells(
 ) -> tuple[list[CellWrite], list[RowGuard]]:
     """Score/Status/Note/Trend cells for every item row; stale outputs on other rows are cleared."""
     tab = layout.tab
-    cells = [CellWrite(tab, layout.header_row, layout.outputs[h], h) for h in layout.new_outputs]
+    cells = [
+        CellWrite(
+            tab, layout.header_row, layout.outputs[h], layout.output_headers[h], keep_format=True
+        )
+        for h in layout.new_outputs
+    ]
     guards = [
         RowGuard(tab, layout.header_row, guard_col, _value(grid, layout.header_row, guard_col))
     ]
@@ -391,7 +410,8 @@ def _output_cells(
     score_col, status_col, note_col, trend_col = out_cols
     for row, (score, status, note, trend) in rows.items():
         colour = status.colour
-        cells.append(CellWrite(tab, row, score_col, score, colour, score_format))
+        value = None if score is None else round(score, 3)
+        cells.append(CellWrite(tab, row, score_col, value, colour, score_format))
         cells.append(CellWrite(tab, row, status_col, status.value, colour))
         cells.append(CellWrite(tab, row, note_col, note or None))
         cells.append(CellWrite(tab, row, trend_col, trend))
@@ -403,6 +423,22 @@ def _output_cells(
             if _value(grid, row, col) not in (None, ""):
                 cells.append(CellWrite(tab, row, col, None))
     return cells, guards
+
+
+def _columns_to_mark(layout: TabLayout) -> list[OutputColumn]:
+    """Mark the output columns that carry no marker yet; a new one also gets the look of the
+    person's last header cell and a width that fits what it holds."""
+    return [
+        OutputColumn(
+            layout.tab,
+            out,
+            layout.outputs[out],
+            layout.header_row,
+            layout.style_from if out in layout.new_outputs else None,
+            OUTPUT_WIDTHS[out] if out in layout.new_outputs else None,
+        )
+        for out in layout.unmarked
+    ]
 
 
 def _value(grid: Grid, row: int, col: int) -> CellValue:
@@ -460,6 +496,7 @@ def plan_writes(
         )
         plan.cells += cells
         plan.guards += guards
+        plan.columns += _columns_to_mark(layout)
     if scored.kpis:
         layout = scored.kpis.layout
         rows = {
@@ -468,10 +505,11 @@ def plan_writes(
         }
         rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.kpis.invalid}
         cells, guards = _output_cells(
-            layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], ATTAINMENT_FORMAT
+            layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], KPI_SCORE_FORMAT
         )
         plan.cells += cells
         plan.guards += guards
+        plan.columns += _columns_to_mark(layout)
     if tabs.summary:
         existing = snapshot.find_tab(tabs.summary)
         check_owned(snapshot.tabs.get(existing) if existing else None, tabs.summary, workbook)

@@ -12,9 +12,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from sheetsync.core.plan import (
+    OUTPUT_MARKER,
     CellValue,
     CellWrite,
     Grid,
+    OutputColumn,
     OwnedTab,
     RowGuard,
     Snapshot,
@@ -23,9 +25,11 @@ from sheetsync.core.plan import (
 )
 
 __all__ = [
+    "OUTPUT_MARKER",
     "CellValue",
     "CellWrite",
     "Grid",
+    "OutputColumn",
     "OwnedTab",
     "RowGuard",
     "Snapshot",

@@ -17,11 +17,16 @@ class MemoryWorkbook(WorkbookBackend):
         self.label = label
         self.location = label
         self.writes = 0
+        self.markers: dict[str, dict[str, int]] = {}
+        """tab -> output -> column sheetsync marked as its own."""
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
         snap = Snapshot({k: copy.deepcopy(v) for k, v in self.tabs.items()})
         wanted = {name for name in (snap.find_tab(t) for t in tabs) if name}
-        return Snapshot({k: v for k, v in snap.tabs.items() if k in wanted})
+        return Snapshot(
+            {k: v for k, v in snap.tabs.items() if k in wanted},
+            output_columns={k: dict(v) for k, v in self.markers.items() if k in wanted},
+        )
 
     def cell(self, tab: str, row: int, col: int) -> object:
         grid = self.tabs[tab]
@@ -51,6 +56,11 @@ class MemoryWorkbook(WorkbookBackend):
                     f"rows on tab '{guard.tab}' moved while syncing", workbook=self.label
                 )
         result = WriteResult()
+        marked = 0
+        for column in plan.columns:
+            marks = self.markers.setdefault(column.tab, {})
+            marked += marks.get(column.output) != column.col
+            marks[column.output] = column.col
         for c in plan.cells:
             result.cells_changed += self._set(c.tab, c.row, c.col, c.value, c.fill)
         for tab in plan.owned_tabs:
@@ -68,6 +78,6 @@ class MemoryWorkbook(WorkbookBackend):
                 for c, v in enumerate(row)
                 if r >= len(old) or c >= len(old[r]) or old[r][c] != v
             )
-        result.wrote = bool(result.cells_changed or result.tabs_created)
+        result.wrote = bool(result.cells_changed or result.tabs_created or marked)
         self.writes += result.wrote
         return result

@@ -34,6 +34,10 @@ class Snapshot:
     decimal: str | None = None
     """The workbook's own decimal separator when it declares a locale (Google: ',' for
     de_DE); None when the file does not say (Excel)."""
+    output_columns: dict[str, dict[str, int]] = field(default_factory=dict)
+    """tab -> output ('Score', 'Status' ...) -> 1-based column carrying sheetsync's marker
+    (Excel: a hidden defined name; Google: developer metadata on the column), wherever a
+    person moved that column since."""
 
     def find_tab(self, name: str) -> str | None:
         """The actual tab name matching `name` case-insensitively, if the workbook has it."""
@@ -53,6 +57,34 @@ class CellWrite:
     value: str | float | None
     fill: Colour | None = None
     number_format: str | None = None
+    keep_format: bool = False
+    """Write the value only and leave the cell's look alone (an output header, styled like
+    the person's headers)."""
+
+
+OUTPUT_MARKER = "sheetsync.output"
+"""The key of the marker on each output column (Google developer metadata key; Excel defined
+names are `_sheetsync_<output>`)."""
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """An output column to mark as sheetsync's, so it is recognised wherever it moves.
+
+    Sent for a column sheetsync adds, or one an earlier version made (recognised once by its
+    header). A new column also gets the look of the person's last header cell and a width.
+    """
+
+    tab: str
+    output: str
+    """'Score', 'Status', 'Note' or 'Trend'."""
+    col: int
+    header_row: int
+    style_from: int | None = None
+    """Column of the header cell whose look (font, fill, borders, alignment) the new header
+    copies; None leaves the header's look alone."""
+    width: float | None = None
+    """Width in characters for a new column; None leaves the width alone."""
 
 
 @dataclass(frozen=True)
@@ -63,10 +95,6 @@ class RowGuard:
     row: int
     col: int
     expected: CellValue
-
-
-OWNED_DATA_ROW = 3
-"""The first data row of an owned tab, below its marker (row 1) and header (row 2)."""
 
 
 @dataclass
@@ -85,16 +113,6 @@ class OwnedTab:
     """1-based column -> width in characters, applied when the tab is created."""
     formats: NumberFormats = field(default_factory=dict)
     """(row, col), 1-based -> number format code of that cell (scores `0.00`, dates ...)."""
-    column_formats: dict[int, str] = field(default_factory=dict)
-    """1-based column -> number format code of its cells below the marker and header rows
-    (row 3 on) that `formats` does not name: one entry for a long log's date column."""
-
-    def number_format(self, row: int, col: int) -> str | None:
-        """The number format planned for a cell, None for the backend's default."""
-        found = self.formats.get((row, col)) if self.formats else None
-        if found is None and row >= OWNED_DATA_ROW and self.column_formats:
-            found = self.column_formats.get(col)
-        return found
 
 
 @dataclass
@@ -102,10 +120,12 @@ class WritePlan:
     cells: list[CellWrite] = field(default_factory=list)
     owned_tabs: list[OwnedTab] = field(default_factory=list)
     guards: list[RowGuard] = field(default_factory=list)
+    columns: list[OutputColumn] = field(default_factory=list)
+    """Output columns to mark (and, when new, to style and size)."""
 
     @property
     def is_empty(self) -> bool:
-        return not self.cells and not self.owned_tabs
+        return not self.cells and not self.owned_tabs and not self.columns
 
 
 @dataclass

@@ -8,7 +8,7 @@ Pure: takes plain grids, returns dataclasses.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -125,6 +125,30 @@ def _singular(word: str) -> str:
     return word
 
 
+OUTPUT_WIDTHS = {"Score": 9.0, "Status": 14.0, "Note": 44.0, "Trend": 16.0}
+"""Width in characters of an output column sheetsync adds (a date or a note fits)."""
+
+IF_TAKEN = "{name} (sheetsync)"
+"""The header of sheetsync's column when the person already has a column of that name."""
+
+
+@dataclass(frozen=True)
+class OwnColumns:
+    """What sheetsync knows of its own output columns on a tab before reading it.
+
+    sheetsync never takes over a column it did not make: a person's own Status, Note or
+    Score column is theirs, and sheetsync adds its own beside the table under a name that
+    does not clash (`if_taken`).
+    """
+
+    marked: Mapping[str, int] = field(default_factory=dict)
+    """output -> column carrying sheetsync's marker, wherever a person moved it."""
+    adopt_by_name: bool = False
+    """The workbook was synced by a version that did not mark its columns: the columns
+    headed Score/Status/Note/Trend are sheetsync's, recognised once and then marked."""
+    if_taken: str = IF_TAKEN
+
+
 OBJECTIVE_FIELDS = ("objective_id", "parent", "objective_weight")
 """Columns that describe the objective, not the key result: any of its rows may hold them, and
 a row holding only these and the objective is a grouping row (see `core/alignment.py`)."""
@@ -150,6 +174,12 @@ class TabLayout:
     """Things worth knowing that do not stop the read (a second column matching one field)."""
     other_columns: dict[int, str] = field(default_factory=dict)
     """1-based column -> header text of the person's own columns, which sheetsync leaves alone."""
+    output_headers: dict[str, str] = field(default_factory=dict)
+    """output -> the header of its column (the name chosen for a new one)."""
+    unmarked: list[str] = field(default_factory=list)
+    """Outputs whose column does not carry sheetsync's marker yet: new, or adopted by name."""
+    style_from: int | None = None
+    """The person's last header cell's column: new output headers copy its look."""
 
     def column_map(self) -> dict[str, tuple[str, str]]:
         """Field label -> (column letter, header text), in column order."""
@@ -164,7 +194,7 @@ class TabLayout:
             f"{label} = {letter} '{text}'" for label, (letter, text) in self.column_map().items()
         )
         outputs = ", ".join(
-            f"{out} to {column_letter(col)}{' (new)' if out in self.new_outputs else ''}"
+            f"{out} to {column_letter(col)}{self._output_note(out)}"
             for out, col in self.outputs.items()
         )
         above = " (the rows above are not read)" if self.header_row > 1 else ""
@@ -177,6 +207,14 @@ class TabLayout:
             + f"sheetsync writes {outputs}"
         )
 
+    def _output_note(self, out: str) -> str:
+        header = self.output_headers.get(out, out)
+        if out in self.new_outputs:
+            return f" (new column '{header}')" if header != out else " (new)"
+        if out in self.unmarked:
+            return " (made by an earlier sheetsync, now marked as its own)"
+        return f" ('{header}')" if header != out else ""
+
     def to_json(self) -> dict[str, object]:
         return {
             "tab": self.tab,
@@ -186,7 +224,11 @@ class TabLayout:
                 for label, (letter, text) in self.column_map().items()
             },
             "outputs": {
-                out: {"column": column_letter(col), "new": out in self.new_outputs}
+                out: {
+                    "column": column_letter(col),
+                    "header": self.output_headers.get(out, out),
+                    "new": out in self.new_outputs,
+                }
                 for out, col in self.outputs.items()
             },
         }
@@ -267,10 +309,14 @@ def _field_named(value: CellValue, names: Mapping[str, str]) -> str | None:
     return None
 
 
-def _fields_in(row: Sequence[CellValue], names: Mapping[str, str]) -> dict[str, list[int]]:
-    """field -> every 1-based column of `row` whose text names it."""
+def _fields_in(
+    row: Sequence[CellValue], names: Mapping[str, str], skip: Collection[int] = ()
+) -> dict[str, list[int]]:
+    """field -> every 1-based column of `row` whose text names it (columns in `skip` aside)."""
     found: dict[str, list[int]] = {}
     for col, text in enumerate(row, start=1):
+        if col in skip:
+            continue
         name = _field_named(text, names)
         if name:
             found.setdefault(name, []).append(col)
@@ -378,13 +424,19 @@ def find_layout(
     fields: Mapping[str, Sequence[str]],
     required: Sequence[str],
     overrides: Mapping[str, Sequence[str] | str] | None = None,
+    own: OwnColumns | None = None,
 ) -> TabLayout:
-    """Locate the header row and each known column by name.
+    """Locate the header row and each known column by name, and sheetsync's output columns.
 
     The header row is the first row among the top `HEADER_SEARCH_ROWS` that names every
     required field, so a title or notes above the table are fine. A second table on the same
-    tab (beside or below) is refused rather than read as rows of the first.
+    tab (beside or below) is refused rather than read as rows of the first. Output columns
+    are the ones `own` says sheetsync marked; the others are added after the last used
+    column (see `OwnColumns`).
     """
+    own = own or OwnColumns()
+    marked = {out: col for out, col in own.marked.items() if out in OUTPUT_COLUMNS}
+    skip = set(marked.values())
     if not any(not is_blank(v) for row in grid for v in row):
         raise LayoutProblem(
             Problem(tab, None, None, "a header row", f"tab '{tab}' is empty: no header row")
@@ -394,7 +446,7 @@ def find_layout(
     header_row = 0
     found: dict[str, list[int]] = {}
     for row in range(1, min(len(grid), HEADER_SEARCH_ROWS) + 1):
-        found = _fields_in(grid[row - 1], names)
+        found = _fields_in(grid[row - 1], names, skip)
         if all(name in found for name in required):
             header_row = row
             break
@@ -424,23 +476,9 @@ def find_layout(
         for name, cols in found.items()
         for col in cols[1:]
     ]
-    outputs: dict[str, int] = {}
-    output_names = {normalise_header(out): out for out in OUTPUT_COLUMNS}
-    last = 0
-    for col, text in enumerate(headers_line, start=1):
-        if is_blank(text):
-            continue
-        last = col
-        out = output_names.get(normalise_header(text))
-        if out and col not in columns.values():
-            outputs.setdefault(out, col)
-    new_outputs = [out for out in OUTPUT_COLUMNS if out not in outputs]
-    # After the last column anyone uses, header or not: a person's unlabelled data is theirs.
-    last = max([last, *(_used_width(row) for row in grid[header_row:])])
-    for out in new_outputs:
-        last += 1
-        outputs[out] = last
-    outputs = {out: outputs[out] for out in OUTPUT_COLUMNS}
+    outputs, output_headers, new_outputs = _output_columns(
+        grid, header_row, set(columns.values()), marked, own
+    )
     headers = {name: str(headers_line[col - 1]).strip() for name, col in columns.items()}
     taken = {*columns.values(), *outputs.values()}
     others = {
@@ -449,8 +487,72 @@ def find_layout(
         if not is_blank(text) and col not in taken
     }
     return TabLayout(
-        tab, header_row, columns, outputs, new_outputs, headers, labels, warnings, others
+        tab,
+        header_row,
+        columns,
+        outputs,
+        new_outputs,
+        headers,
+        labels,
+        warnings,
+        others,
+        output_headers,
+        [out for out in OUTPUT_COLUMNS if out not in marked],
+        max(
+            (
+                col
+                for col, text in enumerate(headers_line, start=1)
+                if not is_blank(text) and col not in outputs.values()
+            ),
+            default=None,
+        ),
     )
+
+
+def _output_columns(
+    grid: Grid, header_row: int, fields: set[int], marked: Mapping[str, int], own: OwnColumns
+) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """Each output's column and header, and the outputs that need a new column.
+
+    A marked column is sheetsync's wherever it is. An unmarked column headed like an output is
+    the person's (unless `own.adopt_by_name`), so sheetsync adds its own after the last column
+    anyone uses, renamed with `own.if_taken` when the person's has the same name.
+    """
+    line = grid[header_row - 1]
+    outputs = dict(marked)
+    if own.adopt_by_name and not marked:
+        by_name = {
+            normalise_header(text): col
+            for col, text in reversed(list(enumerate(line, start=1)))
+            if not is_blank(text) and col not in fields
+        }
+        for out in OUTPUT_COLUMNS:
+            col = by_name.get(normalise_header(out))
+            if col is not None and col not in outputs.values():
+                outputs[out] = col
+    taken = {
+        header_key(text)
+        for col, text in enumerate(line, start=1)
+        if not is_blank(text) and col not in outputs.values()
+    }
+    headers = {out: _text(_cell(grid, header_row, col)) or out for out, col in outputs.items()}
+    new_outputs = [out for out in OUTPUT_COLUMNS if out not in outputs]
+    # After the last column anyone uses, header or not: a person's unlabelled data is theirs.
+    last = max(_used_width(row) for row in grid[header_row - 1 :])
+    for out in new_outputs:
+        last += 1
+        outputs[out] = last
+        name = out if header_key(out) not in taken else own.if_taken.format(name=out)
+        number = 2
+        while header_key(name) in taken:
+            name, number = f"{own.if_taken.format(name=out)} {number}", number + 1
+        taken.add(header_key(name))
+        headers[out] = name
+    return {out: outputs[out] for out in OUTPUT_COLUMNS}, headers, new_outputs
+
+
+def _text(value: CellValue) -> str:
+    return "" if is_blank(value) else str(value).strip()
 
 
 @dataclass(frozen=True)
@@ -590,6 +692,7 @@ def read_kpis(
     reading: NumberReading | None = None,
     as_of: date | None = None,
     default_year: int | None = None,
+    own: OwnColumns | None = None,
 ) -> KpiTab:
     """Validate the KPIs tab. Raises LayoutProblem if the tab has no usable header.
 
@@ -599,7 +702,7 @@ def read_kpis(
     `Kind` = Target row under it gives a target per period. Year-less period headers default
     to `default_year` (the configured period's year).
     """
-    layout, card = _kpi_layout(grid, tab, overrides, as_of, default_year)
+    layout, card = _kpi_layout(grid, tab, overrides, as_of, default_year, own)
     kpis: list[Kpi] = []
     invalid: list[InvalidRow] = []
     seen: dict[str, str] = {}
@@ -762,14 +865,15 @@ def _kpi_layout(
     overrides: Mapping[str, Sequence[str] | str] | None,
     as_of: date | None,
     default_year: int | None,
+    own: OwnColumns | None = None,
 ) -> tuple[TabLayout, Scorecard]:
     """The KPIs tab's columns; a scorecard needs no Actual or Target column."""
     missing: LayoutProblem | None = None
     try:
-        layout = find_layout(grid, tab, KPI_FIELDS, KPI_REQUIRED, overrides)
+        layout = find_layout(grid, tab, KPI_FIELDS, KPI_REQUIRED, overrides, own)
     except LayoutProblem as exc:
         missing = exc
-        layout = find_layout(grid, tab, KPI_FIELDS, SCORECARD_REQUIRED, overrides)
+        layout = find_layout(grid, tab, KPI_FIELDS, SCORECARD_REQUIRED, overrides, own)
     card = Scorecard()
     if as_of is not None:
         taken = [*layout.columns.values(), *layout.outputs.values()]
@@ -802,13 +906,14 @@ def read_okrs(
     invalid_kpis: Mapping[str, str] | None = None,
     overrides: Mapping[str, Sequence[str] | str] | None = None,
     reading: NumberReading | None = None,
+    own: OwnColumns | None = None,
 ) -> OkrTab:
     """Validate the OKRs tab: one key result per row, objectives carried down over blanks.
 
     `kpi_names` maps a casefolded KPI name to its real name (for the KPI link column);
     `invalid_kpis` maps casefolded names of KPIs that exist but failed validation to their cell.
     """
-    layout = find_layout(grid, tab, OKR_FIELDS, OKR_REQUIRED, overrides)
+    layout = find_layout(grid, tab, OKR_FIELDS, OKR_REQUIRED, overrides, own)
     kpi_names = kpi_names or {}
     invalid_kpis = invalid_kpis or {}
     key_results: list[KeyResult] = []

@@ -18,20 +18,12 @@ import xlsxwriter
 Formula = tuple[str, Any]
 """A cell written as (formula, cached result), e.g. ("=B2*2", 84)."""
 
-NumberFormats = dict[str, dict[str, str]]
-"""tab -> cell (A1) -> number format code a person gave the cell, e.g. {"KPIs": {"E2": "0%"}}."""
-
 
 class Sheets(Protocol):
     kind: str
 
-    def create(
-        self,
-        name: str,
-        tabs: dict[str, list[list[Any]]],
-        formats: NumberFormats | None = None,
-    ) -> dict[str, Any]:
-        """Make a workbook (cells given `formats`); return its [[workbooks]] entry."""
+    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
+        """Make a workbook; return its [[workbooks]] entry for the config."""
 
     def values(self, name: str, tab: str) -> list[list[Any]]: ...
 
@@ -39,9 +31,6 @@ class Sheets(Protocol):
 
     def fill(self, name: str, tab: str, cell: str) -> str | None:
         """Background colour as RRGGBB, or None."""
-
-    def number_format(self, name: str, tab: str, cell: str) -> str | None:
-        """The cell's number format code (pattern), None when it has none."""
 
     def tabs(self, name: str) -> list[str]: ...
 
@@ -64,31 +53,21 @@ def _col_row(cell: str) -> tuple[int, int]:
 
 
 def write_like_excel(
-    path: Path,
-    tabs: dict[str, list[list[Any]]],
-    *,
-    constant_memory: bool = False,
-    formats: NumberFormats | None = None,
+    path: Path, tabs: dict[str, list[list[Any]]], *, constant_memory: bool = False
 ) -> Path:
     """An .xlsx as Excel saves it: formulas given as (formula, result) keep their cached result;
-    text is always text, even "=1+1"; cells named in `formats` get that number format."""
+    text is always text, even "=1+1"."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory})
-    styles: dict[str, Any] = {}
     for tab, rows in tabs.items():
         ws = book.add_worksheet(tab)
-        codes = {_col_row(cell): code for cell, code in ((formats or {}).get(tab) or {}).items()}
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
-                code = codes.get((r + 1, c + 1))
-                style = (
-                    styles.setdefault(code, book.add_format({"num_format": code})) if code else None
-                )
                 if isinstance(value, tuple):
-                    ws.write_formula(r, c, value[0], style, value[1])
+                    ws.write_formula(r, c, value[0], None, value[1])
                 elif isinstance(value, str):
-                    ws.write_string(r, c, value, style)
+                    ws.write_string(r, c, value)
                 elif value is not None:
-                    ws.write(r, c, value, style)
+                    ws.write(r, c, value)
     book.close()
     return path
 
@@ -102,13 +81,8 @@ class ExcelSheets:
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.xlsx"
 
-    def create(
-        self,
-        name: str,
-        tabs: dict[str, list[list[Any]]],
-        formats: NumberFormats | None = None,
-    ) -> dict[str, Any]:
-        write_like_excel(self.path(name), tabs, formats=formats)
+    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
+        write_like_excel(self.path(name), tabs)
         return {"name": name, "path": str(self.path(name))}
 
     def _book(self, name: str, data_only: bool) -> openpyxl.Workbook:
@@ -129,10 +103,6 @@ class ExcelSheets:
         rgb = fill.fgColor.rgb
         return rgb[-6:].upper() if isinstance(rgb, str) else None
 
-    def number_format(self, name: str, tab: str, cell: str) -> str | None:
-        code = self._book(name, False)[tab][cell].number_format
-        return None if code == "General" else code
-
     def tabs(self, name: str) -> list[str]:
         return self._book(name, False).sheetnames
 
@@ -143,6 +113,47 @@ class ExcelSheets:
 
     def config_extra(self) -> str:
         return ""
+
+    def style(self, name: str, tab: str, cells: str, *, bold: bool, background: str) -> None:
+        """A person styles header cells (bold, a fill), saving the file with openpyxl."""
+        from openpyxl.styles import Font, PatternFill
+
+        book = self._book(name, False)
+        for row in book[tab][cells]:
+            for cell in row:
+                cell.font = Font(bold=bold)
+                cell.fill = PatternFill("solid", fgColor=background)
+        book.save(self.path(name))
+
+    def look(self, name: str, tab: str, cell: str) -> tuple[bool, str | None]:
+        """(bold, background RRGGBB) of a cell."""
+        found = self._book(name, False)[tab][cell]
+        return bool(found.font and found.font.bold), self.fill(name, tab, cell)
+
+    def width(self, name: str, tab: str, letter: str) -> float | None:
+        """Width of a column in characters, when one is set."""
+        dimension = self._book(name, False)[tab].column_dimensions.get(letter)
+        return dimension.width if dimension is not None and dimension.customWidth else None
+
+    def insert_column(self, name: str, tab: str, before: int) -> None:
+        """A person inserts a column: cells to the right move, and so do the references of
+        defined names (Excel does this itself; openpyxl does not, so it is done here)."""
+        import re
+
+        from openpyxl.utils import get_column_letter
+
+        book = self._book(name, False)
+        ws = book[tab]
+        ws.insert_cols(before)
+
+        def shift(match: re.Match[str]) -> str:
+            col = openpyxl.utils.column_index_from_string(match.group(2))
+            col = col + 1 if col >= before else col
+            return f"{match.group(1)}{get_column_letter(col)}"
+
+        for defined in ws.defined_names.values():
+            defined.attr_text = re.sub(r"(\$)([A-Z]{1,3})", shift, defined.attr_text)
+        book.save(self.path(name))
 
     def snapshot(self, name: str) -> tuple[str, int]:
         """The file's content hash and mtime: equal snapshots mean nothing was written."""
@@ -166,31 +177,20 @@ class GoogleSheets:
 
     kind = "google"
 
-    def __init__(self, api: Any, credentials: Path, locale: str = "en_US") -> None:
+    def __init__(self, api: Any, credentials: Path) -> None:
         self.api = api
         self.credentials = credentials
-        self.locale = locale
-        """The locale new spreadsheets declare (File > Settings > Locale)."""
         self.ids: dict[str, str] = {}
 
-    def create(
-        self,
-        name: str,
-        tabs: dict[str, list[list[Any]]],
-        formats: NumberFormats | None = None,
-    ) -> dict[str, Any]:
+    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
         from tests.sheets_standin import Formula
 
         def cell(value: Any) -> Any:
             return Formula(value[0], effective=value[1]) if isinstance(value, tuple) else value
 
         grids = {tab: [[cell(v) for v in row] for row in rows] for tab, rows in tabs.items()}
-        sid = self.ids[name] = self.api.create_spreadsheet(name, grids, locale=self.locale)
-        for tab, cells in (formats or {}).items():
-            for a1, code in cells.items():
-                kind = "PERCENT" if "%" in code else "CURRENCY" if "$" in code else "NUMBER"
-                self.api.set_format(sid, tab, a1, number_format={"type": kind, "pattern": code})
-        return {"name": name, "spreadsheet": sid}
+        self.ids[name] = self.api.create_spreadsheet(name, grids)
+        return {"name": name, "spreadsheet": self.ids[name]}
 
     def values(self, name: str, tab: str) -> list[list[Any]]:
         rows = self.api.values(self.ids[name], tab)
@@ -204,10 +204,6 @@ class GoogleSheets:
         colour = self.api.background(self.ids[name], tab, cell)
         return None if colour in (None, "FFFFFF") else colour
 
-    def number_format(self, name: str, tab: str, cell: str) -> str | None:
-        found = self.api.number_format(self.ids[name], tab, cell)
-        return found.get("pattern") if found else None
-
     def tabs(self, name: str) -> list[str]:
         return self.api.tabs(self.ids[name])
 
@@ -219,6 +215,23 @@ class GoogleSheets:
             f'[google]\napi_url = "{self.api.url}"\ncredentials = "{self.credentials}"\n'
             "max_retry_seconds = 20\n"
         )
+
+    def style(self, name: str, tab: str, cells: str, *, bold: bool, background: str) -> None:
+        self.api.set_format(self.ids[name], tab, cells, bold=bold, background=background)
+
+    def look(self, name: str, tab: str, cell: str) -> tuple[bool, str | None]:
+        fmt = self.api.cell(self.ids[name], tab, cell).get("userEnteredFormat", {})
+        return bool(fmt.get("textFormat", {}).get("bold")), self.fill(name, tab, cell)
+
+    def width(self, name: str, tab: str, letter: str) -> float | None:
+        from openpyxl.utils import column_index_from_string
+
+        pixels = self.api.column_width(self.ids[name], tab, column_index_from_string(letter))
+        return None if pixels is None else (pixels - 5) / 7
+
+    def insert_column(self, name: str, tab: str, before: int) -> None:
+        """A person inserts a column (through the API, as the Sheets UI does)."""
+        self.api.insert_columns(self.ids[name], tab, before)
 
     def snapshot(self, name: str) -> object:
         """Every value and fill, plus how many writes the spreadsheet has seen."""

@@ -408,6 +408,9 @@ class Sheet:
     """Other sheet properties set through updateSheetProperties (frozenRowCount, tabColor...)."""
     column_sizes: dict[int, int] = field(default_factory=dict)
     row_sizes: dict[int, int] = field(default_factory=dict)
+    dimension_metadata: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    """("ROWS" | "COLUMNS", index) -> the developer metadata on that row or column (each without
+    its `location`, which is computed from where the row or column is now)."""
 
     def clone(self) -> Sheet:
         return Sheet(
@@ -419,7 +422,37 @@ class Sheet:
             copy.deepcopy(self.extra),
             dict(self.column_sizes),
             dict(self.row_sizes),
+            copy.deepcopy(self.dimension_metadata),
         )
+
+    def metadata_at(self, dimension: str, index: int) -> list[dict[str, Any]]:
+        """The developer metadata on one row or column, with its location, as the API shows it."""
+        return [
+            {
+                **entry,
+                "location": {
+                    "locationType": "ROW" if dimension == "ROWS" else "COLUMN",
+                    "dimensionRange": {
+                        "sheetId": self.sheet_id,
+                        "dimension": dimension,
+                        "startIndex": index,
+                        "endIndex": index + 1,
+                    },
+                },
+            }
+            for entry in self.dimension_metadata.get((dimension, index), [])
+        ]
+
+    def _move_metadata(self, dimension: str, start: int, shift: int, drop_until: int) -> None:
+        """Metadata moves with its row or column; on a deleted one it is deleted too."""
+        moved: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for (dim, index), entries in self.dimension_metadata.items():
+            if dim == dimension and start <= index < drop_until:
+                continue
+            if dim == dimension and index >= start:
+                index += shift
+            moved[(dim, index)] = entries
+        self.dimension_metadata = moved
 
     def properties(self, index: int) -> dict[str, Any]:
         grid: dict[str, Any] = {"rowCount": self.row_count, "columnCount": self.col_count}
@@ -471,6 +504,7 @@ class Sheet:
                 c += count
             shifted[(r, c)] = cell
         self.cells = shifted
+        self._move_metadata(dimension, start, count, start)
         if dimension == "ROWS":
             self.row_count += count
         else:
@@ -487,6 +521,12 @@ class Sheet:
                 r, c = (r - count, c) if dimension == "ROWS" else (r, c - count)
             kept[(r, c)] = cell
         self.cells = kept
+        self._move_metadata(dimension, end, -count, end)
+        self.dimension_metadata = {
+            key: entries
+            for key, entries in self.dimension_metadata.items()
+            if not (key[0] == dimension and start <= key[1] < end)
+        }
         if dimension == "ROWS":
             self.row_count -= count
         else:
@@ -519,13 +559,21 @@ class Sheet:
         if rows:
             data["rowData"] = rows
         data["rowMetadata"] = [
-            {"pixelSize": self.row_sizes.get(r, 21)} for r in range(area.start_row, area.end_row)
+            self._dimension_properties("ROWS", r, self.row_sizes.get(r, 21))
+            for r in range(area.start_row, area.end_row)
         ]
         data["columnMetadata"] = [
-            {"pixelSize": self.column_sizes.get(c, 100)}
+            self._dimension_properties("COLUMNS", c, self.column_sizes.get(c, 100))
             for c in range(area.start_col, area.end_col)
         ]
         return data
+
+    def _dimension_properties(self, dimension: str, index: int, size: int) -> dict[str, Any]:
+        """`DimensionProperties` of one row or column: its size and developer metadata."""
+        metadata = self.metadata_at(dimension, index)
+        return (
+            {"pixelSize": size, "developerMetadata": metadata} if metadata else {"pixelSize": size}
+        )
 
 
 @dataclass
@@ -537,6 +585,8 @@ class Spreadsheet:
     """Emails allowed in; None means anyone holding a valid token."""
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
+    last_metadata_id: int = 0
+    """The last `metadataId` handed out: IDs are unique in a spreadsheet."""
 
     def clone(self) -> Spreadsheet:
         return Spreadsheet(
@@ -546,6 +596,7 @@ class Spreadsheet:
             None if self.shared_with is None else set(self.shared_with),
             self.locale,
             self.time_zone,
+            self.last_metadata_id,
         )
 
     @property
@@ -1015,6 +1066,91 @@ def update_dimension_properties(
     return {}
 
 
+def create_developer_metadata(
+    ss: Spreadsheet, req: Mapping[str, Any], where: str
+) -> dict[str, Any]:
+    """Developer metadata on one row or column (the only locations this stand-in keeps).
+
+    As the API documents it: a key and a visibility are required, a dimension location must be
+    a single row or column inside the grid, and a given `metadataId` must be unused.
+    """
+    meta = dict(req.get("developerMetadata") or {})
+    if not meta.get("metadataKey"):
+        raise bad_request(f"Invalid {where}: metadataKey is required")
+    if meta.get("visibility") not in ("DOCUMENT", "PROJECT"):
+        raise bad_request(f"Invalid {where}: visibility must be DOCUMENT or PROJECT")
+    rng = (meta.pop("location", None) or {}).get("dimensionRange")
+    if not rng:
+        raise bad_request(
+            f"Invalid {where}: this stand-in keeps developer metadata on rows and columns only"
+        )
+    sheet, dimension, start, end = _dimension_range(ss, rng, where)
+    limit = sheet.row_count if dimension == "ROWS" else sheet.col_count
+    if "endIndex" not in rng or end != start + 1 or end > limit:
+        raise bad_request(
+            f"Invalid {where}: the location must be a single row or column inside the grid"
+        )
+    taken = {
+        entry["metadataId"]
+        for other in ss.sheets
+        for entries in other.dimension_metadata.values()
+        for entry in entries
+    }
+    if "metadataId" in meta:
+        if not isinstance(meta["metadataId"], int) or meta["metadataId"] in taken:
+            raise bad_request(f"Invalid {where}: metadataId {meta.get('metadataId')} is taken")
+    else:
+        ss.last_metadata_id = max([ss.last_metadata_id, *taken]) + 1
+        meta["metadataId"] = ss.last_metadata_id
+    sheet.dimension_metadata.setdefault((dimension, start), []).append(meta)
+    created = sheet.metadata_at(dimension, start)[-1]
+    return {"createDeveloperMetadata": {"developerMetadata": created}}
+
+
+_PASTE_FIELDS = {
+    "PASTE_NORMAL": ("userEnteredValue", "userEnteredFormat", "dataValidation", "note"),
+    "PASTE_VALUES": ("userEnteredValue",),
+    "PASTE_FORMAT": ("userEnteredFormat", "dataValidation"),
+}
+
+
+def copy_paste(ss: Spreadsheet, req: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Copy a range's cells onto another, repeating the source over a larger destination."""
+    kind = req.get("pasteType", "PASTE_NORMAL")
+    if kind not in _PASTE_FIELDS:
+        raise bad_request(f"Invalid {where}: pasteType {kind} is not supported by this stand-in")
+    source_sheet = ss.by_id(req.get("source", {}).get("sheetId", 0), where)
+    source = cell_area(source_sheet, req.get("source", {}))
+    target_sheet = ss.by_id(req.get("destination", {}).get("sheetId", 0), where)
+    target = cell_area(target_sheet, req.get("destination", {}))
+    assert source.end_row is not None and source.end_col is not None
+    assert target.end_row is not None and target.end_col is not None
+    height, width = source.end_row - source.start_row, source.end_col - source.start_col
+    if height <= 0 or width <= 0:
+        return {}
+    copied = {
+        (r, c): dict(source_sheet.get(source.start_row + r, source.start_col + c) or {})
+        for r in range(height)
+        for c in range(width)
+    }
+    names = _PASTE_FIELDS[kind]
+    for r in range(target.start_row, max(target.end_row, target.start_row + height)):
+        for c in range(target.start_col, max(target.end_col, target.start_col + width)):
+            origin = copied[((r - target.start_row) % height, (c - target.start_col) % width)]
+            cell = dict(target_sheet.get(r, c) or {})
+            for name in names:
+                if name in origin:
+                    cell[name] = copy.deepcopy(origin[name])
+                else:
+                    cell.pop(name, None)
+            if "userEnteredValue" in names:
+                cell.pop("effectiveValue", None)
+                if "effectiveValue" in origin:
+                    cell["effectiveValue"] = dict(origin["effectiveValue"])
+            target_sheet.put(r, c, cell)
+    return {}
+
+
 REQUESTS = {
     "updateCells": update_cells,
     "repeatCell": repeat_cell,
@@ -1026,6 +1162,8 @@ REQUESTS = {
     "deleteDimension": delete_dimension,
     "updateSheetProperties": update_sheet_properties,
     "updateDimensionProperties": update_dimension_properties,
+    "createDeveloperMetadata": create_developer_metadata,
+    "copyPaste": copy_paste,
 }
 
 

@@ -359,12 +359,6 @@ class SheetsStandIn:
             self._tokens[token] = _Token(email, frozenset(scopes), time.time() + 3600)
         return token
 
-    def token_email(self, token: str) -> str | None:
-        """Whose unexpired access token this is (for stand-ins of other Google endpoints)."""
-        with self._lock:
-            found = self._tokens.get(token)
-        return found.email if found and found.expires >= time.time() else None
-
     def revoke_tokens(self) -> None:
         """Forget every issued access token (the next API call answers 401)."""
         with self._lock:
@@ -399,16 +393,13 @@ class SheetsStandIn:
         shared_with: Iterable[str] | None = None,
         rows: int = 1000,
         cols: int = 26,
-        locale: str = "en_US",
     ) -> str:
         """A spreadsheet with one tab per entry of `tabs` (values as python values, dates as
-        dates, `Formula(...)` for formulas); returns its ID. Grids are at least `rows` x `cols`.
-        `locale` is the spreadsheet's (File > Settings), as `properties.locale` reports it."""
+        dates, `Formula(...)` for formulas); returns its ID. Grids are at least `rows` x `cols`."""
         ss = Spreadsheet(
             spreadsheet_id or _new_spreadsheet_id(),
             title,
             shared_with=None if shared_with is None else set(shared_with),
-            locale=locale,
         )
         for index, (name, grid) in enumerate((tabs or {"Sheet1": []}).items()):
             width = max((len(r) for r in grid), default=0)
@@ -486,6 +477,22 @@ class SheetsStandIn:
             sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
             sheet.insert("ROWS", before - 1, max(1, len(grid)))
             _put_grid(sheet, before - 1, 0, grid)
+
+    def insert_columns(self, spreadsheet_id: str, tab: str, before: int, count: int = 1) -> None:
+        """Insert empty columns before 1-based column `before`, as a person does in the UI:
+        cells, sizes and developer metadata to the right move along."""
+        with self._lock:
+            sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+            sheet.insert("COLUMNS", before - 1, count)
+            sheet.column_sizes = {
+                c + count if c >= before - 1 else c: size for c, size in sheet.column_sizes.items()
+            }
+
+    def developer_metadata(self, spreadsheet_id: str, tab: str) -> dict[tuple[str, int], list]:
+        """("ROWS" | "COLUMNS", 0-based index) -> developer metadata there."""
+        with self._lock:
+            sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+            return {key: sheet.metadata_at(*key) for key in sheet.dimension_metadata}
 
     def delete_rows(self, spreadsheet_id: str, tab: str, first: int, count: int = 1) -> None:
         with self._lock:

@@ -13,6 +13,7 @@ from lxml import etree
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
 from sheetsync.backends.base import (
+    OutputColumn,
     OwnedTab,
     WritePlan,
     WriteResult,
@@ -35,10 +36,12 @@ from sheetsync.backends.excel.ooxml import (
 )
 from sheetsync.backends.excel.owned_tabs import OwnedRows, count_differences
 from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_target
+from sheetsync.backends.excel.read import marker_name
 from sheetsync.backends.excel.shared_strings import SharedStrings
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.parse import column_letter
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -84,6 +87,7 @@ class PlanEditor:
 
     def apply(self, plan: WritePlan) -> WriteResult:
         result = WriteResult()
+        marked = self._mark_columns(plan.columns)
         by_tab: dict[str, dict[tuple[int, int], Any]] = {}
         names: dict[str, str] = {}  # as the plan spells a tab -> as the workbook does
         for write in plan.cells:
@@ -98,15 +102,58 @@ class PlanEditor:
             for (row, col), write in sorted(writes.items()):
                 value, fmt = desired_content(write.value, self._epoch)
                 fmt = write.number_format or fmt
-                if sheet.write_cell(row, col, value, write.fill, fmt, self.styles):
+                if sheet.write_cell(
+                    row, col, value, write.fill, fmt, self.styles, write.keep_format
+                ):
                     result.cells_changed += 1
             sheet.finish()
         for owned in plan.owned_tabs:
             self._write_owned(owned, result)
-        result.wrote = bool(result.cells_changed or result.tabs_created)
+        result.wrote = bool(result.cells_changed or result.tabs_created or marked)
         if result.wrote:
             self._finish()
         return result
+
+    # --- output columns ---
+
+    def _mark_columns(self, columns: list[OutputColumn]) -> bool:
+        """Mark each output column with a hidden defined name local to its tab; give a new
+        one the look of the person's header cell and a width. True if anything changed."""
+        changed = False
+        for column in columns:
+            tab = self._tab(column.tab)
+            sheet = self._sheet(tab)
+            if column.style_from is not None:
+                style = sheet.style_of(column.header_row, column.style_from)
+                changed |= sheet.set_style(column.header_row, column.col, style)
+            if column.width is not None:
+                changed |= sheet.set_column_width(column.col, column.width)
+            changed |= self._define_marker(self._tabs.index(tab), tab.name, column)
+        return changed
+
+    def _define_marker(self, index: int, tab: str, column: OutputColumn) -> bool:
+        names = self._workbook.find(f"{{{MAIN_NS}}}definedNames")
+        if names is None:
+            names = etree.Element(f"{{{MAIN_NS}}}definedNames")
+            insert_ordered(self._workbook, names, WORKBOOK_ORDER)
+        key = marker_name(column.output)
+        letter = column_letter(column.col)
+        quoted = "'" + tab.replace("'", "''") + "'"
+        reference = f"{quoted}!${letter}:${letter}"
+        for name in names.iterchildren(f"{{{MAIN_NS}}}definedName"):
+            if name.get("name", "").casefold() == key.casefold() and name.get(
+                "localSheetId"
+            ) == str(index):
+                if name.text == reference:
+                    return False
+                names.remove(name)
+                break
+        entry = etree.SubElement(
+            names, f"{{{MAIN_NS}}}definedName", name=key, localSheetId=str(index), hidden="1"
+        )
+        entry.text = reference
+        self.package.touch(self._workbook_part)
+        return True
 
     # --- parts ---
 

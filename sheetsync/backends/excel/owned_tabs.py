@@ -48,8 +48,6 @@ class OwnedRows:
         for (r, c), colour in owned.fills.items():
             if r >= 1 and c >= 1:
                 self._fills.setdefault(r, {})[c] = colour
-        self._owned = owned
-        formatted = bool(owned.formats or owned.column_formats)
         self.rows: dict[int, str | None] = {}
         """Row number -> the row's XML (None: needs a cell format not there yet); only rows
         with cells."""
@@ -59,7 +57,6 @@ class OwnedRows:
         self.bounds: tuple[int, int, int, int] | None = None
 
         grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
-        number_format = owned.number_format
         width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
         heads = [f'<c r="{column_letters(col)}' for col in range(width + 1)]
         no_fills: dict[int, Colour] = {}
@@ -76,8 +73,7 @@ class OwnedRows:
             beyond = sorted(c for c in row_fills if c > len(values)) if row_fills else ()
             for col, value in chain(enumerate(values, 1), zip(beyond, repeat(None))):
                 fill = row_fills.get(col) if row_fills else None
-                code = number_format(number, col) if formatted and value is not None else None
-                if fill is None and code is None:
+                if fill is None:
                     if value is None:
                         continue
                     known = plain.get(value.__class__)
@@ -85,7 +81,7 @@ class OwnedRows:
                     if cell is None:
                         cell = cell_of(value, None)
                 else:
-                    cell = cell_of(value, fill, code)
+                    cell = cell_of(value, fill)
                 if cell[3] is None:
                     complete = False
                 elif complete:
@@ -111,15 +107,15 @@ class OwnedRows:
         found = [(c, v) for c, v in enumerate(values, 1) if v is not None or c in fills]
         return found + [(c, None) for c in sorted(fills) if c > len(values)]
 
-    def _cell(self, value: CellValue, fill: Colour | None, code: str | None = None) -> _Wanted:
+    def _cell(self, value: CellValue, fill: Colour | None) -> _Wanted:
         try:
-            key: Any = (value.__class__, value, fill, code)
+            key: Any = (value.__class__, value, fill)
             found = self._memo.get(key)
         except TypeError:  # unhashable: not a cell value, let desired_content say so
             key, found = None, None
         if found is None:
             content, fmt = desired_content(value, self._epoch)
-            fmt = code or fmt or "General"
+            fmt = fmt or "General"
             if self._create:
                 style: int | None = self._styles.derive(0, fill, fmt)
             else:
@@ -128,18 +124,14 @@ class OwnedRows:
             found = (content, fill, fmt, xml)
             if key is not None:
                 self._memo[key] = found
-                if fill is None and code is None:
+                if fill is None:
                     self._plain.setdefault(value.__class__, {})[value] = found
         return found
 
     def cells_of(self, number: int) -> list[tuple[int, _Wanted]]:
         """(column, cell) of a row, in column order."""
         fills = self._fills.get(number, {})
-        formats = self._owned.number_format
-        return [
-            (c, self._cell(v, fills.get(c), None if v is None else formats(number, c)))
-            for c, v in self._columns(number)
-        ]
+        return [(c, self._cell(v, fills.get(c))) for c, v in self._columns(number)]
 
     def xml(self, number: int) -> str:
         """The row's XML, adding the cell formats it needs."""

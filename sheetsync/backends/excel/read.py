@@ -36,7 +36,7 @@ from openpyxl.utils.datetime import (
 )
 
 from sheetsync.backends.base import CellValue, Grid
-from sheetsync.core.plan import NumberFormats
+from sheetsync.core.validate import OUTPUT_COLUMNS
 
 __all__ = ["WorkbookValues", "new_parser", "read_values"]
 
@@ -61,8 +61,8 @@ class WorkbookValues:
 
     grids: dict[str, Grid]
     trees: dict[str, Any] = field(default_factory=dict)
-    formats: dict[str, NumberFormats] = field(default_factory=dict)
-    """tab -> (row, col) -> number format code of its numeric cells that are not General."""
+    output_columns: dict[str, dict[str, int]] = field(default_factory=dict)
+    """tab -> output -> column, from sheetsync's hidden defined names (`output_markers`)."""
 
 
 def read_values(
@@ -76,6 +76,41 @@ def read_values(
     SyntaxError) when a part is not well-formed XML, zipfile.BadZipFile on a damaged zip.
     """
     return _Reader(archive, parser or new_parser()).read(tabs)
+
+
+MARKER_PREFIX = "_sheetsync_"
+"""sheetsync marks each output column with a hidden defined name local to its tab,
+`_sheetsync_Score` referring to the whole column (`'OKRs'!$N:$N`): Excel and LibreOffice move
+the reference when a person inserts, deletes or moves columns, so the marker follows."""
+_MARKED_COLUMN = re.compile(r"!\$?([A-Za-z]{1,3})\$?\d*(?::\$?[A-Za-z]{1,3}\$?\d*)?\s*$")
+
+
+def marker_name(output: str) -> str:
+    return f"{MARKER_PREFIX}{output}"
+
+
+def output_markers(workbook: Any, ns: str, tabs: Sequence[str]) -> dict[str, dict[str, int]]:
+    """tab -> output -> column of sheetsync's markers in `workbook.xml`'s defined names.
+
+    `tabs` are the workbook's tabs in order (a local name's `localSheetId` is an index into
+    them). A marker whose column was deleted (`#REF!`) marks nothing.
+    """
+    outputs = {out.casefold(): out for out in OUTPUT_COLUMNS}
+    found: dict[str, dict[str, int]] = {}
+    for name in workbook.iterfind(f"{{{ns}}}definedNames/{{{ns}}}definedName"):
+        key = name.get("name", "")
+        output = outputs.get(key[len(MARKER_PREFIX) :].casefold())
+        local = _integer(name.get("localSheetId"))
+        if not key.casefold().startswith(MARKER_PREFIX) or output is None or local is None:
+            continue
+        match = _MARKED_COLUMN.search(name.text or "")
+        if match is None or not 0 <= local < len(tabs):
+            continue
+        column = 0
+        for letter in match.group(1).upper():
+            column = column * 26 + ord(letter) - 64
+        found.setdefault(tabs[local], {}).setdefault(output, column)
+    return found
 
 
 class _Reader:
@@ -136,13 +171,11 @@ class _Reader:
             properties.get("date1904", "").strip().lower() in ("1", "true")
         )
         related = {kind: target for kind, target in reversed(rels.values())}
-        date_styles, number_styles = self._styles(related.get("styles"), ns)
         cells = _Cells(
             ns,
             lambda: self._shared_strings(related.get("sharedStrings"), ns),
-            date_styles,
+            self._date_styles(related.get("styles"), ns),
             CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
-            number_styles,
         )
         todo: dict[str, str] = {}  # tab -> worksheet part, in workbook order
         for name, rel_id in sheets:
@@ -153,11 +186,11 @@ class _Reader:
                 todo[name] = target
         grids: dict[str, Grid] = {}
         trees: dict[str, Any] = {}
-        formats: dict[str, NumberFormats] = {}
         for name, target in todo.items():
             trees[target] = self._xml(target)
-            grids[name] = cells.grid(trees[target], formats.setdefault(name, {}))
-        return WorkbookValues(grids, trees, formats)
+            grids[name] = cells.grid(trees[target])
+        markers = output_markers(workbook, ns, [name for name, _ in sheets])
+        return WorkbookValues(grids, trees, {t: m for t, m in markers.items() if t in grids})
 
     def _shared_strings(self, part: str | None, ns: str) -> list[str]:
         found = self._find(part) if part else None
@@ -178,13 +211,11 @@ class _Reader:
             strings.append(_unescape(text) if "_x" in text else text)
         return strings
 
-    def _styles(self, part: str | None, ns: str) -> tuple[dict[int, bool], dict[int, str]]:
-        """Cell format index -> True for an elapsed-time format, False for another date format;
-        and cell format index -> number format code for the other formats that are not General
-        (so outputs can show a number as its cell does)."""
+    def _date_styles(self, part: str | None, ns: str) -> dict[int, bool]:
+        """Cell format index -> True for an elapsed-time format, False for another date format."""
         found = self._find(part) if part else None
         if found is None:
-            return {}, {}
+            return {}
         root = etree.fromstring(self._zip.read(found), self._parser)
         custom: dict[int, str] = {}
         formats = root.find(f"{{{ns}}}numFmts")
@@ -193,16 +224,13 @@ class _Reader:
             if number is not None:
                 custom[number] = fmt.get("formatCode", "")
         styles: dict[int, bool] = {}
-        numbers: dict[int, str] = {}
         xfs = root.find(f"{{{ns}}}cellXfs")
         for index, xf in enumerate(() if xfs is None else xfs.iterchildren(f"{{{ns}}}xf")):
             fmt_id = _integer(xf.get("numFmtId", "0")) or 0
             code = custom[fmt_id] if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
             if is_date_format(code):
                 styles[index] = is_timedelta_format(code)
-            elif code and code != "General":
-                numbers[index] = code
-        return styles, numbers
+        return styles
 
 
 class _Cells:
@@ -214,10 +242,8 @@ class _Cells:
         shared: Callable[[], list[str]],
         date_styles: dict[int, bool],
         epoch: datetime,
-        number_styles: dict[int, str] | None = None,
     ) -> None:
         self._ns = ns
-        self._number_styles = number_styles or {}
         self._load_shared = shared
         self._shared: list[str] | None = None
         self._date_styles = date_styles
@@ -229,13 +255,12 @@ class _Cells:
             self._shared = self._load_shared()
         return self._shared
 
-    def grid(self, root: Any, formats: NumberFormats | None = None) -> Grid:
+    def grid(self, root: Any) -> Grid:
         """The sheet's rows as openpyxl's `iter_rows(values_only=True)` gives them with its
         dimensions reset, trailing empty cells and rows dropped, empty rows between kept.
 
         One pass over the row, cell, value and text elements in document order: a cell's value
         is set when its `<v>` (or inline `<is>`'s `<t>`s) arrive, so nothing is buffered.
-        `formats`, when given, receives the number format code of each formatted numeric cell.
         """
         ns = self._ns
         data = root.find(f"{{{ns}}}sheetData")
@@ -245,7 +270,6 @@ class _Cells:
             f"{{{ns}}}{tag}" for tag in ("row", "c", "v", "is", "t", "rPh")
         )
         date_styles = self._date_styles
-        number_styles = self._number_styles if formats is not None else None
         columns = _columns
         grid: Grid = []
         values: list[CellValue] = []
@@ -277,13 +301,10 @@ class _Cells:
                 value: CellValue
                 if kind is None or kind == "n":
                     value = _number(text)
-                    if (date_styles or number_styles) and not isinstance(value, str):
-                        style = _integer(cell.get("s")) or 0
-                        timedelta = date_styles.get(style)
+                    if date_styles and not isinstance(value, str):
+                        timedelta = date_styles.get(_integer(cell.get("s")) or 0)
                         if timedelta is not None:
                             value = self._date(text, value, timedelta)
-                        elif number_styles and style in number_styles and col > 0:
-                            formats[(number, col)] = number_styles[style]  # type: ignore[index]
                 elif kind == "s":
                     index = _integer(text)
                     strings = self._strings()

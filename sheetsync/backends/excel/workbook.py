@@ -95,7 +95,7 @@ class ExcelWorkbook(WorkbookBackend):
         except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
             raise self._file.not_xlsx(exc) from exc
         self._parsed = (seen, values.trees)
-        return Snapshot(values.grids, number_formats=values.formats)
+        return Snapshot(values.grids, output_columns=values.output_columns)
 
     def write(self, plan: WritePlan) -> WriteResult:
         """Patch the owned cells and tabs to the plan's content, or leave the file untouched.

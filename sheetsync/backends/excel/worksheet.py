@@ -161,13 +161,17 @@ class Worksheet:
         fill: Colour | None,
         number_format: str | None,
         styles: Styles,
+        keep_format: bool = False,
     ) -> bool:
-        """Give one cell a value, fill and number format; False if it already had them."""
+        """Give one cell a value, fill and number format; False if it already had them.
+
+        With `keep_format` only the value is written and the cell keeps its look.
+        """
         cells = self.cells(number)
         cell = cells.get(col)
         if cell is None:
             base = self._default_style(number, col)
-            style = styles.derive(base, fill, number_format)
+            style = base if keep_format else styles.derive(base, fill, number_format)
             if value == BLANK and style == base:
                 return False
             if not cells or next(reversed(cells)) < col:  # after the row's last cell
@@ -177,7 +181,7 @@ class Worksheet:
             cell = self._new_cell(number, col, cells)
         else:
             base = int(cell.get("s") or 0)
-            style = styles.derive(base, fill, number_format)
+            style = base if keep_format else styles.derive(base, fill, number_format)
             if style == base and current_content(cell, self._shared) == value:
                 return False
             if cell.find(FORMULA) is not None:
@@ -187,6 +191,69 @@ class Worksheet:
         if value == BLANK and not len(cell) and style == self._default_style(number, col):
             cell.getparent().remove(cell)
             del cells[col]
+        self.changed = True
+        return True
+
+    def style_of(self, number: int, col: int) -> int:
+        """The cell format index a cell shows (its own, else its row's or column's)."""
+        cell = self.cells(number).get(col)
+        return self._default_style(number, col) if cell is None else int(cell.get("s") or 0)
+
+    def set_style(self, number: int, col: int, style: int) -> bool:
+        """Give a cell the cell format `style` (its value stays); False if it had it."""
+        cells = self.cells(number)
+        cell = cells.get(col)
+        if cell is None:
+            if style == self._default_style(number, col):
+                return False
+            cell = self._new_cell(number, col, cells)
+        elif int(cell.get("s") or 0) == style:
+            return False
+        set_style(cell, style)
+        self.changed = True
+        return True
+
+    def set_column_width(self, col: int, width: float) -> bool:
+        """Give one column a width, splitting a `<col>` range that covers others too."""
+        cols = self.root.find(f"{{{MAIN_NS}}}cols")
+        if cols is None:
+            cols = etree.Element(f"{{{MAIN_NS}}}cols")
+            insert_ordered(self.root, cols, WORKSHEET_ORDER)
+        text = f"{width:g}"
+        for entry in cols.iterchildren(COL):
+            low, high = int(entry.get("min", "0")), int(entry.get("max", "0"))
+            if not low <= col <= high:
+                continue
+            if low == high:
+                if entry.get("width") == text and entry.get("customWidth") in ("1", "true"):
+                    return False
+                entry.set("width", text)
+                entry.set("customWidth", "1")
+                self._col_styles = None
+                self.changed = True
+                return True
+            pieces = [(low, col - 1), (col, col), (col + 1, high)]
+            for start, end in pieces:
+                if start > end:
+                    continue
+                piece = etree.Element(COL, dict(entry.attrib))
+                piece.set("min", str(start))
+                piece.set("max", str(end))
+                if start == col:
+                    piece.set("width", text)
+                    piece.set("customWidth", "1")
+                entry.addprevious(piece)
+            cols.remove(entry)
+            self._col_styles = None
+            self.changed = True
+            return True
+        new = etree.Element(COL, min=str(col), max=str(col), width=text, customWidth="1")
+        after = next((e for e in cols.iterchildren(COL) if int(e.get("min", "0")) > col), None)
+        if after is None:
+            cols.append(new)
+        else:
+            after.addprevious(new)
+        self._col_styles = None
         self.changed = True
         return True
 

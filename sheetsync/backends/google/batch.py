@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
-from sheetsync.backends.base import OwnedTab
+from sheetsync.backends.base import OUTPUT_MARKER, OutputColumn, OwnedTab
 from sheetsync.backends.google.diff import CellOp
 from sheetsync.backends.google.errors import rows_moved
 from sheetsync.backends.google.tabs import GridSize
@@ -52,8 +52,21 @@ def cell_rectangles(ops: list[CellOp]) -> list[tuple[int, int, list[list[CellOp]
     return rects
 
 
+ONLY_VALUE_MASK = "userEnteredValue"
 VALUE_MASK = "userEnteredValue,userEnteredFormat.backgroundColor"
 FORMAT_MASK = VALUE_MASK + ",userEnteredFormat.numberFormat"
+MASKS = {"value": ONLY_VALUE_MASK, "fill": VALUE_MASK, "format": FORMAT_MASK}
+
+
+def _mask_of(op: CellOp) -> str:
+    if op.keep_format:
+        return "value"
+    return "format" if op.number_format is not None else "fill"
+
+
+def pixels(width: float) -> int:
+    """A width in characters (Excel's unit) as Google's column width in pixels."""
+    return round(width * 7 + 5)
 
 
 def new_sheet_ids(creates: list[OwnedTab], grid: Mapping[str, GridSize]) -> dict[str, int]:
@@ -76,18 +89,20 @@ def build_batch(
     new_ids: dict[str, int],
     grid: dict[str, GridSize],
     label: str,
+    columns: Sequence[OutputColumn] = (),
 ) -> tuple[dict[str, Any], dict[str, GridSize]]:
     """The batchUpdate body for `ops` and `creates` on tabs of sizes `grid`, and every tab's
-    grid size once it is applied.
+    grid size once it is applied. `columns` are output columns to mark (and, when new, to
+    give the look of the person's header and a width), after the cells are written.
 
     Raises RowsMovedError when a tab to write was deleted, or a tab to create exists with
     another sheet ID (a tab the sync did not add).
     """
     sizes = dict(grid)
     requests_: list[dict[str, Any]] = []
-    groups: dict[tuple[str, bool], list[CellOp]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[CellOp]] = defaultdict(list)
     for op in ops:
-        groups[(op.tab, op.number_format is not None)].append(op)
+        groups[(op.tab, _mask_of(op))].append(op)
     need: dict[str, tuple[int, int]] = {}
     for (title, _), group in groups.items():
         rows, cols = need.get(title, (0, 0))
@@ -127,7 +142,7 @@ def build_batch(
                             "startIndex": col - 1,
                             "endIndex": col,
                         },
-                        "properties": {"pixelSize": round(width * 7 + 5)},
+                        "properties": {"pixelSize": pixels(width)},
                         "fields": "pixelSize",
                     }
                 }
@@ -148,7 +163,7 @@ def build_batch(
                     }
                 )
         sizes[title] = GridSize(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
-    for (title, with_format), group in sorted(groups.items()):
+    for (title, mask), group in sorted(groups.items()):
         for top, left, body in cell_rectangles(group):
             requests_.append(
                 {
@@ -159,8 +174,75 @@ def build_batch(
                             "columnIndex": left,
                         },
                         "rows": [{"values": [op.cell_data() for op in run]} for run in body],
-                        "fields": FORMAT_MASK if with_format else VALUE_MASK,
+                        "fields": MASKS[mask],
                     }
                 }
             )
+    for column in columns:
+        if column.tab not in sizes:
+            raise rows_moved(f"tab '{column.tab}' was deleted while syncing", label)
+        requests_ += column_requests(column, sizes[column.tab].sheet_id)
     return {"requests": requests_, "includeSpreadsheetInResponse": False}, sizes
+
+
+def column_requests(column: OutputColumn, sheet_id: int) -> list[dict[str, Any]]:
+    """Mark an output column with developer metadata (which moves with the column); a new one
+    also gets the format of the person's header cell (`copyPaste` of the format only, so
+    font, fill, borders and alignment come along) and a width."""
+    index = column.col - 1
+    requests_: list[dict[str, Any]] = [
+        {
+            "createDeveloperMetadata": {
+                "developerMetadata": {
+                    "metadataKey": OUTPUT_MARKER,
+                    "metadataValue": column.output,
+                    "location": {
+                        "dimensionRange": {
+                            "sheetId": sheet_id,
+                            "dimension": "COLUMNS",
+                            "startIndex": index,
+                            "endIndex": index + 1,
+                        }
+                    },
+                    "visibility": "DOCUMENT",
+                }
+            }
+        }
+    ]
+    if column.style_from is not None:
+        row = column.header_row - 1
+
+        def cell(col: int) -> dict[str, int]:
+            return {
+                "sheetId": sheet_id,
+                "startRowIndex": row,
+                "endRowIndex": row + 1,
+                "startColumnIndex": col,
+                "endColumnIndex": col + 1,
+            }
+
+        requests_.append(
+            {
+                "copyPaste": {
+                    "source": cell(column.style_from - 1),
+                    "destination": cell(index),
+                    "pasteType": "PASTE_FORMAT",
+                }
+            }
+        )
+    if column.width is not None:
+        requests_.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "dimension": "COLUMNS",
+                        "startIndex": index,
+                        "endIndex": index + 1,
+                    },
+                    "properties": {"pixelSize": pixels(column.width)},
+                    "fields": "pixelSize",
+                }
+            }
+        )
+    return requests_

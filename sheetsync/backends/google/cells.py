@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -110,7 +109,7 @@ def serial_number(value: date | datetime) -> float:
 
 
 def _number_format(pattern: str) -> dict[str, str]:
-    lowered = re.sub(r'"[^"]*"', "", pattern).lower()  # `0" days"` is a number, not a date
+    lowered = pattern.lower()
     if "%" in pattern:
         kind = "PERCENT"
     elif "y" in lowered or "d" in lowered:

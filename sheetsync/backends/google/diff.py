@@ -4,11 +4,11 @@ and the remembered tabs brought up to date once the write went through."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sheetsync.backends.base import CellWrite, OwnedTab, WritePlan
+from sheetsync.backends.base import CellWrite, OutputColumn, OwnedTab, WritePlan
 from sheetsync.backends.google.cells import FILL_TEXT, ValueKey, cell_format, desired_value
 from sheetsync.backends.google.tabs import EMPTY_CELL, CellState, GridSize, TabState, find_tab
 from sheetsync.core.errors import WorkbookLayoutError
@@ -26,8 +26,12 @@ class CellOp:
     number_format: str | None
     key: ValueKey
     """`value_key(value)`, computed once by the diff."""
+    keep_format: bool = False
+    """Write the value only; the cell keeps its look (an output header)."""
 
     def cell_data(self) -> dict[str, Any]:
+        if self.keep_format:
+            return {"userEnteredValue": self.value} if self.value is not None else {}
         fmt = cell_format(self.fill, self.number_format)
         if self.value is not None:
             if fmt is None:
@@ -78,6 +82,10 @@ def diff_cell(
         fill = colour.value
     row, col = write.row - 1, write.col - 1
     have = tabs[actual].cells.get((row, col), EMPTY_CELL)
+    if write.keep_format:
+        if have.value == key:
+            return None
+        return CellOp(actual, row, col, payload, have.fill, have.number_format, key, True)
     number_format = write.number_format
     if (
         have.value == key
@@ -99,8 +107,6 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
     }
     fills_get = fills.get
     cells_get = cells.get
-    formatted = bool(owned.formats or owned.column_formats)
-    number_format = owned.number_format
     rows = owned.rows
     n_rows = len(rows)
     height = max(n_rows, max(widths, default=-1) + 1)
@@ -111,8 +117,6 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
         width = max(n_want, widths.get(r, 0))
         for c in range(width):
             payload, fmt, key = desired_value(want[c] if c < n_want else None)
-            if formatted and payload is not None:
-                fmt = number_format(r + 1, c + 1) or fmt
             fill = fills_get((r, c)) if fills else None
             if tab is None:
                 if payload is None and fill is None:
@@ -129,10 +133,31 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
     return ops
 
 
+def columns_to_mark(
+    columns: Sequence[OutputColumn], tabs: Mapping[str, TabState], label: str
+) -> list[OutputColumn]:
+    """The output columns that do not carry sheetsync's mark yet (with their tab's real name)."""
+    todo: list[OutputColumn] = []
+    for column in columns:
+        actual = find_tab(tabs, column.tab)
+        if actual is None:
+            raise WorkbookLayoutError(
+                f"tab '{column.tab}' is not in the spreadsheet any more", workbook=label
+            )
+        if tabs[actual].markers.get(column.output) != column.col:
+            todo.append(replace(column, tab=actual))
+    return todo
+
+
 def record_written(
-    tabs: dict[str, TabState], ops: list[CellOp], sizes: Mapping[str, GridSize]
+    tabs: dict[str, TabState],
+    ops: list[CellOp],
+    sizes: Mapping[str, GridSize],
+    columns: Sequence[OutputColumn] = (),
 ) -> None:
     """Make the remembered tabs what they now are, so a second write diffs correctly."""
+    for column in columns:
+        tabs[column.tab].markers[column.output] = column.col
     for title, size in sizes.items():
         tab = tabs.get(title)
         if tab is None:

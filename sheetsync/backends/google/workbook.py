@@ -53,6 +53,7 @@ from tenacity import RetryCallState
 
 from sheetsync.backends.base import (
     Grid,
+    OutputColumn,
     OwnedTab,
     RowGuard,
     Snapshot,
@@ -67,15 +68,9 @@ from sheetsync.backends.google.addresses import (
     resolve_api_url,
     spreadsheet_id_from,
 )
-from sheetsync.backends.google.auth import (
-    KEY_FILE_KINDS,
-    describe,
-    identity_of,
-    keep_tokens_home,
-    load_credentials,
-)
+from sheetsync.backends.google.auth import keep_tokens_home, load_credentials
 from sheetsync.backends.google.batch import build_batch, new_sheet_ids
-from sheetsync.backends.google.diff import CellOp, diff_plan, record_written
+from sheetsync.backends.google.diff import CellOp, columns_to_mark, diff_plan, record_written
 from sheetsync.backends.google.errors import FailureContext, describe_failure, translate_failure
 from sheetsync.backends.google.guards import guard_ranges, verified_grid, verify_params
 from sheetsync.backends.google.retries import RetryPolicy, is_ambiguous, retrying
@@ -85,12 +80,10 @@ from sheetsync.backends.google.tabs import (
     READ_FIELDS,
     GridSize,
     TabState,
-    comma_locale,
     grid_sizes,
     load_tabs,
 )
 from sheetsync.core.errors import WorkbookError
-from sheetsync.core.plan import NumberFormats
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +116,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._creds = load_credentials(credentials)
         if self.api_url != GOOGLE_API_ROOT:
             keep_tokens_home(self._creds.credentials)
+        self.account = self._creds.email
         self._fixed_label = label
         self.label = label or self.spreadsheet_id
         self.location = SHEETS_URL.format(self.spreadsheet_id)
@@ -146,12 +140,6 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     # --- the port -----------------------------------------------------------------------
 
     @property
-    def account(self) -> str | None:
-        """The address to share the spreadsheet with (for keyless credentials, known once the
-        first token was fetched)."""
-        return identity_of(self._creds)
-
-    @property
     def requests(self) -> int:
         """HTTP requests sent to the Sheets API, retries included (what the quota counts)."""
         return self._requests
@@ -164,15 +152,16 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Values of the named tabs (case-insensitive) in one `spreadsheets.get`."""
         doc = self._call("read", self._get_all)
-        formats: dict[str, NumberFormats] = {}
         with cyclic_gc_paused():
-            grids = self._load(doc, formats)
+            grids = self._load(doc)
         snapshot = Snapshot(grids)
         wanted = {name for name in (snapshot.find_tab(t) for t in tabs) if name}
+        assert self._tabs is not None
         return Snapshot(
             {name: grid for name, grid in grids.items() if name in wanted},
-            number_formats={name: f for name, f in formats.items() if name in wanted},
-            decimal=comma_locale(doc.get("properties", {}).get("locale")),
+            output_columns={
+                name: dict(self._tabs[name].markers) for name in wanted if self._tabs[name].markers
+            },
         )
 
     def write(self, plan: WritePlan) -> WriteResult:
@@ -190,13 +179,14 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         assert self._tabs is not None
         with cyclic_gc_paused():
             ops, creates = diff_plan(plan, self._tabs, self.label)
-        if not ops and not creates:
+        columns = columns_to_mark(plan.columns, self._tabs, self.label)
+        if not ops and not creates and not columns:
             return WriteResult(cells_changed=0, wrote=False)
-        touched = {op.tab for op in ops if op.tab in self._tabs}
+        touched = {op.tab for op in ops if op.tab in self._tabs} | {c.tab for c in columns}
         grid = self._verify(plan.guards, touched, [t.name for t in creates])
-        sizes = self._send(ops, creates, grid)
+        sizes = self._send(ops, creates, grid, columns)
         with cyclic_gc_paused():
-            record_written(self._tabs, ops, sizes)
+            record_written(self._tabs, ops, sizes, columns)
         return WriteResult(
             cells_changed=len(ops), tabs_created=[t.name for t in creates], wrote=True
         )
@@ -212,16 +202,14 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 self.spreadsheet_id, params={"includeGridData": "true", "fields": READ_FIELDS}
             )
 
-    def _load(
-        self, doc: Mapping[str, Any], formats: dict[str, NumberFormats] | None = None
-    ) -> dict[str, Grid]:
+    def _load(self, doc: Mapping[str, Any]) -> dict[str, Grid]:
         """Remember every tab's cells for diffing; return each tab's values, rows padded."""
         self._read_ok = True
         self.title = doc.get("properties", {}).get("title") or self.title
         if self.title and not self._fixed_label:
             self.label = self.title
         self.location = doc.get("spreadsheetUrl") or self.location
-        self._tabs, grids = load_tabs(doc, formats)
+        self._tabs, grids = load_tabs(doc)
         return grids
 
     # --- verifying and writing --------------------------------------------------------------
@@ -239,7 +227,11 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         return verified_grid(doc, self._tabs, guards, names, ranges, creating, self.label)
 
     def _send(
-        self, ops: list[CellOp], creates: list[OwnedTab], grid: dict[str, GridSize]
+        self,
+        ops: list[CellOp],
+        creates: list[OwnedTab],
+        grid: dict[str, GridSize],
+        columns: Sequence[OutputColumn] = (),
     ) -> dict[str, GridSize]:
         """Send the one batch; retry it safely. Returns every tab's grid size afterwards."""
         new_ids = new_sheet_ids(creates, grid)
@@ -252,7 +244,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             if ambiguous:
                 current = self._fetch_grid()
             with cyclic_gc_paused():
-                body, sizes = build_batch(ops, creates, new_ids, current, self.label)
+                body, sizes = build_batch(ops, creates, new_ids, current, self.label, columns)
             try:
                 self._client.http_client.batch_update(self.spreadsheet_id, body)
             except Exception as exc:
@@ -305,7 +297,6 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 spreadsheet_id=self.spreadsheet_id,
                 credentials_path=self._creds.path,
                 account=self.account,
-                identity=None if self._creds.kind in KEY_FILE_KINDS else describe(self._creds),
                 api_url=self.api_url,
                 timeout=self.timeout,
                 read_ok=self._read_ok,

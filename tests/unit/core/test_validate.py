@@ -5,7 +5,14 @@ from datetime import date
 import pytest
 
 from sheetsync.core.model import Period
-from sheetsync.core.validate import OKR_REQUIRED, LayoutProblem, header_key, read_kpis, read_okrs
+from sheetsync.core.validate import (
+    OKR_REQUIRED,
+    LayoutProblem,
+    OwnColumns,
+    header_key,
+    read_kpis,
+    read_okrs,
+)
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HEAD = ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Direction"]
@@ -43,13 +50,40 @@ def test_header_row_is_the_first_non_empty_row():
     assert tab.key_results[0].row == 4
 
 
-def test_existing_output_columns_are_reused():
+def test_a_persons_own_status_and_score_columns_are_never_taken_over():
     tab = okrs(["K1", "O", "KR", None, 0, 10, 5], head=[*HEAD, "Status", "score"])
-    assert tab.layout.outputs["Status"] == 9
-    assert tab.layout.outputs["Score"] == 10
-    assert tab.layout.outputs["Note"] == 11
-    assert tab.layout.outputs["Trend"] == 12
-    assert tab.layout.new_outputs == ["Note", "Trend"]
+    assert tab.layout.outputs == {"Score": 11, "Status": 12, "Note": 13, "Trend": 14}
+    assert tab.layout.output_headers["Status"] == "Status (sheetsync)"
+    assert tab.layout.output_headers["Score"] == "Score (sheetsync)"
+    assert tab.layout.output_headers["Note"] == "Note", "no clash, no rename"
+    assert tab.layout.other_columns == {9: "Status", 10: "score"}
+    assert "Status to L (new column 'Status (sheetsync)')" in tab.layout.describe()
+
+
+def test_the_name_for_a_clashing_column_is_configurable_and_never_clashes_itself():
+    head = [*HEAD, "Status", "sheetsync Status"]
+    tab = okrs(
+        ["K1", "O", "KR", None, 0, 10, 5], head=head, own=OwnColumns(if_taken="sheetsync {name}")
+    )
+    assert tab.layout.output_headers["Status"] == "sheetsync Status 2"
+
+
+def test_marked_columns_are_sheetsyncs_wherever_they_are_and_are_never_read_as_fields():
+    head = [*HEAD, "Current value (sheetsync)", "Status"]
+    marked = {"Score": 9, "Status": 10, "Note": 11, "Trend": 12}
+    tab = okrs(["K1", "O", "KR", None, 0, 10, 5, 0.5], head=head, own=OwnColumns(marked))
+    assert tab.layout.outputs == marked
+    assert tab.layout.columns["current"] == 7
+    assert tab.layout.new_outputs == [] and tab.layout.unmarked == []
+
+
+def test_a_workbook_synced_before_marking_has_its_columns_recognised_by_name_once():
+    head = [*HEAD, "Score", "Status", "Note"]
+    tab = okrs(["K1", "O", "KR", None, 0, 10, 5], head=head, own=OwnColumns(adopt_by_name=True))
+    assert tab.layout.outputs == {"Score": 9, "Status": 10, "Note": 11, "Trend": 12}
+    assert tab.layout.new_outputs == ["Trend"]
+    assert tab.layout.unmarked == ["Score", "Status", "Note", "Trend"]
+    assert tab.layout.style_from == 8, "the person's last header cell"
 
 
 def test_blank_objective_means_the_objective_of_the_row_above():
