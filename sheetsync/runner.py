@@ -59,7 +59,9 @@ def open_backend(
     credentials = wb.credentials or config.google.credentials
     return GoogleSheetsWorkbook(
         wb.spreadsheet or "",
-        credentials=str(config.resolve(credentials)) if credentials else None,
+        credentials=credentials
+        if credentials in (None, "default")
+        else str(config.resolve(credentials)),
         api_url=config.google.api_url,
         label=wb.name,
         timeout=config.google.timeout,

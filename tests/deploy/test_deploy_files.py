@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
+from sheetsync.config import load_config
 from tests.deploy.checks import (
     DEPLOY,
     REPO,
@@ -240,3 +242,23 @@ def test_a_broken_timer_fails_its_check(tmp_path):
     ).replace(folder / "sheetsync.timer")
     with pytest.raises(AssertionError, match="Failed to parse calendar specification"):
         check_systemd(folder, tmp_path)
+
+
+def test_the_workload_identity_variant_of_the_cronjob_is_valid_and_keyless(tmp_path):
+    """The README's edits for GKE Workload Identity, applied to the manifest and checked."""
+    text = CRONJOB.read_text(encoding="utf-8")
+    text = text.replace("# serviceAccountName: sheetsync", "serviceAccountName: sheetsync")
+    text = re.sub(r"\n\s+env:\n\s+- name: GOOGLE_APPLICATION_CREDENTIALS\n\s+value: \S+", "", text)
+    text = text.replace("    [google]\n", '    [google]\n    credentials = "default"\n')
+    variant = tmp_path / "workload-identity" / "cronjob.yaml"
+    variant.parent.mkdir()
+    variant.write_text(text, encoding="utf-8")
+
+    check_kubernetes_schemas(variant)
+    check_cronjob(variant, tmp_path)
+    docs = yaml.safe_load_all(text)
+    cronjob = next(d for d in docs if d and d["kind"] == "CronJob")
+    spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert spec["serviceAccountName"] == "sheetsync"
+    assert "env" not in spec["containers"][0], "no key file named anywhere"
+    assert load_config(tmp_path / "sheetsync.toml").google.credentials == "default"

@@ -359,6 +359,12 @@ class SheetsStandIn:
             self._tokens[token] = _Token(email, frozenset(scopes), time.time() + 3600)
         return token
 
+    def token_email(self, token: str) -> str | None:
+        """Whose unexpired access token this is (for stand-ins of other Google endpoints)."""
+        with self._lock:
+            found = self._tokens.get(token)
+        return found.email if found and found.expires >= time.time() else None
+
     def revoke_tokens(self) -> None:
         """Forget every issued access token (the next API call answers 401)."""
         with self._lock:

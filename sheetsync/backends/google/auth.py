@@ -9,11 +9,13 @@ serves the whole run (200 workbooks used to mean 200 key parses and 200 token re
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from google.auth.credentials import Credentials
@@ -24,9 +26,12 @@ from sheetsync.core.errors import (
 )
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
+log = logging.getLogger(__name__)
 
 
 CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+APPLICATION_DEFAULT = "default"
+"""`credentials = "default"`: Application Default Credentials, no key file."""
 
 
 @dataclass(frozen=True)
@@ -36,21 +41,31 @@ class LoadedCredentials:
     email: str | None
     """The service account's address (what to share the sheet with); None if unknown."""
     kind: str
-    """"service_account" or "authorized_user"."""
+    """"service_account", "authorized_user", "impersonated_service_account (...)",
+    "external_account" or "metadata server"."""
 
 
+KEY_FILE_KINDS = ("service_account", "authorized_user")
+"""Credentials whose file in the config already says who sheetsync is."""
+ADC_METADATA = ("metadata server", 0, 0)
+"""The cache key of the credentials the metadata server gives (one per process)."""
 _loaded: dict[tuple[str, int, int], LoadedCredentials] = {}
 _loading = threading.Lock()
 
 
 def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCredentials:
-    """Credentials from a service-account key or an authorised-user token file.
+    """Credentials from a service-account key, an authorised-user token file, or (`"default"`,
+    or no path and no GOOGLE_APPLICATION_CREDENTIALS) Application Default Credentials.
 
     Falls back to GOOGLE_APPLICATION_CREDENTIALS when `path` is None. Requests the spreadsheets
     scope only. Raises ConfigError naming the file and what is wrong with it; never echoes the
     file's content. The same file (same path, size and modification time) gives the same
     credentials object for the life of the process; a replaced key file is read again.
     """
+    if os.fspath(path or "") == APPLICATION_DEFAULT or (
+        path is None and not os.environ.get(CREDENTIALS_ENV)
+    ):
+        return application_default()
     file, where = _credentials_file(path)
     stat = file.stat()
     key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size)
@@ -59,6 +74,7 @@ def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCreden
             loaded = _read_credentials(file, where)
             _refresh_one_at_a_time(loaded.credentials)
             _loaded[key] = loaded
+            log.info("Google credentials: %s", describe(loaded))
         return _loaded[key]
 
 
@@ -102,9 +118,6 @@ def _credentials_file(path: str | os.PathLike[str] | None) -> tuple[Path, str]:
 
 
 def _read_credentials(file: Path, where: str) -> LoadedCredentials:
-    from google.oauth2 import credentials as user_credentials
-    from google.oauth2 import service_account
-
     try:
         info = json.loads(file.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -123,6 +136,14 @@ def _read_credentials(file: Path, where: str) -> LoadedCredentials:
         ) from None
     if not isinstance(info, dict):
         raise ConfigError("the Google credentials file must hold a JSON object", path=where)
+    return _from_info(info, where)
+
+
+def _from_info(info: dict[str, Any], where: str) -> LoadedCredentials:
+    """Credentials from a parsed credentials file of any type `google.auth.default()` reads."""
+    from google.oauth2 import credentials as user_credentials
+    from google.oauth2 import service_account
+
     kind = info.get("type")
     if kind is None and ("installed" in info or "web" in info):
         raise ConfigError(
@@ -177,11 +198,134 @@ def _read_credentials(file: Path, where: str) -> LoadedCredentials:
                 path=where,
             ) from None
         return LoadedCredentials(creds, where, info.get("account") or None, "authorized_user")
+    if kind == "impersonated_service_account":
+        return _impersonated(info, where)
+    if kind in ("external_account", "external_account_authorized_user"):
+        return _external_account(info, where)
     raise ConfigError(
         f"unknown credentials type {kind!r}: expected a service-account key "
-        '("type": "service_account") or an authorised-user token ("type": "authorized_user")',
+        '("type": "service_account"), an authorised-user token ("type": "authorized_user"), '
+        "or an Application Default Credentials file (impersonated_service_account, "
+        "external_account)",
         path=where,
     )
+
+
+def _impersonated(info: dict[str, Any], where: str) -> LoadedCredentials:
+    """A person's (or a key's) credentials acting as the sheetsync service account, as
+    `gcloud auth application-default login --impersonate-service-account=...` writes them."""
+    from google.auth import impersonated_credentials
+
+    url = str(info.get("service_account_impersonation_url") or "")
+    target = url.rpartition("/")[2].partition(":generateAccessToken")[0]
+    source_info = info.get("source_credentials")
+    if not target or not isinstance(source_info, dict):
+        raise ConfigError(
+            "the impersonation file lacks service_account_impersonation_url or "
+            "source_credentials; create it again with gcloud auth application-default login "
+            "--impersonate-service-account=SERVICE_ACCOUNT_EMAIL",
+            path=where,
+        )
+    source = _from_info(source_info, where)
+    # google-auth calls Google's IAM endpoint whatever the file says; an impersonation URL on
+    # this machine (the test bed) is honoured, like a loopback token_uri above.
+    override = url if is_loopback(urlsplit(url).hostname or "") else None
+    creds = impersonated_credentials.Credentials(
+        source_credentials=source.credentials,
+        target_principal=target,
+        target_scopes=list(SCOPES),
+        delegates=info.get("delegates") or [],
+        quota_project_id=info.get("quota_project_id"),
+        iam_endpoint_override=override,
+    )
+    via = "impersonated by " + (
+        source.email or "the Google account of `gcloud auth application-default login`"
+    )
+    return LoadedCredentials(creds, where, target, f"impersonated_service_account ({via})")
+
+
+def _external_account(info: dict[str, Any], where: str) -> LoadedCredentials:
+    """Workload identity federation (AWS, Azure, GitHub Actions OIDC ...): no key at all."""
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        creds, _ = google.auth.load_credentials_from_dict(info, scopes=list(SCOPES))
+    except (DefaultCredentialsError, ValueError) as exc:
+        raise ConfigError(
+            f"the workload identity federation file cannot be used: {exc}", path=where
+        ) from None
+    url = str(info.get("service_account_impersonation_url") or "")
+    target = url.rpartition("/")[2].partition(":generateAccessToken")[0] or None
+    return LoadedCredentials(creds, where, target, "external_account")
+
+
+def application_default() -> LoadedCredentials:
+    """Application Default Credentials, as `google.auth.default()` finds them, without a key.
+
+    In order: the file GOOGLE_APPLICATION_CREDENTIALS names; the one `gcloud auth
+    application-default login` wrote; the metadata server of GKE (Workload Identity), Cloud
+    Run and Compute Engine. Files go through the same checks as a configured `credentials`
+    file; the metadata server's account is known after its first token.
+    """
+    import google.auth
+    from google.auth import _cloud_sdk
+    from google.auth.exceptions import DefaultCredentialsError
+
+    named = os.environ.get(CREDENTIALS_ENV)
+    if named:
+        return load_credentials(named)
+    gcloud_file = Path(_cloud_sdk.get_application_default_credentials_path())
+    if gcloud_file.is_file():
+        return load_credentials(gcloud_file)
+    with _loading:
+        if ADC_METADATA not in _loaded:
+            try:
+                creds, _ = google.auth.default(scopes=list(SCOPES))
+            except DefaultCredentialsError:
+                raise ConfigError(
+                    "no Google credentials found: set `credentials` to a service-account key "
+                    f"file or set {CREDENTIALS_ENV}; or, without a key, run on GKE with "
+                    "Workload Identity, Cloud Run or Compute Engine (the metadata server), or "
+                    "run `gcloud auth application-default login --scopes="
+                    "https://www.googleapis.com/auth/spreadsheets,"
+                    "https://www.googleapis.com/auth/cloud-platform` on your laptop",
+                    key="credentials",
+                ) from None
+            _refresh_one_at_a_time(creds)
+            _loaded[ADC_METADATA] = LoadedCredentials(
+                creds, "the metadata server", None, "metadata server"
+            )
+            log.info("Google credentials: Application Default Credentials from the metadata server")
+        return _loaded[ADC_METADATA]
+
+
+def identity_of(loaded: LoadedCredentials) -> str | None:
+    """The address to share a spreadsheet with: the configured one, or the one the metadata
+    server reported with its first token ("default" until then)."""
+    if loaded.email:
+        return loaded.email
+    email = getattr(loaded.credentials, "service_account_email", None)
+    return email if isinstance(email, str) and "@" in email else None
+
+
+def describe(loaded: LoadedCredentials) -> str:
+    """Which identity sheetsync uses, in words: for logs and for "not shared" messages."""
+    who = identity_of(loaded) or "an unknown account"
+    if loaded.kind == "metadata server":
+        return (
+            f"{who}, from the metadata server (GKE Workload Identity, Cloud Run or Compute Engine)"
+        )
+    if loaded.kind.startswith("impersonated_service_account"):
+        how = loaded.kind.partition("(")[2].rstrip(")")
+        return f"{who}, {how} (Application Default Credentials in {loaded.path})"
+    if loaded.kind == "external_account":
+        return f"{who}, through workload identity federation ({loaded.path})"
+    if loaded.kind == "authorized_user":
+        return f"the Google account signed in for {loaded.path}" + (
+            f" ({loaded.email})" if loaded.email else ""
+        )
+    return f"{who} (key file {loaded.path})"
 
 
 def keep_tokens_home(credentials: Credentials) -> None:
@@ -191,5 +335,6 @@ def keep_tokens_home(credentials: Credentials) -> None:
     iamcredentials.googleapis.com after each token refresh. With a private API root or the
     local test bed that would send the token to a third host, so it is switched off there.
     """
-    if hasattr(credentials, "_is_regional_access_boundary_lookup_required"):
-        credentials._is_regional_access_boundary_lookup_required = lambda: False  # type: ignore[attr-defined]
+    for creds in (credentials, getattr(credentials, "_source_credentials", None)):
+        if hasattr(creds, "_is_regional_access_boundary_lookup_required"):
+            creds._is_regional_access_boundary_lookup_required = lambda: False  # type: ignore[union-attr]

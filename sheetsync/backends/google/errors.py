@@ -79,6 +79,9 @@ class FailureContext:
     timeout: float
     read_ok: bool
     """Whether a read succeeded earlier (a 403 on write then means viewer-only access)."""
+    identity: str | None = None
+    """Keyless credentials (metadata server, impersonation, federation): who sheetsync was,
+    in words, since no key file in the config says so."""
 
 
 def rows_moved(message: str, label: str) -> WorkbookBusyError:
@@ -139,6 +142,16 @@ def translate_failure(
     if isinstance(exc, auth_exceptions.RefreshError):
         reason = str(exc.args[0]) if exc.args else type(exc).__name__
         who = f" for {context.account}" if context.account else ""
+        if "impersonated credentials" in reason:
+            return BackendError(
+                f"Google refused to let the signed-in account act as {context.account} "
+                f"({context.credentials_path}). Give that account the Service Account Token "
+                f"Creator role on {context.account} (gcloud iam service-accounts "
+                f"add-iam-policy-binding {context.account} --member=user:YOU@EXAMPLE.COM "
+                "--role=roles/iam.serviceAccountTokenCreator) and enable the IAM Service "
+                "Account Credentials API in its project.",
+                workbook=label,
+            )
         return BackendError(
             f"Google refused the credentials in {context.credentials_path}: {reason}. The key or "
             f"token may have been deleted or revoked: create a new one{who} and point "
@@ -181,15 +194,16 @@ def forbidden_message(
             f"The credentials in {context.credentials_path} were not granted access to Google "
             f"Sheets (scope {SCOPES[0]}); create the token again with that scope."
         )
+    used = f" sheetsync signed in as {context.identity}." if context.identity else ""
     if context.account:
         if what == "write" and context.read_ok:
             return (
                 f"The spreadsheet is shared with {context.account} as a viewer only. Open it in "
-                "Google Sheets, click Share and make that address an Editor."
+                f"Google Sheets, click Share and make that address an Editor.{used}"
             )
         return (
             f"The spreadsheet is not shared with {context.account}. Open it in Google Sheets, "
-            "click Share and add that address as an Editor."
+            f"click Share and add that address as an Editor.{used}"
         )
     return (
         f"The Google account whose token is in {context.credentials_path} cannot edit this "

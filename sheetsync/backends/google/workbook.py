@@ -68,7 +68,13 @@ from sheetsync.backends.google.addresses import (
     resolve_api_url,
     spreadsheet_id_from,
 )
-from sheetsync.backends.google.auth import keep_tokens_home, load_credentials
+from sheetsync.backends.google.auth import (
+    KEY_FILE_KINDS,
+    describe,
+    identity_of,
+    keep_tokens_home,
+    load_credentials,
+)
 from sheetsync.backends.google.batch import build_batch, new_sheet_ids
 from sheetsync.backends.google.diff import CellOp, columns_to_mark, diff_plan, record_written
 from sheetsync.backends.google.errors import FailureContext, describe_failure, translate_failure
@@ -116,7 +122,6 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._creds = load_credentials(credentials)
         if self.api_url != GOOGLE_API_ROOT:
             keep_tokens_home(self._creds.credentials)
-        self.account = self._creds.email
         self._fixed_label = label
         self.label = label or self.spreadsheet_id
         self.location = SHEETS_URL.format(self.spreadsheet_id)
@@ -138,6 +143,12 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._read_ok = False
 
     # --- the port -----------------------------------------------------------------------
+
+    @property
+    def account(self) -> str | None:
+        """The address to share the spreadsheet with (for keyless credentials, known once the
+        first token was fetched)."""
+        return identity_of(self._creds)
 
     @property
     def requests(self) -> int:
@@ -297,6 +308,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 spreadsheet_id=self.spreadsheet_id,
                 credentials_path=self._creds.path,
                 account=self.account,
+                identity=None if self._creds.kind in KEY_FILE_KINDS else describe(self._creds),
                 api_url=self.api_url,
                 timeout=self.timeout,
                 read_ok=self._read_ok,

@@ -66,7 +66,8 @@ def test_an_expired_token_is_refreshed_transparently(
         ("{not json", "not valid JSON (line 1, column 2)"),
         ('{"type": "service_account", "client_email": "a@b.c"}', "lacks private_key, token_uri"),
         ('{"installed": {"client_id": "x"}}', "OAuth client ID file, not a token"),
-        ('{"type": "external_account"}', "unknown credentials type 'external_account'"),
+        ('{"type": "external_account"}', "the workload identity federation file cannot be used"),
+        ('{"type": "gdch_service_account"}', "unknown credentials type 'gdch_service_account'"),
     ],
 )
 def test_bad_credentials_files_name_the_file_and_the_problem(
