@@ -246,12 +246,20 @@ def _impersonated(info: dict[str, Any], where: str) -> LoadedCredentials:
 
 def _external_account(info: dict[str, Any], where: str) -> LoadedCredentials:
     """Workload identity federation (AWS, Azure, GitHub Actions OIDC ...): no key at all."""
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
+    from google.auth import aws, external_account_authorized_user, identity_pool, pluggable
 
+    source = info.get("credential_source") or {}
+    if info.get("type") == "external_account_authorized_user":
+        loader: Any = external_account_authorized_user.Credentials
+    elif str(source.get("environment_id", "")).startswith("aws"):
+        loader = aws.Credentials
+    elif "executable" in source:
+        loader = pluggable.Credentials
+    else:
+        loader = identity_pool.Credentials
     try:
-        creds, _ = google.auth.load_credentials_from_dict(info, scopes=list(SCOPES))
-    except (DefaultCredentialsError, ValueError) as exc:
+        creds = loader.from_info(info, scopes=list(SCOPES))
+    except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(
             f"the workload identity federation file cannot be used: {exc}", path=where
         ) from None
