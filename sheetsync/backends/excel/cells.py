@@ -198,21 +198,27 @@ def set_style(cell: Any, style: int) -> None:
         cell.attrib.pop("s", None)
 
 
-def cell_xml(content: CellContent, style: int) -> str:
-    """A `<c>` as lxml serialises the cell `set_style` and `set_value` make, after its `r`."""
+def cell_xml(content: CellContent, style: int, prefix: str = "") -> str:
+    """A `<c>` as lxml serialises the cell `set_style` and `set_value` make, after its `r`.
+
+    `prefix` is what the worksheet puts before its SpreadsheetML tags ("x:" in files from
+    ClosedXML, the Open XML SDK or Tencent Docs; "" where the namespace is the default), so
+    that the cell's elements are in the sheet's namespace where they are spliced in.
+    """
     attributes = f' s="{style}"' if style else ""
     kind, payload = content
     if not kind:
         return f"{attributes}/>"
+    p = prefix
     if kind == "s":
         text = _xml_text(_escape(payload))
         space = ' xml:space="preserve"' if payload != payload.strip() else ""
-        inner = f"<t{space}>{text}</t>" if text else f"<t{space}/>"
-        return f'{attributes} t="inlineStr"><is>{inner}</is></c>'
+        inner = f"<{p}t{space}>{text}</{p}t>" if text else f"<{p}t{space}/>"
+        return f'{attributes} t="inlineStr"><{p}is>{inner}</{p}is></{p}c>'
     if kind == "n":
-        return f"{attributes}><v>{_number_text(payload)}</v></c>"
+        return f"{attributes}><{p}v>{_number_text(payload)}</{p}v></{p}c>"
     text = ("1" if payload else "0") if kind == "b" else _xml_text(payload)
-    return f'{attributes} t="{kind}"><v>{text}</v></c>'
+    return f'{attributes} t="{kind}"><{p}v>{text}</{p}v></{p}c>'
 
 
 def _xml_text(text: str) -> str:

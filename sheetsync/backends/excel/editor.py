@@ -223,15 +223,16 @@ class PlanEditor:
             sheet = self._new_tab(owned.name)
             sheet.set_widths(owned.widths)
             result.tabs_created.append(owned.name)
-            wanted = OwnedRows(owned, self.styles, self._epoch, create=True)
+            wanted = OwnedRows(owned, self.styles, self._epoch, create=True, prefix=sheet.prefix)
             result.cells_changed += wanted.cells
             sheet.replace_rows({number: wanted.xml(number) for number in wanted.rows})
             sheet.set_dimension(wanted.bounds)
             return
         sheet = self._sheet(self._tab(tab.name))
         sheet.unsplice()  # the same tab twice in one plan
-        wanted = OwnedRows(owned, self.styles, self._epoch, create=False)
+        wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
         prefix = sheet.row_prefix()
+        head = len(f"<{sheet.prefix}row")  # how the XML of each wanted row starts
         changes: dict[int, str | None] = {}
         changed = 0
         formulas: list[str] = []
@@ -241,8 +242,8 @@ class PlanEditor:
                 changed += wanted.counts[number]
                 changes[number] = ""
                 continue
-            if xml is not None and there == prefix + xml[4:]:
-                continue  # xml starts with "<row"
+            if xml is not None and there == prefix + xml[head:]:
+                continue
             shown, found = sheet.shown(number, self.styles)
             differ = count_differences(wanted.cells_of(number), shown)
             if differ:

@@ -35,8 +35,12 @@ class OwnedRows:
     XML yet): that is for comparing, before it is known whether anything is to be written.
     """
 
-    def __init__(self, owned: OwnedTab, styles: Styles, epoch: datetime, *, create: bool):
+    def __init__(
+        self, owned: OwnedTab, styles: Styles, epoch: datetime, *, create: bool, prefix: str = ""
+    ):
         self._styles = styles
+        self._prefix = prefix
+        """The sheet's tag prefix ("x:" or ""; see `Worksheet.prefix`)."""
         self._epoch = epoch
         self._create = create
         self._memo: dict[Any, _Wanted] = {}
@@ -58,13 +62,14 @@ class OwnedRows:
 
         grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
         width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
-        heads = [f'<c r="{column_letters(col)}' for col in range(width + 1)]
+        heads = [f'<{prefix}c r="{column_letters(col)}' for col in range(width + 1)]
+        row_head, row_end = f'<{prefix}row r="', f"</{prefix}row>"
         no_fills: dict[int, Colour] = {}
         r1 = c1 = 1 << 30
         r2 = c2 = 0
         for number in range(1, max(len(grid), max(fills, default=0)) + 1):
             row = str(number)
-            parts = ['<row r="', row, '">']
+            parts = [row_head, row, '">']
             first = last = count = 0
             complete = True
             row_fills = fills.get(number, no_fills)
@@ -91,7 +96,7 @@ class OwnedRows:
                 count += 1
             if not count:
                 continue
-            parts.append("</row>")
+            parts.append(row_end)
             self.rows[number] = "".join(parts) if complete else None
             self.counts[number] = count
             self.cells += count
@@ -120,7 +125,7 @@ class OwnedRows:
                 style: int | None = self._styles.derive(0, fill, fmt)
             else:
                 style = self._styles.existing(0, fill, fmt)
-            xml = None if style is None else '"' + cell_xml(content, style)
+            xml = None if style is None else '"' + cell_xml(content, style, self._prefix)
             found = (content, fill, fmt, xml)
             if key is not None:
                 self._memo[key] = found
@@ -137,11 +142,12 @@ class OwnedRows:
         """The row's XML, adding the cell formats it needs."""
         xml = self.rows[number]
         if xml is None:
-            parts = [f'<row r="{number}">']
+            p = self._prefix
+            parts = [f'<{p}row r="{number}">']
             for col, (content, fill, fmt, _) in self.cells_of(number):
-                tail = cell_xml(content, self._styles.derive(0, fill, fmt))
-                parts.append(f'<c r="{column_letters(col)}{number}"{tail}')
-            parts.append("</row>")
+                tail = cell_xml(content, self._styles.derive(0, fill, fmt), p)
+                parts.append(f'<{p}c r="{column_letters(col)}{number}"{tail}')
+            parts.append(f"</{p}row>")
             xml = self.rows[number] = "".join(parts)
         return xml
 

@@ -58,6 +58,10 @@ class Worksheet:
             data = etree.Element(f"{{{MAIN_NS}}}sheetData")
             insert_ordered(root, data, WORKSHEET_ORDER)
         self.data = data
+        self.prefix = f"{data.prefix}:" if data.prefix else ""
+        """What the sheet puts before its SpreadsheetML tags: "x:" in files from ClosedXML, the
+        Open XML SDK or Tencent Docs, "" where the namespace is the default. XML text spliced
+        into the sheet uses it, so its elements are in the sheet's namespace."""
         self._rows: dict[int, Any] = {}
         previous = 0
         for row in data.iterchildren(ROW):
@@ -175,7 +179,7 @@ class Worksheet:
             if value == BLANK and style == base:
                 return False
             if not cells or next(reversed(cells)) < col:  # after the row's last cell
-                self._append_cell(number, col, cell_xml(value, style))
+                self._append_cell(number, col, cell_xml(value, style, self.prefix))
                 self.changed = True
                 return True
             cell = self._new_cell(number, col, cells)
@@ -292,7 +296,8 @@ class Worksheet:
         row = self._rows.get(number)
         if row is None:
             row = self._new_row(number)
-        self._pending.setdefault(number, []).append(f'<c r="{cell_ref(number, col)}"{xml}')
+        cell = f'<{self.prefix}c r="{cell_ref(number, col)}"{xml}'
+        self._pending.setdefault(number, []).append(cell)
         _widen_spans(row, col)
         self._grow(number, col)
 
@@ -420,7 +425,9 @@ class Worksheet:
                 continue
             xml = self.splices.pop(placeholder.text)
             parent = placeholder.getparent()
-            wrapped = f'<sheetData xmlns="{MAIN_NS}">{xml}</sheetData>'.encode()
+            p = self.prefix
+            declare = f"xmlns:{p[:-1]}" if p else "xmlns"
+            wrapped = f'<{p}sheetData {declare}="{MAIN_NS}">{xml}</{p}sheetData>'.encode()
             for element in list(etree.fromstring(wrapped, new_parser())):
                 placeholder.addprevious(element)
                 if parent is self.data:

@@ -1,0 +1,27 @@
+"""Workbooks saved by other programs, synced night after night through the CLI."""
+
+from __future__ import annotations
+
+from sheetsync.cli import main
+from tests.e2e.test_sync_story import KPIS, OKRS
+from tests.e2e.workbooks import write_config
+from tests.integration.excel.producers import with_prefixed_spreadsheetml
+
+
+def test_a_workbook_with_prefixed_sheets_gets_its_scores_once_and_keeps_them(
+    excel_sheets, tmp_path
+):
+    entry = excel_sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    with_prefixed_spreadsheetml(excel_sheets.path("team"))  # as the Open XML SDK lays it out
+    config = str(write_config(tmp_path, [entry]))
+
+    night = ["run", "--config", config, "--as-of", "2026-11-15"]
+    assert main(night) == 1, "one row of the story is invalid on purpose"
+    after_first = excel_sheets.snapshot("team")
+    assert main(night) == 1
+
+    assert excel_sheets.snapshot("team") == after_first, "the second night wrote nothing"
+    okrs = excel_sheets.values("team", "OKRs")
+    score = okrs[0].index("Score")
+    assert okrs[1][score] == 0.6
+    assert [row[score] for row in okrs].count("Score") == 1
