@@ -29,8 +29,10 @@ from sheetsync.backends.excel.ooxml import (
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _MAX_TEXT = 32767  # the most characters an Excel cell holds
-_ILLEGAL_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+_TO_ESCAPE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}(?:_|{_NOT_XML}))|{_NOT_XML}")
+"""What `_escape` rewrites: a character XML cannot hold, and an underscore that would start
+what reads as an escape once those characters are escaped."""
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 DIGITS = "0123456789"
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
@@ -87,15 +89,18 @@ def range_ref(r1: int, c1: int, r2: int, c2: int) -> str:
     return cell_ref(r1, c1) if (r1, c1) == (r2, c2) else f"{cell_ref(r1, c1)}:{cell_ref(r2, c2)}"
 
 
-def _clean_text(text: str) -> str:
-    if text.isprintable() and len(text) <= _MAX_TEXT:  # the common case, without a regex
-        return text
-    return _ILLEGAL_XML.sub("", text)[:_MAX_TEXT]
-
-
 def _escape(text: str) -> str:
-    """Excel reads `_x0041_` as "A"; its own escape keeps such text literal."""
-    return _ESCAPE_LIKE.sub(r"_x005F_\1", text) if "_x" in text else text
+    """The text as Excel stores it: `_xHHHH_` for a character XML cannot hold (a control
+    character), and `_x005F_` for an underscore that would otherwise start such an escape.
+
+    Excel (and `_unescape`) read escapes left to right, each `_xHHHH_` as one character, so
+    every underscore that begins `_xHHHH_` in the result must itself be escaped, including one
+    whose closing underscore is the start of an escaped control character: then any text reads
+    back as written.
+    """
+    if text.isprintable() and "_x" not in text:  # the common case, without a regex
+        return text
+    return _TO_ESCAPE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
 
 
 def _unescape(text: str) -> str:
@@ -122,7 +127,7 @@ def desired_content(value: CellValue, epoch: datetime) -> tuple[CellContent, str
     if isinstance(value, date):
         return ("n", float(to_excel(value, epoch))), _DATE_FORMAT
     if isinstance(value, str):
-        return ("s", _clean_text(value)), None
+        return ("s", value[:_MAX_TEXT]), None
     raise TypeError(f"cannot write a {type(value).__name__} to a cell: {value!r}")
 
 
