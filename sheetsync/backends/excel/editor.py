@@ -33,6 +33,7 @@ from sheetsync.backends.excel.ooxml import (
     WORKSHEET_CONTENT_TYPE,
     DamagedPackage,
     insert_ordered,
+    refuse_strict,
 )
 from sheetsync.backends.excel.owned_tabs import OwnedRows, count_differences
 from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_target
@@ -62,8 +63,10 @@ class PlanEditor:
         self.package = XlsxPackage(data, trees)
         self._workbook_part = self._office_document()
         self._workbook = self.package.xml(self._workbook_part)
-        if etree.QName(self._workbook).namespace != MAIN_NS:
-            raise DamagedPackage("it is saved as Strict Open XML, which sheetsync cannot write")
+        namespace = etree.QName(self._workbook).namespace
+        refuse_strict(namespace)
+        if namespace != MAIN_NS:
+            raise DamagedPackage(f"its workbook part is not SpreadsheetML ({namespace})")
         self._rels_part = rels_part(self._workbook_part)
         self._rels = self.package.xml(self._rels_part)
         targets = {

@@ -10,6 +10,8 @@ from typing import Any
 from lxml import etree
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+"""The namespace of a workbook saved as Strict Open XML, which sheetsync refuses."""
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -65,6 +67,19 @@ NEW_STYLES = (
 
 class DamagedPackage(Exception):
     """The package is not what a valid .xlsx holds; the message says where."""
+
+
+class RefusedPackage(Exception):
+    """A workbook sheetsync will not handle; the message is whole and says what to do."""
+
+
+STRICT_REFUSED = "Strict Open XML is not supported: in Excel use Save As → Excel Workbook (.xlsx)"
+
+
+def refuse_strict(namespace: str | None) -> None:
+    """Refuse a workbook part in the Strict Open XML namespace, read or written alike."""
+    if namespace == STRICT_MAIN_NS:
+        raise RefusedPackage(STRICT_REFUSED)
 
 
 def insert_ordered(parent: Any, child: Any, order: Sequence[str]) -> None:

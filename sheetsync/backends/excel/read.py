@@ -36,6 +36,7 @@ from openpyxl.utils.datetime import (
 )
 
 from sheetsync.backends.base import CellValue, Grid
+from sheetsync.backends.excel.ooxml import refuse_strict
 from sheetsync.core.validate import OUTPUT_COLUMNS
 
 __all__ = ["WorkbookValues", "new_parser", "read_values"]
@@ -73,7 +74,8 @@ def read_values(
     out.
 
     Raises KeyError when a part the workbook refers to is missing, etree.XMLSyntaxError (a
-    SyntaxError) when a part is not well-formed XML, zipfile.BadZipFile on a damaged zip.
+    SyntaxError) when a part is not well-formed XML, zipfile.BadZipFile on a damaged zip,
+    RefusedPackage for a workbook saved as Strict Open XML.
     """
     return _Reader(archive, parser or new_parser()).read(tabs)
 
@@ -157,7 +159,8 @@ class _Reader:
     def read(self, tabs: Sequence[str]) -> WorkbookValues:
         part = self._workbook_part()
         workbook = self._xml(part)
-        ns = etree.QName(workbook).namespace or ""  # transitional or strict: use its own
+        ns = etree.QName(workbook).namespace or ""
+        refuse_strict(ns)  # before the values: its dates and types read differently
         rels = self._relationships(part)
         sheets: list[tuple[str, str | None]] = []
         for sheet in workbook.iterfind(f"{{{ns}}}sheets/{{{ns}}}sheet"):

@@ -10,7 +10,7 @@ from typing import Any
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE
 
-from sheetsync.backends.excel.ooxml import MAIN_NS, STYLES_ORDER, DamagedPackage, insert_ordered
+from sheetsync.backends.excel.ooxml import MAIN_NS, NEW_STYLES, STYLES_ORDER, insert_ordered
 from sheetsync.core.model import Colour
 
 
@@ -20,9 +20,8 @@ class Styles:
     def __init__(self, root: Any) -> None:
         self.root = root
         self.changed = False
+        self._complete()
         fills, xfs = root.find(f"{{{MAIN_NS}}}fills"), root.find(f"{{{MAIN_NS}}}cellXfs")
-        if fills is None or xfs is None or not len(xfs):
-            raise DamagedPackage("xl/styles.xml has no fills or cell formats")
         self._fills_el, self._xfs_el = fills, xfs
         self._fills = list(fills)
         self._fill_keys = [_fill_key(fill) for fill in self._fills]
@@ -35,6 +34,27 @@ class Styles:
                 with contextlib.suppress(TypeError, ValueError):
                     self._formats[int(fmt.get("numFmtId"))] = fmt.get("formatCode", "")
         self._derived: dict[tuple[int, Colour | None, str | None], int] = {}
+
+    def _complete(self) -> None:
+        """Give a styles part the defaults the schema lets it leave out.
+
+        A valid `styles.xml` may have no fonts, fills, borders or cell formats (LibreOffice and
+        other readers open it); the cell formats sheetsync adds refer to a font, a border and
+        fills, and Excel reserves the first two fills (none, gray125), so those are added as
+        Excel writes them when missing.
+        """
+        defaults = etree.fromstring(NEW_STYLES)
+        for section in ("fonts", "fills", "borders", "cellStyleXfs", "cellXfs"):
+            template = defaults.find(f"{{{MAIN_NS}}}{section}")
+            element = self.root.find(f"{{{MAIN_NS}}}{section}")
+            if element is None:
+                element = etree.Element(template.tag)
+                insert_ordered(self.root, element, STYLES_ORDER)
+            missing = list(template)[len(element) :]
+            if missing:
+                element.extend(missing)
+                element.set("count", str(len(element)))
+                self.changed = True
 
     def _xf(self, style: int) -> Any:
         return self._xfs[style] if 0 <= style < len(self._xfs) else self._xfs[0]

@@ -46,7 +46,7 @@ from sheetsync.backends.base import (
 )
 from sheetsync.backends.excel.disk import SeenFile, WorkbookFile
 from sheetsync.backends.excel.editor import PlanEditor
-from sheetsync.backends.excel.ooxml import DamagedPackage
+from sheetsync.backends.excel.ooxml import DamagedPackage, RefusedPackage
 from sheetsync.backends.excel.read import read_values
 from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.core.errors import BackendError, WorkbookLayoutError
@@ -94,6 +94,8 @@ class ExcelWorkbook(WorkbookBackend):
                 values = read_values(zipfile.ZipFile(BytesIO(seen.data)), tabs)
         except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
             raise self._file.not_xlsx(exc) from exc
+        except RefusedPackage as exc:
+            raise BackendError(str(exc), workbook=self.label) from None
         self._parsed = (seen, values.trees)
         return Snapshot(values.grids, output_columns=values.output_columns)
 
@@ -119,6 +121,8 @@ class ExcelWorkbook(WorkbookBackend):
                 data = editor.package.to_bytes() if result.wrote else b""
         except zipfile.BadZipFile as exc:
             raise self._file.not_xlsx(exc) from exc
+        except RefusedPackage as exc:
+            raise BackendError(str(exc), workbook=self.label) from None
         except (DamagedPackage, etree.XMLSyntaxError) as exc:
             raise BackendError(
                 f"the workbook is damaged ({exc}); open and save it in Excel, then run again",

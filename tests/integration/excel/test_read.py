@@ -16,6 +16,7 @@ from sheetsync.backends.excel import ExcelWorkbook
 from sheetsync.core.errors import BackendError
 from tests.integration.conftest import NOTE, rewrite_parts
 from tests.integration.excel.conftest import OKRS_PART, results_plan
+from tests.integration.excel.producers import real_file
 
 
 def test_read_matches_tab_names_case_insensitively_and_gives_cached_formula_results(okrs_file):
@@ -216,3 +217,20 @@ def test_text_that_looks_like_an_excel_escape_reads_back_as_written(okrs_file):
     grid = ExcelWorkbook(okrs_file).read(["OKRs"]).tabs["OKRs"]
 
     assert grid[1][NOTE - 1] == "_x0041_ and _x000D_"  # Excel shows it so too
+
+
+STRICT_REFUSED = "Strict Open XML is not supported: in Excel use Save As → Excel Workbook (.xlsx)"
+
+
+def test_a_strict_open_xml_workbook_is_refused_when_read_saying_how_to_save_it(tmp_path):
+    path = real_file("strict-open-xml-sdk-bevel.xlsx", tmp_path)  # saved so by Excel 2010
+    before = path.read_bytes()
+
+    with pytest.raises(BackendError) as refused:
+        ExcelWorkbook(path).read(["Sheet1"])
+
+    assert refused.value.detail == STRICT_REFUSED
+    with pytest.raises(BackendError) as refused:  # a write without a read says the same
+        ExcelWorkbook(path).write(WritePlan([CellWrite("Sheet1", 1, 1, "x")]))
+    assert refused.value.detail == STRICT_REFUSED
+    assert path.read_bytes() == before

@@ -3,6 +3,8 @@ an output cell kept."""
 
 from __future__ import annotations
 
+import re
+
 import xlsxwriter
 from lxml import etree
 
@@ -10,7 +12,14 @@ from sheetsync.backends.base import CellWrite, WritePlan
 from sheetsync.backends.excel import ExcelWorkbook
 from sheetsync.core.model import Colour
 from tests.integration.conftest import SCORE, STATUS
-from tests.integration.excel.conftest import MAIN, assert_well_formed, entries, load, results_plan
+from tests.integration.excel.conftest import (
+    MAIN,
+    OKRS_PART,
+    assert_well_formed,
+    entries,
+    load,
+    results_plan,
+)
 
 
 def test_an_identical_fill_and_cell_format_is_reused(okrs_file):
@@ -73,3 +82,32 @@ def test_output_cells_keep_the_formatting_a_person_gave_them(tmp_path):
     assert score.fill.fgColor.rgb == "FF" + Colour.GREEN.value and score.number_format == "0.00"
     assert status.font.i  # a new cell takes its column's format, then our fill
     assert status.fill.fgColor.rgb == "FF" + Colour.GREEN.value
+
+
+def test_a_styles_part_without_fills_or_cell_formats_is_completed_not_refused(
+    okrs_file, edit_package
+):
+    def without_fills_and_cell_formats(xml: str) -> str:  # valid: LibreOffice, calamine open it
+        return re.sub(r"<fills .*?</fills>|<cellXfs .*?</cellXfs>", "", xml)
+
+    edit_package(
+        okrs_file,
+        {
+            "xl/styles.xml": without_fills_and_cell_formats,
+            OKRS_PART: lambda xml: re.sub(r' s="\d+"', "", xml),  # no cell formats to refer to
+        },
+    )
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+
+    workbook.write(results_plan())
+
+    assert_well_formed(okrs_file)
+    okrs = load(okrs_file)["OKRs"]
+    assert okrs.cell(2, SCORE).fill.fgColor.rgb == f"FF{Colour.RED.value}"
+    assert okrs.cell(4, STATUS).fill.fgColor.rgb == f"FF{Colour.GREEN.value}"
+    assert okrs.cell(2, SCORE).number_format == "0.00"
+    fills = etree.fromstring(entries(okrs_file)["xl/styles.xml"]).find(f"{MAIN}fills")
+    patterns = [fill[0].get("patternType") for fill in fills]
+    assert patterns[:2] == ["none", "gray125"]  # the two fills Excel reserves
+    assert not ExcelWorkbook(okrs_file).write(results_plan()).wrote
