@@ -135,6 +135,12 @@ class Run(_Strict):
 
 class Excel(_Strict):
     backups: int = Field(1, ge=0, description="previous versions kept beside each file")
+    max_part_mb: int = Field(
+        100, ge=1, description="largest uncompressed part (a sheet, an image) read, in MB"
+    )
+    max_text_chars: int = Field(
+        100_000, ge=1, description="longest text read from one cell (Excel holds 32,767)"
+    )
 
 
 class Google(_Strict):

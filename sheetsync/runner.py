@@ -52,8 +52,12 @@ def open_backend(
     """The real backend for a workbook entry: an .xlsx file or a Google spreadsheet."""
     if wb.path:
         from sheetsync.backends.excel import ExcelWorkbook
+        from sheetsync.backends.excel.limits import MB, Limits
 
-        return ExcelWorkbook(config.resolve(wb.path), label=wb.name, backups=config.excel.backups)
+        limits = Limits(config.excel.max_part_mb * MB, config.excel.max_text_chars)
+        return ExcelWorkbook(
+            config.resolve(wb.path), label=wb.name, backups=config.excel.backups, limits=limits
+        )
     from sheetsync.backends.google import GoogleSheetsWorkbook, RetryPolicy
 
     credentials = wb.credentials or config.google.credentials

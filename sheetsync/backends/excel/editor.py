@@ -19,6 +19,7 @@ from sheetsync.backends.base import (
     WriteResult,
 )
 from sheetsync.backends.excel.cells import desired_content
+from sheetsync.backends.excel.limits import Limits
 from sheetsync.backends.excel.ooxml import (
     APP_NS,
     CONTENT_TYPES_NS,
@@ -59,8 +60,10 @@ class _Tab:
 class PlanEditor:
     """Applies one plan to one package in memory."""
 
-    def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
-        self.package = XlsxPackage(data, trees)
+    def __init__(
+        self, data: bytes, trees: dict[str, Any] | None = None, limits: Limits | None = None
+    ) -> None:
+        self.package = XlsxPackage(data, trees, limits)
         self._workbook_part = self._office_document()
         self._workbook = self.package.xml(self._workbook_part)
         namespace = etree.QName(self._workbook).namespace

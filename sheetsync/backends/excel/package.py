@@ -13,6 +13,7 @@ from typing import Any
 
 from lxml import etree
 
+from sheetsync.backends.excel.limits import Limits, check_part_sizes, parse_part
 from sheetsync.backends.excel.ooxml import DamagedPackage
 from sheetsync.backends.excel.read import new_parser
 
@@ -20,9 +21,15 @@ from sheetsync.backends.excel.read import new_parser
 class XlsxPackage:
     """The zip's parts: each parsed at most once, the unchanged ones copied as they were."""
 
-    def __init__(self, data: bytes, trees: dict[str, Any] | None = None) -> None:
-        """`trees`: parts already parsed from these same bytes (part name -> root)."""
+    def __init__(
+        self, data: bytes, trees: dict[str, Any] | None = None, limits: Limits | None = None
+    ) -> None:
+        """`trees`: parts already parsed from these same bytes (part name -> root).
+
+        Raises RefusedPackage when a part is larger than `limits` allow.
+        """
         self._zip = zipfile.ZipFile(BytesIO(data))
+        check_part_sizes(self._zip, limits or Limits())
         self._infos = self._zip.infolist()
         self._names = {info.filename.casefold(): info.filename for info in self._infos}
         self._parser = new_parser()
@@ -51,7 +58,7 @@ class XlsxPackage:
                 data = self._zip.read(name)
             except KeyError as exc:
                 raise DamagedPackage(f"its part {name} is missing") from exc
-            tree = self._trees[name] = etree.fromstring(data, self._parser)
+            tree = self._trees[name] = parse_part(data, name, self._parser)
         return tree
 
     def touch(self, name: str) -> None:

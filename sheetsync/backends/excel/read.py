@@ -36,6 +36,7 @@ from openpyxl.utils.datetime import (
 )
 
 from sheetsync.backends.base import CellValue, Grid
+from sheetsync.backends.excel.limits import Limits, check_part_sizes, check_text, parse_part
 from sheetsync.backends.excel.ooxml import refuse_strict
 from sheetsync.core.validate import OUTPUT_COLUMNS
 
@@ -67,7 +68,10 @@ class WorkbookValues:
 
 
 def read_values(
-    archive: zipfile.ZipFile, tabs: Sequence[str], parser: etree.XMLParser | None = None
+    archive: zipfile.ZipFile,
+    tabs: Sequence[str],
+    parser: etree.XMLParser | None = None,
+    limits: Limits | None = None,
 ) -> WorkbookValues:
     """The values of the worksheets named in `tabs` (matched case-insensitively after
     stripping), keyed by the workbook's own spelling; missing tabs and chart sheets are left
@@ -75,9 +79,12 @@ def read_values(
 
     Raises KeyError when a part the workbook refers to is missing, etree.XMLSyntaxError (a
     SyntaxError) when a part is not well-formed XML, zipfile.BadZipFile on a damaged zip,
-    RefusedPackage for a workbook saved as Strict Open XML.
+    RefusedPackage for a workbook saved as Strict Open XML, with a part that declares a DTD,
+    or beyond `limits` (a part's size, a cell's text).
     """
-    return _Reader(archive, parser or new_parser()).read(tabs)
+    limits = limits or Limits()
+    check_part_sizes(archive, limits)
+    return _Reader(archive, parser or new_parser(), limits).read(tabs)
 
 
 MARKER_PREFIX = "_sheetsync_"
@@ -116,9 +123,10 @@ def output_markers(workbook: Any, ns: str, tabs: Sequence[str]) -> dict[str, dic
 
 
 class _Reader:
-    def __init__(self, archive: zipfile.ZipFile, parser: etree.XMLParser) -> None:
+    def __init__(self, archive: zipfile.ZipFile, parser: etree.XMLParser, limits: Limits) -> None:
         self._zip = archive
         self._parser = parser
+        self._limits = limits
         self._names = {info.filename.casefold(): info.filename for info in archive.infolist()}
         self._trees: dict[str, Any] = {}
 
@@ -128,7 +136,7 @@ class _Reader:
     def _xml(self, name: str) -> Any:
         tree = self._trees.get(name)
         if tree is None:
-            tree = self._trees[name] = etree.fromstring(self._zip.read(name), self._parser)
+            tree = self._trees[name] = parse_part(self._zip.read(name), name, self._parser)
         return tree
 
     def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
@@ -179,6 +187,7 @@ class _Reader:
             lambda: self._shared_strings(related.get("sharedStrings"), ns),
             self._date_styles(related.get("styles"), ns),
             CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
+            self._limits,
         )
         todo: dict[str, str] = {}  # tab -> worksheet part, in workbook order
         for name, rel_id in sheets:
@@ -191,7 +200,7 @@ class _Reader:
         trees: dict[str, Any] = {}
         for name, target in todo.items():
             trees[target] = self._xml(target)
-            grids[name] = cells.grid(trees[target])
+            grids[name] = cells.grid(trees[target], name)
         markers = output_markers(workbook, ns, [name for name, _ in sheets])
         return WorkbookValues(grids, trees, {t: m for t, m in markers.items() if t in grids})
 
@@ -199,7 +208,7 @@ class _Reader:
         found = self._find(part) if part else None
         if found is None:
             return []
-        root = etree.fromstring(self._zip.read(found), self._parser)
+        root = parse_part(self._zip.read(found), found, self._parser)
         t, run = f"{{{ns}}}t", f"{{{ns}}}r"
         strings: list[str] = []
         for item in root.iterchildren(f"{{{ns}}}si"):
@@ -219,7 +228,7 @@ class _Reader:
         found = self._find(part) if part else None
         if found is None:
             return {}
-        root = etree.fromstring(self._zip.read(found), self._parser)
+        root = parse_part(self._zip.read(found), found, self._parser)
         custom: dict[int, str] = {}
         formats = root.find(f"{{{ns}}}numFmts")
         for fmt in () if formats is None else formats.iterchildren(f"{{{ns}}}numFmt"):
@@ -245,8 +254,10 @@ class _Cells:
         shared: Callable[[], list[str]],
         date_styles: dict[int, bool],
         epoch: datetime,
+        limits: Limits,
     ) -> None:
         self._ns = ns
+        self._limits = limits
         self._load_shared = shared
         self._shared: list[str] | None = None
         self._date_styles = date_styles
@@ -258,7 +269,7 @@ class _Cells:
             self._shared = self._load_shared()
         return self._shared
 
-    def grid(self, root: Any) -> Grid:
+    def grid(self, root: Any, tab: str) -> Grid:
         """The sheet's rows as openpyxl's `iter_rows(values_only=True)` gives them with its
         dimensions reset, trailing empty cells and rows dropped, empty rows between kept.
 
@@ -274,6 +285,7 @@ class _Cells:
         )
         date_styles = self._date_styles
         columns = _columns
+        max_text = self._limits.text_chars
         grid: Grid = []
         values: list[CellValue] = []
         number = last = col = 0
@@ -301,6 +313,8 @@ class _Cells:
                 text = element.text
                 if not text:
                     continue
+                if len(text) > max_text:
+                    self._too_long(text, tab, cell)
                 value: CellValue
                 if kind is None or kind == "n":
                     value = _number(text)
@@ -314,6 +328,8 @@ class _Cells:
                     value = (
                         strings[index] if index is not None and 0 <= index < len(strings) else ""
                     )
+                    if len(value) > max_text:
+                        self._too_long(value, tab, cell)
                 elif kind == "str":
                     value = _unescape(text) if "_x" in text else text
                 elif kind == "b":
@@ -333,7 +349,10 @@ class _Cells:
                     continue
                 if "_x" in text:
                     text = _unescape(text)
-                values[col - 1] += text  # type: ignore[operator]  # set to "" by its <is>
+                joined: str = values[col - 1] + text  # type: ignore[operator]  # "" by its <is>
+                if len(joined) > max_text:
+                    self._too_long(joined, tab, cell)
+                values[col - 1] = joined
                 continue
             elif tag == is_tag:
                 if kind != "inlineStr" or inline:
@@ -372,6 +391,9 @@ class _Cells:
         while grid and not grid[-1]:
             grid.pop()
         return grid
+
+    def _too_long(self, text: str, tab: str, cell: Any) -> None:
+        check_text(text, f"cell {tab}!{cell.get('r') or '?'}", self._limits)
 
     def _date(self, text: str, number: int | float, timedelta: bool) -> CellValue:
         key = (text, timedelta)

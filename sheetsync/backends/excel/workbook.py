@@ -46,6 +46,7 @@ from sheetsync.backends.base import (
 )
 from sheetsync.backends.excel.disk import SeenFile, WorkbookFile
 from sheetsync.backends.excel.editor import PlanEditor
+from sheetsync.backends.excel.limits import Limits
 from sheetsync.backends.excel.ooxml import DamagedPackage, RefusedPackage
 from sheetsync.backends.excel.read import read_values
 from sheetsync.backends.gcpause import cyclic_gc_paused
@@ -66,10 +67,19 @@ class ExcelWorkbook(WorkbookBackend):
     `name.xlsx.bak.1` (the newest) to `name.xlsx.bak.<backups>`; 0 keeps none. One object is
     one sync, so only its first write makes a backup: the backup is the file as it was before
     the sync, not the sync's own first save (a run saves twice when it records alert delivery).
+
+    `limits` bound what is read from the file (each part's size, each cell's text); a workbook
+    beyond them, saved as Strict Open XML or with a part that declares a DTD is refused with a
+    BackendError saying why.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, label: str | None = None, backups: int = 1
+        self,
+        path: str | os.PathLike[str],
+        *,
+        label: str | None = None,
+        backups: int = 1,
+        limits: Limits | None = None,
     ) -> None:
         if backups < 0:
             raise ValueError("backups must be 0 or more")
@@ -77,6 +87,7 @@ class ExcelWorkbook(WorkbookBackend):
         self.label = label or self.path.name
         self.location = str(self.path)
         self.backups = backups
+        self.limits = limits or Limits()
         self._file = WorkbookFile(self.path, label=self.label, backups=backups)
         self._seen: SeenFile | None = None
         self._parsed: tuple[SeenFile, dict[str, Any]] | None = None
@@ -91,7 +102,7 @@ class ExcelWorkbook(WorkbookBackend):
         seen = self._seen = self._file.load()
         try:
             with cyclic_gc_paused():
-                values = read_values(zipfile.ZipFile(BytesIO(seen.data)), tabs)
+                values = read_values(zipfile.ZipFile(BytesIO(seen.data)), tabs, limits=self.limits)
         except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
             raise self._file.not_xlsx(exc) from exc
         except RefusedPackage as exc:
@@ -116,7 +127,7 @@ class ExcelWorkbook(WorkbookBackend):
         trees = parsed[1] if parsed is not None and parsed[0] is seen else {}
         try:
             with cyclic_gc_paused():
-                editor = PlanEditor(seen.data, trees)
+                editor = PlanEditor(seen.data, trees, self.limits)
                 result = editor.apply(plan)
                 data = editor.package.to_bytes() if result.wrote else b""
         except zipfile.BadZipFile as exc:
