@@ -25,3 +25,20 @@ def test_a_workbook_with_prefixed_sheets_gets_its_scores_once_and_keeps_them(
     score = okrs[0].index("Score")
     assert okrs[1][score] == 0.6
     assert [row[score] for row in okrs].count("Score") == 1
+
+
+def test_data_in_the_last_column_says_there_is_no_room_for_the_outputs(
+    excel_sheets, tmp_path, capsys
+):
+    okrs = [list(row) for row in OKRS]
+    okrs[1] = okrs[1] + [None] * (16384 - len(okrs[1]) - 1) + ["my note in XFD"]
+    entry = excel_sheets.create("team", {"OKRs": okrs, "KPIs": KPIS})
+    before = excel_sheets.snapshot("team")
+    config = str(write_config(tmp_path, [entry]))
+
+    assert main(["run", "--config", config, "--as-of", "2026-11-15"]) == 1
+
+    out = capsys.readouterr()
+    assert "team: no room for the output columns on tab 'OKRs'" in " ".join(out.out.split())
+    assert "internal error" not in out.out + out.err and "Traceback" not in out.err
+    assert excel_sheets.snapshot("team") == before

@@ -44,8 +44,11 @@ from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.parse import column_letter
+from sheetsync.core.validate import OUTPUT_COLUMNS
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
+_ROWS, _COLUMNS = 1048576, 16384
+"""How many rows and columns (A to XFD) an Excel worksheet has."""
 
 
 @dataclass
@@ -93,14 +96,21 @@ class PlanEditor:
 
     def apply(self, plan: WritePlan) -> WriteResult:
         result = WriteResult()
-        marked = self._mark_columns(plan.columns)
         by_tab: dict[str, dict[tuple[int, int], Any]] = {}
         names: dict[str, str] = {}  # as the plan spells a tab -> as the workbook does
         for write in plan.cells:
-            if not (1 <= write.row <= 1048576 and 1 <= write.col <= 16384):
+            if write.col > _COLUMNS and 1 <= write.row <= _ROWS:
+                raise WorkbookLayoutError(
+                    f"no room for the output columns on tab '{write.tab}': sheetsync adds them"
+                    " after the last column in use, and a worksheet ends at column XFD, which"
+                    f" holds data; clear the far-right columns, or add the headers"
+                    f" {', '.join(OUTPUT_COLUMNS)} yourself in free columns"
+                )
+            if not (1 <= write.row <= _ROWS and 1 <= write.col <= _COLUMNS):
                 raise ValueError(f"cell ({write.row}, {write.col}) is outside a worksheet")
             name = names.get(write.tab) or names.setdefault(write.tab, self._tab(write.tab).name)
             by_tab.setdefault(name, {})[write.row, write.col] = write
+        marked = self._mark_columns(plan.columns)
         for name, writes in by_tab.items():
             tab = self._tab(name)
             sheet = self._sheet(tab)
