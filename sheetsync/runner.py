@@ -47,16 +47,28 @@ BackendFactory = Callable[[cfg.Workbook, cfg.Config], WorkbookBackend]
 
 
 def open_backend(
-    wb: cfg.Workbook, config: cfg.Config, limiter: RequestLimiter | None = None
+    wb: cfg.Workbook,
+    config: cfg.Config,
+    limiter: RequestLimiter | None = None,
+    *,
+    stale_temp_before: float | None = None,
 ) -> WorkbookBackend:
-    """The real backend for a workbook entry: an .xlsx file or a Google spreadsheet."""
+    """The real backend for a workbook entry: an .xlsx file or a Google spreadsheet.
+
+    `stale_temp_before`: when the run took its lock; an .xlsx file's leftover temporary files
+    from saves killed before then are removed when it is read.
+    """
     if wb.path:
         from sheetsync.backends.excel import ExcelWorkbook
         from sheetsync.backends.excel.limits import MB, Limits
 
         limits = Limits(config.excel.max_part_mb * MB, config.excel.max_text_chars)
         return ExcelWorkbook(
-            config.resolve(wb.path), label=wb.name, backups=config.excel.backups, limits=limits
+            config.resolve(wb.path),
+            label=wb.name,
+            backups=config.excel.backups,
+            limits=limits,
+            stale_temp_before=stale_temp_before,
         )
     from sheetsync.backends.google import GoogleSheetsWorkbook, RetryPolicy
 

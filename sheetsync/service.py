@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, datetime
@@ -51,8 +52,10 @@ def execute_run(
     )
     limiter = RateLimiter(config.google.requests_per_minute, shards=count)
 
+    locked_at: float | None = None  # when this run took its lock (none for a dry run)
+
     def factory(wb: cfg.Workbook, c: cfg.Config) -> WorkbookBackend:
-        return open_backend(wb, c, limiter)
+        return open_backend(wb, c, limiter, stale_temp_before=locked_at)
 
     # The mail settings (and password file) are checked before any workbook is touched.
     mailer = None if dry_run else choose_mailer(config, stop=stop)[0]
@@ -60,6 +63,7 @@ def execute_run(
     with ExitStack() as stack:
         if not dry_run:
             stack.enter_context(run_lock(config.resolve(config.state_dir), name=lock_name))
+            locked_at = time.time()  # a save's temp file older than this is a dead run's
         on_done = stack.enter_context(_progress(len(workbooks))) if progress else None
         url = config.schedule.heartbeat_url
         url = url_for_shard(url, index, count) if url and not dry_run else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sheetsync.cli import main
 from tests.e2e.test_sync_story import KPIS, OKRS
 from tests.e2e.workbooks import write_config
+from tests.integration.excel.conftest import kill_a_save
 from tests.integration.excel.producers import with_prefixed_spreadsheetml
 
 
@@ -42,3 +43,14 @@ def test_data_in_the_last_column_says_there_is_no_room_for_the_outputs(
     assert "team: no room for the output columns on tab 'OKRs'" in " ".join(out.out.split())
     assert "internal error" not in out.out + out.err and "Traceback" not in out.err
     assert excel_sheets.snapshot("team") == before
+
+
+def test_a_run_removes_what_a_killed_save_left_beside_the_workbook(excel_sheets, tmp_path):
+    entry = excel_sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    left = kill_a_save(excel_sheets.path("team"))  # a save killed between write and rename
+    config = str(write_config(tmp_path, [entry]))
+
+    assert main(["run", "--config", config, "--as-of", "2026-11-15"]) == 1
+
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.glob(".team.xlsx*")) == []

@@ -1,12 +1,14 @@
 """The .xlsx file on disk: reading it whole, refusing to replace it when it changed since it was
-read, is open in Excel or LibreOffice or is read-only, and replacing it atomically after
-rotating its backups."""
+read, is open in Excel or LibreOffice or is read-only, replacing it atomically after rotating its
+backups, and removing the temporary files of saves that were killed."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -15,6 +17,8 @@ from itertools import pairwise
 from pathlib import Path
 
 from sheetsync.core.errors import BackendError, WorkbookBusyError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,35 @@ class WorkbookFile:
         self.backups = backups
         self.target = Path(os.path.realpath(path))  # replace the target, not a symlink
         self._backed_up = False
+
+    def _temp_prefix(self) -> str:
+        return f".{self.target.name}."
+
+    def remove_stale_temp_files(self, before: float) -> list[Path]:
+        """Delete the temporary files of this workbook's saves that were killed mid-way.
+
+        `replace` writes `.name.xlsx.<8 random characters>.tmp` beside the file and renames it
+        over the file; a process killed in between leaves it, full size. Only files of exactly
+        that name, modified before `before` (when this run took the run lock, so no save of
+        this run or another can still be writing them), are removed. Best effort: one that
+        cannot be removed is left. Returns the files removed.
+        """
+        name = re.compile(re.escape(self._temp_prefix()) + r"[a-z0-9_]{8}\.tmp")
+        removed: list[Path] = []
+        try:
+            candidates = [e for e in os.scandir(self.target.parent) if name.fullmatch(e.name)]
+        except OSError:
+            return removed
+        for entry in candidates:
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < before:
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+            except OSError:
+                continue
+        for path in removed:
+            log.info("%s: removed %s, left by a save that was interrupted", self.label, path)
+        return removed
 
     def load(self) -> SeenFile:
         """Read the whole file, with what identifies this version of it."""
@@ -126,9 +159,7 @@ class WorkbookFile:
         """
         folder = self.target.parent
         try:
-            fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{self.target.name}.", suffix=".tmp", dir=folder
-            )
+            fd, tmp_name = tempfile.mkstemp(prefix=self._temp_prefix(), suffix=".tmp", dir=folder)
         except OSError as exc:
             raise BackendError(f"cannot save in {folder}: {exc}", workbook=self.label) from exc
         tmp = Path(tmp_name)

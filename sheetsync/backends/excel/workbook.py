@@ -71,6 +71,9 @@ class ExcelWorkbook(WorkbookBackend):
     `limits` bound what is read from the file (each part's size, each cell's text); a workbook
     beyond them, saved as Strict Open XML or with a part that declares a DTD is refused with a
     BackendError saying why.
+
+    `stale_temp_before` (a time, as `time.time()` gives it: when the run took its lock): the
+    first `read` removes the temporary files that saves killed before then left beside the file.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class ExcelWorkbook(WorkbookBackend):
         label: str | None = None,
         backups: int = 1,
         limits: Limits | None = None,
+        stale_temp_before: float | None = None,
     ) -> None:
         if backups < 0:
             raise ValueError("backups must be 0 or more")
@@ -91,6 +95,7 @@ class ExcelWorkbook(WorkbookBackend):
         self._file = WorkbookFile(self.path, label=self.label, backups=backups)
         self._seen: SeenFile | None = None
         self._parsed: tuple[SeenFile, dict[str, Any]] | None = None
+        self._stale_temp_before = stale_temp_before
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Read the named tabs' values; formulas give the result Excel last calculated.
@@ -99,6 +104,9 @@ class ExcelWorkbook(WorkbookBackend):
         rather than parsing the same parts again.
         """
         self._parsed = None
+        if self._stale_temp_before is not None:
+            self._file.remove_stale_temp_files(self._stale_temp_before)
+            self._stale_temp_before = None  # once per sync
         seen = self._seen = self._file.load()
         try:
             with cyclic_gc_paused():

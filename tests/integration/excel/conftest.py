@@ -3,6 +3,8 @@ package (its parts, a worksheet's XML, what openpyxl loads and warns about)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 import zipfile
 from datetime import date
@@ -79,3 +81,26 @@ def summary(rows: int) -> OwnedTab:
         grid.append([date(2024, 1, 1 + r), "Grow sales", 0.25 * r, "At risk"])
         fills[(r + 2, 4)] = Colour.AMBER
     return OwnedTab("History", grid, fills, widths={1: 12, 2: 30})  # type: ignore[arg-type]
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+KILLED_SAVE = """
+import os, signal, sys
+from sheetsync.backends.excel import ExcelWorkbook
+from tests.integration.excel.conftest import results_plan
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed once the data is written
+workbook = ExcelWorkbook(sys.argv[1])
+workbook.read(["OKRs"])
+workbook.write(results_plan())
+"""
+
+
+def kill_a_save(path: Path) -> Path:
+    """Run a sync's save of `path` in another process, killed (SIGKILL) after it wrote the
+    temporary file and before it renamed it; the temporary file it leaves behind."""
+    before = set(path.parent.iterdir())
+    run = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path)], cwd=REPO, check=False)
+    assert run.returncode == -9
+    (left,) = set(path.parent.iterdir()) - before
+    return left

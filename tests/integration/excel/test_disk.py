@@ -1,10 +1,11 @@
 """The file on disk: not written while open, changed or read-only; replaced atomically, with
-its permissions and rotating backups."""
+its permissions and rotating backups; the temporary files of killed saves removed."""
 
 from __future__ import annotations
 
 import os
 import stat
+import time
 
 import pytest
 
@@ -12,7 +13,7 @@ from sheetsync.backends.base import CellWrite, RowGuard, WritePlan
 from sheetsync.backends.excel import ExcelWorkbook
 from sheetsync.core.errors import BackendError, WorkbookBusyError
 from tests.integration.conftest import NOTE
-from tests.integration.excel.conftest import results_plan
+from tests.integration.excel.conftest import kill_a_save, results_plan
 
 
 @pytest.mark.parametrize("lock", ["~$okrs.xlsx", ".~lock.okrs.xlsx#"])
@@ -151,3 +152,43 @@ def test_a_second_write_in_the_same_sync_keeps_the_backup_from_before_the_sync(o
     workbook.write(WritePlan([CellWrite("OKRs", 2, NOTE, "scores")]))
     workbook.write(WritePlan([CellWrite("OKRs", 2, NOTE, "alert delivery")]))
     assert (okrs_file.parent / "okrs.xlsx.bak").read_bytes() == before
+
+
+def test_the_next_sync_removes_the_temp_file_a_killed_save_left(okrs_file):
+    original = okrs_file.read_bytes()
+    left = kill_a_save(okrs_file)
+    assert left.name.startswith(".okrs.xlsx.") and left.name.endswith(".tmp")
+    assert left.stat().st_size > 0 and okrs_file.read_bytes() == original
+    locked_at = time.time()  # the next run takes its lock
+
+    ExcelWorkbook(okrs_file, stale_temp_before=locked_at).read(["OKRs"])
+
+    assert not left.exists()
+    assert okrs_file.read_bytes() == original
+
+
+def test_only_sheetsyncs_own_temp_files_from_before_the_lock_are_removed(okrs_file):
+    folder = okrs_file.parent
+    names = [
+        ".okrs.xlsx.k3j_x9a2.tmp",  # sheetsync's, left by an earlier run: removed
+        ".okrs.xlsx.fresh123.tmp",  # sheetsync's, but newer than the lock: kept
+        ".okrs.xlsx.k3j_x9a2.tmp.keep",
+        ".okrs.xlsx.TOOLONG99.tmp",
+        ".okrs.xlsx.abc.tmp",
+        "okrs.xlsx.k3j_x9a2.tmp",
+        ".other.xlsx.k3j_x9a2.tmp",
+        ".okrs.xlsx.k3j_x9a3.tmp",  # a folder of that name: kept
+    ]
+    for name in names[:-1]:
+        (folder / name).write_bytes(b"x")
+    (folder / names[-1]).mkdir()
+    locked_at = time.time()
+    hour_ago = locked_at - 3600
+    for name in names:
+        if name != ".okrs.xlsx.fresh123.tmp":
+            os.utime(folder / name, (hour_ago, hour_ago))
+    os.utime(folder / ".okrs.xlsx.fresh123.tmp", (locked_at + 1, locked_at + 1))
+
+    ExcelWorkbook(okrs_file, stale_temp_before=locked_at).read(["OKRs"])
+
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["okrs.xlsx", *names[1:]])
