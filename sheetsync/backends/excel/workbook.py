@@ -24,7 +24,8 @@ This module holds only `ExcelWorkbook`, the port's implementation, which wires t
 `editor.py` (applying a plan to the package in memory) and, below it, `package.py` (the zip's
 parts), `worksheet.py` (a worksheet's XML), `styles.py` (fills, number formats, cell formats),
 `owned_tabs.py` (owned tabs' rows as XML text), `cells.py` (references and cell values),
-`shared_strings.py` and `ooxml.py` (namespaces, tags, schema order).
+`shared_strings.py` and `ooxml.py` (namespaces, tags, schema order); `limits.py` bounds what
+is read (each part's size, each text's length) and refuses parts that declare a DTD.
 """
 
 from __future__ import annotations
