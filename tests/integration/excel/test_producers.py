@@ -84,3 +84,21 @@ def test_an_owned_tab_in_a_workbook_with_prefixed_sheets_is_rewritten_in_their_n
     again = ExcelWorkbook(path, backups=0)
     assert again.read(["Goals", "Summary"]).tabs["Summary"] == rows
     assert again.write(plan).wrote is False
+
+
+def test_a_formula_closedxml_wrote_is_overwritten_and_leaves_its_calculation_chain(tmp_path):
+    path = real_file("closedxml-data-types.xlsx", tmp_path)  # C22 holds =1/0, in calcChain.xml
+    plan = WritePlan([CellWrite("Data Types", 22, 3, "Off track", Colour.RED)])
+    workbook = ExcelWorkbook(path, backups=0)
+    workbook.read(["Data Types"])
+
+    workbook.write(plan)
+
+    assert cells_outside_the_namespace(path, CONTACTS_PART) == []
+    assert_well_formed(path)
+    assert b'r="C22"' not in entries(path).get("xl/calcChain.xml", b"")  # emptied: dropped
+    again = ExcelWorkbook(path, backups=0)
+    grid = again.read(["Data Types"]).tabs["Data Types"]
+    assert grid[21][2] == "Off track"
+    assert grid[2][2] == load(path, data_only=True)["Data Types"]["C3"].value  # a date, kept
+    assert again.write(plan).wrote is False
