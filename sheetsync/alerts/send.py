@@ -180,6 +180,9 @@ class _Watchdog:
         self._done.set()
 
 
+MAX_RECONNECTS = 3
+"""New sessions a run may open after a server closed one mid-run."""
+
 _MECHANISMS = ("PLAIN", "LOGIN", "CRAM-MD5")
 """AUTH mechanisms in order of preference (over TLS, PLAIN is what servers expect)."""
 
@@ -215,6 +218,8 @@ class SmtpMailer:
         self.logins = 0
         """How many times this mailer sent AUTH (one per run at most)."""
         self._smtp: smtplib.SMTP | None = None
+        self._sent_on_connection = 0
+        self._reconnects = 0
         self._failure: MailDeliveryError | None = None
         self._watchdog: _Watchdog | None = None
 
@@ -258,9 +263,10 @@ class SmtpMailer:
             retryable=retryable,
         )
 
-    def _retrying(
-        self, what: str, retry_if: type[BaseException] | None = None
-    ) -> tenacity.Retrying:
+    def _retrying(self, what: str, *, connecting: bool = False) -> tenacity.Retrying:
+        """Bounded retries with backoff: of connecting (`connecting`), else of a message-level
+        4xx within the session; never of a login or a lost session."""
+
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             wait = state.next_action.sleep if state.next_action else 0
@@ -281,7 +287,12 @@ class SmtpMailer:
             if self.backoff > 0
             else tenacity.wait_none(),
             retry=tenacity.retry_if_exception(
-                lambda e: isinstance(e, MailDeliveryError) and e.retryable and left() > 0
+                lambda e: (
+                    isinstance(e, MailDeliveryError)
+                    and e.retryable
+                    and (connecting or not e.session)
+                    and left() > 0
+                )
             ),
             before_sleep=before_sleep,
             sleep=self._sleep,
@@ -307,14 +318,31 @@ class SmtpMailer:
         """Send `msg` over the run's session; raise MailDeliveryError (see the module doc)."""
         if self._failure is not None:
             raise self._failure
-        try:
-            smtp = self._session()
-            self._retrying(f"sending {msg.get('Message-ID', '')}")(self._transact, smtp, msg)
-        except MailDeliveryError as exc:
-            if exc.session:
-                self._failure = exc
-                self._drop()
-            raise
+        while True:
+            try:
+                smtp = self._session()
+                self._retrying(f"sending {msg.get('Message-ID', '')}")(self._transact, smtp, msg)
+                self._sent_on_connection += 1
+                return
+            except MailDeliveryError as exc:
+                if exc.session and self._may_reconnect(exc):
+                    log.info("%s; connecting again", exc)
+                    continue
+                if exc.session:
+                    self._failure = exc
+                    self._drop()
+                raise
+
+    def _may_reconnect(self, exc: MailDeliveryError) -> bool:
+        """A server that closes a session after some messages (421, or just hanging up) gets a
+        new session, and a new login, for the rest: at most `MAX_RECONNECTS` per run."""
+        if not exc.retryable or not self._sent_on_connection:
+            return False
+        if self._reconnects >= MAX_RECONNECTS:
+            return False
+        self._drop()
+        self._reconnects += 1
+        return True
 
     def close(self) -> None:
         """End the session (QUIT) and stop the deadline watch."""
@@ -326,6 +354,7 @@ class SmtpMailer:
             self._watchdog.close()
 
     def _drop(self) -> None:
+        self._sent_on_connection = 0
         if self._smtp is not None:
             with contextlib.suppress(OSError):
                 self._smtp.close()
@@ -349,7 +378,7 @@ class SmtpMailer:
             )
         if self._watchdog is None:
             self._watchdog = _Watchdog(time.monotonic() + s.deadline, self.stop, self.where)
-        self._smtp = self._retrying(f"connecting to {self.where}")(self._connect)
+        self._smtp = self._retrying(f"connecting to {self.where}", connecting=True)(self._connect)
         return self._smtp
 
     def _connect(self) -> smtplib.SMTP:
@@ -451,6 +480,12 @@ class SmtpMailer:
                 deferred=for_now,
             ) from exc
         except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code == 421:  # the server is closing this session, e.g. enough messages
+                raise self._error(
+                    f"{where} closed the session ({_reply(exc.smtp_code, exc.smtp_error)})",
+                    session=True,
+                    retryable=True,
+                ) from exc
             raise self._error(
                 f"{where} refused the sender {self.settings.sender!r} "
                 f"({_reply(exc.smtp_code, exc.smtp_error)}); check [email] sender",
@@ -467,7 +502,9 @@ class SmtpMailer:
             watchdog.check()
             reason = str(exc) or type(exc).__name__
             raise self._error(
-                f"lost the connection to the SMTP server {where}: {reason}", session=True
+                f"lost the connection to the SMTP server {where}: {reason}",
+                session=True,
+                retryable=True,
             ) from exc
         if refused:
             for_good = {r.casefold(): _reply(c, t) for r, (c, t) in refused.items() if c >= 500}

@@ -512,3 +512,43 @@ def test_outbox_file_name_comes_from_the_message_id(tmp_path: Path):
     outbox.send(inbox_message())
     outbox.send(inbox_message())
     assert [p.name for p in tmp_path.iterdir()] == ["direct_sheetsync.eml"]
+
+
+class OneMessagePerSession(Inbox):
+    """Like servers that cap messages per connection: 421 to the second MAIL of a session."""
+
+    sessions_seen: int = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        count = getattr(session, "messages", 0)
+        if count >= 1:
+            return "421 4.7.0 too many messages in this session, reconnect"
+        if count == 0:
+            self.sessions_seen += 1
+        session.messages = count + 1
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_a_server_that_closes_the_session_after_a_message_gets_a_new_session_for_the_rest():
+    inbox = OneMessagePerSession()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        night = Nightly(email_settings(port))
+        items = {
+            "Sales": [
+                kpi("Revenue", Status.OFF_TRACK, 40),
+                kpi("Leads", Status.OFF_TRACK, 3, owner="bo@example.com"),
+            ]
+        }
+        sender = SmtpMailer(email_settings(port), None, attempts=2, backoff=0)
+        report = night.run(0, items, sender)
+    finally:
+        controller.stop()
+    assert len(report.sent) == 3 and report.pending == []
+    assert sorted(r for _f, [r] in inbox.envelopes) == [
+        "ana@example.com", "bo@example.com", "lead@example.com"
+    ]  # fmt: skip
+    assert inbox.sessions_seen == 3
