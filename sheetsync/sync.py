@@ -147,6 +147,38 @@ class Scored:
                     )
         return items
 
+    @cached_property
+    def objective_items(self) -> list[ItemState]:
+        """Each objective as an item for its end-of-period grade, keyed with the period its
+        key results end with (`Grow revenue (2026-Q4)`) so each period is graded once."""
+        by_objective: dict[str, list[KeyResultScore]] = {}
+        for s in self.key_results:
+            by_objective.setdefault(s.key_result.objective, []).append(s)
+        items = []
+        for objective in self.objectives:
+            scores = by_objective.get(objective.name, [])
+            periods = [s.key_result.period for s in scores if s.key_result.period]
+            if not periods:
+                continue
+            last = max(periods, key=lambda p: p.end)
+            owners = list(dict.fromkeys(s.key_result.owner for s in scores if s.key_result.owner))
+            counts = ", ".join(
+                f"{n} {status.value.lower()}" for status, n in objective.counts.items() if n
+            )
+            items.append(
+                ItemState(
+                    kind="objective",
+                    key=f"{objective.name} ({last.label})",
+                    name=objective.name,
+                    status=objective.status,
+                    objective=objective.name,
+                    owner=", ".join(owners) or None,
+                    score=objective.score,
+                    note=f"{last.label} ended; key results: {counts}",
+                )
+            )
+        return items
+
 
 @dataclass
 class WorkbookReport:
@@ -575,6 +607,7 @@ def plan_alerts(
         now=now,
         settings=settings,
         tabs=tabs,
+        objectives=scored.objective_items,
     )
 
 

@@ -46,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sheetsync.alerts.decide import decide_alerts
+from sheetsync.alerts.decide import decide_alerts, decide_grades
 from sheetsync.alerts.deliver import DeliveryReport, DigestResult, deliver
 from sheetsync.alerts.events import AlertEvent, EventKind, event_id
 from sheetsync.alerts.history import HistoryRecord, parse_history, updated_history
@@ -127,10 +127,13 @@ def plan_workbook_alerts(
     now: datetime,
     settings: Alerts,
     tabs: Tabs | None = None,
+    objectives: Sequence[ItemState] = (),
 ) -> WorkbookAlertPlan:
     """The History and Alerts tabs for this run of one workbook, with new events as pending.
 
-    `history_grid` and `alerts_grid` are the tabs as read (None when missing). Raises
+    `history_grid` and `alerts_grid` are the tabs as read (None when missing); `objectives`
+    are the workbook's objectives as items keyed with their period (for end-of-period
+    grades, see `decide.decide_grades`). Raises
     WorkbookLayoutError when either tab exists but was made by a person.
     """
     tabs = tabs or Tabs()
@@ -144,7 +147,7 @@ def plan_workbook_alerts(
     log = parse_alert_log(alerts_grid)
     events = decide_alerts(
         parse_history(history_grid), items, as_of, settings, log, workbook=workbook
-    )
+    ) + decide_grades(objectives, as_of, settings, log, workbook=workbook)
     alerts_tab = updated_alerts_tab(
         alerts_grid, workbook, new=new_log_records(events, now, settings), tab=tabs.alerts
     )
@@ -152,7 +155,7 @@ def plan_workbook_alerts(
     pending, skipped = owed_alerts(
         parse_alert_log(alerts_tab.rows),
         parse_history(history_tab.rows),
-        items,
+        [*items, *objectives],
         settings,
         workbook=workbook,
         location=location,

@@ -16,6 +16,8 @@ when counting, they are the stale rule's business):
   notice since: a `recovered` notice (if `notify_recovered`).
 * **Stale** — No data or Invalid, or the same value, for `stale_after_days` or more: a
   `stale` data-quality alert, repeated at most every `remind_every_days` while it lasts.
+* **Graded** — an objective whose period has closed (its status is a final grade): a
+  `graded` notice with its final grade, once per objective and period (`decide_grades`).
 
 Setting `remind_every_days` or `stale_after_days` to 0 turns that rule off. Every event has a
 deterministic id (see `events.event_id`) and an event whose id is already in the log is never
@@ -35,10 +37,12 @@ from sheetsync.alerts.history import HistoryRecord
 from sheetsync.alerts.log import AlertLogRecord
 from sheetsync.config import Alerts
 from sheetsync.core.model import Colour, ItemState, Status
-from sheetsync.core.units import GENERAL, format_number, with_unit
+from sheetsync.core.units import GENERAL, format_number, format_score, with_unit
 
 FINAL = frozenset({Status.DONE, Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
 """Statuses that will not change any more: no reminders, no stale-data alerts."""
+GRADES = frozenset({Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
+"""The statuses of a period that has closed."""
 
 _STATUS_ALERTS = (EventKind.ALERT, EventKind.REMINDER)
 
@@ -142,6 +146,9 @@ def _message(
         text = f"Still {status} since {start} ({days} days). {figures}."
     elif kind is EventKind.RECOVERED:
         text = f"Back to {status}{was}. {figures}."
+    elif kind is EventKind.GRADED:
+        score = "no score" if item.score is None else f"final grade {format_score(item.score)}"
+        text = f"{status}, {score}." + (f" {item.note}." if item.note else "")
     else:
         days = (as_of - since).days if since else 0
         what = (
@@ -175,6 +182,8 @@ def _explain(
 ) -> tuple[Status | None, date | None] | None:
     """The (from-status, since) a `kind` event about `item` on `as_of` reports, or None when the
     item's timeline (History up to `as_of`, the last run being `item`) does not support one."""
+    if kind is EventKind.GRADED:
+        return (None, None) if item.status in GRADES else None
     level = _level(item.status, settings)
     if kind in _STATUS_ALERTS:
         if not level:
@@ -316,6 +325,9 @@ def rebuild_event(
     kind, day = parsed
     if event_id(workbook, item.kind, item.key, kind, day) != logged_id:
         return f"the Event ID does not belong to {item.key!r} in this workbook"
+    if kind is EventKind.GRADED:  # a closed period's grade does not change: today's is it
+        graded = _event(kind, item, [], day, settings, workbook)
+        return graded or f"{item.key!r} has no final grade"
     at = _past((r for r in history if r.as_of == day), day + timedelta(days=1))
     if not at:
         return f"History has no row for {item.key!r} on {day.isoformat()}"
@@ -379,4 +391,32 @@ def decide_alerts(
             if event is not None:
                 known.add(eid)
                 events.append(event)
+    return events
+
+
+def decide_grades(
+    objectives: Sequence[ItemState],
+    as_of: date,
+    settings: Alerts,
+    log: Sequence[AlertLogRecord],
+    *,
+    workbook: str,
+) -> list[AlertEvent]:
+    """End-of-period notices: each objective whose period has closed, once.
+
+    `objectives` are objective items whose key names the period (`Grow revenue (2026-Q4)`),
+    so the same objective next quarter is graded again. An objective whose `graded` event is
+    already in the log is not graded twice.
+    """
+    if not settings.notify_grades:
+        return []
+    told = {entry.item for entry in log if entry.kind is EventKind.GRADED}
+    events = []
+    for item in objectives:
+        if item.status not in GRADES or item.key in told:
+            continue
+        event = _event(EventKind.GRADED, item, [], as_of, settings, workbook)
+        if event is not None:
+            told.add(item.key)
+            events.append(event)
     return events

@@ -28,8 +28,15 @@ _LABEL = {
     EventKind.REMINDER: "Still needs attention",
     EventKind.STALE: "Not updated",
     EventKind.RECOVERED: "Recovered",
+    EventKind.GRADED: "Period closed",
 }
-_ORDER = {EventKind.ALERT: 0, EventKind.REMINDER: 1, EventKind.STALE: 2, EventKind.RECOVERED: 3}
+_ORDER = {
+    EventKind.GRADED: 0,
+    EventKind.ALERT: 1,
+    EventKind.REMINDER: 2,
+    EventKind.STALE: 3,
+    EventKind.RECOVERED: 4,
+}
 
 
 @cache
@@ -62,12 +69,16 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
             EventKind.REMINDER: f"is still {a.to_status}",
             EventKind.RECOVERED: f"is back to {a.to_status}",
             EventKind.STALE: "has not been updated",
+            EventKind.GRADED: f"closed: {a.to_status}",
         }[a.kind]
         return _one_line(f"sheetsync: {a.item} {what}")
     attention = sum(a.kind in (EventKind.ALERT, EventKind.REMINDER) for a in alerts)
     recovered = sum(a.kind is EventKind.RECOVERED for a in alerts)
     stale = sum(a.kind is EventKind.STALE for a in alerts)
+    graded = sum(a.kind is EventKind.GRADED for a in alerts)
     parts = []
+    if graded:
+        parts.append(f"{graded} objective{'s' if graded != 1 else ''} graded")
     if attention:
         parts.append(f"{attention} need{'s' if attention == 1 else ''} attention")
     if stale:
