@@ -4,7 +4,9 @@
   GKE Workload Identity, Cloud Run and Compute Engine serve it: the ping, the default service
   account's details and its access token (header `Metadata-Flavor: Google` required).
 * `IamCredentialsServer`: `iamcredentials.googleapis.com`'s `generateAccessToken`, which turns a
-  caller's token into one for a service account the caller may impersonate.
+  caller's token into one for a service account the caller may impersonate, and the Security
+  Token Service's `/v1/token` exchange that workload identity federation starts with (an
+  external identity's token, e.g. GitHub Actions OIDC, for a federated principal's token).
 
 Both mint their access tokens from the Sheets API stand-in (`SheetsStandIn.issue_token`), so
 the Sheets stand-in accepts them and knows whose they are, as Google would.
@@ -17,7 +19,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from tests.sheets_standin.server import SCOPE, SheetsStandIn
 
@@ -36,8 +38,11 @@ class _Server:
 
             def do_POST(self) -> None:
                 outer.paths.append(self.path)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.answer(self, "POST", json.loads(body or b"{}"))
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                form = "x-www-form-urlencoded" in (self.headers.get("Content-Type") or "")
+                outer.answer(
+                    self, "POST", dict(parse_qsl(body)) if form else json.loads(body or "{}")
+                )
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -112,6 +117,8 @@ class IamCredentialsServer(_Server):
         self.token_creators = token_creators
         """service account -> the callers allowed to impersonate it"""
         self.callers: list[str | None] = []
+        self.federated: dict[str, str] = {}
+        """external subject token -> the federated principal STS exchanges it for"""
 
     def url_for(self, service_account: str) -> str:
         return (
@@ -119,8 +126,14 @@ class IamCredentialsServer(_Server):
             ":generateAccessToken"
         )
 
+    @property
+    def sts_url(self) -> str:
+        return f"http://{self.host}/v1/token"
+
     def answer(self, handler: BaseHTTPRequestHandler, method: str, body: Any) -> None:
         path = urlsplit(handler.path).path
+        if path == "/v1/token":
+            return self._exchange(handler, body)
         prefix, suffix = "/v1/projects/-/serviceAccounts/", ":generateAccessToken"
         if method != "POST" or not (path.startswith(prefix) and path.endswith(suffix)):
             return self.send(handler, 404, {"error": {"code": 404, "status": "NOT_FOUND"}})
@@ -141,5 +154,19 @@ class IamCredentialsServer(_Server):
         answer = {
             "accessToken": self.sheets.issue_token(target, body.get("scope") or [SCOPE]),
             "expireTime": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        return self.send(handler, 200, answer)
+
+    def _exchange(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> None:
+        principal = self.federated.get(form.get("subject_token", ""))
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange":
+            return self.send(handler, 400, {"error": "unsupported_grant_type"})
+        if principal is None:
+            return self.send(handler, 400, {"error": "invalid_grant"})
+        answer = {
+            "access_token": self.sheets.issue_token(principal),
+            "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+            "token_type": "Bearer",
+            "expires_in": 3600,
         }
         return self.send(handler, 200, answer)

@@ -115,6 +115,42 @@ def test_a_person_without_token_creator_on_the_account_is_told_so(
     assert "Service Account Token Creator role" in caught.value.detail
 
 
+def test_workload_identity_federation_from_github_actions_needs_no_key(
+    sheets_api: SheetsStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The external_account file `gcloud iam workload-identity-pools create-cred-config`
+    writes: GitHub's OIDC token, exchanged at STS, then used to act as the sheetsync account."""
+    principal = "principal://iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/github/subject/repo:acme/okrs:ref:refs/heads/main"
+    with IamCredentialsServer(sheets_api, {SHEETSYNC_ACCOUNT: {principal}}) as iam:
+        iam.federated["github-oidc-token"] = principal
+        oidc = tmp_path / "oidc-token"
+        oidc.write_text("github-oidc-token")
+        config = tmp_path / "federation.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "type": "external_account",
+                    "audience": "//iam.googleapis.com/projects/123/locations/global/"
+                    "workloadIdentityPools/github/providers/github",
+                    "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+                    "token_url": iam.sts_url,
+                    "service_account_impersonation_url": iam.url_for(SHEETSYNC_ACCOUNT),
+                    "credential_source": {"file": str(oidc)},
+                }
+            )
+        )
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(config))
+        sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(1)})
+        sheets_api.restrict(sid, [SHEETSYNC_ACCOUNT])
+
+        book = open_book(sheets_api, sid, None)  # type: ignore[arg-type]
+        book.read(["OKRs"])
+
+    assert iam.callers == [principal]
+    assert {r.email for r in sheets_api.requests_of("get")} == {SHEETSYNC_ACCOUNT}
+    assert book.account == SHEETSYNC_ACCOUNT
+
+
 def test_with_no_key_no_login_and_no_metadata_server_the_message_lists_the_ways() -> None:
     with pytest.raises(ConfigError) as caught:
         load_credentials("default")
