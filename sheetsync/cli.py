@@ -228,7 +228,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not config_path.exists():
         shutil.copyfile(str(resources.files("sheetsync") / "demo" / "sheetsync.toml"), config_path)
     if not workbook.exists():
-        write_template(workbook)
+        write_template(workbook, args.as_of)
     console = _console()
     console.print(f"Demo workbook and config in {folder.resolve()}/\n")
     args.config, args.dry_run, args.workers, args.shard = str(config_path), False, 1, None

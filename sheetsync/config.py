@@ -89,6 +89,12 @@ class Scoring(_Strict):
     grade_green: float = Field(0.7, ge=0, le=1, description="after the period: Achieved")
     grade_amber: float = Field(0.4, ge=0, le=1, description="after the period: Partly achieved")
     kpi_warning_margin: float = Field(0.10, ge=0, description="default amber band for KPIs")
+    grace_days: int = Field(
+        14, ge=0, description="first days of a period in which pace is not judged"
+    )
+    objective_status: Literal["points", "weakest"] = Field(
+        "points", description="an objective's status: status points, or its weakest key result"
+    )
     default_period: str | None = Field(
         None, description="period for rows with a blank Period; default: the as-of quarter"
     )

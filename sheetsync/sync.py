@@ -215,7 +215,14 @@ class WorkbookReport:
 
 
 def rules_from(scoring: cfg.Scoring) -> Rules:
-    return Rules(scoring.on_track, scoring.at_risk, scoring.grade_green, scoring.grade_amber)
+    return Rules(
+        scoring.on_track,
+        scoring.at_risk,
+        scoring.grade_green,
+        scoring.grade_amber,
+        scoring.grace_days,
+        scoring.objective_status,
+    )
 
 
 def default_period(scoring: cfg.Scoring, as_of: date, source: str = "config") -> Period:

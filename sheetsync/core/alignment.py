@@ -28,7 +28,13 @@ from sheetsync.core.model import (
 )
 from sheetsync.core.parse import ParseError, is_blank, parse_optional_number, text_or_none
 from sheetsync.core.plan import CellValue, Grid
-from sheetsync.core.scoring import Rules, expected_score, grade, status_against
+from sheetsync.core.scoring import (
+    Rules,
+    expected_score,
+    grade,
+    status_against,
+    waits_for_due_date,
+)
 from sheetsync.core.validate import OkrTab
 
 ROLLUP_MODES = ("weighted", "mean")
@@ -430,7 +436,7 @@ def roll_up(
             )
         mine = own.get(name)
         link = links.get(name, ObjectiveLink(name))
-        valid = krs.get(name, [])
+        valid = [s for s in krs.get(name, []) if not waits_for_due_date(s, as_of)]
         kr_weight = sum(s.key_result.weight for s in valid)
         own_part = None
         if valid and kr_weight > 0:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Literal
 
 from sheetsync.core.model import (
+    Colour,
     KeyResult,
     KeyResultScore,
     Kpi,
@@ -39,6 +41,17 @@ class Rules:
     """After the period: at or above, Achieved (Google's 0.7 for stretch goals)."""
     grade_amber: float = 0.4
     """After the period: at or above, Partly achieved; below, Missed."""
+    grace_days: int = 14
+    """The first days of a period in which pace is not judged (nobody has moved yet)."""
+    objective_status: Literal["points", "weakest"] = "points"
+    """How an objective's status follows from its key results' (see `objective_status`)."""
+
+
+OBJECTIVE_ON_TRACK = 0.75
+"""Status points (green 1, amber 1/2, red 0, weighted) at or above which an objective is On
+track; at or above OBJECTIVE_AT_RISK it is At risk; below, Off track."""
+OBJECTIVE_AT_RISK = 0.5
+_POINTS = {Colour.GREEN: 1.0, Colour.AMBER: 0.5, Colour.RED: 0.0, Colour.GREY: 0.0}
 
 
 def pace_status(score: float, period: Period, as_of: date, rules: Rules) -> Status:
@@ -123,6 +136,10 @@ def score_key_result(
     else:
         note = ""
     status = pace_status(score, kr.period, as_of, rules)
+    judged_from = kr.period.start + timedelta(days=rules.grace_days)
+    if not ended and as_of < judged_from and progress >= 0 and status.colour is not Colour.GREEN:
+        status = Status.ON_TRACK  # day one of a quarter: nobody has moved yet
+        note = f"early in {kr.period.label}: judged from {judged_from.day} {judged_from:%b}"
     if ended and not note:
         note = f"final grade {format_score(score)} ({kr.period.label} ended)"
     return KeyResultScore(kr, score, status, _join(note, source), progress=progress, value=value)
@@ -161,10 +178,26 @@ def kpi_attainment(kpi: Kpi) -> float | None:
     return kpi.target / kpi.actual if kpi.actual > 0 else None
 
 
+def waits_for_due_date(s: KeyResultScore, as_of: date) -> bool:
+    """An open milestone that is not due yet: it neither helps nor hurts its objective."""
+    kr = s.key_result
+    return (
+        kr.type is KrType.MILESTONE
+        and not kr.done
+        and kr.period is not None
+        and as_of <= kr.period.end
+    )
+
+
 def score_objective(
     name: str, scores: Sequence[KeyResultScore], as_of: date, rules: Rules, invalid: int = 0
 ) -> ObjectiveScore:
-    """Weighted mean of its key results; no data counts as 0, invalid rows are left out."""
+    """An objective from its key results: the score and status a person can work out by hand.
+
+    Score: the weighted mean of its key results' scores; no data counts as 0, invalid rows and
+    open milestones not yet due are left out. Status (see `objective_status`): from its key
+    results' statuses while any runs, graded from the score once all have ended.
+    """
     counts = Counter(s.status for s in scores)
     counts.update({Status.INVALID: invalid} if invalid else {})
     notes = []
@@ -172,22 +205,50 @@ def score_objective(
         notes.append(f"{invalid} invalid key result{'s' if invalid > 1 else ''} left out")
     if not scores:
         return ObjectiveScore(name, None, Status.INVALID, dict(counts), "; ".join(notes))
-    if all(s.status is Status.NO_DATA for s in scores):
+    counted = [s for s in scores if not waits_for_due_date(s, as_of)]
+    waiting = len(scores) - len(counted)
+    if waiting:
+        notes.append(f"{waiting} open milestone{'s' if waiting > 1 else ''} not yet due left out")
+    if counted and all(s.status is Status.NO_DATA for s in counted):
         return ObjectiveScore(name, None, Status.NO_DATA, dict(counts), "; ".join(notes))
-    total_weight = sum(s.key_result.weight for s in scores)
+    if not counted:
+        return ObjectiveScore(name, None, Status.ON_TRACK, dict(counts), "; ".join(notes))
+    total_weight = sum(s.key_result.weight for s in counted)
     if total_weight <= 0:
         notes.append("all weights are 0")
         return ObjectiveScore(name, None, Status.NO_DATA, dict(counts), "; ".join(notes))
-    score = sum((s.score or 0.0) * s.key_result.weight for s in scores) / total_weight
+    score = sum((s.score or 0.0) * s.key_result.weight for s in counted) / total_weight
     no_data = counts.get(Status.NO_DATA, 0)
     if no_data:
         notes.append(f"{no_data} key result{'s' if no_data > 1 else ''} without data counted as 0")
-    if all(s.key_result.period and as_of > s.key_result.period.end for s in scores):
+    if all(s.key_result.period and as_of > s.key_result.period.end for s in counted):
         status = grade(score, rules)
     else:
-        expected = sum(expected_score(s.key_result, as_of) * s.key_result.weight for s in scores)
-        status = status_against(score, expected / total_weight, rules)
+        status = objective_status(counted, rules)
     return ObjectiveScore(name, score, status, dict(counts), "; ".join(notes))
+
+
+def objective_status(scores: Sequence[KeyResultScore], rules: Rules) -> Status:
+    """A running objective's status from its key results' statuses (their colours).
+
+    "points" (the default): green (Done, On track, Achieved) is 1 point, amber (At risk,
+    Partly achieved) 1/2, red (Off track, Missed) and No data 0; the weighted mean of the
+    points is On track at 0.75 or more, At risk at 0.5 or more, else Off track. So all green is
+    On track, and more than half the weight red is Off track. "weakest": the worst colour
+    decides. Either way all Done is Done.
+    """
+    if all(s.status is Status.DONE for s in scores):
+        return Status.DONE
+    if rules.objective_status == "weakest":
+        points = min(_POINTS[s.status.colour] for s in scores)
+    else:
+        total = sum(s.key_result.weight for s in scores)
+        points = sum(_POINTS[s.status.colour] * s.key_result.weight for s in scores) / total
+    if points >= OBJECTIVE_ON_TRACK:
+        return Status.ON_TRACK
+    if points >= OBJECTIVE_AT_RISK:
+        return Status.AT_RISK
+    return Status.OFF_TRACK
 
 
 def expected_score(kr: KeyResult, as_of: date) -> float:

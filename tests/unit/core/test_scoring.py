@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sheetsync.core.model import Direction, KeyResult, Kpi, KrType, Period, Status
+from sheetsync.core.model import Direction, KeyResult, KeyResultScore, Kpi, KrType, Period, Status
 from sheetsync.core.scoring import Rules, score_key_result, score_kpi, score_objective
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
@@ -199,3 +199,91 @@ def test_an_objective_whose_key_results_are_all_on_track_is_on_track_with_an_ope
 def test_an_objective_is_graded_once_all_its_periods_have_ended():
     scores = [score_key_result(kr(current=50.0), AFTER, RULES)]
     assert score_objective("O", scores, AFTER, RULES).status is Status.PARTIAL
+
+
+STATUSES_WHILE_RUNNING = [
+    Status.DONE, Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK, Status.NO_DATA,
+]  # fmt: skip
+CURRENT_FOR = {Status.DONE: 100.0, Status.ON_TRACK: 60.0, Status.AT_RISK: 40.0,
+               Status.OFF_TRACK: 10.0, Status.NO_DATA: None}  # fmt: skip
+"""A Current that gives each status half way through Q4 (expected progress 0.5)."""
+
+
+def with_status(status: Status, weight: float) -> KeyResultScore:
+    s = score_key_result(kr(current=CURRENT_FOR[status], weight=weight), HALF_WAY, RULES)
+    assert s.status is status
+    return s
+
+
+key_results = st.lists(
+    st.tuples(st.sampled_from(STATUSES_WHILE_RUNNING), st.integers(1, 5)), min_size=1, max_size=8
+)
+
+
+@given(key_results)
+def test_an_objective_whose_key_results_are_all_on_track_or_done_is_on_track(picked):
+    green = [with_status(s, w) for s, w in picked if s in (Status.DONE, Status.ON_TRACK)]
+    if green:
+        status = score_objective("O", green, HALF_WAY, RULES).status
+        assert status in (Status.ON_TRACK, Status.DONE)
+
+
+@given(key_results)
+def test_more_than_half_the_weight_off_track_is_never_on_track(picked):
+    scores = [with_status(s, w) for s, w in picked]
+    off = sum(s.key_result.weight for s in scores if s.status is Status.OFF_TRACK)
+    if off > sum(s.key_result.weight for s in scores) / 2:
+        assert score_objective("O", scores, HALF_WAY, RULES).status is Status.OFF_TRACK
+
+
+@given(key_results, st.integers(1, 5))
+def test_an_open_milestone_not_yet_due_neither_helps_nor_hurts(picked, weight):
+    scores = [with_status(s, w) for s, w in picked]
+    milestone = score_key_result(
+        kr(type=KrType.MILESTONE, done=False, weight=float(weight)), HALF_WAY, RULES
+    )
+    without = score_objective("O", scores, HALF_WAY, RULES)
+    with_it = score_objective("O", [*scores, milestone], HALF_WAY, RULES)
+    assert (with_it.score, with_it.status) == (without.score, without.status)
+
+
+def test_the_objective_rule_by_hand_green_one_point_amber_half_red_none():
+    scores = [
+        with_status(Status.ON_TRACK, 1),  # 1 point
+        with_status(Status.AT_RISK, 1),  # 1/2
+        with_status(Status.OFF_TRACK, 1),  # 0
+    ]
+    assert score_objective("O", scores, HALF_WAY, RULES).status is Status.AT_RISK  # 1.5/3
+    more = [*scores, with_status(Status.ON_TRACK, 3)]
+    assert score_objective("O", more, HALF_WAY, RULES).status is Status.ON_TRACK  # 4.5/6
+
+
+def test_weakest_key_result_decides_when_configured():
+    rules = Rules(objective_status="weakest")
+    scores = [with_status(Status.ON_TRACK, 5), with_status(Status.AT_RISK, 1)]
+    assert score_objective("O", scores, HALF_WAY, rules).status is Status.AT_RISK
+    assert score_objective("O", scores, HALF_WAY, RULES).status is Status.ON_TRACK
+
+
+JAN2 = date(2027, 1, 2)
+Q1 = Period(date(2027, 1, 1), date(2027, 3, 31), "2027-Q1")
+
+
+def test_early_in_a_period_a_key_result_with_no_progress_is_on_track_with_a_note():
+    s = score_key_result(kr(start=40.0, current=40.0, period=Q1), JAN2, RULES)
+    assert s.status is Status.ON_TRACK
+    assert s.note == "early in 2027-Q1: judged from 15 Jan"
+
+
+def test_early_in_a_period_moving_the_wrong_way_is_still_off_track():
+    s = score_key_result(kr(start=40.0, current=35.0, period=Q1), JAN2, RULES)
+    assert s.status is Status.OFF_TRACK
+
+
+def test_after_the_grace_days_pace_is_judged_again():
+    s = score_key_result(kr(start=40.0, current=40.0, period=Q1), date(2027, 1, 15), RULES)
+    assert s.status is Status.OFF_TRACK
+    assert (
+        score_key_result(kr(start=40.0, current=40.0, period=Q1), JAN2, Rules(grace_days=0)).status
+        is Status.OFF_TRACK
+    )
