@@ -251,6 +251,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from sheetsync.runner import write_report
+
+    config = cfg.load_config(args.config)
+    written, reports = write_report(
+        config,
+        Path(args.out),
+        as_of=_as_of(args),
+        now=datetime.now().astimezone(),
+        workers=args.workers,
+    )
+    console = _console()
+    for w in reports:
+        if w.error:
+            console.print(Text.assemble(("✗ ", "red"), (w.name, "red"), f": {w.error}"))
+    console.print(f"Wrote {len(written)} pages to {Path(args.out).resolve()}/ (open index.html)")
+    return 1 if any(w.error for w in reports) else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from sheetsync.service import serve_forever
 
@@ -352,6 +371,12 @@ OPTIONS = {
         Option(("--json",), "print a machine-readable result on stdout", False),
         Option(("--dir",), "the folder for the demo", "sheetsync-demo"),
         Option(
+            ("--out",),
+            "the folder for the report pages",
+            "sheetsync-report",
+            kwargs={"metavar": "DIR"},
+        ),
+        Option(
             ("--log-format",),
             "log lines on stderr: text for people, json for log collectors",
             "text",
@@ -417,6 +442,21 @@ COMMANDS = (
         "sheetsync demo --dir sheetsync-demo",
         ("dir", "as_of", "json"),
         {0: "the demo synced", 1: RUN_EXIT_CODES[1], 2: RUN_EXIT_CODES[2]},
+    ),
+    Command(
+        "report",
+        cmd_report,
+        "write the report pages: one HTML page per workbook and an index",
+        "Read and score every workbook (writing none of them) and write one self-contained "
+        "HTML page per workbook plus index.html: the alignment tree, key results, KPIs and "
+        "problems.",
+        "sheetsync report --config config/sheetsync.toml --out /var/www/okrs",
+        ("config", "out", "as_of", "workers"),
+        {
+            0: "every page written",
+            1: "a workbook could not be read (its page says why; the others were written)",
+            2: RUN_EXIT_CODES[2],
+        },
     ),
     Command(
         "serve",

@@ -269,6 +269,78 @@ def children_first(workbooks: list[cfg.Workbook]) -> list[list[cfg.Workbook]]:
     return [wave for wave in waves if wave]
 
 
+def run_in_waves(
+    selected: list[cfg.Workbook],
+    step: Callable[[cfg.Workbook], SyncOutcome],
+    *,
+    workers: int = 1,
+    on_done: Callable[[WorkbookReport], None] | None = None,
+    stop: threading.Event | None = None,
+) -> list[SyncOutcome]:
+    """`run_workbooks` over `children_first` waves; the outcomes in the workbooks' order."""
+    outcomes = []
+    for wave in children_first(selected):
+        outcomes += run_workbooks(wave, step, workers=workers, on_done=on_done, stop=stop)
+    order = {wb.name: i for i, wb in enumerate(selected)}
+    outcomes.sort(key=lambda o: order.get(o.report.name, len(order)))
+    return outcomes
+
+
+def write_report(
+    config: cfg.Config,
+    out_dir: Path,
+    *,
+    as_of: date,
+    now: datetime,
+    workers: int = 1,
+    factory: BackendFactory | None = None,
+) -> tuple[list[Path], list[WorkbookReport]]:
+    """Read and score every workbook (writing none of them) and write the report pages.
+
+    Returns the files written and each workbook's report (errors included: a workbook that
+    cannot be read still gets a page that says so).
+    """
+    from sheetsync.report import build_page, file_name_for, write_reports
+
+    factory = factory or open_backend
+
+    def step(wb: cfg.Workbook) -> SyncOutcome:
+        backend = factory(wb, config)
+        try:
+            return sync_workbook(
+                backend,
+                wb,
+                config,
+                as_of,
+                now,
+                dry_run=True,
+                open_child=lambda child: factory(child, config),
+            )
+        finally:
+            backend.close()
+
+    outcomes = run_in_waves(config.workbooks, step, workers=workers)
+    taken: set[str] = set()
+    pages = []
+    for o in outcomes:
+        scored = o.scored
+        pages.append(
+            build_page(
+                o.report.name,
+                file_name_for(o.report.name, taken),
+                as_of,
+                location=o.report.location,
+                tree=scored.alignment.nodes if scored and scored.alignment.used else (),
+                objectives=scored.objectives if scored else (),
+                key_results=scored.key_results if scored else (),
+                kpis=scored.kpi_scores if scored else (),
+                problems=scored.problems if scored else (),
+                error=o.report.error,
+            )
+        )
+    return write_reports(pages, as_of, out_dir), [o.report for o in outcomes]
+
+
 def run_all(
     config: cfg.Config,
     *,
@@ -314,11 +386,7 @@ def run_all(
             if not (alerts and outcome and outcome.alerts and outcome.alerts.pending):
                 backend.close()
 
-    outcomes = []
-    for wave in children_first(selected):
-        outcomes += run_workbooks(wave, step, workers=workers, on_done=on_done, stop=stop)
-    order = {wb.name: i for i, wb in enumerate(selected)}
-    outcomes.sort(key=lambda o: order.get(o.report.name, len(order)))
+    outcomes = run_in_waves(selected, step, workers=workers, on_done=on_done, stop=stop)
     report = RunReport(
         as_of,
         [o.report for o in outcomes],

@@ -56,6 +56,7 @@ from sheetsync.core.scoring import (
 )
 from sheetsync.core.summary import summary_tab
 from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
+from sheetsync.core.units import ATTAINMENT_FORMAT, SCORE_FORMAT
 from sheetsync.core.validate import (
     OUTPUT_COLUMNS,
     OUTPUT_WIDTHS,
@@ -69,8 +70,6 @@ from sheetsync.core.validate import (
     read_okrs,
 )
 
-SCORE_FORMAT = "0.00"
-KPI_SCORE_FORMAT = "0%"
 MAX_CYCLES = 3
 """How often a sync is redone when a person moved rows between our read and our write."""
 
@@ -449,8 +448,7 @@ def _output_cells(
     score_col, status_col, note_col, trend_col = out_cols
     for row, (score, status, note, trend) in rows.items():
         colour = status.colour
-        value = None if score is None else round(score, 3)
-        cells.append(CellWrite(tab, row, score_col, value, colour, score_format))
+        cells.append(CellWrite(tab, row, score_col, score, colour, score_format))
         cells.append(CellWrite(tab, row, status_col, status.value, colour))
         cells.append(CellWrite(tab, row, note_col, note or None))
         cells.append(CellWrite(tab, row, trend_col, trend))
@@ -544,7 +542,7 @@ def plan_writes(
         }
         rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.kpis.invalid}
         cells, guards = _output_cells(
-            layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], KPI_SCORE_FORMAT
+            layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], ATTAINMENT_FORMAT
         )
         plan.cells += cells
         plan.guards += guards

@@ -88,6 +88,8 @@ def broken_rules(layer: str, where: tuple[str, ...], imported: str) -> list[str]
         rules.append("backends never import alerts")
     if layer == "ops" and target in ("alerts", "backends"):
         rules.append("ops is machinery: it knows nothing of workbooks or alerts")
+    if layer == "report" and target in ("backends", "alerts", "ops", "config"):
+        rules.append("the report renders scored data: no workbook, mail, machinery or config")
     if layer == "alerts" and where[1] in ALERT_DECISIONS:
         delivery = ("sheetsync.alerts.send", "sheetsync.alerts.deliver", "sheetsync.alerts.render")
         if top in IO_MODULES or target in ("backends", "ops") or imported.startswith(delivery):
@@ -125,6 +127,7 @@ def test_the_code_follows_the_layers_of_the_folder_tree() -> None:
         ("ops/lock.py", "from sheetsync import runner", "only the application imports"),
         ("alerts/decide.py", "import smtplib", "alert decisions do no I/O"),
         ("alerts/history.py", "from sheetsync.alerts.send import Mailer", "do no I/O"),
+        ("report/page.py", "from sheetsync.backends import memory", "renders scored data"),
     ],
 )
 def test_an_upward_import_breaks_the_rule_test(

@@ -4,10 +4,12 @@ Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then 
 
     As of | Workbook | Kind | Key | Name | Objective | Owner | Value | Target | Score | Status
 
-Rows are in as-of order. Re-running a date replaces that date's rows rather than adding a
-second set, so History holds exactly one row per item per as-of date however often the job
-runs. Because the tab lives in the workbook, a run on a fresh machine decides alerts exactly
-as one that ran yesterday on the same host.
+Rows are in as-of order. As of is a real date; Value and Target are shown in the number
+format of the person's cells, Score with two decimals (a KPI's Score is its attainment,
+shown as `94% of target`); every cell keeps full precision. Re-running a date replaces that
+date's rows rather than adding a second set, so History holds exactly one row per item per
+as-of date however often the job runs. Because the tab lives in the workbook, a run on a
+fresh machine decides alerts exactly as one that ran yesterday on the same host.
 
 Pure: takes grids and returns an `OwnedTab`; the backends do the reading and writing.
 """
@@ -22,7 +24,14 @@ from datetime import date, timedelta
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
 from sheetsync.core.model import Colour, ItemState, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
-from sheetsync.core.plan import CellValue, Grid, OwnedTab
+from sheetsync.core.plan import CellValue, Grid, NumberFormats, OwnedTab
+from sheetsync.core.units import (
+    ATTAINMENT_FORMAT,
+    DATE_FORMAT,
+    SCORE_FORMAT,
+    NumberStyle,
+    number_format_code,
+)
 
 HISTORY_HEADER: tuple[str, ...] = (
     "As of",
@@ -142,9 +151,9 @@ def recent_values(
 
 
 def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:
-    """The History row recording `item` on `as_of` (dates as ISO text, so every backend agrees)."""
+    """The History row recording `item` on `as_of`."""
     return [
-        as_of.isoformat(),
+        as_of,
         workbook,
         _KIND_LABEL.get(item.kind, item.kind.upper()),
         item.key,
@@ -160,7 +169,7 @@ def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:
 
 def _record_row(record: HistoryRecord) -> list[CellValue]:
     return [
-        record.as_of.isoformat(),
+        record.as_of,
         record.workbook,
         _KIND_LABEL.get(record.kind, record.kind.upper()),
         record.key,
@@ -229,6 +238,8 @@ def updated_history(
             continue
         if day is not None and day > as_of and insert_at is None:
             insert_at = len(kept)
+        if day is not None and isinstance(row[0], str):  # written as text by older versions
+            row = [day, *row[1:]]
         kept.append(row)
     if insert_at is None:
         insert_at = len(kept)
@@ -240,4 +251,41 @@ def updated_history(
         status = Status.parse(row[_STATUS_COL - 1]) if len(row) >= _STATUS_COL else None
         if status is not None:
             fills[(r, _STATUS_COL)] = status.colour
-    return OwnedTab(name=tab, rows=rows, fills=fills, widths=dict(_WIDTHS))
+    return OwnedTab(
+        name=tab,
+        rows=rows,
+        fills=fills,
+        widths=dict(_WIDTHS),
+        formats=_number_formats(rows, {(_KIND_LABEL[i.kind], i.key): i.style for i in items}),
+        column_formats={_COL["As of"] + 1: DATE_FORMAT, _SCORE_COL: SCORE_FORMAT},
+    )
+
+
+_SCORE_COL = _COL["Score"] + 1
+_KIND_COL, _KEY_COL = _COL["Kind"], _COL["Key"]
+_AMOUNT_COLS = (_COL["Value"] + 1, _COL["Target"] + 1)
+
+
+def _number_formats(rows: Grid, styles: dict[tuple[str, str], NumberStyle | None]) -> NumberFormats:
+    """Value and Target in the format of the item's cells (as this run read them); a KPI's
+    Score is its attainment. Only cells that differ from the column's format are listed."""
+    formats: NumberFormats = {}
+    codes: dict[tuple[NumberStyle, CellValue], str] = {}
+    for r, row in enumerate(rows[2:], start=3):
+        if len(row) <= _KEY_COL:
+            continue
+        kind = row[_KIND_COL]
+        if kind == _KIND_LABEL["kpi"]:
+            formats[(r, _SCORE_COL)] = ATTAINMENT_FORMAT
+        style = styles.get((str(kind), str(row[_KEY_COL])))
+        if style is None or style.is_general:
+            continue
+        for col in _AMOUNT_COLS:
+            value = row[col - 1] if col <= len(row) else None
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            code = codes.get((style, value))
+            if code is None:
+                code = codes[(style, value)] = number_format_code(style, value)
+            formats[(r, col)] = code
+    return formats

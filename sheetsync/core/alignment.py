@@ -26,7 +26,13 @@ from sheetsync.core.model import (
     Problem,
     Status,
 )
-from sheetsync.core.parse import ParseError, is_blank, parse_optional_number, text_or_none
+from sheetsync.core.parse import (
+    ParseError,
+    is_blank,
+    parse_optional_number,
+    serial_date,
+    text_or_none,
+)
 from sheetsync.core.plan import CellValue, Grid
 from sheetsync.core.scoring import (
     Rules,
@@ -498,11 +504,16 @@ def roll_up(
     return Alignment(nodes, [rolled[name] for name in order if name in rolled], problems)
 
 
+TREE_SCORE_COLUMNS = (2, 8)
+"""The columns of `tree_rows` holding scores (Score, Expected), 1-based."""
+
+
 def tree_rows(nodes: Sequence[TreeNode]) -> tuple[Grid, dict[tuple[int, int], Colour]]:
     """The Summary section: the heading, the header, one indented row per node.
 
     Fills are keyed by (row, col) within these rows, 1-based. A parent workbook reads it back
-    with `parse_child_summary`, so the columns are named and the level is a number.
+    with `parse_child_summary`, so the columns are named and the level is a number. Scores are
+    at full precision: `TREE_SCORE_COLUMNS` get the two-decimal number format.
     """
     rows: Grid = [[TREE_HEADING, "parents first; children indented below them"], list(TREE_HEADER)]
     fills: dict[tuple[int, int], Colour] = {}
@@ -510,13 +521,13 @@ def tree_rows(nodes: Sequence[TreeNode]) -> tuple[Grid, dict[tuple[int, int], Co
         rows.append(
             [
                 indent(node.depth) + node.name,
-                None if node.score is None else round(node.score, 3),
+                node.score,
                 node.status.value,
                 node.depth,
                 node.id,
                 node.parent,
                 node.weight,
-                None if node.expected is None else round(node.expected, 3),
+                node.expected,
                 node.workbook,
                 node.as_of.isoformat() if node.as_of else None,
                 node.parent_cell,
@@ -541,6 +552,8 @@ def summary_as_of(grid: Grid) -> date | None:
                 return value.date()
             if isinstance(value, date):
                 return value
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return serial_date(value)  # Google returns dates as serial numbers
             try:
                 return date.fromisoformat(str(value).strip())
             except ValueError:

@@ -269,6 +269,13 @@ def parse_kpi_direction(value: object) -> bool:
 _SPREADSHEET_EPOCH = date(1899, 12, 30)
 
 
+def serial_date(number: float) -> date | None:
+    """A spreadsheet serial day number (days since 1899-12-30) as a date; None out of range."""
+    if not 1 <= number <= 2_958_465:  # 9999-12-31
+        return None
+    return _SPREADSHEET_EPOCH + timedelta(days=int(number))
+
+
 def _quarter(year: int, q: int, label: str) -> Period:
     start = date(year, 3 * q - 2, 1)
     end_month = 3 * q

@@ -97,6 +97,10 @@ class RowGuard:
     expected: CellValue
 
 
+OWNED_DATA_ROW = 3
+"""The first data row of an owned tab, below its marker (row 1) and header (row 2)."""
+
+
 @dataclass
 class OwnedTab:
     """The full desired content of a tab sheetsync owns (Summary, History, Alerts).
@@ -113,6 +117,16 @@ class OwnedTab:
     """1-based column -> width in characters, applied when the tab is created."""
     formats: NumberFormats = field(default_factory=dict)
     """(row, col), 1-based -> number format code of that cell (scores `0.00`, dates ...)."""
+    column_formats: dict[int, str] = field(default_factory=dict)
+    """1-based column -> number format code of its cells below the marker and header rows
+    (row 3 on) that `formats` does not name: one entry for a long log's date column."""
+
+    def number_format(self, row: int, col: int) -> str | None:
+        """The number format planned for a cell, None for the backend's default."""
+        found = self.formats.get((row, col)) if self.formats else None
+        if found is None and row >= OWNED_DATA_ROW and self.column_formats:
+            found = self.column_formats.get(col)
+        return found
 
 
 @dataclass

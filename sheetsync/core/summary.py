@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from sheetsync.core.alignment import TreeNode, tree_rows
+from sheetsync.core.alignment import TREE_SCORE_COLUMNS, TreeNode, tree_rows
 from sheetsync.core.model import Colour, KpiScore, ObjectiveScore, Problem, Status
 from sheetsync.core.owned import OWNED_MARKER
-from sheetsync.core.plan import CellValue, OwnedTab
+from sheetsync.core.plan import CellValue, NumberFormats, OwnedTab
+from sheetsync.core.units import DATE_FORMAT, SCORE_FORMAT
 
 KR_STATUS_ORDER = (
     Status.DONE,
@@ -45,7 +46,7 @@ def summary_tab(
     """The Summary tab; `tree` (when the workbook cascades) follows the objectives table."""
     rows: list[list[CellValue]] = [
         [f"{OWNED_MARKER}: summary of this workbook. Edits here are overwritten on the next run."],
-        ["As of", as_of.isoformat(), "Workbook", workbook],
+        ["As of", as_of, "Workbook", workbook],
         [],
         [
             "Objective",
@@ -57,17 +58,20 @@ def summary_tab(
         ],
     ]
     fills: dict[tuple[int, int], Colour] = {}
+    formats: NumberFormats = {(2, 2): DATE_FORMAT}
     for obj in objectives:
         counts = [obj.counts.get(s, 0) for s in KR_STATUS_ORDER]
-        score = None if obj.score is None else round(obj.score, 3)
-        rows.append([obj.name, score, obj.status.value, sum(counts), *counts, obj.note])
+        rows.append([obj.name, obj.score, obj.status.value, sum(counts), *counts, obj.note])
         fills[(len(rows), 2)] = fills[(len(rows), 3)] = obj.status.colour
+        formats[(len(rows), 2)] = SCORE_FORMAT
     if tree:
         section, section_fills = tree_rows(tree)
         rows.append([])
         offset = len(rows)
         rows += section
         fills |= {(offset + r, c): colour for (r, c), colour in section_fills.items()}
+        for r in range(offset + 3, len(rows) + 1):  # below the section's heading and header
+            formats |= {(r, c): SCORE_FORMAT for c in TREE_SCORE_COLUMNS}
     kpi_counts = Counter(k.status for k in kpis)
     kpi_counts[Status.INVALID] += invalid_kpis
     rows += [[], ["KPI health", "KPIs"]]
@@ -80,4 +84,4 @@ def summary_tab(
     if len(problems) > MAX_PROBLEMS_LISTED:
         rows.append([f"... and {len(problems) - MAX_PROBLEMS_LISTED} more (see the Note columns)"])
     widths = {1: 40.0, 2: 12.0, 3: 16.0, 4: 12.0, len(KR_STATUS_ORDER) + 5: 50.0}
-    return OwnedTab(name, rows, fills, widths)
+    return OwnedTab(name, rows, fills, widths, formats)

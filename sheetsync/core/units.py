@@ -83,6 +83,17 @@ def format_number(value: float, style: NumberStyle | None = None) -> str:
     style = style or GENERAL
     if not math.isfinite(value):
         return str(value)
+    number, places = _shown(value, style)
+    digits = format(abs(number), f"{',' if style.thousands else ''}.{places}f")
+    if style.decimal_comma:
+        digits = digits.translate(_SWAP_SEPARATORS)
+    sign = "-" if number < 0 else ""
+    pct = "%" if style.percent else ""
+    return f"{sign}{style.prefix}{digits}{style.magnitude}{pct}{style.suffix}"
+
+
+def _shown(value: float, style: NumberStyle) -> tuple[Decimal, int]:
+    """The number as displayed (scaled for percent and k/M) and the decimals it needs."""
     number = Decimal(repr(float(value)))
     if style.percent:
         number = number.scaleb(2)
@@ -90,12 +101,7 @@ def format_number(value: float, style: NumberStyle | None = None) -> str:
         number = number.scaleb(-_MAGNITUDES[style.magnitude.casefold()])
     number = _significant(number)
     places = max(style.decimals or 0, max(0, -number.as_tuple().exponent))  # type: ignore[operator]
-    digits = format(abs(number), f"{',' if style.thousands else ''}.{places}f")
-    if style.decimal_comma:
-        digits = digits.translate(_SWAP_SEPARATORS)
-    sign = "-" if number < 0 else ""
-    pct = "%" if style.percent else ""
-    return f"{sign}{style.prefix}{digits}{style.magnitude}{pct}{style.suffix}"
+    return number, places
 
 
 def format_score(score: float) -> str:
@@ -257,12 +263,18 @@ def _literal(part: str, literals: list[tuple[int, str]], offset: int) -> str:
     return "".join(out)
 
 
-def number_format_code(style: NumberStyle) -> str:
+def number_format_code(style: NumberStyle, value: float | None = None) -> str:
     """A number format code (Excel and Google Sheets syntax) that shows numbers in `style`.
 
     Used for the History tab's Value and Target cells: the person's own code when the value
     came from a formatted cell, else one built from the typed text (`$612,500` -> `"$"#,##0`).
+    With `value`, the code has the decimals that value needs (a spreadsheet's format rounds:
+    0.115 under `0%` would show 12%), like `format_number`.
     """
+    if value is not None and math.isfinite(value) and not style.is_general:
+        places = _shown(value, style)[1]
+        if places > (style.decimals or 0):
+            style = replace(style, decimals=places, code=None)
     if style.code:
         return style.code
     if style.is_general:

@@ -6,11 +6,13 @@ Runs the real CLI against real workbooks (both backends) and a real SMTP server 
 from __future__ import annotations
 
 import email
+from datetime import date
 from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from sheetsync.alerts.cells import cell_date
 from sheetsync.cli import main
 from tests.e2e.test_sync_story import KPIS, OKRS
 from tests.e2e.workbooks import write_config
@@ -76,7 +78,8 @@ def test_first_run_alerts_the_owner_and_the_lead_once_and_logs_it(team, mail):
     assert "sent" in logged["Delivery"]
     history = sheets.values("team", "History")
     assert history[0][0].startswith("Managed by sheetsync")
-    assert sum(1 for r in history[2:] if r[0] == "2026-11-15") == len(CLEAN_OKRS) - 1 + 3
+    on_the_day = [r for r in history[2:] if cell_date(r[0]) == date(2026, 11, 15)]
+    assert len(on_the_day) == len(CLEAN_OKRS) - 1 + 3
 
     assert run(config, "2026-11-15") == 0, "the same night again"
     assert run(config, "2026-11-16") == 0, "the next night, still off track"

@@ -7,106 +7,17 @@ department, none for an Excel file) and rolls the departments' objectives into i
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.e2e.workbooks import ExcelSheets, GoogleSheets, write_config
-
-HEAD = [
-    "Objective ID",
-    "Objective",
-    "Parent",
-    "Objective weight",
-    "Key Result",
-    "Owner",
-    "Start",
-    "Target",
-    "Current",
-]
-COMPANY = [
-    HEAD,
-    ["C1", "Grow revenue", None, None, "Revenue (k$)", "Ceo", 0, 1000, 600],
-    ["C2", "Delight customers", None, None, None, None, None, None, None],
-]
-SALES = [
-    HEAD,
-    [None, "Win EMEA", "Company: C1", 3, "EMEA deals", "Ana", 0, 10, 2],
-    [None, "Win Paris", "Win EMEA", None, "Paris deals", "Ana", 0, 10, 8],
-]
-SUPPORT = [
-    HEAD,
-    [None, "Faster answers", "Company: C2", None, "First response (h)", "Dee", 4, 2, 3],
-]
-MARKETING = [
-    HEAD,
-    [None, "Brand", "Company: C2", None, "Awareness %", "Mo", 0, 100, 30],
-    [None, "Loop A", "Loop B", None, "x", "Mo", 0, 10, 5],
-    [None, "Loop B", "Loop A", None, "y", "Mo", 0, 10, 5],
-]  # fmt: skip
-
-
-SHEETSYNC = [sys.executable, "-m", "sheetsync.cli"]
+from tests.e2e.cascade import make_cascade, night, tree
+from tests.e2e.workbooks import ExcelSheets, GoogleSheets
 
 
 @pytest.fixture
 def company(sheets_api, service_account_file, tmp_path):
     google = GoogleSheets(sheets_api, service_account_file)
     excel = ExcelSheets(tmp_path)
-    entries = [
-        google.create("Company", {"OKRs": COMPANY}),
-        excel.create("Sales", {"OKRs": SALES}),
-        google.create("Support", {"OKRs": SUPPORT}),
-        excel.create("Marketing", {"OKRs": MARKETING}),
-    ]
-    entries[0]["children"] = ["Sales", "Support", "Marketing"]
-    extra = google.config_extra() + '[tabs]\nkpis = ""\n'
-    return google, excel, write_config(tmp_path, entries, extra)
-
-
-def night(config: Path, as_of: str, shards: tuple[str, ...] = ("0/2", "1/2")) -> dict:
-    """Run each shard as its own process, side by side; their JSON results by workbook."""
-    procs = [
-        subprocess.Popen(
-            [
-                *SHEETSYNC,
-                "run",
-                "--config",
-                str(config),
-                "--as-of",
-                as_of,
-                "--shard",
-                shard,
-                "--json",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for shard in shards
-    ]
-    results = {}
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert out, err
-        for wb in json.loads(out)["workbooks"]:
-            assert wb["name"] not in results, "a workbook was synced by two shards"
-            results[wb["name"]] = wb
-    return results
-
-
-def tree(values: list[list]) -> dict[str, list]:
-    start = next(i for i, row in enumerate(values) if row and row[0] == "Alignment tree")
-    header = values[start + 1]
-    rows = {}
-    for row in values[start + 2 :]:
-        if not row or row[0] in (None, ""):
-            break
-        rows[row[0]] = dict(zip(header, row, strict=False))
-    return rows
+    return google, excel, make_cascade(google, excel, tmp_path)
 
 
 def test_the_company_rolls_up_its_departments_across_shards_and_backends(company):

@@ -6,8 +6,11 @@ pipeline must not care which one it drives.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
+from sheetsync.alerts.cells import cell_date
 from sheetsync.cli import main
 from sheetsync.core.model import Colour
 from tests.e2e.workbooks import write_config
@@ -100,7 +103,7 @@ def test_summary_tab_lists_objectives_and_kpi_health(team):
     run(config)
     summary = sheets.values("team", "Summary")
     assert summary[0][0].startswith("Managed by sheetsync")
-    assert summary[1][:2] == ["As of", AS_OF]
+    assert summary[1][0] == "As of" and cell_date(summary[1][1]) == date.fromisoformat(AS_OF)
     rows = {r[0]: r for r in summary if r and r[0]}
     assert rows["Grow revenue"][1] == pytest.approx((2 * 0.6 + 0.4) / 3, abs=1e-3)
     assert rows["Grow revenue"][-1] == "1 invalid key result left out"

@@ -18,12 +18,20 @@ import xlsxwriter
 Formula = tuple[str, Any]
 """A cell written as (formula, cached result), e.g. ("=B2*2", 84)."""
 
+NumberFormats = dict[str, dict[str, str]]
+"""tab -> cell (A1) -> number format code a person gave the cell, e.g. {"KPIs": {"E2": "0%"}}."""
+
 
 class Sheets(Protocol):
     kind: str
 
-    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
-        """Make a workbook; return its [[workbooks]] entry for the config."""
+    def create(
+        self,
+        name: str,
+        tabs: dict[str, list[list[Any]]],
+        formats: NumberFormats | None = None,
+    ) -> dict[str, Any]:
+        """Make a workbook (cells given `formats`); return its [[workbooks]] entry."""
 
     def values(self, name: str, tab: str) -> list[list[Any]]: ...
 
@@ -31,6 +39,9 @@ class Sheets(Protocol):
 
     def fill(self, name: str, tab: str, cell: str) -> str | None:
         """Background colour as RRGGBB, or None."""
+
+    def number_format(self, name: str, tab: str, cell: str) -> str | None:
+        """The cell's number format code (pattern), None when it has none."""
 
     def tabs(self, name: str) -> list[str]: ...
 
@@ -53,21 +64,31 @@ def _col_row(cell: str) -> tuple[int, int]:
 
 
 def write_like_excel(
-    path: Path, tabs: dict[str, list[list[Any]]], *, constant_memory: bool = False
+    path: Path,
+    tabs: dict[str, list[list[Any]]],
+    *,
+    constant_memory: bool = False,
+    formats: NumberFormats | None = None,
 ) -> Path:
     """An .xlsx as Excel saves it: formulas given as (formula, result) keep their cached result;
-    text is always text, even "=1+1"."""
+    text is always text, even "=1+1"; cells named in `formats` get that number format."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory})
+    styles: dict[str, Any] = {}
     for tab, rows in tabs.items():
         ws = book.add_worksheet(tab)
+        codes = {_col_row(cell): code for cell, code in ((formats or {}).get(tab) or {}).items()}
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
+                code = codes.get((r + 1, c + 1))
+                style = (
+                    styles.setdefault(code, book.add_format({"num_format": code})) if code else None
+                )
                 if isinstance(value, tuple):
-                    ws.write_formula(r, c, value[0], None, value[1])
+                    ws.write_formula(r, c, value[0], style, value[1])
                 elif isinstance(value, str):
-                    ws.write_string(r, c, value)
+                    ws.write_string(r, c, value, style)
                 elif value is not None:
-                    ws.write(r, c, value)
+                    ws.write(r, c, value, style)
     book.close()
     return path
 
@@ -81,8 +102,13 @@ class ExcelSheets:
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.xlsx"
 
-    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
-        write_like_excel(self.path(name), tabs)
+    def create(
+        self,
+        name: str,
+        tabs: dict[str, list[list[Any]]],
+        formats: NumberFormats | None = None,
+    ) -> dict[str, Any]:
+        write_like_excel(self.path(name), tabs, formats=formats)
         return {"name": name, "path": str(self.path(name))}
 
     def _book(self, name: str, data_only: bool) -> openpyxl.Workbook:
@@ -102,6 +128,10 @@ class ExcelSheets:
             return None
         rgb = fill.fgColor.rgb
         return rgb[-6:].upper() if isinstance(rgb, str) else None
+
+    def number_format(self, name: str, tab: str, cell: str) -> str | None:
+        code = self._book(name, False)[tab][cell].number_format
+        return None if code == "General" else code
 
     def tabs(self, name: str) -> list[str]:
         return self._book(name, False).sheetnames
@@ -177,20 +207,31 @@ class GoogleSheets:
 
     kind = "google"
 
-    def __init__(self, api: Any, credentials: Path) -> None:
+    def __init__(self, api: Any, credentials: Path, locale: str = "en_US") -> None:
         self.api = api
         self.credentials = credentials
+        self.locale = locale
+        """The locale new spreadsheets declare (File > Settings > Locale)."""
         self.ids: dict[str, str] = {}
 
-    def create(self, name: str, tabs: dict[str, list[list[Any]]]) -> dict[str, Any]:
+    def create(
+        self,
+        name: str,
+        tabs: dict[str, list[list[Any]]],
+        formats: NumberFormats | None = None,
+    ) -> dict[str, Any]:
         from tests.sheets_standin import Formula
 
         def cell(value: Any) -> Any:
             return Formula(value[0], effective=value[1]) if isinstance(value, tuple) else value
 
         grids = {tab: [[cell(v) for v in row] for row in rows] for tab, rows in tabs.items()}
-        self.ids[name] = self.api.create_spreadsheet(name, grids)
-        return {"name": name, "spreadsheet": self.ids[name]}
+        sid = self.ids[name] = self.api.create_spreadsheet(name, grids, locale=self.locale)
+        for tab, cells in (formats or {}).items():
+            for a1, code in cells.items():
+                kind = "PERCENT" if "%" in code else "CURRENCY" if "$" in code else "NUMBER"
+                self.api.set_format(sid, tab, a1, number_format={"type": kind, "pattern": code})
+        return {"name": name, "spreadsheet": sid}
 
     def values(self, name: str, tab: str) -> list[list[Any]]:
         rows = self.api.values(self.ids[name], tab)
@@ -203,6 +244,10 @@ class GoogleSheets:
     def fill(self, name: str, tab: str, cell: str) -> str | None:
         colour = self.api.background(self.ids[name], tab, cell)
         return None if colour in (None, "FFFFFF") else colour
+
+    def number_format(self, name: str, tab: str, cell: str) -> str | None:
+        found = self.api.number_format(self.ids[name], tab, cell)
+        return found.get("pattern") if found else None
 
     def tabs(self, name: str) -> list[str]:
         return self.api.tabs(self.ids[name])

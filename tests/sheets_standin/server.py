@@ -399,13 +399,16 @@ class SheetsStandIn:
         shared_with: Iterable[str] | None = None,
         rows: int = 1000,
         cols: int = 26,
+        locale: str = "en_US",
     ) -> str:
         """A spreadsheet with one tab per entry of `tabs` (values as python values, dates as
-        dates, `Formula(...)` for formulas); returns its ID. Grids are at least `rows` x `cols`."""
+        dates, `Formula(...)` for formulas); returns its ID. Grids are at least `rows` x `cols`.
+        `locale` is the spreadsheet's (File > Settings), as `properties.locale` reports it."""
         ss = Spreadsheet(
             spreadsheet_id or _new_spreadsheet_id(),
             title,
             shared_with=None if shared_with is None else set(shared_with),
+            locale=locale,
         )
         for index, (name, grid) in enumerate((tabs or {"Sheet1": []}).items()):
             width = max((len(r) for r in grid), default=0)

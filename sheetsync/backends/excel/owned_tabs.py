@@ -52,6 +52,8 @@ class OwnedRows:
         for (r, c), colour in owned.fills.items():
             if r >= 1 and c >= 1:
                 self._fills.setdefault(r, {})[c] = colour
+        self._owned = owned
+        formatted = bool(owned.formats or owned.column_formats)
         self.rows: dict[int, str | None] = {}
         """Row number -> the row's XML (None: needs a cell format not there yet); only rows
         with cells."""
@@ -61,6 +63,7 @@ class OwnedRows:
         self.bounds: tuple[int, int, int, int] | None = None
 
         grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
+        number_format = owned.number_format
         width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
         heads = [f'<{prefix}c r="{column_letters(col)}' for col in range(width + 1)]
         row_head, row_end = f'<{prefix}row r="', f"</{prefix}row>"
@@ -78,7 +81,8 @@ class OwnedRows:
             beyond = sorted(c for c in row_fills if c > len(values)) if row_fills else ()
             for col, value in chain(enumerate(values, 1), zip(beyond, repeat(None))):
                 fill = row_fills.get(col) if row_fills else None
-                if fill is None:
+                code = number_format(number, col) if formatted and value is not None else None
+                if fill is None and code is None:
                     if value is None:
                         continue
                     known = plain.get(value.__class__)
@@ -86,7 +90,7 @@ class OwnedRows:
                     if cell is None:
                         cell = cell_of(value, None)
                 else:
-                    cell = cell_of(value, fill)
+                    cell = cell_of(value, fill, code)
                 if cell[3] is None:
                     complete = False
                 elif complete:
@@ -112,15 +116,15 @@ class OwnedRows:
         found = [(c, v) for c, v in enumerate(values, 1) if v is not None or c in fills]
         return found + [(c, None) for c in sorted(fills) if c > len(values)]
 
-    def _cell(self, value: CellValue, fill: Colour | None) -> _Wanted:
+    def _cell(self, value: CellValue, fill: Colour | None, code: str | None = None) -> _Wanted:
         try:
-            key: Any = (value.__class__, value, fill)
+            key: Any = (value.__class__, value, fill, code)
             found = self._memo.get(key)
         except TypeError:  # unhashable: not a cell value, let desired_content say so
             key, found = None, None
         if found is None:
             content, fmt = desired_content(value, self._epoch)
-            fmt = fmt or "General"
+            fmt = code or fmt or "General"
             if self._create:
                 style: int | None = self._styles.derive(0, fill, fmt)
             else:
@@ -129,14 +133,18 @@ class OwnedRows:
             found = (content, fill, fmt, xml)
             if key is not None:
                 self._memo[key] = found
-                if fill is None:
+                if fill is None and code is None:
                     self._plain.setdefault(value.__class__, {})[value] = found
         return found
 
     def cells_of(self, number: int) -> list[tuple[int, _Wanted]]:
         """(column, cell) of a row, in column order."""
         fills = self._fills.get(number, {})
-        return [(c, self._cell(v, fills.get(c))) for c, v in self._columns(number)]
+        formats = self._owned.number_format
+        return [
+            (c, self._cell(v, fills.get(c), None if v is None else formats(number, c)))
+            for c, v in self._columns(number)
+        ]
 
     def xml(self, number: int) -> str:
         """The row's XML, adding the cell formats it needs."""

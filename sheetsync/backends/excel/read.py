@@ -38,6 +38,7 @@ from openpyxl.utils.datetime import (
 from sheetsync.backends.base import CellValue, Grid
 from sheetsync.backends.excel.limits import Limits, check_part_sizes, check_text, parse_part
 from sheetsync.backends.excel.ooxml import refuse_strict
+from sheetsync.core.plan import NumberFormats
 from sheetsync.core.validate import OUTPUT_COLUMNS
 
 __all__ = ["WorkbookValues", "new_parser", "read_values"]
@@ -63,6 +64,8 @@ class WorkbookValues:
 
     grids: dict[str, Grid]
     trees: dict[str, Any] = field(default_factory=dict)
+    formats: dict[str, NumberFormats] = field(default_factory=dict)
+    """tab -> (row, col) -> number format code of its numeric cells that are not General."""
     output_columns: dict[str, dict[str, int]] = field(default_factory=dict)
     """tab -> output -> column, from sheetsync's hidden defined names (`output_markers`)."""
 
@@ -182,12 +185,14 @@ class _Reader:
             properties.get("date1904", "").strip().lower() in ("1", "true")
         )
         related = {kind: target for kind, target in reversed(rels.values())}
+        date_styles, number_styles = self._styles(related.get("styles"), ns)
         cells = _Cells(
             ns,
             lambda: self._shared_strings(related.get("sharedStrings"), ns),
-            self._date_styles(related.get("styles"), ns),
+            date_styles,
             CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
             self._limits,
+            number_styles,
         )
         todo: dict[str, str] = {}  # tab -> worksheet part, in workbook order
         for name, rel_id in sheets:
@@ -198,11 +203,17 @@ class _Reader:
                 todo[name] = target
         grids: dict[str, Grid] = {}
         trees: dict[str, Any] = {}
+        formats: dict[str, NumberFormats] = {}
         for name, target in todo.items():
             trees[target] = self._xml(target)
-            grids[name] = cells.grid(trees[target], name)
+            grids[name] = cells.grid(trees[target], name, formats.setdefault(name, {}))
         markers = output_markers(workbook, ns, [name for name, _ in sheets])
-        return WorkbookValues(grids, trees, {t: m for t, m in markers.items() if t in grids})
+        return WorkbookValues(
+            grids,
+            trees,
+            formats=formats,
+            output_columns={t: m for t, m in markers.items() if t in grids},
+        )
 
     def _shared_strings(self, part: str | None, ns: str) -> list[str]:
         found = self._find(part) if part else None
@@ -223,11 +234,13 @@ class _Reader:
             strings.append(_unescape(text) if "_x" in text else text)
         return strings
 
-    def _date_styles(self, part: str | None, ns: str) -> dict[int, bool]:
-        """Cell format index -> True for an elapsed-time format, False for another date format."""
+    def _styles(self, part: str | None, ns: str) -> tuple[dict[int, bool], dict[int, str]]:
+        """Cell format index -> True for an elapsed-time format, False for another date format;
+        and cell format index -> number format code for the other formats that are not General
+        (so outputs can show a number as its cell does)."""
         found = self._find(part) if part else None
         if found is None:
-            return {}
+            return {}, {}
         root = parse_part(self._zip.read(found), found, self._parser)
         custom: dict[int, str] = {}
         formats = root.find(f"{{{ns}}}numFmts")
@@ -236,13 +249,16 @@ class _Reader:
             if number is not None:
                 custom[number] = fmt.get("formatCode", "")
         styles: dict[int, bool] = {}
+        numbers: dict[int, str] = {}
         xfs = root.find(f"{{{ns}}}cellXfs")
         for index, xf in enumerate(() if xfs is None else xfs.iterchildren(f"{{{ns}}}xf")):
             fmt_id = _integer(xf.get("numFmtId", "0")) or 0
             code = custom[fmt_id] if fmt_id in custom else BUILTIN_FORMATS.get(fmt_id)
             if is_date_format(code):
                 styles[index] = is_timedelta_format(code)
-        return styles
+            elif code and code != "General":
+                numbers[index] = code
+        return styles, numbers
 
 
 class _Cells:
@@ -255,9 +271,11 @@ class _Cells:
         date_styles: dict[int, bool],
         epoch: datetime,
         limits: Limits,
+        number_styles: dict[int, str] | None = None,
     ) -> None:
         self._ns = ns
         self._limits = limits
+        self._number_styles = number_styles or {}
         self._load_shared = shared
         self._shared: list[str] | None = None
         self._date_styles = date_styles
@@ -269,12 +287,13 @@ class _Cells:
             self._shared = self._load_shared()
         return self._shared
 
-    def grid(self, root: Any, tab: str) -> Grid:
+    def grid(self, root: Any, tab: str, formats: NumberFormats | None = None) -> Grid:
         """The sheet's rows as openpyxl's `iter_rows(values_only=True)` gives them with its
         dimensions reset, trailing empty cells and rows dropped, empty rows between kept.
 
         One pass over the row, cell, value and text elements in document order: a cell's value
         is set when its `<v>` (or inline `<is>`'s `<t>`s) arrive, so nothing is buffered.
+        `formats`, when given, receives the number format code of each formatted numeric cell.
         """
         ns = self._ns
         data = root.find(f"{{{ns}}}sheetData")
@@ -284,6 +303,7 @@ class _Cells:
             f"{{{ns}}}{tag}" for tag in ("row", "c", "v", "is", "t", "rPh")
         )
         date_styles = self._date_styles
+        number_styles = self._number_styles if formats is not None else None
         columns = _columns
         max_text = self._limits.text_chars
         grid: Grid = []
@@ -318,10 +338,13 @@ class _Cells:
                 value: CellValue
                 if kind is None or kind == "n":
                     value = _number(text)
-                    if date_styles and not isinstance(value, str):
-                        timedelta = date_styles.get(_integer(cell.get("s")) or 0)
+                    if (date_styles or number_styles) and not isinstance(value, str):
+                        style = _integer(cell.get("s")) or 0
+                        timedelta = date_styles.get(style)
                         if timedelta is not None:
                             value = self._date(text, value, timedelta)
+                        elif number_styles and style in number_styles and col > 0:
+                            formats[(number, col)] = number_styles[style]  # type: ignore[index]
                 elif kind == "s":
                     index = _integer(text)
                     strings = self._strings()

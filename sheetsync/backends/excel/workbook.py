@@ -117,7 +117,11 @@ class ExcelWorkbook(WorkbookBackend):
         except RefusedPackage as exc:
             raise BackendError(str(exc), workbook=self.label) from None
         self._parsed = (seen, values.trees)
-        return Snapshot(values.grids, output_columns=values.output_columns)
+        return Snapshot(
+            values.grids,
+            number_formats=values.formats,
+            output_columns=values.output_columns,
+        )
 
     def write(self, plan: WritePlan) -> WriteResult:
         """Patch the owned cells and tabs to the plan's content, or leave the file untouched.

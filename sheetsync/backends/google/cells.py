@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -109,7 +110,7 @@ def serial_number(value: date | datetime) -> float:
 
 
 def _number_format(pattern: str) -> dict[str, str]:
-    lowered = pattern.lower()
+    lowered = re.sub(r'"[^"]*"', "", pattern).lower()  # `0" days"` is a number, not a date
     if "%" in pattern:
         kind = "PERCENT"
     elif "y" in lowered or "d" in lowered:

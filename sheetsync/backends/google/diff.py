@@ -107,6 +107,8 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
     }
     fills_get = fills.get
     cells_get = cells.get
+    formatted = bool(owned.formats or owned.column_formats)
+    number_format = owned.number_format
     rows = owned.rows
     n_rows = len(rows)
     height = max(n_rows, max(widths, default=-1) + 1)
@@ -117,6 +119,8 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
         width = max(n_want, widths.get(r, 0))
         for c in range(width):
             payload, fmt, key = desired_value(want[c] if c < n_want else None)
+            if formatted and payload is not None:
+                fmt = number_format(r + 1, c + 1) or fmt
             fill = fills_get((r, c)) if fills else None
             if tab is None:
                 if payload is None and fill is None:

@@ -7,8 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from babel import UnknownLocaleError
+from babel.numbers import get_decimal_symbol
+
 from sheetsync.backends.base import OUTPUT_MARKER, CellValue, Grid
 from sheetsync.backends.google.cells import ValueKey, hex_colour, python_value, value_key
+from sheetsync.core.plan import NumberFormats
 
 
 class CellState(NamedTuple):
@@ -66,41 +70,84 @@ def cells_of(sheet: Mapping[str, Any]) -> Iterable[tuple[int, int, Mapping[str, 
 
 _GRID = "gridProperties(rowCount,columnCount)"
 READ_FIELDS = (
-    "spreadsheetId,properties.title,spreadsheetUrl,"
+    "spreadsheetId,properties(title,locale),spreadsheetUrl,"
     f"sheets(properties(sheetId,title,{_GRID}),"
     "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,"
     "userEnteredFormat(backgroundColor,numberFormat))),"
     "columnMetadata(developerMetadata(metadataKey,metadataValue))))"
 )
 """The `fields` mask of the one read: every tab's values, effective values, fills and formats,
-and the developer metadata on its columns (sheetsync's marks on its own columns)."""
+the developer metadata on its columns (sheetsync's marks on its own columns), and the
+spreadsheet's locale (File > Settings), which says how its text numbers are written."""
 META_FIELDS = f"sheets.properties(sheetId,title,{_GRID})"
 """The `fields` mask that asks for each tab's title, sheet ID and grid size only."""
 
 
-def load_tabs(doc: Mapping[str, Any]) -> tuple[dict[str, TabState], dict[str, Grid]]:
-    """Every tab's cells as remembered for diffing, and each tab's values with rows padded."""
+_DEFAULT_PATTERNS = {"NUMBER": "#,##0.00", "PERCENT": "0.00%", "CURRENCY": '"$"#,##0.00'}
+"""What Google shows for a numberFormat type given without a pattern (en_US)."""
+
+
+def shown_pattern(number_format: Mapping[str, Any] | None) -> str | None:
+    """The pattern a numeric cell is shown with, None for automatic, dates and text."""
+    if not number_format:
+        return None
+    kind = number_format.get("type", "")
+    if kind not in ("NUMBER", "PERCENT", "CURRENCY"):
+        return None
+    return number_format.get("pattern") or _DEFAULT_PATTERNS[kind]
+
+
+def comma_locale(locale: str | None) -> str | None:
+    """',' when the spreadsheet's locale (`de_DE`, `fr_FR` ...) writes decimals with a comma.
+
+    None otherwise: a dot locale is most often just the default (en_US) that nobody chose, so
+    it proves nothing about text such as `€80.000`, which stays ambiguous.
+    """
+    if not locale:
+        return None
+    try:
+        symbol = str(get_decimal_symbol(locale))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+    return "," if symbol == "," else None
+
+
+def load_tabs(
+    doc: Mapping[str, Any], formats: dict[str, NumberFormats] | None = None
+) -> tuple[dict[str, TabState], dict[str, Grid]]:
+    """Every tab's cells as remembered for diffing, and each tab's values with rows padded.
+
+    `formats`, when given, receives each tab's number formats of numeric cells (1-based).
+    """
     tabs: dict[str, TabState] = {}
     grids: dict[str, Grid] = {}
     for sheet in doc.get("sheets", []) or []:
         title, size = title_and_grid(sheet)
         tab = TabState(size.sheet_id, title, size.rows, size.cols)
         values: dict[tuple[int, int], CellValue] = {}
+        shown: NumberFormats = {}
         cells = tab.cells
         for r, c, cell in cells_of(sheet):
             fmt = cell.get("userEnteredFormat")
             key = value_key(cell.get("userEnteredValue"))
+            value = python_value(cell.get("effectiveValue"))
             if fmt:
+                number_format = fmt.get("numberFormat")
                 cells[(r, c)] = CellState(
                     key,
                     hex_colour(fmt.get("backgroundColor")),
-                    (fmt.get("numberFormat") or {}).get("pattern"),
+                    (number_format or {}).get("pattern"),
                 )
+                if number_format and isinstance(value, int | float):
+                    pattern = shown_pattern(number_format)
+                    if pattern:
+                        shown[(r + 1, c + 1)] = pattern
             else:
                 cells[(r, c)] = CellState(key, None, None)
-            value = python_value(cell.get("effectiveValue"))
             if value is not None:
                 values[(r, c)] = value
+        if formats is not None:
+            formats[title] = shown
         height = max((r for r, _ in values), default=-1) + 1
         width = max((c for _, c in values), default=-1) + 1
         grid: Grid = [[None] * width for _ in range(height)]

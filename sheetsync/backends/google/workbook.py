@@ -86,10 +86,12 @@ from sheetsync.backends.google.tabs import (
     READ_FIELDS,
     GridSize,
     TabState,
+    comma_locale,
     grid_sizes,
     load_tabs,
 )
 from sheetsync.core.errors import WorkbookError
+from sheetsync.core.plan import NumberFormats
 
 log = logging.getLogger(__name__)
 
@@ -163,13 +165,16 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Values of the named tabs (case-insensitive) in one `spreadsheets.get`."""
         doc = self._call("read", self._get_all)
+        formats: dict[str, NumberFormats] = {}
         with cyclic_gc_paused():
-            grids = self._load(doc)
+            grids = self._load(doc, formats)
         snapshot = Snapshot(grids)
         wanted = {name for name in (snapshot.find_tab(t) for t in tabs) if name}
         assert self._tabs is not None
         return Snapshot(
             {name: grid for name, grid in grids.items() if name in wanted},
+            number_formats={name: f for name, f in formats.items() if name in wanted},
+            decimal=comma_locale(doc.get("properties", {}).get("locale")),
             output_columns={
                 name: dict(self._tabs[name].markers) for name in wanted if self._tabs[name].markers
             },
@@ -213,14 +218,16 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 self.spreadsheet_id, params={"includeGridData": "true", "fields": READ_FIELDS}
             )
 
-    def _load(self, doc: Mapping[str, Any]) -> dict[str, Grid]:
+    def _load(
+        self, doc: Mapping[str, Any], formats: dict[str, NumberFormats] | None = None
+    ) -> dict[str, Grid]:
         """Remember every tab's cells for diffing; return each tab's values, rows padded."""
         self._read_ok = True
         self.title = doc.get("properties", {}).get("title") or self.title
         if self.title and not self._fixed_label:
             self.label = self.title
         self.location = doc.get("spreadsheetUrl") or self.location
-        self._tabs, grids = load_tabs(doc)
+        self._tabs, grids = load_tabs(doc, formats)
         return grids
 
     # --- verifying and writing --------------------------------------------------------------

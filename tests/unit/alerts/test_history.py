@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from sheetsync.alerts.cells import cell_date
 from sheetsync.alerts.history import HISTORY_HEADER, parse_history, updated_history
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import Colour, ItemState, Status
@@ -41,7 +42,13 @@ def leads() -> ItemState:
 
 
 def dates(tab) -> list[object]:
-    return [row[0] for row in tab.rows[2:]]
+    return [iso(row[0]) for row in tab.rows[2:]]
+
+
+def iso(cell) -> str:
+    day = cell_date(cell)
+    assert day is not None, cell
+    return day.isoformat()
 
 
 def test_first_run_creates_an_owned_history_tab_with_one_row_per_item():
@@ -50,7 +57,7 @@ def test_first_run_creates_an_owned_history_tab_with_one_row_per_item():
     assert tab.rows[0][0].startswith(OWNED_MARKER)
     assert tab.rows[1] == list(HISTORY_HEADER)
     assert tab.rows[2] == [
-        "2026-01-05",
+        JAN5,
         "Sales",
         "KPI",
         "Monthly revenue",
@@ -72,6 +79,13 @@ def test_first_run_creates_an_owned_history_tab_with_one_row_per_item():
     assert tab.fills[(4, 11)] is Colour.AMBER
 
 
+def test_history_shows_real_dates_scores_with_two_decimals_and_kpi_attainment_labelled():
+    tab = updated_history(None, [revenue(), leads()], JAN5, "Sales")
+    assert tab.number_format(3, 1) == "yyyy-mm-dd"
+    assert tab.number_format(4, 10) == "0.00", "a key result's score"
+    assert tab.number_format(3, 10) == '0%" of target"', "a KPI's score is its attainment"
+
+
 def test_next_run_appends_and_keeps_earlier_rows_untouched():
     first = updated_history(None, [revenue()], JAN5, "Sales")
     second = updated_history(first.rows, [revenue(Status.OFF_TRACK, 38_000)], JAN6, "Sales")
@@ -83,7 +97,7 @@ def test_rerunning_the_same_date_replaces_its_rows_instead_of_duplicating():
     grid = updated_history(None, [revenue()], JAN5, "Sales").rows
     grid = updated_history(grid, [revenue()], JAN6, "Sales").rows
     grid = updated_history(grid, [revenue(Status.OFF_TRACK, 38_000)], JAN6, "Sales").rows
-    assert [row[0] for row in grid[2:]] == ["2026-01-05", "2026-01-06"]
+    assert [iso(row[0]) for row in grid[2:]] == ["2026-01-05", "2026-01-06"]
     assert grid[3][-1] == "Off track"
     assert grid[3][7] == 38_000
 
@@ -92,7 +106,12 @@ def test_a_back_filled_date_goes_before_later_dates():
     grid = updated_history(None, [revenue()], JAN5, "Sales").rows
     grid = updated_history(grid, [revenue()], JAN7, "Sales").rows
     grid = updated_history(grid, [revenue(), leads()], JAN6, "Sales").rows
-    assert [row[0] for row in grid[2:]] == ["2026-01-05", "2026-01-06", "2026-01-06", "2026-01-07"]
+    assert [iso(row[0]) for row in grid[2:]] == [
+        "2026-01-05",
+        "2026-01-06",
+        "2026-01-06",
+        "2026-01-07",
+    ]
 
 
 def test_dates_read_back_as_datetimes_or_serials_still_count_as_that_date():
@@ -189,7 +208,7 @@ def test_history_keeps_a_bounded_number_of_days_pruned_in_monthly_cuts():
     grid = None
     for n in range(40):
         grid = updated_history(grid, items, start + timedelta(days=n), "wb", keep_days=5).rows
-        days = sorted({row[0] for row in grid[2:]})
+        days = sorted({iso(row[0]) for row in grid[2:]})
         assert len(days) <= 5 + 31 + 1
     assert len(days) < 40, "old days were pruned"
     assert days[-1] == (start + timedelta(days=39)).isoformat()

@@ -1,0 +1,264 @@
+"""What a report page shows, as plain data: built from a workbook's scores, rendered elsewhere.
+
+Every number arrives here already in the words a person reads (`units.format_number` for
+their own numbers, `units.format_score` for scores), so the template only lays things out.
+Pure: no files, no templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sheetsync.core.alignment import TreeNode
+from sheetsync.core.model import (
+    KeyResultScore,
+    KpiScore,
+    KrType,
+    ObjectiveScore,
+    Problem,
+    Status,
+)
+from sheetsync.core.units import format_number, format_score, with_unit
+
+TONES = {"C6EFCE": "good", "FFEB9C": "warn", "FFC7CE": "bad", "D9D9D9": "none"}
+"""Status fill colour -> the page's tone (its CSS class)."""
+SYMBOLS = {"good": "✓", "warn": "!", "bad": "✕", "none": "–"}
+"""A shape beside each status word, so colour is never the only signal."""
+
+
+@dataclass(frozen=True)
+class StatusView:
+    word: str
+    tone: str
+    symbol: str
+
+    @classmethod
+    def of(cls, status: Status) -> StatusView:
+        tone = TONES[status.colour.value]
+        return cls(status.value, tone, SYMBOLS[tone])
+
+
+@dataclass(frozen=True)
+class ScoreView:
+    """A score as text and as a bar; `expected` marks where the pace says it should be."""
+
+    text: str
+    percent: float
+    expected_percent: float | None = None
+
+    @classmethod
+    def of(cls, score: float | None, expected: float | None = None) -> ScoreView | None:
+        if score is None:
+            return None
+        clamp = min(1.0, max(0.0, score))
+        pace = None if expected is None else round(min(1.0, max(0.0, expected)) * 100, 1)
+        return cls(format_score(score), round(clamp * 100, 1), pace)
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    name: str
+    depth: int
+    score: ScoreView | None
+    status: StatusView
+    workbook: str | None
+    as_of: str | None
+    stale: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class KeyResultRow:
+    name: str
+    owner: str
+    value: str
+    target: str
+    score: ScoreView | None
+    status: StatusView
+    note: str
+
+
+@dataclass(frozen=True)
+class ObjectiveSection:
+    name: str
+    score: ScoreView | None
+    status: StatusView
+    key_results: list[KeyResultRow]
+
+
+@dataclass(frozen=True)
+class Sparkline:
+    """A KPI's trend: SVG polyline points and the words a screen reader hears instead."""
+
+    points: str
+    last_x: float
+    last_y: float
+    description: str
+    width: int = 96
+    height: int = 24
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    name: str
+    owner: str
+    actual: str
+    target: str
+    status: StatusView
+    trend: Sparkline | None
+    note: str
+
+
+@dataclass
+class WorkbookPage:
+    """Everything one workbook's page shows."""
+
+    name: str
+    file_name: str
+    as_of: date
+    location: str = ""
+    error: str | None = None
+    tree: list[TreeRow] = field(default_factory=list)
+    objectives: list[ObjectiveSection] = field(default_factory=list)
+    kpis: list[KpiRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    objective_counts: list[tuple[StatusView, int]] = field(default_factory=list)
+
+    @property
+    def link(self) -> str | None:
+        """The workbook's address when it is a web link (a Google spreadsheet)."""
+        return self.location if self.location.startswith("https://") else None
+
+
+def file_name_for(name: str, taken: set[str]) -> str:
+    """A safe, unique file name for a workbook's page (`Sales OKRs` -> `sales-okrs.html`)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "workbook"
+    candidate, n = f"{slug}.html", 2
+    while candidate in taken or candidate == "index.html":
+        candidate, n = f"{slug}-{n}.html", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def build_page(
+    name: str,
+    file_name: str,
+    as_of: date,
+    *,
+    location: str = "",
+    tree: Sequence[TreeNode] = (),
+    objectives: Sequence[ObjectiveScore] = (),
+    key_results: Sequence[KeyResultScore] = (),
+    kpis: Sequence[KpiScore] = (),
+    problems: Sequence[Problem] = (),
+    error: str | None = None,
+) -> WorkbookPage:
+    """The page of one workbook from its scores (the tree falls back to the flat objectives)."""
+    page = WorkbookPage(name, file_name, as_of, location, error)
+    nodes = list(tree) or [TreeNode(o.name, 0, o.score, o.status, note=o.note) for o in objectives]
+    page.tree = [
+        TreeRow(
+            n.name,
+            n.depth,
+            ScoreView.of(n.score, n.expected),
+            StatusView.of(n.status),
+            n.workbook,
+            n.as_of.isoformat() if n.as_of else None,
+            n.stale,
+            n.note,
+        )
+        for n in nodes
+    ]
+    by_objective: dict[str, list[KeyResultRow]] = {o.name: [] for o in objectives}
+    for s in key_results:
+        by_objective.setdefault(s.key_result.objective, []).append(_key_result_row(s))
+    scores = {o.name: o for o in objectives}
+    page.objectives = [
+        ObjectiveSection(
+            objective,
+            ScoreView.of(scores[objective].score) if objective in scores else None,
+            StatusView.of(scores[objective].status if objective in scores else Status.NO_DATA),
+            rows,
+        )
+        for objective, rows in by_objective.items()
+        if rows
+    ]
+    page.kpis = [_kpi_row(k) for k in kpis]
+    page.problems = [p.describe() for p in problems]
+    counts: dict[Status, int] = {}
+    for o in objectives:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    page.objective_counts = [(StatusView.of(s), n) for s, n in counts.items()]
+    return page
+
+
+def _key_result_row(s: KeyResultScore) -> KeyResultRow:
+    kr = s.key_result
+    if kr.type is KrType.MILESTONE:
+        value, target = ("done" if kr.done else "not done"), "done"
+    else:
+        value = "" if s.value is None else format_number(s.value, kr.style)
+        target = "" if kr.target is None else format_number(kr.target, kr.style)
+        if kr.type in (KrType.STAY_ABOVE, KrType.STAY_BELOW) and target:
+            target = f"{'at least' if kr.type is KrType.STAY_ABOVE else 'at most'} {target}"
+    return KeyResultRow(
+        kr.text,
+        kr.owner or "",
+        value,
+        target,
+        ScoreView.of(s.score),
+        StatusView.of(s.status),
+        s.note,
+    )
+
+
+def _kpi_row(k: KpiScore) -> KpiRow:
+    kpi = k.kpi
+    style = with_unit(kpi.style, kpi.unit)
+    return KpiRow(
+        kpi.name,
+        kpi.owner or "",
+        "" if kpi.actual is None else format_number(kpi.actual, style),
+        "" if kpi.target is None else format_number(kpi.target, style),
+        StatusView.of(k.status),
+        sparkline([(p.label, p.value) for p in kpi.series], lambda v: format_number(v, style)),
+        k.note,
+    )
+
+
+def sparkline(
+    points: Sequence[tuple[str, float | None]],
+    shown: object = str,
+    width: int = 96,
+    height: int = 24,
+) -> Sparkline | None:
+    """An SVG polyline of a series (blank periods skipped); None with fewer than two values."""
+    values = [(label, v) for label, v in points if v is not None]
+    if len(values) < 2:
+        return None
+    low = min(v for _, v in values)
+    high = max(v for _, v in values)
+    span = (high - low) or 1.0
+    pad = 2.0
+    step = (width - 2 * pad) / (len(values) - 1)
+    coords = [
+        (round(pad + i * step, 1), round(height - pad - (v - low) / span * (height - 2 * pad), 1))
+        for i, (_, v) in enumerate(values)
+    ]
+    show = shown if callable(shown) else str
+    first, last = values[0], values[-1]
+    description = (
+        f"trend over {len(values)} periods: {show(first[1])} ({first[0]}) to "
+        f"{show(last[1])} ({last[0]})"
+    )
+    return Sparkline(
+        " ".join(f"{x},{y}" for x, y in coords),
+        coords[-1][0],
+        coords[-1][1],
+        description,
+        width,
+        height,
+    )

@@ -1,0 +1,119 @@
+"""`sheetsync report` in a real headless Chromium: the cascade, scores and statuses a manager sees.
+
+The company workbook and its three departments (Excel and Google mixed) are synced by two
+shard processes; `sheetsync report` then writes one page per workbook and an index. Chromium
+loads them from a loopback server at desktop and phone widths; the test reads the text a person
+sees and takes the screenshots kept in docs/ (SHEETSYNC_UPDATE_DOCS=1 refreshes them).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from sheetsync.cli import main
+from tests.e2e.cascade import make_cascade, night
+from tests.e2e.chromium import Chromium, png_size, serve_folder
+from tests.e2e.workbooks import ExcelSheets, GoogleSheets
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DESKTOP, PHONE = (1280, 1100), (390, 1500)
+
+
+def words(text: str) -> str:
+    """Visible text with every run of spaces, tabs and line breaks as one space."""
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def reports(sheets_api, service_account_file, tmp_path):
+    google = GoogleSheets(sheets_api, service_account_file)
+    config = make_cascade(google, ExcelSheets(tmp_path), tmp_path)
+    night(config, "2026-11-15")
+    site = tmp_path / "site"
+    code = main(["report", "--config", str(config), "--out", str(site / "report"),
+                 "--as-of", "2026-11-15"])  # fmt: skip
+    assert code == 0
+    return site
+
+
+def test_report_pages_are_self_contained_files_one_per_workbook(reports):
+    out = reports / "report"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "company.html",
+        "index.html",
+        "marketing.html",
+        "sales.html",
+        "support.html",
+    ]
+    for page in out.iterdir():
+        text = page.read_text(encoding="utf-8")
+        # Nothing to fetch: no scripts, stylesheets, images, fonts or imports.
+        for asset in ("<script", "<link", "<img", "src=", "url(", "@import"):
+            assert asset not in text, (page.name, asset)
+        assert "<style>" in text
+        assert page.name == "index.html" or "<svg" in text  # the score bars are inline SVG
+    # A Google workbook's page links to the spreadsheet (a link to follow, not an asset).
+    assert 'href="https://docs.google.com/spreadsheets/d/' in (out / "company.html").read_text()
+
+
+def test_a_manager_sees_the_cascade_with_scores_and_status_words_at_desktop_and_phone_widths(
+    reports, tmp_path
+):
+    browser = Chromium(tmp_path / "chromium")
+    with serve_folder(reports) as (url, requested):
+        seen = {w: browser.visible_text(reports, url, "report/company.html", w)
+                for w in (DESKTOP[0], PHONE[0])}  # fmt: skip
+        index = browser.visible_text(reports, url, "report/index.html", DESKTOP[0])
+        marketing = browser.visible_text(reports, url, "report/marketing.html", PHONE[0])
+    desktop, phone, index, marketing = map(words, (seen[DESKTOP[0]], seen[PHONE[0]], index,
+                                                   marketing))  # fmt: skip
+
+    # Each objective with its score and status word, children below their parent (level 2),
+    # a child from another workbook with the date its numbers are from.
+    assert re.search(r"Grow revenue 0\.5[23] ✓On track includes 1 child objective ↳ level 2: "
+                     r"Win EMEA from Sales, as of 2026-11-15 0\.50 ✓On track", desktop)  # fmt: skip
+    assert "Delight customers 0.40 !At risk includes 2 child objectives" in desktop
+    assert "Faster answers from Support, as of 2026-11-15 0.50 ✓On track" in desktop
+    assert "Brand from Marketing, as of 2026-11-15 0.30 ✕Off track" in desktop
+    assert "Revenue (k$) Ceo 600 1000 0.60 ✓On track" in desktop
+
+    # Phone: the same words and numbers, each table row stacked into lines.
+    for shown in ("Win EMEA from Sales, as of 2026-11-15 0.50 ✓On track",
+                  "Delight customers 0.40 !At risk", "Brand from Marketing", "0.30 ✕Off track",
+                  "Revenue (k$) Ceo 600 1000 0.60 ✓On track"):  # fmt: skip
+        assert shown in phone, shown
+    assert "Parent makes a cycle: Loop A -> Loop B -> Loop A" in marketing
+    assert marketing.count("Invalid") >= 2
+
+    # The index links every workbook and says how its objectives stand.
+    for name in ("Company", "Sales", "Support", "Marketing"):
+        assert name in index
+    assert "Marketing ✕Off track 1 –Invalid 2 2" in index
+
+    # Nothing but our own pages (and the test's harness) was fetched: no external assets.
+    assert {p.split("?")[0] for p in requested} <= {
+        "/harness-1280.html",
+        "/harness-390.html",
+        "/report/company.html",
+        "/report/index.html",
+        "/report/marketing.html",
+        "/favicon.ico",
+    }
+
+    # Screenshots at both widths (kept in docs/ for the README).
+    folder = DOCS if os.environ.get("SHEETSYNC_UPDATE_DOCS") == "1" else tmp_path
+    shots = []
+    with serve_folder(reports) as (url, _):
+        for name, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
+            path = folder / f"report-{name}.png"
+            browser.screenshot(f"{url}/report/company.html", path, width, height)
+            shots.append((path, width, height))
+        index = folder / "report-index.png"
+        browser.screenshot(f"{url}/report/index.html", index, DESKTOP[0], 500)
+    for path, width, height in [*shots, (index, DESKTOP[0], 500)]:
+        assert png_size(path) == (width, height)
+        assert path.stat().st_size > 10_000  # a rendered page, not a blank image
