@@ -189,6 +189,7 @@ class Alerts(_Strict):
     remind_every_days: int = Field(7, ge=0)
     notify_at_risk: bool = False
     notify_recovered: bool = True
+    notify_invalid: bool = Field(True, description="an item becoming Invalid, at once")
     notify_grades: bool = Field(True, description="each objective's final grade when it closes")
     stale_after_days: int = Field(14, ge=0)
     history_days: int = Field(400, ge=0, description="History rows kept; 0 keeps all")

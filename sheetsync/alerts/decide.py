@@ -16,6 +16,8 @@ when counting, they are the stale rule's business):
   notice since: a `recovered` notice (if `notify_recovered`).
 * **Stale** — No data or Invalid, or the same value, for `stale_after_days` or more: a
   `stale` data-quality alert, repeated at most every `remind_every_days` while it lasts.
+* **Invalid** — the item became Invalid (a cell it needs cannot be read): an `invalid`
+  notice at once with the cell and the problem (if `notify_invalid`), once per spell.
 * **Graded** — an objective whose period has closed (its status is a final grade): a
   `graded` notice with its final grade, once per objective and period (`decide_grades`).
 
@@ -106,7 +108,10 @@ def _figures(item: ItemState, previous: _Run | None) -> str:
         figures = f"{_amount(item.value, item)} vs target {_amount(item.target, item)}"
     if previous is None:
         change = "first run"
-    elif item.value is None or previous.value is None:
+    elif previous.value is None:
+        was = "invalid" if previous.status is Status.INVALID else "blank"
+        change = f"was {was} on {previous.day.isoformat()}"
+    elif item.value is None:
         change = f"was {_amount(previous.value, item)} on {previous.day.isoformat()}"
     elif _same(item.value, previous.value):
         change = f"no change since {previous.day.isoformat()}"
@@ -146,6 +151,9 @@ def _message(
         text = f"Still {status} since {start} ({days} days). {figures}."
     elif kind is EventKind.RECOVERED:
         text = f"Back to {status}{was}. {figures}."
+    elif kind is EventKind.INVALID:
+        problem = f": {item.note}" if item.note else ""
+        text = f"Invalid{was}{problem}. Fix the cell so sheetsync can score it again."
     elif kind is EventKind.GRADED:
         score = "no score" if item.score is None else f"final grade {format_score(item.score)}"
         text = f"{status}, {score}." + (f" {item.note}." if item.note else "")
@@ -164,10 +172,18 @@ def _message(
 
 
 def _onset(runs: Sequence[_Run], level: int, settings: Alerts) -> date:
-    """The first run of the current streak at least as bad as `level` (grey runs skipped)."""
+    """The first run of the current streak at least as bad as `level` (grey runs skipped).
+
+    A period's closing grade (Missed after Off track) starts a new streak: it is news.
+    """
     streak = [r for r in runs if not _is_grey(r.status)]
     start = len(streak)
-    while start > 0 and (_level(streak[start - 1].status, settings) or 0) >= level:
+    graded = streak[-1].status in GRADES if streak else False
+    while (
+        start > 0
+        and (_level(streak[start - 1].status, settings) or 0) >= level
+        and (streak[start - 1].status in GRADES) == graded
+    ):
         start -= 1
     return streak[min(start, len(streak) - 1)].day
 
@@ -184,6 +200,11 @@ def _explain(
     item's timeline (History up to `as_of`, the last run being `item`) does not support one."""
     if kind is EventKind.GRADED:
         return (None, None) if item.status in GRADES else None
+    if kind is EventKind.INVALID:
+        if item.status is not Status.INVALID:
+            return None
+        spell = _invalid_since(runs)
+        return _status_before(runs, spell), spell
     level = _level(item.status, settings)
     if kind in _STATUS_ALERTS:
         if not level:
@@ -249,12 +270,33 @@ def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
             if not _is_grey(run.status):
                 break
             since = run.day
-    elif item.value is not None:
+    elif item.value is not None and item.status.colour is not Colour.GREEN:
+        # an item On track or Done is not stale, however steady its value
         for run in reversed(runs):
             if _is_grey(run.status) or not _same(run.value, item.value):
                 break
             since = run.day
     return since
+
+
+def _invalid_since(runs: Sequence[_Run]) -> date:
+    """The first run of the current spell of Invalid runs (the last run is Invalid)."""
+    since = runs[-1].day
+    for run in reversed(runs):
+        if run.status is not Status.INVALID:
+            break
+        since = run.day
+    return since
+
+
+def _invalid_events(
+    item: ItemState, runs: Sequence[_Run], logged: Sequence[_Logged], settings: Alerts
+) -> list[EventKind]:
+    if not settings.notify_invalid or item.status is not Status.INVALID:
+        return []
+    since = _invalid_since(runs)
+    said = any(x.kind is EventKind.INVALID and x.day >= since for x in logged)
+    return [] if said else [EventKind.INVALID]
 
 
 def _stale_events(
@@ -382,6 +424,7 @@ def decide_alerts(
         ]
         logged = logged_by_item.get(item.key, [])
         kinds = _status_events(item, runs, logged, as_of, settings)
+        kinds += _invalid_events(item, runs, logged, settings)
         kinds += _stale_events(item, runs, logged, as_of, settings)
         for kind in kinds:
             eid = event_id(workbook, item.kind, item.key, kind, as_of)

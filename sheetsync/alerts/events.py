@@ -30,6 +30,8 @@ class EventKind(StrEnum):
     """It is back on track after an alert."""
     STALE = "stale"
     """No data, Invalid, or the same value for `stale_after_days`: nobody updated it."""
+    INVALID = "invalid"
+    """It became Invalid: its owner hears at once which cell is wrong."""
     GRADED = "graded"
     """An objective's period closed: its final grade, once."""
 
@@ -41,7 +43,9 @@ def event_id(workbook: str, item_kind: str, key: str, kind: EventKind, as_of: da
     return f"{kind.value}-{as_of:%Y%m%d}-{digest}"
 
 
-_EVENT_ID = re.compile(r"(alert|reminder|recovered|stale|graded)-(\d{8})-[0-9a-f]{16}", re.ASCII)
+_EVENT_ID = re.compile(
+    r"(alert|reminder|recovered|stale|invalid|graded)-(\d{8})-[0-9a-f]{16}", re.ASCII
+)
 
 
 def parse_event_id(text: str) -> tuple[EventKind, date] | None:

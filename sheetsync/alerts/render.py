@@ -29,13 +29,15 @@ _LABEL = {
     EventKind.STALE: "Not updated",
     EventKind.RECOVERED: "Recovered",
     EventKind.GRADED: "Period closed",
+    EventKind.INVALID: "Cannot be scored",
 }
 _ORDER = {
     EventKind.GRADED: 0,
     EventKind.ALERT: 1,
-    EventKind.REMINDER: 2,
-    EventKind.STALE: 3,
-    EventKind.RECOVERED: 4,
+    EventKind.INVALID: 2,
+    EventKind.REMINDER: 3,
+    EventKind.STALE: 4,
+    EventKind.RECOVERED: 5,
 }
 
 
@@ -70,17 +72,21 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
             EventKind.RECOVERED: f"is back to {a.to_status}",
             EventKind.STALE: "has not been updated",
             EventKind.GRADED: f"closed: {a.to_status}",
+            EventKind.INVALID: "cannot be scored",
         }[a.kind]
         return _one_line(f"sheetsync: {a.item} {what}")
     attention = sum(a.kind in (EventKind.ALERT, EventKind.REMINDER) for a in alerts)
     recovered = sum(a.kind is EventKind.RECOVERED for a in alerts)
     stale = sum(a.kind is EventKind.STALE for a in alerts)
     graded = sum(a.kind is EventKind.GRADED for a in alerts)
+    invalid = sum(a.kind is EventKind.INVALID for a in alerts)
     parts = []
     if graded:
         parts.append(f"{graded} objective{'s' if graded != 1 else ''} graded")
     if attention:
         parts.append(f"{attention} need{'s' if attention == 1 else ''} attention")
+    if invalid:
+        parts.append(f"{invalid} cannot be scored")
     if stale:
         parts.append(f"{stale} not updated")
     if recovered:

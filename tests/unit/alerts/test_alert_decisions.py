@@ -259,15 +259,15 @@ def test_stale_alert_repeats_no_more_often_than_remind_every_days():
 
 def test_invalid_data_says_why_in_the_stale_alert():
     history = [record(n, INVALID, None) for n in range(0, 20)]
-    [event] = decide(history, kpi(INVALID, None, note="C5: not a number"), 20)
+    [event] = decide(history, kpi(INVALID, None, note="C5: not a number"), 20, notify_invalid=False)
     assert event.message.endswith("nobody updated this KPI for 20 days. (C5: not a number)")
 
 
 def test_an_unchanged_value_for_stale_after_days_is_a_data_quality_alert():
     nightly = Nightly(stale_after_days=14)
     for n in range(0, 14):
-        assert nightly.kinds(n, kpi(ON, 45_000)) == [], f"day {n}"
-    [event] = nightly.run(14, kpi(ON, 45_000))
+        assert nightly.kinds(n, kpi(Status.AT_RISK, 45_000)) == [], f"day {n}"
+    [event] = nightly.run(14, kpi(Status.AT_RISK, 45_000))
     assert event.kind is EventKind.STALE
     assert event.message == (
         "Value $45,000 unchanged since 2026-01-05: nobody updated this KPI for 14 days."
@@ -362,3 +362,43 @@ def test_running_nightly_with_the_log_never_emits_an_event_id_twice(
             seen.add(event.id)
         # and the very same run again right away says nothing new
         assert nightly.run(n, *items) == []
+
+
+def test_a_steady_item_that_is_on_track_or_done_is_never_stale():
+    nightly = Nightly(stale_after_days=14)
+    launch = kpi(Status.DONE, 1.0, key="Launch", name="Launch")
+    for n in range(0, 60):
+        assert nightly.kinds(n, kpi(ON, 45_000), launch) == [], f"day {n}"
+
+
+def test_off_track_turning_missed_when_the_period_ends_is_news():
+    nightly = Nightly()
+    assert nightly.kinds(0, kpi(Status.OFF_TRACK)) == ["alert"]
+    assert nightly.kinds(1, kpi(Status.OFF_TRACK)) == []
+    [event] = nightly.run(2, kpi(Status.MISSED))
+    assert event.kind is EventKind.ALERT
+    assert event.message.startswith("Missed (was Off track).")
+    assert nightly.kinds(3, kpi(Status.MISSED)) == [], "graded once, never reminded"
+
+
+def test_becoming_invalid_tells_the_owner_at_once_which_cell_is_wrong():
+    nightly = Nightly()
+    assert nightly.kinds(0, kpi(ON, 45_000)) == []
+    note = "G3: Target: not a number (found 'ten')"
+    [event] = nightly.run(1, kpi(INVALID, None, note=note))
+    assert event.kind is EventKind.INVALID
+    assert event.message == (
+        "Invalid (was On track): G3: Target: not a number (found 'ten'). "
+        "Fix the cell so sheetsync can score it again."
+    )
+    assert nightly.kinds(2, kpi(INVALID, None, note=note)) == [], "once per spell"
+    assert nightly.kinds(3, kpi(ON, 45_000)) == []
+    assert nightly.kinds(4, kpi(INVALID, None, note=note)) == ["invalid"], "a new spell"
+
+
+def test_after_a_correction_the_change_says_it_was_invalid_not_blank():
+    nightly = Nightly(notify_recovered=True)
+    nightly.run(0, kpi(Status.OFF_TRACK, 30_000))
+    nightly.run(1, kpi(INVALID, None, note="G3: Target: not a number (found 'ten')"))
+    [event] = nightly.run(2, kpi(ON, 50_000))
+    assert "was invalid on 2026-01-06" in event.message

@@ -1,0 +1,47 @@
+"""Less noise, more signal: what an owner hears over weeks of nightly runs, through the CLI."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.e2e.test_alerts_story import CLEAN_OKRS
+from tests.e2e.test_alerts_trust import ALERTS_TOML, Server, email_toml, run
+from tests.e2e.test_sync_story import KPIS
+from tests.e2e.workbooks import write_config
+
+
+@pytest.fixture
+def server():
+    s = Server().start()
+    yield s
+    s.stop()
+
+
+def test_a_broken_cell_reaches_its_owner_the_same_night_and_steady_items_stay_quiet(
+    sheets, tmp_path, server
+):
+    entry = sheets.create("team", {"OKRs": CLEAN_OKRS, "KPIs": KPIS})
+    config = write_config(
+        tmp_path, [entry], sheets.config_extra() + email_toml(server.port) + ALERTS_TOML
+    )
+    start = date(2026, 11, 9)
+    for n in range(0, 21):  # three weeks in which nobody touches a steady sheet
+        run(config, (start + timedelta(days=n)).isoformat())
+    told_dee = " ".join(
+        m.get_body(("plain",)).get_content() for m in server.inbox.to("dee@example.com")
+    )
+    assert "Retention" in told_dee
+    # a KPI that meets its target and a milestone that is done are never "not updated"
+    assert "First response" not in told_dee and "help centre" not in told_dee
+    before = len(server.inbox.to("ana@example.com"))
+
+    sheets.edit("team", "OKRs", "G2", "ten")  # S1's Target, typed as a word
+    run(config, "2026-11-30")
+    [broken] = server.inbox.to("ana@example.com")[before:]
+    assert broken["Subject"] == "sheetsync: S1 cannot be scored"
+    text = broken.get_body(("plain",)).get_content()
+    assert "G2: Target: not a number (found 'ten')" in text
+    run(config, "2026-12-01")
+    assert len(server.inbox.to("ana@example.com")) == before + 1, "once, not every night"
