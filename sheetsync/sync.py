@@ -15,7 +15,7 @@ from functools import cached_property
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
-from sheetsync.alerts.history import recent_values
+from sheetsync.alerts.history import parse_history, recent_values
 from sheetsync.backends.base import (
     CellValue,
     CellWrite,
@@ -36,6 +36,7 @@ from sheetsync.core.alignment import (
 from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookLayoutError
 from sheetsync.core.model import (
     ItemState,
+    KeyResult,
     KeyResultScore,
     Kpi,
     KpiScore,
@@ -47,6 +48,7 @@ from sheetsync.core.model import (
 from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
 from sheetsync.core.scoring import (
+    AtPeriodEnd,
     Rules,
     kpi_attainment,
     objectives_in_order,
@@ -323,9 +325,13 @@ def score_snapshot(
     rules = rules_from(config.scoring)
     kpi_scores = [score_kpi(k, as_of) for k in kpi_tab.kpis] if kpi_tab else []
     actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
+    key_results = okr_tab.key_results if okr_tab else []
+    at_end = _at_period_end(snapshot, tabs, key_results, as_of)
     kr_scores = [
-        score_key_result(kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None)
-        for kr in (okr_tab.key_results if okr_tab else [])
+        score_key_result(
+            kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(kr.key)
+        )
+        for kr in key_results
     ]
     objectives = []
     invalid_by_objective = Counter(b.objective for b in (okr_tab.invalid if okr_tab else []))
@@ -424,6 +430,26 @@ def read_children(
 
 Outputs = tuple[float | None, Status, str, str | None]
 """What sheetsync writes on one item row: score, status, note and trend."""
+
+
+def _at_period_end(
+    snapshot: Snapshot, tabs: cfg.Tabs, key_results: list[KeyResult], as_of: date
+) -> dict[str, AtPeriodEnd]:
+    """Key result key -> History's last record on or before the end of its (ended) period."""
+    ended = {kr.key: kr.period.end for kr in key_results if kr.period and as_of > kr.period.end}
+    real = snapshot.find_tab(tabs.history) if ended and tabs.history else None
+    if real is None:
+        return {}
+    found: dict[str, AtPeriodEnd] = {}
+    for record in parse_history(snapshot.tabs[real]):  # in date order
+        end = ended.get(record.key) if record.kind == "kr" else None
+        if end is not None and record.as_of <= end:
+            seen = found.get(record.key)
+            if seen is None or record.as_of >= seen.as_of:
+                found[record.key] = AtPeriodEnd(
+                    record.as_of, record.score, record.value, record.status
+                )
+    return found
 
 
 def _output_cells(

@@ -8,6 +8,7 @@ hide a weak key result inside an objective's average.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -81,10 +82,73 @@ def grade(score: float, rules: Rules) -> Status:
     return Status.MISSED
 
 
+@dataclass(frozen=True)
+class AtPeriodEnd:
+    """A key result as History recorded it on the last run on or before its period's end."""
+
+    as_of: date
+    score: float | None
+    value: float | None
+    status: Status | None = None
+
+
 def score_key_result(
-    kr: KeyResult, as_of: date, rules: Rules, kpi_actual: float | None = None
+    kr: KeyResult,
+    as_of: date,
+    rules: Rules,
+    kpi_actual: float | None = None,
+    at_end: AtPeriodEnd | None = None,
 ) -> KeyResultScore:
-    """Score one validated key result. `kpi_actual` feeds a linked KPI when Current is blank."""
+    """Score one validated key result. `kpi_actual` feeds a linked KPI when Current is blank.
+
+    After its period a key result's grade is final: with `at_end` (History's last record on or
+    before the period end), a value fed by a KPI that moved since is ignored and the grade stays
+    as it was; a person changing Current (or a milestone) after the end is a deliberate
+    correction, graded and said so in the Note.
+    """
+    now = _score_now(kr, as_of, rules, kpi_actual)
+    assert kr.period is not None
+    if at_end is None or at_end.score is None or as_of <= kr.period.end:
+        return now
+    if kr.type is KrType.MILESTONE or kr.current is not None:
+        if now.score is None or _same(now.score, at_end.score):
+            return now
+        if kr.type is KrType.MILESTONE:
+            was = "done" if at_end.score >= 1.0 else "not done"
+        elif at_end.value is not None:
+            was = format_number(at_end.value, kr.style)
+        else:
+            return now
+        note = f"corrected after the period ended (was {was} on {at_end.as_of.isoformat()})"
+        return KeyResultScore(
+            kr, now.score, now.status, _join(note, now.note), now.progress, now.value
+        )
+    score = at_end.score
+    if kr.type is KrType.METRIC or at_end.status is None:
+        status = grade(score, rules)
+    else:  # a level to hold: its colour at the end is its grade
+        status = {Colour.GREEN: Status.ACHIEVED, Colour.AMBER: Status.PARTIAL}.get(
+            at_end.status.colour, Status.MISSED
+        )
+    note = (
+        f"final grade {format_score(score)} ({kr.period.label} ended; kept at its "
+        f"{at_end.as_of.isoformat()} value, KPI '{kr.kpi}' changed since)"
+        if kpi_actual is not None
+        and at_end.value is not None
+        and not _same(kpi_actual, at_end.value)
+        else f"final grade {format_score(score)} ({kr.period.label} ended)"
+    )
+    return KeyResultScore(kr, score, status, note, value=at_end.value)
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def _score_now(
+    kr: KeyResult, as_of: date, rules: Rules, kpi_actual: float | None
+) -> KeyResultScore:
+    """The key result scored from the values in its cells today."""
     assert kr.period is not None
     ended = as_of > kr.period.end
     if kr.type is KrType.MILESTONE:

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sheetsync.core.model import Direction, KeyResult, KeyResultScore, Kpi, KrType, Period, Status
-from sheetsync.core.scoring import Rules, score_key_result, score_kpi, score_objective
+from sheetsync.core.scoring import (
+    AtPeriodEnd,
+    Rules,
+    score_key_result,
+    score_kpi,
+    score_objective,
+)
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HALF_WAY = date(2026, 11, 15)  # 46 of 92 days: expected progress 0.5
@@ -287,3 +293,23 @@ def test_after_the_grace_days_pace_is_judged_again():
         score_key_result(kr(start=40.0, current=40.0, period=Q1), JAN2, Rules(grace_days=0)).status
         is Status.OFF_TRACK
     )
+
+
+def test_a_level_fed_by_a_kpi_keeps_the_grade_its_colour_had_at_the_end():
+    level = kr(type=KrType.STAY_ABOVE, target=50.0, warning=40.0, kpi="Uptime")
+    at_end = AtPeriodEnd(date(2026, 12, 31), 0.0, 45.0, Status.AT_RISK)
+    s = score_key_result(level, AFTER, RULES, kpi_actual=60.0, at_end=at_end)
+    assert (s.score, s.status) == (0.0, Status.PARTIAL)
+
+
+def test_a_milestone_ticked_after_the_end_is_a_correction():
+    at_end = AtPeriodEnd(date(2026, 12, 31), 0.0, 0.0, Status.ON_TRACK)
+    s = score_key_result(kr(type=KrType.MILESTONE, done=True), AFTER, RULES, at_end=at_end)
+    assert s.status is Status.DONE
+    assert s.note == "corrected after the period ended (was not done on 2026-12-31)"
+
+
+def test_an_unchanged_current_after_the_end_is_graded_as_usual():
+    at_end = AtPeriodEnd(date(2026, 12, 31), 0.5, 50.0, Status.AT_RISK)
+    s = score_key_result(kr(current=50.0), AFTER, RULES, at_end=at_end)
+    assert (s.status, s.note) == (Status.PARTIAL, "final grade 0.50 (2026-Q4 ended)")
