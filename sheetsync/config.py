@@ -189,6 +189,8 @@ class Alerts(_Strict):
     remind_every_days: int = Field(7, ge=0)
     notify_at_risk: bool = False
     notify_recovered: bool = True
+    notify_improving: bool = Field(False, description="Off track easing to At risk")
+    notify_wins: bool = Field(False, description="an item reaching Done or Achieved")
     notify_invalid: bool = Field(True, description="an item becoming Invalid, at once")
     notify_grades: bool = Field(True, description="each objective's final grade when it closes")
     stale_after_days: int = Field(14, ge=0)

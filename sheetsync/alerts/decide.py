@@ -18,6 +18,8 @@ when counting, they are the stale rule's business):
   `stale` data-quality alert, repeated at most every `remind_every_days` while it lasts.
 * **Invalid** — the item became Invalid (a cell it needs cannot be read): an `invalid`
   notice at once with the cell and the problem (if `notify_invalid`), once per spell.
+* **Improving** — Off track eased to At risk (if `notify_improving`); **Win** — it reached
+  Done or Achieved from anything else (if `notify_wins`; not on the first run).
 * **Graded** — an objective whose period has closed (its status is a final grade): a
   `graded` notice with its final grade, once per objective and period (`decide_grades`).
 
@@ -44,6 +46,7 @@ from sheetsync.core.units import GENERAL, format_number, format_score, with_unit
 FINAL = frozenset({Status.DONE, Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
 """Statuses that will not change any more: no reminders, no stale-data alerts."""
 GRADES = frozenset({Status.ACHIEVED, Status.PARTIAL, Status.MISSED})
+WINS = frozenset({Status.DONE, Status.ACHIEVED})
 """The statuses of a period that has closed."""
 
 _STATUS_ALERTS = (EventKind.ALERT, EventKind.REMINDER)
@@ -116,7 +119,7 @@ def _figures(item: ItemState, previous: _Run | None) -> str:
     elif _same(item.value, previous.value):
         change = f"no change since {previous.day.isoformat()}"
     else:
-        delta = item.value - previous.value
+        delta = float(f"{item.value - previous.value:.12g}")  # 0.82 - 0.78 is 0.04, no noise
         sign = "+" if delta > 0 else "-"
         change = f"{sign}{_amount(abs(delta), item)} since {previous.day.isoformat()}"
     return f"{figures}; {change}"
@@ -151,6 +154,10 @@ def _message(
         text = f"Still {status} since {start} ({days} days). {figures}."
     elif kind is EventKind.RECOVERED:
         text = f"Back to {status}{was}. {figures}."
+    elif kind is EventKind.IMPROVING:
+        text = f"Improving: {status}{was}. {figures}."
+    elif kind is EventKind.WIN:
+        text = f"{status}{was}. {figures}."
     elif kind is EventKind.INVALID:
         problem = f": {item.note}" if item.note else ""
         text = f"Invalid{was}{problem}. Fix the cell so sheetsync can score it again."
@@ -200,6 +207,9 @@ def _explain(
     item's timeline (History up to `as_of`, the last run being `item`) does not support one."""
     if kind is EventKind.GRADED:
         return (None, None) if item.status in GRADES else None
+    if kind in (EventKind.IMPROVING, EventKind.WIN):
+        previous = _previous_status(runs)
+        return (previous, None) if _transition(kind, item.status, previous) else None
     if kind is EventKind.INVALID:
         if item.status is not Status.INVALID:
             return None
@@ -277,6 +287,30 @@ def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
                 break
             since = run.day
     return since
+
+
+def _previous_status(runs: Sequence[_Run]) -> Status | None:
+    """The last judged (not grey) status before this run."""
+    return next((r.status for r in reversed(runs[:-1]) if not _is_grey(r.status)), None)
+
+
+def _transition(kind: EventKind, status: Status, previous: Status | None) -> bool:
+    if kind is EventKind.IMPROVING:
+        return status is Status.AT_RISK and previous is Status.OFF_TRACK
+    return status in WINS and previous is not None and previous not in WINS
+
+
+def _transition_events(item: ItemState, runs: Sequence[_Run], settings: Alerts) -> list[EventKind]:
+    previous = _previous_status(runs)
+    wanted = [
+        kind
+        for kind, on in (
+            (EventKind.IMPROVING, settings.notify_improving),
+            (EventKind.WIN, settings.notify_wins),
+        )
+        if on
+    ]
+    return [kind for kind in wanted if _transition(kind, item.status, previous)]
 
 
 def _invalid_since(runs: Sequence[_Run]) -> date:
@@ -424,6 +458,7 @@ def decide_alerts(
         ]
         logged = logged_by_item.get(item.key, [])
         kinds = _status_events(item, runs, logged, as_of, settings)
+        kinds += _transition_events(item, runs, settings)
         kinds += _invalid_events(item, runs, logged, settings)
         kinds += _stale_events(item, runs, logged, as_of, settings)
         for kind in kinds:

@@ -30,6 +30,10 @@ class EventKind(StrEnum):
     """It is back on track after an alert."""
     STALE = "stale"
     """No data, Invalid, or the same value for `stale_after_days`: nobody updated it."""
+    IMPROVING = "improving"
+    """Off track eased to At risk (with `notify_improving`)."""
+    WIN = "win"
+    """It reached Done or Achieved (with `notify_wins`)."""
     INVALID = "invalid"
     """It became Invalid: its owner hears at once which cell is wrong."""
     GRADED = "graded"
@@ -44,7 +48,7 @@ def event_id(workbook: str, item_kind: str, key: str, kind: EventKind, as_of: da
 
 
 _EVENT_ID = re.compile(
-    r"(alert|reminder|recovered|stale|invalid|graded)-(\d{8})-[0-9a-f]{16}", re.ASCII
+    r"(alert|reminder|recovered|stale|invalid|graded|improving|win)-(\d{8})-[0-9a-f]{16}", re.ASCII
 )
 
 

@@ -30,6 +30,8 @@ _LABEL = {
     EventKind.RECOVERED: "Recovered",
     EventKind.GRADED: "Period closed",
     EventKind.INVALID: "Cannot be scored",
+    EventKind.IMPROVING: "Improving",
+    EventKind.WIN: "Win",
 }
 _ORDER = {
     EventKind.GRADED: 0,
@@ -37,7 +39,9 @@ _ORDER = {
     EventKind.INVALID: 2,
     EventKind.REMINDER: 3,
     EventKind.STALE: 4,
-    EventKind.RECOVERED: 5,
+    EventKind.IMPROVING: 5,
+    EventKind.RECOVERED: 6,
+    EventKind.WIN: 7,
 }
 
 
@@ -73,6 +77,8 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
             EventKind.STALE: "has not been updated",
             EventKind.GRADED: f"closed: {a.to_status}",
             EventKind.INVALID: "cannot be scored",
+            EventKind.IMPROVING: f"is improving: {a.to_status}",
+            EventKind.WIN: f"is {a.to_status}",
         }[a.kind]
         return _one_line(f"sheetsync: {a.item} {what}")
     attention = sum(a.kind in (EventKind.ALERT, EventKind.REMINDER) for a in alerts)
@@ -80,6 +86,8 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
     stale = sum(a.kind is EventKind.STALE for a in alerts)
     graded = sum(a.kind is EventKind.GRADED for a in alerts)
     invalid = sum(a.kind is EventKind.INVALID for a in alerts)
+    improving = sum(a.kind is EventKind.IMPROVING for a in alerts)
+    wins = sum(a.kind is EventKind.WIN for a in alerts)
     parts = []
     if graded:
         parts.append(f"{graded} objective{'s' if graded != 1 else ''} graded")
@@ -89,8 +97,12 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
         parts.append(f"{invalid} cannot be scored")
     if stale:
         parts.append(f"{stale} not updated")
+    if improving:
+        parts.append(f"{improving} improving")
     if recovered:
         parts.append(f"{recovered} recovered")
+    if wins:
+        parts.append(f"{wins} win{'s' if wins != 1 else ''}")
     return "sheetsync: " + ", ".join(parts)
 
 

@@ -45,3 +45,25 @@ def test_a_broken_cell_reaches_its_owner_the_same_night_and_steady_items_stay_qu
     assert "G2: Target: not a number (found 'ten')" in text
     run(config, "2026-12-01")
     assert len(server.inbox.to("ana@example.com")) == before + 1, "once, not every night"
+
+
+def test_improving_and_wins_are_told_when_the_team_asks_for_them(sheets, tmp_path, server):
+    entry = sheets.create("team", {"OKRs": CLEAN_OKRS, "KPIs": KPIS})
+    alerts = ALERTS_TOML.replace(
+        "[alerts]\n", "[alerts]\nnotify_improving = true\nnotify_wins = true\n"
+    )
+    config = write_config(
+        tmp_path, [entry], sheets.config_extra() + email_toml(server.port) + alerts
+    )
+    run(config, "2026-11-15")
+    sheets.edit("team", "KPIs", "G3", 0.82)  # Retention: Off track -> At risk
+    sheets.edit("team", "OKRs", "H2", 100)  # S1 reaches its target
+    run(config, "2026-11-16")
+    last = server.inbox.to("lead@example.com")[-1]
+    # S1 reached its target, and C3 is fed by the Retention KPI, now above 80%
+    assert last["Subject"] == "sheetsync: 1 improving, 2 wins"
+    text = last.get_body(("plain",)).get_content()
+    assert "Improving: At risk (was Off track)" in text
+    assert "New leads a month: Done (was On track). 100 vs target 100; +40 since" in text
+    assert "Retention 75% -> 80%: Done (was On track)" in text
+    assert "999999" not in text, "no float noise in the changes"

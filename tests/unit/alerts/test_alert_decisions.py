@@ -402,3 +402,23 @@ def test_after_a_correction_the_change_says_it_was_invalid_not_blank():
     nightly.run(1, kpi(INVALID, None, note="G3: Target: not a number (found 'ten')"))
     [event] = nightly.run(2, kpi(ON, 50_000))
     assert "was invalid on 2026-01-06" in event.message
+
+
+def test_easing_from_off_track_to_at_risk_is_news_only_when_asked_for():
+    quiet, told = Nightly(), Nightly(notify_improving=True)
+    for nightly in (quiet, told):
+        nightly.run(0, kpi(OFF, 30_000))
+    assert quiet.kinds(1, kpi(RISK, 46_000)) == []
+    [event] = told.run(1, kpi(RISK, 46_000))
+    assert event.kind is EventKind.IMPROVING
+    assert event.message.startswith("Improving: At risk (was Off track). $46,000 vs target")
+    assert told.kinds(2, kpi(RISK, 47_000)) == [], "said once per change"
+
+
+def test_reaching_done_is_a_win_when_wins_are_asked_for_but_not_on_the_first_run():
+    nightly = Nightly(notify_wins=True)
+    assert nightly.kinds(0, kpi(Status.DONE, 1.0, key="Launch", name="Launch")) == []
+    assert nightly.kinds(0, kpi(ON, 45_000)) == []
+    [event] = nightly.run(1, kpi(Status.DONE, 50_000))
+    assert event.kind is EventKind.WIN
+    assert nightly.kinds(2, kpi(Status.DONE, 50_000)) == []
