@@ -86,6 +86,8 @@ SPREADSHEET_FIELDS = {
     "dataSources",
     "dataSourceSchedules",
 }
+BATCH_UPDATE_FIELDS = {"spreadsheetId", "replies", "updatedSpreadsheet"}
+"""The fields of a BatchUpdateSpreadsheetResponse (what a `fields` mask on batchUpdate names)."""
 
 
 class ApiError(Exception):
@@ -1167,8 +1169,15 @@ REQUESTS = {
 }
 
 
-def batch_update(ss: Spreadsheet, body: Mapping[str, Any]) -> tuple[Spreadsheet, dict[str, Any]]:
-    """Apply every request to a copy; return it and the reply, or raise with nothing changed."""
+def batch_update(
+    ss: Spreadsheet, body: Mapping[str, Any], *, include_grid: bool = False
+) -> tuple[Spreadsheet, dict[str, Any]]:
+    """Apply every request to a copy; return it and the reply, or raise with nothing changed.
+
+    With `includeSpreadsheetInResponse` the reply carries the spreadsheet as updated, limited
+    to `responseRanges`, with grid data when `responseIncludeGridData` is true or
+    `include_grid` is (a `fields` mask was set: the API then ignores responseIncludeGridData).
+    """
     requests = body.get("requests")
     if not isinstance(requests, list) or not requests:
         raise bad_request("Invalid requests: at least one request is required.")
@@ -1187,7 +1196,14 @@ def batch_update(ss: Spreadsheet, body: Mapping[str, Any]) -> tuple[Spreadsheet,
         replies.append(handler(work, payload, f"requests[{i}].{kind}"))
     reply: dict[str, Any] = {"spreadsheetId": ss.spreadsheet_id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
-        reply["updatedSpreadsheet"] = work.resource(include_grid=False)
+        ranges = body.get("responseRanges") or []
+        if not isinstance(ranges, list) or not all(isinstance(r, str) for r in ranges):
+            raise bad_request("Invalid responseRanges: expected a list of A1 ranges.")
+        # The ranges are resolved on the spreadsheet as updated; one that does not parse fails
+        # the whole request, and nothing is applied.
+        reply["updatedSpreadsheet"] = work.resource(
+            include_grid=include_grid or bool(body.get("responseIncludeGridData")), ranges=ranges
+        )
     return work, reply
 
 

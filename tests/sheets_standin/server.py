@@ -12,9 +12,15 @@ refresh-token flow), and lets a test steer it:
 - play a person editing the sheet between two requests: `after_next("get", fn)` runs `fn`
   after the next successful spreadsheets.get is computed and before it is sent, so the edit is
   in place before the client can send anything else;
+  (`before_next("batchUpdate", fn)` edits after every check the client made and before its
+  write is applied);
 - permissions (`restrict`, `share`) and a disabled API (`disable_api`);
 - build and inspect spreadsheets from plain python lists (`create_spreadsheet`, `values`,
   `background`, `formula`, `insert_rows`...).
+
+`spreadsheets.batchUpdate` answers with the spreadsheet as updated when asked, as the real API
+documents it: `includeSpreadsheetInResponse`, `responseRanges`, `responseIncludeGridData`, and a
+`fields` mask over the response.
 
 Request kinds, as counted: get, batchUpdate, create, values.get, values.batchGet,
 values.update, values.batchUpdate, values.append, values.clear, values.batchClear, token,
@@ -763,9 +769,18 @@ class SheetsStandIn:
                         )
                 return model.apply_mask(resource, tree)
             if route.kind == "batchUpdate":
-                new, reply = model.batch_update(ss, body)
+                fields = one("fields", "")
+                tree = model.parse_mask(fields)
+                if tree is not None:
+                    unknown = set(tree) - model.BATCH_UPDATE_FIELDS - {"*"}
+                    if unknown:
+                        raise ApiError(
+                            400,
+                            f"Request contains an invalid argument: no field {sorted(unknown)[0]}",
+                        )
+                new, reply = model.batch_update(ss, body, include_grid=bool(fields))
                 self.spreadsheets[sid] = new
-                return reply
+                return model.apply_mask(reply, tree)
             render = one("valueRenderOption", "FORMATTED_VALUE")
             major = one("majorDimension", "ROWS")
             if route.kind == "values.get":
