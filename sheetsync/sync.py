@@ -452,11 +452,35 @@ def _at_period_end(
     return found
 
 
+def _row_guards(layout: TabLayout, grid: Grid) -> list[RowGuard]:
+    """Every cell the outputs were computed from, as read: the header row up to the last
+    output column, and every other column of every row below it.
+
+    A backend refuses (or undoes) a write when one of them moved, so no score is left beside
+    another row than the one it was computed from, and no output lands on a person's column.
+    """
+    tab, header = layout.tab, layout.header_row
+    outputs = set(layout.outputs.values())
+    new = {layout.outputs[h] for h in layout.new_outputs}
+    guards = [
+        RowGuard(tab, header, col, _value(grid, header, col))
+        for col in range(1, max(outputs) + 1)
+        if col not in new
+    ]
+    for row in range(header + 1, len(grid) + 1):
+        line = grid[row - 1]
+        guards += [
+            RowGuard(tab, row, col, line[col - 1])
+            for col in range(1, len(line) + 1)
+            if col not in outputs
+        ]
+    return guards
+
+
 def _output_cells(
     layout: TabLayout,
     grid: Grid,
     rows: dict[int, Outputs],
-    guard_col: int,
     score_format: str = SCORE_FORMAT,
 ) -> tuple[list[CellWrite], list[RowGuard]]:
     """Score/Status/Note/Trend cells for every item row; stale outputs on other rows are cleared."""
@@ -467,9 +491,7 @@ def _output_cells(
         )
         for h in layout.new_outputs
     ]
-    guards = [
-        RowGuard(tab, layout.header_row, guard_col, _value(grid, layout.header_row, guard_col))
-    ]
+    guards = _row_guards(layout, grid)
     out_cols = [layout.outputs[h] for h in OUTPUT_COLUMNS]
     score_col, status_col, note_col, trend_col = out_cols
     for row, (score, status, note, trend) in rows.items():
@@ -478,7 +500,6 @@ def _output_cells(
         cells.append(CellWrite(tab, row, status_col, status.value, colour))
         cells.append(CellWrite(tab, row, note_col, note or None))
         cells.append(CellWrite(tab, row, trend_col, trend))
-        guards.append(RowGuard(tab, row, guard_col, _value(grid, row, guard_col)))
     for row in range(layout.header_row + 1, len(grid) + 1):
         if row in rows:
             continue
@@ -554,9 +575,7 @@ def plan_writes(
             for s in scored.key_results
         }
         rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.okrs.invalid}
-        cells, guards = _output_cells(
-            layout, snapshot.tabs[layout.tab], rows, layout.columns["key_result"]
-        )
+        cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows)
         plan.cells += cells
         plan.guards += guards
         plan.columns += _columns_to_mark(layout)
@@ -567,9 +586,7 @@ def plan_writes(
             for k in scored.kpi_scores
         }
         rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.kpis.invalid}
-        cells, guards = _output_cells(
-            layout, snapshot.tabs[layout.tab], rows, layout.columns["name"], ATTAINMENT_FORMAT
-        )
+        cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows, ATTAINMENT_FORMAT)
         plan.cells += cells
         plan.guards += guards
         plan.columns += _columns_to_mark(layout)

@@ -16,7 +16,7 @@ refresh-token flow), and lets a test steer it:
   write is applied);
 - permissions (`restrict`, `share`) and a disabled API (`disable_api`);
 - build and inspect spreadsheets from plain python lists (`create_spreadsheet`, `values`,
-  `background`, `formula`, `insert_rows`...).
+  `background`, `formula`, `insert_rows`, `insert_columns`, `sort_rows`...).
 
 `spreadsheets.batchUpdate` answers with the spreadsheet as updated when asked, as the real API
 documents it: `includeSpreadsheetInResponse`, `responseRanges`, `responseIncludeGridData`, and a
@@ -513,6 +513,40 @@ class SheetsStandIn:
         with self._lock:
             sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
             sheet.delete("ROWS", first - 1, first - 1 + count)
+
+    def insert_columns(self, spreadsheet_id: str, tab: str, before: int, count: int = 1) -> None:
+        """Insert `count` blank columns left of 1-based column `before` (Insert column left)."""
+        with self._lock:
+            sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+            sheet.insert("COLUMNS", before - 1, count)
+
+    def reorder_rows(self, spreadsheet_id: str, tab: str, first: int, order: Sequence[int]) -> None:
+        """Move whole rows like a sort does: row `first + i` gets what row `order[i]` held
+        (1-based rows; every row from `first` to `first + len(order) - 1` must appear once)."""
+        with self._lock:
+            sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
+            rows = range(first - 1, first - 1 + len(order))
+            if sorted(r - 1 for r in order) != list(rows):
+                raise ValueError(f"not a reordering of rows {first}..{first + len(order) - 1}")
+            source = {r - 1: new for new, r in zip(rows, order, strict=True)}
+            moved = {}
+            for (r, c), cell in sheet.cells.items():
+                moved[(source.get(r, r), c)] = cell
+            sheet.cells = moved
+
+    def sort_rows(
+        self, spreadsheet_id: str, tab: str, first: int, last: int, column: int, *, descending=False
+    ) -> None:
+        """Sort rows `first`..`last` by the values of 1-based `column` (Data > Sort range)."""
+        with self._lock:
+            grid = self.values(spreadsheet_id, tab)
+
+            def key(row: int) -> tuple[bool, Any]:
+                line = grid[row - 1] if row <= len(grid) else []
+                value = line[column - 1] if column <= len(line) else None
+                return value is None, value if not descending or value is None else -value
+
+            self.reorder_rows(spreadsheet_id, tab, first, sorted(range(first, last + 1), key=key))
 
     def tabs(self, spreadsheet_id: str) -> list[str]:
         with self._lock:

@@ -90,10 +90,12 @@ def build_batch(
     grid: dict[str, GridSize],
     label: str,
     columns: Sequence[OutputColumn] = (),
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, GridSize]]:
     """The batchUpdate body for `ops` and `creates` on tabs of sizes `grid`, and every tab's
     grid size once it is applied. `columns` are output columns to mark (and, when new, to
-    give the look of the person's header and a width), after the cells are written.
+    give the look of the person's header and a width), after the cells are written; `options`
+    are the body options that ask for the answer to check.
 
     Raises RowsMovedError when a tab to write was deleted, or a tab to create exists with
     another sheet ID (a tab the sync did not add).
@@ -164,25 +166,32 @@ def build_batch(
                 )
         sizes[title] = GridSize(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
     for (title, mask), group in sorted(groups.items()):
-        for top, left, body in cell_rectangles(group):
-            requests_.append(
-                {
-                    "updateCells": {
-                        "start": {
-                            "sheetId": sizes[title].sheet_id,
-                            "rowIndex": top,
-                            "columnIndex": left,
-                        },
-                        "rows": [{"values": [op.cell_data() for op in run]} for run in body],
-                        "fields": MASKS[mask],
-                    }
-                }
-            )
+        requests_ += update_cells(group, sizes[title].sheet_id, MASKS[mask])
     for column in columns:
         if column.tab not in sizes:
             raise rows_moved(f"tab '{column.tab}' was deleted while syncing", label)
         requests_ += column_requests(column, sizes[column.tab].sheet_id)
-    return {"requests": requests_, "includeSpreadsheetInResponse": False}, sizes
+    return {"requests": requests_, **(options or {"includeSpreadsheetInResponse": False})}, sizes
+
+
+def update_cells(ops: list[CellOp], sheet_id: int, mask: str) -> list[dict[str, Any]]:
+    """`updateCells` requests writing `ops` (cells of one tab) with the `fields` mask `mask`."""
+    return [
+        {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": top, "columnIndex": left},
+                "rows": [{"values": [op.cell_data() for op in run]} for run in body],
+                "fields": mask,
+            }
+        }
+        for top, left, body in cell_rectangles(ops)
+    ]
+
+
+def undo_batch(ops: list[CellOp], sheet_id: int, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The batchUpdate that puts back cells' values, fills and number formats as they were
+    (a cell with no fill or format gets none)."""
+    return {"requests": update_cells(ops, sheet_id, FORMAT_MASK), **options}
 
 
 def column_requests(column: OutputColumn, sheet_id: int) -> list[dict[str, Any]]:

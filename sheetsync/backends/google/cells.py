@@ -51,6 +51,21 @@ def value_key(value: Mapping[str, Any] | None) -> ValueKey:
     return None
 
 
+def is_formula(key: ValueKey) -> bool:
+    return key is not None and key[0] == "f"
+
+
+_ENTERED = {"n": "numberValue", "s": "stringValue", "b": "boolValue", "f": "formulaValue"}
+
+
+def entered_value(key: ValueKey) -> dict[str, Any] | None:
+    """The ExtendedValue a cell read as `key` was entered with, to write it back as it was (an
+    error shown by a cell is the result of its formula; a literal one cannot be written)."""
+    if key is None or key[0] not in _ENTERED:
+        return None
+    return {_ENTERED[key[0]]: key[1]}
+
+
 def python_value(value: Mapping[str, Any] | None) -> CellValue:
     """An effective value as the core wants it: numbers as numbers, errors as `#DIV/0!`."""
     if not value:

@@ -84,18 +84,25 @@ class FailureContext:
     in words, since no key file in the config says so."""
 
 
-def rows_moved(message: str, label: str) -> WorkbookBusyError:
-    """The sheet changed under us: RowsMovedError, which makes the pipeline redo the cycle."""
+MOVED_SIGNS = ("No grid with id", "exceeds grid limits", "Unable to parse range")
+"""What the API says when a write names a tab that was deleted or renamed, or rows that were
+deleted, since the read: the batch was refused whole, so nothing was written."""
+
+
+def rows_moved(message: str, label: str, *, undone: bool = False) -> WorkbookBusyError:
+    """The sheet changed under us: RowsMovedError, which makes the pipeline redo the cycle.
+
+    `undone` says the write went through and what it wrote over was put back."""
+    done = "what it wrote there was put back as it was" if undone else "nothing was written"
     return RowsMovedError(
-        f"{message}; nothing was written. Run the sync again once nobody is editing.",
-        workbook=label,
+        f"{message}; {done}. Run the sync again once nobody is editing.", workbook=label
     )
 
 
 def translate_failure(
     exc: Exception, what: str, attempts: int, elapsed: float, context: FailureContext
 ) -> WorkbookError:
-    """The sheetsync error for a `what` ("read", "verify", "write") call that failed with `exc`
+    """The sheetsync error for a `what` ("read", "write", "undo") call that failed with `exc`
     after `attempts` tries in `elapsed` seconds."""
     label = context.label
     tries = f"after {attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.0f}s"
@@ -129,9 +136,9 @@ def translate_failure(
                 f"{message}). Create a new key or token and point `credentials` at it.",
                 workbook=label,
             )
-        if code == 400 and what == "verify":
+        if code == 400 and what == "write" and any(sign in message for sign in MOVED_SIGNS):
             return rows_moved(
-                f"a tab sheetsync writes to was renamed or deleted ({message})", label
+                f"a tab sheetsync writes to was renamed, deleted or shortened ({message})", label
             )
         if code == 400 and "already exists" in message:
             return rows_moved(f"the spreadsheet changed while syncing ({message})", label)

@@ -1,29 +1,26 @@
-"""Re-checking guarded rows before a write: the A1 ranges to re-read, and refusing with
-RowsMovedError when a guarded cell no longer holds the value the plan expects or a tab it
-touches was renamed, deleted or replaced."""
+"""The check in the write's own response: which rows the `batchUpdate` sends back, and whether
+the guarded cells hold, right after the write, what the plan expects.
+
+The API applies a batchUpdate atomically and can answer with the spreadsheet as updated
+(`includeSpreadsheetInResponse`, `responseRanges`, `responseIncludeGridData`). Asking there for
+the rows of each guarded tab lets the check see exactly what the write hit: no edit can slip in
+between the check and the write, because they are one request.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sheetsync.backends.base import (
-    CellValue,
-    RowGuard,
-)
-from sheetsync.backends.google.cells import python_value, serial_number
+from sheetsync.backends.base import CellValue, RowGuard
+from sheetsync.backends.google.cells import is_formula, python_value, serial_number
+from sheetsync.backends.google.diff import CellOp
 from sheetsync.backends.google.errors import rows_moved
-from sheetsync.backends.google.tabs import (
-    META_FIELDS,
-    GridSize,
-    TabState,
-    cells_of,
-    find_tab,
-    title_and_grid,
-)
+from sheetsync.backends.google.tabs import TabState, cells_of, find_tab
 
 
 def quoted_title(title: str) -> str:
@@ -52,83 +49,99 @@ def same_value(now: CellValue, expected: CellValue) -> bool:
     return now == expected
 
 
-VERIFY_FIELDS = (
-    "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+RESPONSE_FIELDS = (
+    "updatedSpreadsheet.sheets(properties(sheetId,title),"
     "data(startRow,startColumn,rowData(values(effectiveValue))))"
 )
-"""The `fields` mask of the check before a write: grid sizes and the guarded cells' values."""
+"""The `fields` mask of a checked batchUpdate's answer: the returned rows' values only."""
+
+Values = dict[tuple[int, int], CellValue]
+"""0-based (row, column) -> a cell's effective value; empty cells are absent."""
 
 
-def guard_ranges(
-    tabs: Mapping[str, TabState], guards: Sequence[RowGuard], touched: set[str], label: str
-) -> tuple[list[str], list[str]]:
-    """The tabs to check and the A1 ranges to re-read: each guarded column's span of rows, and
-    A1 of each touched tab without guards (to learn its grid size)."""
-    columns: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+@dataclass
+class TabCheck:
+    """One guarded tab: the rows its write answer returns and the cells that must hold."""
+
+    title: str
+    sheet_id: int
+    rows: int
+    """Rows 1..rows come back in the answer (every guarded and every written row)."""
+    guards: list[tuple[int, int, CellValue]] = field(default_factory=list)
+    """0-based (row, column, expected value)."""
+
+    @property
+    def response_range(self) -> str:
+        return f"{quoted_title(self.title)}!1:{self.rows}"
+
+
+def tab_checks(
+    tabs: Mapping[str, TabState], guards: Sequence[RowGuard], ops: Iterable[CellOp], label: str
+) -> list[TabCheck]:
+    """A check per guarded tab, returning every row from the top to the last guarded or
+    written one (the rows above a header are returned too: they show a header that moved).
+
+    A guarded cell that holds a formula is not compared (its result may follow the scores
+    being written); the other cells of its row show whether the row moved.
+    """
+    checks: dict[str, TabCheck] = {}
     for guard in guards:
         actual = find_tab(tabs, guard.tab)
         if actual is None:
             raise rows_moved(f"tab '{guard.tab}' was not there when the sync read the sheet", label)
-        columns[actual][guard.col - 1].append(guard.row)
-    names = sorted(set(columns) | touched)
-    ranges = []
-    for name in names:
-        if name in columns:
-            for col, rows in sorted(columns[name].items()):
-                letter = column_letter(col)
-                ranges.append(f"{quoted_title(name)}!{letter}{min(rows)}:{letter}{max(rows)}")
-        else:
-            ranges.append(f"{quoted_title(name)}!A1")
-    return names, ranges
+        check = checks.get(actual)
+        if check is None:
+            check = checks[actual] = TabCheck(actual, tabs[actual].sheet_id, 0)
+        check.rows = max(check.rows, guard.row)
+        if not is_formula(tabs[actual].cell(guard.row - 1, guard.col - 1).value):
+            check.guards.append((guard.row - 1, guard.col - 1, guard.expected))
+    for op in ops:
+        check = checks.get(op.tab)
+        if check is not None:
+            check.rows = max(check.rows, op.row + 1)
+    return [checks[name] for name in sorted(checks)]
 
 
-def verify_params(ranges: list[str]) -> dict[str, Any]:
-    """The `spreadsheets.get` parameters that re-read `ranges` (or only the tabs' sizes)."""
-    if ranges:
-        return {"ranges": ranges, "fields": VERIFY_FIELDS}
-    return {"fields": META_FIELDS}
+def batch_options(checks: Sequence[TabCheck]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The batchUpdate body options and query parameters that make its answer carry the
+    checked rows; nothing extra when there is nothing to check."""
+    if not checks:
+        return {"includeSpreadsheetInResponse": False}, {}
+    body = {
+        "includeSpreadsheetInResponse": True,
+        "responseRanges": [check.response_range for check in checks],
+        "responseIncludeGridData": True,
+    }
+    return body, {"fields": RESPONSE_FIELDS}
 
 
-def verified_grid(
-    doc: Mapping[str, Any],
-    tabs: Mapping[str, TabState],
-    guards: Sequence[RowGuard],
-    names: list[str],
-    ranges: list[str],
-    creating: list[str],
-    label: str,
-) -> dict[str, GridSize]:
-    """Every tab's grid size now, once the re-read `doc` shows nothing moved.
-
-    Raises RowsMovedError when a checked tab was renamed, deleted or replaced, a guarded cell
-    changed, or a tab about to be created already exists.
-    """
-    found: dict[str, GridSize] = {}
-    values: dict[tuple[str, int, int], CellValue] = {}
-    for sheet in doc.get("sheets", []) or []:
-        title, size = title_and_grid(sheet)
-        found[title] = size
+def answered_values(reply: Mapping[str, Any]) -> dict[int, Values]:
+    """Sheet ID -> the effective values a checked batchUpdate answered with."""
+    found: dict[int, Values] = defaultdict(dict)
+    for sheet in (reply.get("updatedSpreadsheet") or {}).get("sheets", []) or []:
+        sheet_id = int(sheet.get("properties", {}).get("sheetId", 0))
+        values = found[sheet_id]
         for r, c, cell in cells_of(sheet):
-            values[(title, r, c)] = python_value(cell.get("effectiveValue"))
-    for name in names:
-        if name not in found or found[name].sheet_id != tabs[name].sheet_id:
-            raise rows_moved(f"tab '{name}' was renamed, deleted or replaced while syncing", label)
-    for guard in guards:
-        actual = find_tab(tabs, guard.tab)
-        assert actual is not None
-        now = values.get((actual, guard.row - 1, guard.col - 1))
-        if not same_value(now, guard.expected):
-            where = f"{column_letter(guard.col - 1)}{guard.row}"
-            raise rows_moved(
-                f"rows on tab '{actual}' changed while sheetsync was working "
-                f"({where} was {guard.expected!r} and is now {now!r})",
-                label,
-            )
-    if not ranges:
-        folded = {t.casefold() for t in found}
-        for name in creating:
-            if name.casefold() in folded:
-                raise rows_moved(f"a tab named '{name}' was added while syncing", label)
-    grid = {name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in tabs.items()}
-    grid.update({name: size for name, size in found.items() if name in grid})
-    return grid
+            value = python_value(cell.get("effectiveValue"))
+            if value is not None:
+                values[(r, c)] = value
+    return found
+
+
+def written_values(ops: Iterable[CellOp]) -> dict[str, Values]:
+    """Tab -> the value each written cell holds after the write (None for a cleared cell)."""
+    written: dict[str, Values] = defaultdict(dict)
+    for op in ops:
+        written[op.tab][(op.row, op.col)] = python_value(op.value)
+    return written
+
+
+def first_mismatch(check: TabCheck, after: Values, written: Values) -> str | None:
+    """Where the answer shows a guarded cell that does not hold what the plan expects (a cell
+    the batch wrote must hold what it wrote), or None when every guard holds."""
+    for row, col, expected in check.guards:
+        want = written.get((row, col), expected)
+        now = after.get((row, col))
+        if not same_value(now, want):
+            return f"{column_letter(col)}{row + 1} was {want!r} and is now {now!r}"
+    return None

@@ -49,13 +49,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import gspread
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
 from tenacity import RetryCallState
 
 from sheetsync.backends.base import (
     Grid,
     OutputColumn,
     OwnedTab,
-    RowGuard,
     Snapshot,
     WorkbookBackend,
     WritePlan,
@@ -75,10 +75,24 @@ from sheetsync.backends.google.auth import (
     keep_tokens_home,
     load_credentials,
 )
-from sheetsync.backends.google.batch import build_batch, new_sheet_ids
+from sheetsync.backends.google.batch import build_batch, new_sheet_ids, undo_batch
 from sheetsync.backends.google.diff import CellOp, columns_to_mark, diff_plan, record_written
-from sheetsync.backends.google.errors import FailureContext, describe_failure, translate_failure
-from sheetsync.backends.google.guards import guard_ranges, verified_grid, verify_params
+from sheetsync.backends.google.errors import (
+    FailureContext,
+    describe_failure,
+    rows_moved,
+    translate_failure,
+)
+from sheetsync.backends.google.guards import (
+    TabCheck,
+    Values,
+    answered_values,
+    batch_options,
+    column_letter,
+    first_mismatch,
+    tab_checks,
+    written_values,
+)
 from sheetsync.backends.google.retries import RetryPolicy, is_ambiguous, retrying
 from sheetsync.backends.google.session import RequestLimiter, SheetsSession
 from sheetsync.backends.google.tabs import (
@@ -90,7 +104,8 @@ from sheetsync.backends.google.tabs import (
     grid_sizes,
     load_tabs,
 )
-from sheetsync.core.errors import WorkbookError
+from sheetsync.backends.google.undo import undo_ops
+from sheetsync.core.errors import BackendError, WorkbookError
 from sheetsync.core.plan import NumberFormats
 
 log = logging.getLogger(__name__)
@@ -142,6 +157,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._client = gspread.Client(auth=self._creds.credentials, session=self._session)
         self._client.set_timeout(timeout)
         self._tabs: dict[str, TabState] | None = None
+        self._grids: dict[str, Grid] = {}
         self._read_ok = False
 
     # --- the port -----------------------------------------------------------------------
@@ -181,12 +197,14 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         )
 
     def write(self, plan: WritePlan) -> WriteResult:
-        """Write what differs from the last read in one batch, after checking the guards.
+        """Write what differs from the last read in one batch, checked in its own answer.
 
-        Makes no request when nothing differs, else one verifying `spreadsheets.get` and one
-        `spreadsheets.batchUpdate` (plus one `spreadsheets.get` first if `read` was never
-        called). Raises RowsMovedError, having written nothing, when a guarded row moved since
-        `read`. When one cell is planned twice, the last write wins.
+        Makes no request when nothing differs, else one `spreadsheets.batchUpdate` (plus one
+        `spreadsheets.get` first if `read` was never called). The batch's answer carries the
+        guarded tabs' rows as the write left them; when a guarded cell no longer holds what
+        the plan expects (rows or columns moved since `read`), what the write replaced there
+        is put back (one more batchUpdate) and RowsMovedError makes the pipeline redo the
+        cycle. When one cell is planned twice, the last write wins.
         """
         if self._tabs is None:
             doc = self._call("read", self._get_all)
@@ -198,10 +216,13 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         columns = columns_to_mark(plan.columns, self._tabs, self.label)
         if not ops and not creates and not columns:
             return WriteResult(cells_changed=0, wrote=False)
-        touched = {op.tab for op in ops if op.tab in self._tabs} | {c.tab for c in columns}
-        grid = self._verify(plan.guards, touched, [t.name for t in creates])
-        sizes = self._send(ops, creates, grid, columns)
+        checks = tab_checks(self._tabs, plan.guards, ops, self.label)
+        grid = {
+            name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()
+        }
+        sizes, reply = self._send(ops, creates, grid, checks, columns)
         with cyclic_gc_paused():
+            self._check_answer(checks, reply, ops)
             record_written(self._tabs, ops, sizes, columns)
         return WriteResult(
             cells_changed=len(ops), tabs_created=[t.name for t in creates], wrote=True
@@ -228,51 +249,106 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             self.label = self.title
         self.location = doc.get("spreadsheetUrl") or self.location
         self._tabs, grids = load_tabs(doc, formats)
+        self._grids = grids
         return grids
 
-    # --- verifying and writing --------------------------------------------------------------
-
-    def _verify(
-        self, guards: Sequence[RowGuard], touched: set[str], creating: list[str]
-    ) -> dict[str, GridSize]:
-        """Re-read the guarded cells and the touched tabs' grid sizes in one request."""
-        assert self._tabs is not None
-        names, ranges = guard_ranges(self._tabs, guards, touched, self.label)
-        params = verify_params(ranges)
-        doc = self._call(
-            "verify", lambda: self._client.http_client.spreadsheets_get(self.spreadsheet_id, params)
-        )
-        return verified_grid(doc, self._tabs, guards, names, ranges, creating, self.label)
+    # --- writing and checking ---------------------------------------------------------------
 
     def _send(
         self,
         ops: list[CellOp],
         creates: list[OwnedTab],
         grid: dict[str, GridSize],
+        checks: list[TabCheck],
         columns: Sequence[OutputColumn] = (),
-    ) -> dict[str, GridSize]:
-        """Send the one batch; retry it safely. Returns every tab's grid size afterwards."""
+    ) -> tuple[dict[str, GridSize], Mapping[str, Any]]:
+        """Send the one batch; retry it safely. Returns every tab's grid size afterwards and
+        the batch's answer (the checked rows as written)."""
         new_ids = new_sheet_ids(creates, grid)
+        options, params = batch_options(checks)
         current = grid
         ambiguous = False
         result = dict(grid)
 
-        def attempt() -> None:
+        def attempt() -> Mapping[str, Any]:
             nonlocal current, ambiguous, result
             if ambiguous:
                 current = self._fetch_grid()
             with cyclic_gc_paused():
-                body, sizes = build_batch(ops, creates, new_ids, current, self.label, columns)
+                body, sizes = build_batch(
+                    ops, creates, new_ids, current, self.label, columns, options
+                )
             try:
-                self._client.http_client.batch_update(self.spreadsheet_id, body)
+                reply = self._batch_update(body, params)
             except Exception as exc:
                 if is_ambiguous(exc):
                     ambiguous = True
                 raise
             result = sizes
+            return reply
 
-        self._call("write", attempt)
-        return result
+        reply = self._call("write", attempt)
+        return result, reply
+
+    def _batch_update(self, body: Mapping[str, Any], params: Mapping[str, str]) -> Any:
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
+        with cyclic_gc_paused():  # the answer may carry every checked row
+            answer = self._client.http_client.request("post", url, json=body, params=dict(params))
+            return answer.json()
+
+    def _check_answer(
+        self, checks: list[TabCheck], reply: Mapping[str, Any], ops: list[CellOp]
+    ) -> None:
+        """Raise RowsMovedError, having put back what the write replaced, when the answer shows
+        a guarded cell that moved."""
+        assert self._tabs is not None
+        answered = answered_values(reply)
+        written = written_values(ops)
+        for check in checks:
+            if check.sheet_id not in answered:
+                raise rows_moved(
+                    f"tab '{check.title}' was renamed or replaced while sheetsync wrote", self.label
+                )
+            where = first_mismatch(check, answered[check.sheet_id], written[check.title])
+            if where is not None:
+                self._undo(
+                    check, answered[check.sheet_id], [op for op in ops if op.tab == check.title]
+                )
+                raise rows_moved(
+                    f"rows or columns on tab '{check.title}' moved while sheetsync wrote ({where})",
+                    self.label,
+                    undone=True,
+                )
+
+    def _undo(self, check: TabCheck, after: Values, ops: list[CellOp]) -> None:
+        """Put back what `ops` replaced on the tab of `check`, in one checked batchUpdate."""
+        assert self._tabs is not None
+        tab = self._tabs[check.title]
+        read: Values = {
+            (r, c): value
+            for r, line in enumerate(self._grids.get(check.title, []))
+            for c, value in enumerate(line)
+            if value is not None
+        }
+        undo, expected = undo_ops(tab, read, after, check.rows, ops)
+        restored = TabCheck(check.title, check.sheet_id, check.rows)
+        restored.guards = [(r, c, v) for (r, c), v in expected.items()]
+        restored.guards += [(op.row, op.col, None) for op in undo if op.key is None]  # cleared
+        options, params = batch_options([restored])
+        body = undo_batch(undo, check.sheet_id, options)
+        reply = self._call("undo", lambda: self._batch_update(body, params))
+        now = answered_values(reply).get(check.sheet_id, {})
+        where = first_mismatch(restored, now, {})
+        if where is not None:
+            cells = sorted({(op.row, op.col) for op in ops})
+            first, last = cells[0], cells[-1]
+            raise BackendError(
+                f"rows or columns on tab '{check.title}' moved twice while sheetsync wrote, so "
+                f"it could not put back what it wrote over ({where}). Check the cells between "
+                f"{column_letter(first[1])}{first[0] + 1} and {column_letter(last[1])}"
+                f"{last[0] + 1} (File > Version history shows them as they were).",
+                workbook=self.label,
+            )
 
     def _fetch_grid(self) -> dict[str, GridSize]:
         doc = self._client.http_client.spreadsheets_get(

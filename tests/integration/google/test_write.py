@@ -1,5 +1,5 @@
-"""Writing a plan: one verifying read and one batchUpdate carrying only what differs, text
-that stays text, and everything sheetsync does not own left alone."""
+"""Writing a plan: one batchUpdate carrying only what differs (checked in its own answer),
+text that stays text, and everything sheetsync does not own left alone."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.integration.google.workbooks import HEADER, okr_rows, open_book, scor
 from tests.sheets_standin import Formula, SheetsStandIn
 
 
-def test_write_costs_one_verify_get_and_one_batch_update(
+def test_write_costs_one_batch_update_checked_in_its_own_answer(
     sheets_api: SheetsStandIn, service_account_file: Path
 ) -> None:
     sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(3)})
@@ -22,7 +22,10 @@ def test_write_costs_one_verify_get_and_one_batch_update(
 
     result = book.write(score_plan(3, history=2))
 
-    assert sheets_api.counts == {"get": 1, "batchUpdate": 1}
+    assert sheets_api.counts == {"batchUpdate": 1}
+    body = sheets_api.requests_of("batchUpdate")[0].body
+    assert body["includeSpreadsheetInResponse"] is True
+    assert body["responseRanges"] == ["'OKRs'!1:4"]
     assert result.wrote and result.tabs_created == ["History"]
     assert sheets_api.values(sid, "OKRs")[2][4:] == [0.3333, "On track", "note 1"]
     assert sheets_api.background(sid, "OKRs", "E2") == Colour.RED.value
@@ -76,7 +79,7 @@ def test_request_count_is_the_same_for_10_and_2000_rows(
         assert sheets_api.values(sid, "OKRs")[n][6] == f"note {n - 1}"
         assert len(sheets_api.values(sid, "History")) == n + 1
 
-    assert costs[10] == costs[2000] == (3, 2, 1)
+    assert costs[10] == costs[2000] == (2, 1, 1)
 
 
 def test_text_that_looks_like_a_formula_stays_text(
@@ -173,7 +176,7 @@ def test_a_second_write_sends_only_what_the_first_did_not(
     body = sheets_api.requests_of("batchUpdate")[0].body
     assert [next(iter(r)) for r in body["requests"]] == ["addSheet", "updateCells"]
     assert result.cells_changed == 4
-    assert sheets_api.counts == {"get": 1, "batchUpdate": 1}
+    assert sheets_api.counts == {"batchUpdate": 1}
 
 
 def test_output_columns_beyond_the_grid_grow_it(
