@@ -143,3 +143,24 @@ def test_preview_writes_the_would_be_emails_to_the_folder_the_person_names(
     assert run(config, "2026-11-15") == 0
     (real,) = mail.inbox.to("dee@example.com")
     assert real["Message-ID"] != preview["Message-ID"], "a preview never passes for the real one"
+
+
+def test_a_google_run_with_alerts_costs_three_requests(sheets_api, service_account_file, tmp_path):
+    """One read, one write logging the alerts as pending, one write recording their delivery:
+    each alert is recorded before it is sent and after, so it is never sent twice nor lost."""
+    from tests.e2e.workbooks import GoogleSheets
+
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    entry = sheets.create("team", {"OKRs": CLEAN_OKRS, "KPIs": KPIS})
+    extra = sheets.config_extra() + (
+        '[email]\noutbox = "outbox"\n[alerts.owners]\n"Dee" = "dee@example.com"\n'
+    )
+    config = write_config(tmp_path, [entry], extra)
+    sheets_api.reset_counts()
+
+    assert run(config, "2026-11-15") == 0
+
+    assert list((tmp_path / "outbox").glob("*.eml")), "an alert was sent"
+    assert "sent" in alerts_rows(sheets)[0]["Delivery"]
+    assert sheets_api.api_requests == 3
+    assert sheets_api.counts == {"token": 1, "get": 1, "batchUpdate": 2}

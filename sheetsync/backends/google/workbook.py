@@ -9,15 +9,16 @@ and 300 per project):
   are matched case-insensitively), which costs a second request; one masked request is cheaper
   than two, at the price of also downloading the cells of tabs sheetsync does not use.
 - `write(plan)` compares the plan with what `read()` saw (values, fills and number formats of
-  the owned cells) and makes NO request when nothing differs. Otherwise it makes exactly two:
-  one `spreadsheets.get` that re-reads the guarded key cells (and the grid size of each tab it
-  will touch), refusing with `RowsMovedError` (a WorkbookBusyError, so the pipeline redoes the
-  cycle) if any row moved; then ONE `spreadsheets.batchUpdate`, which the API applies
-  atomically, carrying everything: `addSheet`
-  for new owned tabs (with sheet IDs chosen here, so later requests in the batch can use them),
-  `appendDimension` where a grid must grow, `updateDimensionProperties` for new tabs' column
-  widths, and `updateCells` with exact `fields` masks for every changed cell. Owned tabs send
-  only the rows that differ, so an append-only History costs only its new rows.
+  the owned cells) and makes NO request when nothing differs. Otherwise it makes exactly one:
+  ONE `spreadsheets.batchUpdate`, which the API applies atomically, carrying everything:
+  `addSheet` for new owned tabs (with sheet IDs chosen here, so later requests in the batch can
+  use them), `appendDimension` where a grid must grow, `updateDimensionProperties` for new
+  tabs' column widths, and `updateCells` with exact `fields` masks for every changed cell.
+  Owned tabs send only the rows that differ, so an append-only History costs only its new rows.
+  The batch asks for the guarded tabs' rows in its own answer (`includeSpreadsheetInResponse`,
+  `responseRanges`), so the check that no row or column moved since `read` sees exactly what
+  the write hit. When one moved, a second batchUpdate puts back what the write replaced and
+  `RowsMovedError` (a WorkbookBusyError) makes the pipeline redo the cycle.
 
 Text is always written as `stringValue`, so `=1+1` stays text and never becomes a formula.
 Rows are written with `updateCells` at explicit positions rather than `appendCells`: a batch
@@ -37,7 +38,8 @@ not Sheets requests).
 This module holds only `GoogleSheetsWorkbook`, which wires the modules beside it: `addresses`
 (API root, spreadsheet ID), `auth` (credentials), `session` (HTTP), `retries`, `errors` (failures
 into sheetsync's exceptions), `cells` (value and format conversion), `tabs` (what was read),
-`diff` (what to write), `guards` (the check before writing) and `batch` (the batchUpdate body).
+`diff` (what to write), `guards` (the check in the write's answer), `undo` (putting back what a
+misplaced write replaced) and `batch` (the batchUpdate body).
 """
 
 from __future__ import annotations
