@@ -793,25 +793,10 @@ class SheetsStandIn:
                 fields = one("fields", "")
                 include = bool(fields) or one("includeGridData", "false").lower() == "true"
                 resource = ss.resource(include_grid=include, ranges=params.get("ranges", []))
-                tree = model.parse_mask(fields)
-                if tree is not None:
-                    unknown = set(tree) - model.SPREADSHEET_FIELDS - {"*"}
-                    if unknown:
-                        raise ApiError(
-                            400,
-                            f"Request contains an invalid argument: no field {sorted(unknown)[0]}",
-                        )
-                return model.apply_mask(resource, tree)
+                return model.apply_mask(resource, _field_mask(fields, model.SPREADSHEET_FIELDS))
             if route.kind == "batchUpdate":
                 fields = one("fields", "")
-                tree = model.parse_mask(fields)
-                if tree is not None:
-                    unknown = set(tree) - model.BATCH_UPDATE_FIELDS - {"*"}
-                    if unknown:
-                        raise ApiError(
-                            400,
-                            f"Request contains an invalid argument: no field {sorted(unknown)[0]}",
-                        )
+                tree = _field_mask(fields, model.BATCH_UPDATE_FIELDS)
                 new, reply = model.batch_update(ss, body, include_grid=bool(fields))
                 self.spreadsheets[sid] = new
                 return model.apply_mask(reply, tree)
@@ -863,6 +848,15 @@ class SheetsStandIn:
                 raise ApiError(404)
             self.spreadsheets[sid] = work
             return reply
+
+
+def _field_mask(fields: str, known: set[str]) -> dict[str, Any] | None:
+    """The parsed `fields` parameter; a field the answer does not have is a 400, as in the API."""
+    tree = model.parse_mask(fields)
+    unknown = set(tree or {}) - known - {"*"}
+    if unknown:
+        raise ApiError(400, f"Request contains an invalid argument: no field {sorted(unknown)[0]}")
+    return tree
 
 
 def _put_grid(sheet: model.Sheet, row: int, col: int, grid: Sequence[Sequence[Any]]) -> None:

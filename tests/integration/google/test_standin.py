@@ -30,20 +30,23 @@ def test_standin_applies_a_batch_atomically_and_user_entered_makes_formulas(
     assert "note" not in sheets_api.cell(sid, "OKRs", "A1")
 
 
+WRITE_E2 = {
+    "updateCells": {
+        "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 4},
+        "rows": [{"values": [{"userEnteredValue": {"numberValue": 0.5}}]}],
+        "fields": "userEnteredValue",
+    }
+}
+"""0.5 into OKRs!E2."""
+
+
 def test_standin_batch_update_answers_with_the_ranges_asked_for_as_updated(
     sheets_api: SheetsStandIn,
 ) -> None:
     sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(2), "Notes": [["x"]]})
     http = sheets_api.gspread_client().http_client
-    write = {
-        "updateCells": {
-            "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 4},
-            "rows": [{"values": [{"userEnteredValue": {"numberValue": 0.5}}]}],
-            "fields": "userEnteredValue",
-        }
-    }
     body = {
-        "requests": [write],
+        "requests": [WRITE_E2],
         "includeSpreadsheetInResponse": True,
         "responseRanges": ["'OKRs'!A1:E2"],
         "responseIncludeGridData": True,
@@ -75,19 +78,12 @@ def test_standin_batch_update_with_a_response_range_on_a_missing_tab_applies_not
 ) -> None:
     sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(1)})
     http = sheets_api.gspread_client().http_client
-    write = {
-        "updateCells": {
-            "start": {"sheetId": 0, "rowIndex": 1, "columnIndex": 4},
-            "rows": [{"values": [{"userEnteredValue": {"numberValue": 0.5}}]}],
-            "fields": "userEnteredValue",
-        }
-    }
 
     with pytest.raises(Exception, match="Unable to parse range"):
         http.batch_update(
             sid,
             {
-                "requests": [write],
+                "requests": [WRITE_E2],
                 "includeSpreadsheetInResponse": True,
                 "responseRanges": ["'Gone'!A1"],
             },
