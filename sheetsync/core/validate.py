@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TypeVar
 
@@ -1040,6 +1040,7 @@ def read_okrs(
                 style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
             )
         )
+    key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)
     _examples_left(layout, _owners_by_row(key_results, invalid))
     return OkrTab(
         layout,
@@ -1049,6 +1050,57 @@ def read_okrs(
         list(dict.fromkeys(objective_names)),
         objective_cells,
     )
+
+
+def _flag_same_identity(
+    grid: Grid, layout: TabLayout, key_results: list[KeyResult], invalid: list[InvalidRow]
+) -> tuple[list[KeyResult], list[InvalidRow]]:
+    """Rows without an ID that share their Objective and Key Result text are one identity to
+    History and alerts (and a sort can swap them unnoticed): each becomes invalid, naming the
+    others, instead of sheetsync guessing which is which."""
+    rows: dict[str, list[int]] = {}
+    for kr in key_results:
+        if kr.id is None:
+            rows.setdefault(kr.key, []).append(kr.row)
+    id_col = layout.columns.get("id")
+    for bad in invalid:
+        if bad.key and (id_col is None or is_blank(_cell(grid, bad.row, id_col))):
+            rows.setdefault(bad.key, []).append(bad.row)
+    shared = {row: others for others in rows.values() if len(others) > 1 for row in others}
+    if not shared:
+        return key_results, invalid
+    col = layout.columns["key_result"]
+
+    def problem(row: int) -> Problem:
+        others = ", ".join(a1(r, col) for r in sorted(shared[row]) if r != row)
+        return Problem(
+            layout.tab,
+            a1(row, col),
+            None,
+            "an ID on each of them (such as O1.KR2), or different text",
+            f"same Objective and Key Result as {others} and no ID: sheetsync cannot tell them "
+            "apart (History and alerts would mix them up)",
+            row=row,
+        )
+
+    flagged = [
+        InvalidRow(
+            layout.tab,
+            kr.row,
+            (problem(kr.row),),
+            objective=kr.objective,
+            key=kr.key,
+            owner=kr.owner,
+        )
+        for kr in key_results
+        if kr.row in shared
+    ]
+    updated = [
+        replace(bad, problems=(*bad.problems, problem(bad.row))) if bad.row in shared else bad
+        for bad in invalid
+    ]
+    kept = [kr for kr in key_results if kr.row not in shared]
+    return kept, sorted([*updated, *flagged], key=lambda bad: bad.row)
 
 
 def _check_direction(

@@ -31,6 +31,26 @@ def test_a_duplicate_id_does_not_hide_the_valid_key_results_alerts(sheets, tmp_p
     assert len(leads) == 1 and leads[0][5] == "Off track", "alerted once, after two nights"
 
 
+def test_two_key_results_with_the_same_text_and_no_id_are_flagged_not_alerted_every_night(
+    sheets, tmp_path, capsys
+):
+    okrs = [HEAD, kr(None, "Leads", 90), kr(None, "Deals", 50), kr(None, "Leads", 5)]
+    entry = sheets.create("t", {"OKRs": okrs, "KPIs": KPIS})
+    extra = sheets.config_extra() + '[email]\noutbox = "outbox"\n'
+    config = write_config(tmp_path, [entry], extra)
+    assert main(["validate", "--config", str(config), "--as-of", "2026-11-15"]) == 1
+    out = capsys.readouterr().out
+    assert "OKRs!C2: same Objective and Key Result as C4 and no ID" in out
+    assert "OKRs!C4: same Objective and Key Result as C2 and no ID" in out
+    for day in ("2026-11-15", "2026-11-16", "2026-11-17"):
+        main(["run", "--config", str(config), "--as-of", day])
+    history = sheets.values("t", "History")[2:]
+    leads = [r[10] for r in history if r[3] == "Grow / Leads"]
+    assert leads == ["Invalid"] * 3, "one row a night, flagged: no two rows' scores mixed"
+    assert [r[10] for r in history if r[3] == "Grow / Deals"] == ["On track", "At risk", "At risk"]
+    assert not [a for a in sheets.values("t", "Alerts")[2:] if a[2] == "Leads"]
+
+
 def test_new_output_columns_never_land_on_a_persons_unlabelled_data(sheets, tmp_path):
     okrs = [HEAD, kr("K1", "Leads", 50, note="n")]
     okrs[1] = [*okrs[1], "my private note"]  # column M: data, but no header

@@ -266,3 +266,38 @@ def test_a_second_column_for_one_field_is_a_warning_naming_the_column_used():
     assert not warning.is_error
     assert "column H 'Actual Value' also looks like Current" in warning.message
     assert tab.key_results[0].current == 5
+
+
+def test_two_key_results_with_the_same_objective_and_text_and_no_id_are_both_flagged():
+    tab = okrs(
+        [None, "Grow", "Revenue", None, 0, 10, 5],
+        [None, None, "Leads", None, 0, 10, 5],
+        [None, "Grow", "Revenue", None, 0, 10, 8],
+    )
+    assert [kr.text for kr in tab.key_results] == ["Leads"]
+    assert [bad.row for bad in tab.invalid] == [2, 4]
+    first, second = (bad.problems[0] for bad in tab.invalid)
+    assert (first.cell, second.cell) == ("C2", "C4")
+    assert "same Objective and Key Result as C4" in first.message
+    assert "same Objective and Key Result as C2" in second.message
+    assert "ID" in first.expected
+
+
+def test_the_same_text_under_another_objective_or_with_an_id_is_told_apart():
+    tab = okrs(
+        [None, "Grow", "Revenue", None, 0, 10, 5],
+        [None, "Keep", "Revenue", None, 0, 10, 5],
+        ["K1", "Grow", "Revenue", None, 0, 10, 5],
+        ["K2", "Grow", "Revenue", None, 0, 10, 5],
+    )
+    assert tab.invalid == []
+    assert [kr.key for kr in tab.key_results] == ["Grow / Revenue", "Keep / Revenue", "K1", "K2"]
+
+
+def test_an_ambiguous_row_that_is_already_invalid_gets_the_ambiguity_too():
+    tab = okrs(
+        [None, "Grow", "Revenue", None, 0, 10, "lots"],
+        [None, "Grow", "Revenue", None, 0, 10, 8],
+    )
+    assert tab.key_results == []
+    assert [[p.cell for p in bad.problems] for bad in tab.invalid] == [["G2", "C2"], ["C3"]]
