@@ -86,6 +86,8 @@ SPREADSHEET_FIELDS = {
     "dataSources",
     "dataSourceSchedules",
 }
+MAX_CELL_CHARACTERS = 50_000
+"""The most characters Google Sheets holds in one cell; a longer value fails the request."""
 BATCH_UPDATE_FIELDS = {"spreadsheetId", "replies", "updatedSpreadsheet"}
 """The fields of a BatchUpdateSpreadsheetResponse (what a `fields` mask on batchUpdate names)."""
 
@@ -796,6 +798,11 @@ def _check_extended(value: Any, where: str) -> None:
         raise bad_request(f"Invalid value at '{where}.{kind}' (TYPE_STRING), {inner!r}")
     if kind == "boolValue" and not isinstance(inner, bool):
         raise bad_request(f"Invalid value at '{where}.boolValue' (TYPE_BOOL), {inner!r}")
+    if kind in ("stringValue", "formulaValue") and len(inner) > MAX_CELL_CHARACTERS:
+        raise bad_request(
+            f"Invalid {where}: Your input contains more than the maximum of "
+            f"{MAX_CELL_CHARACTERS} characters in a single cell."
+        )
     if kind not in ("numberValue", "stringValue", "formulaValue", "boolValue", "errorValue"):
         raise bad_request(f"Invalid JSON payload received. Unknown name \"{kind}\" at '{where}'")
 

@@ -149,10 +149,22 @@ def _payload(value: object) -> tuple[dict[str, Any] | None, str | None]:
         return {"numberValue": serial_number(value)}, "yyyy-mm-dd hh:mm:ss"
     if isinstance(value, date):
         return {"numberValue": serial_number(value)}, "yyyy-mm-dd"
-    return {"stringValue": str(value)}, None
+    return {"stringValue": fit_text(str(value))}, None
 
 
 _NOTHING: tuple[None, None, None] = (None, None, None)
+
+MAX_CELL_TEXT = 50_000
+"""The most characters a Google Sheets cell holds: a longer value fails the whole batch."""
+
+
+def fit_text(text: str) -> str:
+    """`text`, cut to what a cell holds with a marker saying so (the same cut every run, so
+    the next run finds it already written)."""
+    if len(text) <= MAX_CELL_TEXT:
+        return text
+    marker = f" … [cut by sheetsync: {len(text):,} characters; a Google Sheets cell holds 50,000]"
+    return text[: MAX_CELL_TEXT - len(marker)] + marker
 
 
 def desired_value(value: object) -> tuple[dict[str, Any] | None, str | None, ValueKey]:
@@ -161,6 +173,8 @@ def desired_value(value: object) -> tuple[dict[str, Any] | None, str | None, Val
     if kind is str:
         if value == "":
             return _NOTHING
+        if len(value) > MAX_CELL_TEXT:  # type: ignore[arg-type]
+            value = fit_text(value)  # type: ignore[arg-type]
         return {"stringValue": value}, None, ("s", value)
     if value is None:
         return _NOTHING

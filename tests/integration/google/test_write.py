@@ -190,3 +190,32 @@ def test_output_columns_beyond_the_grid_grow_it(
 
     assert sheets_api.grid_size(sid, "OKRs") == (3, 7)
     assert sheets_api.value(sid, "OKRs", "G3") == "note 1"
+
+
+def test_text_longer_than_a_google_cell_holds_is_cut_with_a_marker_and_written_once(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(1)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    long_note = "x" * 60_000
+    plan = WritePlan(
+        cells=[CellWrite("OKRs", 2, 7, long_note)],
+        owned_tabs=[OwnedTab("Alerts", [["Message"], ["y" * 123_456]])],
+    )
+
+    assert book.write(plan).wrote
+    again = open_book(sheets_api, sid, service_account_file)
+    again.read(["OKRs", "Alerts"])
+    repeat = again.write(plan)
+
+    note = sheets_api.value(sid, "OKRs", "G2")
+    message = sheets_api.value(sid, "Alerts", "A2")
+    assert len(note) == len(message) == 50_000
+    assert note.startswith("x" * 49_000) and note.endswith(
+        "[cut by sheetsync: 60,000 characters; a Google Sheets cell holds 50,000]"
+    )
+    assert message.endswith(
+        "[cut by sheetsync: 123,456 characters; a Google Sheets cell holds 50,000]"
+    )
+    assert not repeat.wrote, "the cut text is what the next run plans too"
