@@ -1116,6 +1116,33 @@ def create_developer_metadata(
     return {"createDeveloperMetadata": {"developerMetadata": created}}
 
 
+def delete_developer_metadata(
+    ss: Spreadsheet, req: Mapping[str, Any], where: str
+) -> dict[str, Any]:
+    """Delete the developer metadata a `dataFilter.developerMetadataLookup` selects (by
+    `metadataId`, or by `metadataKey` and `metadataValue`); the reply lists what was deleted."""
+    lookup = (req.get("dataFilter") or {}).get("developerMetadataLookup")
+    if not isinstance(lookup, dict) or not lookup:
+        raise bad_request(f"Invalid {where}: dataFilter.developerMetadataLookup is required")
+    wanted = {k: lookup[k] for k in ("metadataId", "metadataKey", "metadataValue") if k in lookup}
+    deleted = []
+    for sheet in ss.sheets:
+        for key, entries in list(sheet.dimension_metadata.items()):
+            dimension, index = key
+            located = sheet.metadata_at(dimension, index)
+            kept = []
+            for entry, shown in zip(entries, located, strict=True):
+                if all(entry.get(k) == v for k, v in wanted.items()):
+                    deleted.append(shown)
+                else:
+                    kept.append(entry)
+            if kept:
+                sheet.dimension_metadata[key] = kept
+            else:
+                del sheet.dimension_metadata[key]
+    return {"deleteDeveloperMetadata": {"deletedDeveloperMetadata": deleted}}
+
+
 _PASTE_FIELDS = {
     "PASTE_NORMAL": ("userEnteredValue", "userEnteredFormat", "dataValidation", "note"),
     "PASTE_VALUES": ("userEnteredValue",),
@@ -1172,6 +1199,7 @@ REQUESTS = {
     "updateSheetProperties": update_sheet_properties,
     "updateDimensionProperties": update_dimension_properties,
     "createDeveloperMetadata": create_developer_metadata,
+    "deleteDeveloperMetadata": delete_developer_metadata,
     "copyPaste": copy_paste,
 }
 

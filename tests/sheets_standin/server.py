@@ -514,12 +514,6 @@ class SheetsStandIn:
             sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
             sheet.delete("ROWS", first - 1, first - 1 + count)
 
-    def insert_columns(self, spreadsheet_id: str, tab: str, before: int, count: int = 1) -> None:
-        """Insert `count` blank columns left of 1-based column `before` (Insert column left)."""
-        with self._lock:
-            sheet = self.spreadsheets[spreadsheet_id].sheet(tab)
-            sheet.insert("COLUMNS", before - 1, count)
-
     def reorder_rows(self, spreadsheet_id: str, tab: str, first: int, order: Sequence[int]) -> None:
         """Move whole rows like a sort does: row `first + i` gets what row `order[i]` held
         (1-based rows; every row from `first` to `first + len(order) - 1` must appear once)."""

@@ -188,10 +188,16 @@ def update_cells(ops: list[CellOp], sheet_id: int, mask: str) -> list[dict[str, 
     ]
 
 
-def undo_batch(ops: list[CellOp], sheet_id: int, options: Mapping[str, Any]) -> dict[str, Any]:
+def undo_batch(
+    ops: list[CellOp], sheet_id: int, marks: Sequence[int], options: Mapping[str, Any]
+) -> dict[str, Any]:
     """The batchUpdate that puts back cells' values, fills and number formats as they were
-    (a cell with no fill or format gets none)."""
-    return {"requests": update_cells(ops, sheet_id, FORMAT_MASK), **options}
+    (a cell with no fill or format gets none) and removes the output column marks `marks`."""
+    unmark = [
+        {"deleteDeveloperMetadata": {"dataFilter": {"developerMetadataLookup": {"metadataId": i}}}}
+        for i in marks
+    ]
+    return {"requests": update_cells(ops, sheet_id, FORMAT_MASK) + unmark, **options}
 
 
 def column_requests(column: OutputColumn, sheet_id: int) -> list[dict[str, Any]]:

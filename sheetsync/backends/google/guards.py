@@ -50,10 +50,13 @@ def same_value(now: CellValue, expected: CellValue) -> bool:
 
 
 RESPONSE_FIELDS = (
+    "replies.createDeveloperMetadata.developerMetadata(metadataId,location.dimensionRange),"
     "updatedSpreadsheet.sheets(properties(sheetId,title),"
     "data(startRow,startColumn,rowData(values(effectiveValue))))"
 )
-"""The `fields` mask of a checked batchUpdate's answer: the returned rows' values only."""
+"""The `fields` mask of a checked batchUpdate's answer: the returned rows' values, and the ID
+and place of each output column's mark it created (to remove one that landed on a moved
+column)."""
 
 Values = dict[tuple[int, int], CellValue]
 """0-based (row, column) -> a cell's effective value; empty cells are absent."""
@@ -126,6 +129,17 @@ def answered_values(reply: Mapping[str, Any]) -> dict[int, Values]:
             if value is not None:
                 values[(r, c)] = value
     return found
+
+
+def created_marks(reply: Mapping[str, Any]) -> dict[int, list[int]]:
+    """Sheet ID -> the IDs of the developer metadata the batch created there."""
+    marks: dict[int, list[int]] = defaultdict(list)
+    for answer in reply.get("replies", []) or []:
+        meta = ((answer or {}).get("createDeveloperMetadata") or {}).get("developerMetadata")
+        if meta and "metadataId" in meta:
+            where = (meta.get("location") or {}).get("dimensionRange") or {}
+            marks[int(where.get("sheetId", 0))].append(int(meta["metadataId"]))
+    return marks
 
 
 def written_values(ops: Iterable[CellOp]) -> dict[str, Values]:

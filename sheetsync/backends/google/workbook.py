@@ -91,6 +91,7 @@ from sheetsync.backends.google.guards import (
     answered_values,
     batch_options,
     column_letter,
+    created_marks,
     first_mismatch,
     tab_checks,
     written_values,
@@ -314,7 +315,10 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             where = first_mismatch(check, answered[check.sheet_id], written[check.title])
             if where is not None:
                 self._undo(
-                    check, answered[check.sheet_id], [op for op in ops if op.tab == check.title]
+                    check,
+                    answered[check.sheet_id],
+                    [op for op in ops if op.tab == check.title],
+                    created_marks(reply).get(check.sheet_id, []),
                 )
                 raise rows_moved(
                     f"rows or columns on tab '{check.title}' moved while sheetsync wrote ({where})",
@@ -322,8 +326,10 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                     undone=True,
                 )
 
-    def _undo(self, check: TabCheck, after: Values, ops: list[CellOp]) -> None:
-        """Put back what `ops` replaced on the tab of `check`, in one checked batchUpdate."""
+    def _undo(self, check: TabCheck, after: Values, ops: list[CellOp], marks: list[int]) -> None:
+        """Put back what `ops` replaced on the tab of `check` and remove the output column
+        marks `marks` the write created (they may sit on a person's column), in one checked
+        batchUpdate."""
         assert self._tabs is not None
         tab = self._tabs[check.title]
         read: Values = {
@@ -337,7 +343,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         restored.guards = [(r, c, v) for (r, c), v in expected.items()]
         restored.guards += [(op.row, op.col, None) for op in undo if op.key is None]  # cleared
         options, params = batch_options([restored])
-        body = undo_batch(undo, check.sheet_id, options)
+        body = undo_batch(undo, check.sheet_id, marks, options)
         reply = self._call("undo", lambda: self._batch_update(body, params))
         now = answered_values(reply).get(check.sheet_id, {})
         where = first_mismatch(restored, now, {})

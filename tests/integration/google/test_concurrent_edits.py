@@ -24,12 +24,13 @@ from sheetsync.sync import SyncOutcome, sync_workbook
 from tests.sheets_standin import SheetsStandIn
 
 AS_OF = date(2026, 11, 15)
-OURS = {"Score", "Status", "Note"}
-HEADER = ["Objective", "Key Result", "Owner", "Start", "Target", "Current"]
-HEADER += ["Score", "Status", "Note", "My notes"]
+OURS = {"Score", "Status", "Note", "Trend"}
+HEADER = ["Objective", "Key Result", "Owner", "Start", "Target", "Current", "My notes"]
 N = 20
 REVENUE_ROWS = (3, 17)
 """Two key results called "Revenue", under different objectives (sheet rows)."""
+LATER_NOTES = 12
+"""Column L: a person's column right of sheetsync's Score, Status, Note and Trend (H to K)."""
 
 
 def team_okrs() -> list[list[Any]]:
@@ -38,9 +39,22 @@ def team_okrs() -> list[list[Any]]:
         row = i + 2
         text = "Revenue" if row in REVENUE_ROWS else f"KR {i}"
         current = 5 * i + 3
-        person = [f"Objective {i // 5}", text, "ana@example.com", 0, 100, current]
-        rows.append([*person, None, None, None, f"my note {i}"])
+        rows.append(
+            [f"Objective {i // 5}", text, "ana@example.com", 0, 100, current, f"my note {i}"]
+        )
     return rows
+
+
+def synced_team(api: SheetsStandIn, credentials: Path) -> tuple[str, Config]:
+    """A team sheet synced once; then the team updated every Current and wrote notes in a
+    column right of sheetsync's, so the next sync has every score to rewrite."""
+    sid = api.create_spreadsheet("Team OKRs", {"OKRs": team_okrs()})
+    config = config_for(api, credentials, sid)
+    assert sync(config).report.wrote
+    assert api.values(sid, "OKRs")[0][7:11] == ["Score", "Status", "Note", "Trend"]
+    api.set_values(sid, "OKRs", "F2", [[5 * i + 4] for i in range(N)])
+    api.set_values(sid, "OKRs", "L1", [["Later notes"]] + [[f"later {i}"] for i in range(N)])
+    return sid, config
 
 
 def config_for(api: SheetsStandIn, credentials: Path, sid: str) -> Config:
@@ -114,7 +128,7 @@ def insert_column_right_of_key_result(api: SheetsStandIn, sid: str) -> None:
 
 
 def insert_column_right_of_the_outputs(api: SheetsStandIn, sid: str) -> None:
-    api.insert_columns(sid, "OKRs", 10)
+    api.insert_columns(sid, "OKRs", LATER_NOTES)
 
 
 def swap_the_two_revenue_rows(api: SheetsStandIn, sid: str) -> None:
@@ -143,8 +157,7 @@ MOMENTS = {
 def test_a_person_editing_during_a_sync_loses_nothing_and_gets_no_misplaced_score(
     sheets_api: SheetsStandIn, service_account_file: Path, edit: Edit, moment: str
 ) -> None:
-    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": team_okrs()})
-    config = config_for(sheets_api, service_account_file, sid)
+    sid, config = synced_team(sheets_api, service_account_file)
     after_edit: dict[tuple[int, int], Any] = {}
 
     def person_edits(_: object) -> None:
@@ -163,3 +176,30 @@ def test_a_person_editing_during_a_sync_loses_nothing_and_gets_no_misplaced_scor
     assert misplaced_scores(now) == []
     again = sync(config)
     assert not again.report.wrote, "a second sync finds every output already right"
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_column_inserted_during_the_sync_that_adds_the_outputs_is_not_taken_for_them(
+    sheets_api: SheetsStandIn, service_account_file: Path, moment: str
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": team_okrs()})
+    config = config_for(sheets_api, service_account_file, sid)
+    after_edit: dict[tuple[int, int], Any] = {}
+
+    def person_edits(_: object) -> None:
+        insert_column_right_of_key_result(sheets_api, sid)
+        after_edit.update(person_cells(sheets_api.values(sid, "OKRs")))
+
+    MOMENTS[moment](sheets_api, person_edits)
+
+    outcome = sync(config)
+
+    assert outcome.report.error is None and outcome.report.wrote
+    now = sheets_api.values(sid, "OKRs")
+    assert now[0] == [*HEADER[:2], None, *HEADER[2:], "Score", "Status", "Note", "Trend"]
+    lost = {at: v for at, v in after_edit.items() if person_cells(now).get(at) != v}
+    assert lost == {}, f"{len(lost)} of the person's cells lost"
+    assert misplaced_scores(now) == []
+    marked = sheets_api.developer_metadata(sid, "OKRs")
+    assert sorted(i for kind, i in marked if kind == "COLUMNS") == [8, 9, 10, 11]
+    assert not sync(config).report.wrote
