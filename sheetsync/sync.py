@@ -260,13 +260,16 @@ def score_snapshot(
     def reading(tab: str) -> NumberReading:
         return NumberReading(decimal, snapshot.number_formats.get(tab, {}))
 
-    # A workbook an earlier version synced (it has a tab sheetsync owns) but whose output
-    # columns carry no marker yet: its columns named like the outputs are sheetsync's, once.
-    synced_before = any(is_owned(grid) for grid in snapshot.tabs.values())
+    # A workbook an earlier version synced (it has a tab sheetsync owns) and no column carries
+    # a mark yet: its columns named like the outputs are sheetsync's, recognised once. Once
+    # any column is marked, a tab without marks (a KPIs tab added later) adopts nothing.
+    unmarked_earlier_sync = not any(snapshot.output_columns.values()) and any(
+        is_owned(grid) for grid in snapshot.tabs.values()
+    )
 
     def own_columns(tab: str) -> OwnColumns:
         marked = snapshot.output_columns.get(tab, {})
-        return OwnColumns(marked, synced_before and not marked, config.outputs.if_taken)
+        return OwnColumns(marked, unmarked_earlier_sync, config.outputs.if_taken)
 
     def grid_of(name: str) -> tuple[str, Grid]:
         real = snapshot.find_tab(name)

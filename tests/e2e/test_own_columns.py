@@ -146,3 +146,18 @@ def test_new_output_headers_look_like_the_persons_and_get_a_width(sheets, tmp_pa
     before = sheets.snapshot("styled")
     assert run(config) == 0
     assert sheets.snapshot("styled") == before, "the second night writes nothing"
+
+
+def test_a_tab_added_after_marking_keeps_its_own_status_column(sheets, tmp_path):
+    """Once sheetsync marks its columns, only marks count: a new KPIs tab's Status is yours."""
+    entry = sheets.create("team", {"OKRs": PERSON_OKRS[:2]})
+    extra = sheets.config_extra() + '\n[tabs]\nkpis = ""\n'
+    config = write_config(tmp_path, [entry], extra)
+    assert run(config) == 0
+    kpis = [["KPI", "Target", "Actual", "Status"], ["Revenue", 50000, 51000, "mine"]]
+    sheets.add_tab("team", "KPIs", kpis)
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    assert run(config) == 0
+    values = sheets.values("team", "KPIs")
+    assert values[1][3] == "mine"
+    assert header(values)[5] == "Status (sheetsync)"

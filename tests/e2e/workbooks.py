@@ -144,6 +144,14 @@ class ExcelSheets:
     def config_extra(self) -> str:
         return ""
 
+    def add_tab(self, name: str, tab: str, rows: list[list[Any]]) -> None:
+        """A person adds a tab (saved with openpyxl: formulas elsewhere lose their results)."""
+        book = self._book(name, False)
+        sheet = book.create_sheet(tab)
+        for row in rows:
+            sheet.append(row)
+        book.save(self.path(name))
+
     def style(self, name: str, tab: str, cells: str, *, bold: bool, background: str) -> None:
         """A person styles header cells (bold, a fill), saving the file with openpyxl."""
         from openpyxl.styles import Font, PatternFill
@@ -260,6 +268,9 @@ class GoogleSheets:
             f'[google]\napi_url = "{self.api.url}"\ncredentials = "{self.credentials}"\n'
             "max_retry_seconds = 20\n"
         )
+
+    def add_tab(self, name: str, tab: str, rows: list[list[Any]]) -> None:
+        self.api.add_tab(self.ids[name], tab, rows)
 
     def style(self, name: str, tab: str, cells: str, *, bold: bool, background: str) -> None:
         self.api.set_format(self.ids[name], tab, cells, bold=bold, background=background)
