@@ -120,8 +120,9 @@ def _would_send(report: RunReport) -> str:
     if not report.would_send:
         return "Dry run: no alert would be sent; nothing was sent or recorded."
     people = _count(report.would_reach, "person").replace("persons", "people")
+    channels = f" and {_count(report.would_post, 'chat channel')}" if report.would_post else ""
     return (
-        f"Dry run: would send {_count(report.would_send, 'alert')} to {people}; "
+        f"Dry run: would send {_count(report.would_send, 'alert')} to {people}{channels}; "
         "nothing was sent or recorded."
     )
 

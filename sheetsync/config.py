@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -175,12 +176,28 @@ def _check_addresses(
                 )
 
 
+def _check_channels(names: list[str], key: str, channels: dict[str, str]) -> None:
+    for name in names:
+        if name not in channels:
+            known = ", ".join(sorted(channels)) or "none yet"
+            raise ValueError(
+                f"{key}: no channel {name!r} under [alerts.channels] (defined: {known})"
+            )
+
+
 class Team(_Strict):
     """A team's objectives and KPIs, and who hears about them (`[alerts.teams.sales]`)."""
 
     objectives: list[str] = Field(default_factory=list, description="objective names")
     kpis: list[str] = Field(default_factory=list, description="KPI names")
-    summary_to: list[str] = Field(min_length=1)
+    summary_to: list[str] = Field(default_factory=list)
+    chat: list[str] = Field(default_factory=list, description="channels, by name")
+
+    @model_validator(mode="after")
+    def _someone(self) -> Team:
+        if not self.summary_to and not self.chat:
+            raise ValueError("a team needs summary_to or chat (someone to tell)")
+        return self
 
 
 class Alerts(_Strict):
@@ -203,6 +220,10 @@ class Alerts(_Strict):
     teams: dict[str, Team] = Field(
         default_factory=dict, description="summary_to per team, instead of the default"
     )
+    channels: dict[str, str] = Field(
+        default_factory=dict, description='chat channels: name = Apprise URL, or "env:VAR"'
+    )
+    chat: list[str] = Field(default_factory=list, description="channels told of everything")
 
     @field_validator("allowed_domains")
     @classmethod
@@ -229,6 +250,16 @@ class Alerts(_Strict):
         for name, team in self.teams.items():
             key = f"teams.{name}.summary_to"
             _check_addresses(team.summary_to, key, self.owners, self.allowed_domains)
+            _check_channels(team.chat, f"teams.{name}.chat", self.channels)
+        _check_channels(self.chat, "chat", self.channels)
+        for name, url in self.channels.items():
+            if not re.fullmatch(r"[\w.-]+", name):
+                raise ValueError(f"channels: {name!r}: use letters, digits, '-', '_' or '.'")
+            if not url.startswith("env:") and "://" not in url:
+                raise ValueError(
+                    f"channels.{name}: expected an Apprise URL such as "
+                    '"slack://TokenA/TokenB/TokenC" or "env:VARIABLE" holding one'
+                )
         return self
 
 
@@ -320,6 +351,9 @@ class Workbook(_Strict):
     )
     summary_to: list[str] | None = Field(
         None, description="who gets this workbook's alert digests instead of [alerts] summary_to"
+    )
+    chat: list[str] | None = Field(
+        None, description="chat channels told of this workbook instead of [alerts] chat"
     )
 
     @model_validator(mode="after")
@@ -424,13 +458,18 @@ class Config(_Strict):
                 key = f"workbooks.{i}.summary_to"
                 alerts = self.alerts
                 _check_addresses(wb.summary_to, key, alerts.owners, alerts.allowed_domains)
+            if wb.chat is not None:
+                _check_channels(wb.chat, f"workbooks.{i}.chat", self.alerts.channels)
         return self
 
     def alerts_for(self, wb: Workbook) -> Alerts:
         """The [alerts] settings for one workbook: its own `summary_to`, when it has one."""
-        if wb.summary_to is None:
-            return self.alerts
-        return self.alerts.model_copy(update={"summary_to": list(wb.summary_to)})
+        update: dict[str, list[str]] = {}
+        if wb.summary_to is not None:
+            update["summary_to"] = list(wb.summary_to)
+        if wb.chat is not None:
+            update["chat"] = list(wb.chat)
+        return self.alerts.model_copy(update=update) if update else self.alerts
 
     def tabs_for(self, wb: Workbook) -> Tabs:
         """The global [tabs], with what the workbook's own [workbooks.tabs] sets on top."""

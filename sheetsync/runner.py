@@ -28,9 +28,10 @@ from sheetsync.alerts import (
     deliver,
     smtp_password,
 )
+from sheetsync.alerts.chat import ChatPoster, channel_url
 from sheetsync.alerts.deliver import DeliveryReport, write_previews
-from sheetsync.alerts.recipients import unreachable_owners
-from sheetsync.alerts.send import missing_password_hint
+from sheetsync.alerts.recipients import is_chat, unreachable_owners
+from sheetsync.alerts.send import MailDeliveryError, missing_password_hint
 from sheetsync.backends.base import WorkbookBackend, WritePlan
 from sheetsync.core.errors import ConfigError, SheetsyncError, WorkbookError
 from sheetsync.ops.logsetup import register_secret
@@ -108,7 +109,9 @@ class RunReport:
     would_send: int = 0
     """Dry run: the alerts a real run would send now ..."""
     would_reach: int = 0
-    """... and to how many people."""
+    """... to how many people ..."""
+    would_post: int = 0
+    """... and to how many chat channels."""
     previews: list[str] = field(default_factory=list)
     """Dry run with --preview: the .eml files written."""
     mail_configured: bool = True
@@ -170,6 +173,7 @@ class RunReport:
                 "no_recipient": self.alerts_unaddressed,
                 "would_send": self.would_send,
                 "would_reach": self.would_reach,
+                "would_post": self.would_post,
                 "errors": self.alert_errors,
                 "setting_problems": self.setting_problems,
             },
@@ -356,6 +360,7 @@ def run_all(
     mailer: Mailer | None = None,
     preview: str | None = None,
     check_recipients: bool = False,
+    chat: ChatPoster | None = None,
 ) -> RunReport:
     """Sync every workbook, then deliver the alerts of all of them as one digest per recipient.
 
@@ -404,7 +409,7 @@ def run_all(
         if alerts:
             _deliver_alerts(
                 outcomes, config, report, now, dry_run=dry_run, mailer=mailer, stop=stop,
-                preview=preview,
+                preview=preview, chat=chat,
             )  # fmt: skip
     finally:
         for o in outcomes:
@@ -431,6 +436,17 @@ def choose_mailer(
     return None, "not sent: set [email] host (or outbox) in the config"
 
 
+def choose_chat(config: cfg.Config) -> ChatPoster | None:
+    """The chat poster for `[alerts.channels]` (URLs resolved, secrets registered), or None."""
+    channels = config.alerts.channels
+    if not channels or not config.alerts.enabled:
+        return None
+    try:
+        return ChatPoster({name: channel_url(name, url) for name, url in channels.items()})
+    except ConfigError as exc:
+        raise ConfigError(exc.message, path=config.source, key=exc.key) from exc
+
+
 def alert_setting_problems(config: cfg.Config) -> list[str]:
     """What `validate` reports about the mail settings: each one would leave alerts unsent."""
     if not config.alerts.enabled:
@@ -449,6 +465,16 @@ def alert_setting_problems(config: cfg.Config) -> list[str]:
                     f"{missing_password_hint(email)}"
                 )
     return problems
+
+
+class _NoMailServer:
+    """The mailer when only chat is configured: e-mails stay pending, saying why."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def send(self, msg: object) -> None:
+        raise MailDeliveryError(self.why, session=True)
 
 
 def _still_pending(pending: list[PendingAlert], delivery: DeliveryReport | None) -> int:
@@ -472,6 +498,7 @@ def _deliver_alerts(
     mailer: Mailer | None,
     stop: threading.Event | None = None,
     preview: str | None = None,
+    chat: ChatPoster | None = None,
 ) -> None:
     planned = [o for o in outcomes if o.alerts and o.alerts.pending and not o.report.error]
     pending = [p for o in planned for p in o.alerts.pending]  # type: ignore[union-attr]
@@ -490,24 +517,30 @@ def _deliver_alerts(
         )
     if dry_run:
         report.would_send = len(pending_ids)
-        report.would_reach = len({r.casefold() for p in pending for r in p.recipients})
+        reached = {r.casefold() for p in pending for r in p.recipients}
+        report.would_reach = len({r for r in reached if not is_chat(r)})
+        report.would_post = len({r for r in reached if is_chat(r)})
         if preview:
             paths = write_previews(pending, Path(preview), config.email, now)
             report.previews = [str(p) for p in paths]
         return
     if not pending:
         return
+    if chat is None and any(is_chat(r) for p in pending for r in p.recipients):
+        chat = choose_chat(config)
     how = "given mailer"
     if mailer is None:
         mailer, how = choose_mailer(config, stop=stop)
     if mailer is None:
-        # No mail configured at all: the events stay pending in the Alerts tab (nothing is
-        # lost) without failing every nightly run.
+        # No mail configured at all: the e-mails stay pending in the Alerts tab (nothing is
+        # lost) without failing every nightly run; chat posts still go out.
         report.mail_configured = False
-        report.alerts_pending = _still_pending(pending, None)
-        report.alert_errors.append(f"{report.alerts_pending} alerts {how}")
-        return
-    delivery = deliver(pending, mailer, config.email, now, stop=stop)
+        if chat is None:
+            report.alerts_pending = _still_pending(pending, None)
+            report.alert_errors.append(f"{report.alerts_pending} alerts {how}")
+            return
+        mailer = _NoMailServer(how)
+    delivery = deliver(pending, mailer, config.email, now, stop=stop, chat=chat)
     report.alerts_sent = len(delivery.sent)
     report.alerts_failed = len(delivery.failed)
     report.alerts_pending = _still_pending(pending, delivery)

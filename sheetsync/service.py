@@ -21,7 +21,7 @@ from sheetsync.ops.heartbeat import ping, url_for_shard
 from sheetsync.ops.lock import run_lock
 from sheetsync.ops.ratelimit import RateLimiter
 from sheetsync.ops.shard import parse_shard, select
-from sheetsync.runner import RunReport, choose_mailer, open_backend, run_all
+from sheetsync.runner import RunReport, choose_chat, choose_mailer, open_backend, run_all
 from sheetsync.sync import WorkbookReport
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def execute_run(
 
     # The mail settings (and password file) are checked before any workbook is touched.
     mailer = None if dry_run else choose_mailer(config, stop=stop)[0]
+    chat = None if dry_run else choose_chat(config)
     lock_name = "sheetsync" if count == 1 else f"sheetsync-shard-{index}-of-{count}"
     with ExitStack() as stack:
         if not dry_run:
@@ -80,6 +81,7 @@ def execute_run(
                 stop=stop,
                 mailer=mailer,
                 preview=preview,
+                chat=chat,
             )
         except BaseException as exc:
             if url:

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sheetsync"
 APPLICATION = ("config", "sync", "runner", "service", "cli", "template")
 """The application on top: wires the layers below; nothing below imports it (config aside)."""
 
-ALERT_DECISIONS = ("decide", "events", "history", "log", "cells", "recipients")
+ALERT_DECISIONS = ("decide", "events", "history", "log", "cells", "recipients", "pending")
 """The pure half of `alerts`: decisions over plain data, no network, files or templates."""
 
 IO_MODULES = frozenset(
@@ -91,7 +91,12 @@ def broken_rules(layer: str, where: tuple[str, ...], imported: str) -> list[str]
     if layer == "report" and target in ("backends", "alerts", "ops", "config"):
         rules.append("the report renders scored data: no workbook, mail, machinery or config")
     if layer == "alerts" and where[1] in ALERT_DECISIONS:
-        delivery = ("sheetsync.alerts.send", "sheetsync.alerts.deliver", "sheetsync.alerts.render")
+        delivery = (
+            "sheetsync.alerts.send",
+            "sheetsync.alerts.deliver",
+            "sheetsync.alerts.render",
+            "sheetsync.alerts.chat",
+        )
         if top in IO_MODULES or target in ("backends", "ops") or imported.startswith(delivery):
             rules.append("alert decisions do no I/O")
     return rules

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sheetsync.alerts.chat import ChatPoster
 from sheetsync.alerts.log import SENT, Delivery
 from sheetsync.alerts.pending import PendingAlert
-from sheetsync.alerts.render import digest_message_id, render_digest
+from sheetsync.alerts.recipients import CHAT_PREFIX, is_chat
+from sheetsync.alerts.render import digest_message_id, render_chat, render_digest
 from sheetsync.alerts.send import Mailer
 from sheetsync.config import Email
 from sheetsync.core.errors import DeliveryError
@@ -100,6 +102,7 @@ def deliver(
     now: datetime,
     *,
     stop: threading.Event | None = None,
+    chat: ChatPoster | None = None,
 ) -> DeliveryReport:
     """Send every pending alert as digests and report each one's delivery.
 
@@ -117,7 +120,9 @@ def deliver(
             message_id = digest_message_id(recipient, ids)
             if not unreachable and stop is not None and stop.is_set():
                 unreachable = "sheetsync was stopping (SIGTERM)"
-            if unreachable:
+            if is_chat(recipient):  # chat channels do not share the mail session's fate
+                delivery = _post(recipient, alerts, chat, stop)
+            elif unreachable:
                 delivery = Delivery.pending(f"not tried: {unreachable}")
             else:
                 delivery, session_failed = _send_one(recipient, alerts, mailer, settings, now)
@@ -129,6 +134,29 @@ def deliver(
         if callable(close):
             close()
     return report
+
+
+def _post(
+    recipient: str,
+    alerts: Sequence[PendingAlert],
+    chat: ChatPoster | None,
+    stop: threading.Event | None,
+) -> Delivery:
+    """Post one chat digest; any failure leaves it pending for that channel only."""
+    if stop is not None and stop.is_set():
+        return Delivery.pending("not tried: sheetsync was stopping (SIGTERM)")
+    if chat is None:
+        return Delivery.pending("no chat channels configured ([alerts.channels])")
+    try:
+        title, body = render_chat(alerts)
+        chat.post(recipient.removeprefix(CHAT_PREFIX), title, body)
+    except DeliveryError as exc:
+        log.warning("alert post to %s not delivered: %s", recipient, exc)
+        return Delivery.pending(str(exc))
+    except Exception as exc:  # nothing read from a sheet may stop the other digests
+        log.exception("cannot post the alert digest to %s", recipient)
+        return Delivery.pending(f"the post could not be written ({type(exc).__name__})")
+    return SENT
 
 
 def _send_one(
@@ -170,6 +198,13 @@ def write_previews(
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number, (recipient, alerts) in enumerate(digests(pending), start=1):
+        safe = re.sub(r"[^A-Za-z0-9@._-]", "_", recipient)
+        if is_chat(recipient):
+            title, body = render_chat(alerts)
+            path = folder / f"{number:02d}-{safe}.txt"
+            path.write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+            paths.append(path)
+            continue
         try:
             msg = render_digest(recipient, alerts, sender=settings.sender, now=now)
         except Exception:  # reported like a real run would, never stops the other previews
@@ -179,7 +214,6 @@ def write_previews(
         del msg["Message-ID"]
         msg["Message-ID"] = real.replace("<", "<preview-", 1)
         msg["X-Sheetsync-Preview"] = "dry run: not sent"
-        safe = re.sub(r"[^A-Za-z0-9@._-]", "_", recipient)
         path = folder / f"{number:02d}-{safe}.eml"
         path.write_bytes(msg.as_bytes())
         paths.append(path)

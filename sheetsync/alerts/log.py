@@ -54,7 +54,7 @@ ALERTS_TITLE = "Alerts log, one row per alert with its delivery to each recipien
 
 _COL = {name: i for i, name in enumerate(ALERTS_HEADER)}
 _WIDTHS = {1: 18, 2: 18, 3: 28, 4: 18, 5: 12, 6: 12, 7: 60, 8: 28, 9: 24, 10: 34}
-_RECIPIENT_STATE = re.compile(r"^([^\s:;@]+@[^\s:;]+):\s*(.+)$")
+_RECIPIENT_STATE = re.compile(r"^([^\s:;@]+@[^\s:;]+|chat:[\w.-]+):\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _parse_delivery(
 
 
 def _parse_recipients(text: str) -> tuple[str, ...]:
-    return tuple(p for p in re.split(r"[,;\s]+", text) if "@" in p)
+    return tuple(p for p in re.split(r"[,;\s]+", text) if "@" in p or p.startswith("chat:"))
 
 
 def _record(row: Sequence[CellValue], sheet_row: int) -> AlertLogRecord | None:

@@ -104,10 +104,12 @@ class Recipients:
     """Set when the owner could not be resolved, e.g. 'no recipient (set [alerts.owners] "Bob")'."""
     outside: tuple[str, ...] = ()
     """Addresses left out because they are outside `[alerts] allowed_domains`."""
+    chat: tuple[str, ...] = ()
+    """Chat channels, as `chat:NAME`."""
 
     @property
     def all(self) -> tuple[str, ...]:
-        return unique((*self.owner, *self.summary))
+        return unique((*self.owner, *self.summary, *self.chat))
 
 
 def owner_addresses(owner: str | None, settings: Alerts) -> tuple[tuple[str, ...], list[str]]:
@@ -154,6 +156,22 @@ def teams_of(item: ItemState, settings: Alerts) -> list[str]:
     return names
 
 
+CHAT_PREFIX = "chat:"
+"""How a chat channel appears among an alert's recipients (`chat:sales`): never its URL."""
+
+
+def is_chat(recipient: str) -> bool:
+    return recipient.startswith(CHAT_PREFIX)
+
+
+def chat_channels(settings: Alerts, item: ItemState | None = None) -> tuple[str, ...]:
+    """The chat channels told about `item`, as `chat:NAME`: its teams' `chat`, else the
+    default (the workbook's own, or the global `[alerts] chat`)."""
+    teams = teams_of(item, settings) if item is not None else []
+    names = [n for t in teams for n in settings.teams[t].chat] if teams else settings.chat
+    return unique(f"{CHAT_PREFIX}{name}" for name in names)
+
+
 def summary_addresses(settings: Alerts, item: ItemState | None = None) -> tuple[str, ...]:
     """Who gets a digest of everything about `item` besides its owner: its teams'
     `summary_to`, or when it is in no team, the default `summary_to` (the workbook's own, or
@@ -180,22 +198,24 @@ def recipients_for(
     addresses = tuple(a for a in found if allowed_domain(a, settings.allowed_domains))
     outside = tuple(a for a in found if a not in addresses)
     summary = summary_addresses(settings, item)
+    chat = chat_channels(settings, item)
     problem = ""
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
         hint = f"set [alerts.owners] {names}"
-        reached = addresses or summary
+        reached = addresses or summary or chat
         problem = f"owner not notified ({hint})" if reached else f"no recipient ({hint})"
     elif not found:
         hint = "fill in the Owner cell, or set [alerts] summary_to"
-        problem = f"no recipient ({hint})" if not summary else "owner not notified (no Owner)"
+        reached = summary or chat
+        problem = f"no recipient ({hint})" if not reached else "owner not notified (no Owner)"
     if outside:
         extra = f"not sent to {', '.join(outside)} (outside [alerts] allowed_domains)"
         if problem:
             problem = f"{problem}, {extra}"
         else:
-            problem = extra if addresses or summary else f"no recipient: {extra}"
-    return Recipients(owner=addresses, summary=summary, problem=problem, outside=outside)
+            problem = extra if addresses or summary or chat else f"no recipient: {extra}"
+    return Recipients(addresses, summary, problem, outside, chat)
 
 
 def _listed(keys: Sequence[str], limit: int = 5) -> str:
@@ -216,7 +236,7 @@ def unreachable_owners(items: Iterable[ItemState], settings: Alerts) -> list[str
         owner = (item.owner or "").strip()
         if owner:
             by_owner.setdefault(owner, []).append(item.key)
-        elif not summary_addresses(settings, item):
+        elif not summary_addresses(settings, item) and not chat_channels(settings, item):
             unheard.append(item.key)
     lines = []
     if unheard:

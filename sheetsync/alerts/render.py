@@ -149,6 +149,18 @@ def _context(alerts: Sequence[PendingAlert], subject: str) -> dict[str, Any]:
     return {"subject": subject, "intro": intro, "workbooks": workbooks, "alerts_tab": "Alerts"}
 
 
+def render_chat(alerts: Sequence[PendingAlert]) -> tuple[str, str]:
+    """(title, body) of one chat post: the digest's subject and one line per item."""
+    if not alerts:
+        raise ValueError("a post needs at least one alert")
+    context = _context(alerts, _subject(alerts))
+    lines = []
+    for wb in context["workbooks"]:
+        lines.append(f"{wb['name']}" + (f" ({wb['link']})" if wb["link"] else ""))
+        lines += [_one_line(f"- {a['item']}: {a['label']}: {a['message']}") for a in wb["alerts"]]
+    return _one_line(context["subject"]), "\n".join(lines)
+
+
 def render_digest(
     recipient: str, alerts: Sequence[PendingAlert], *, sender: str, now: datetime
 ) -> EmailMessage:
