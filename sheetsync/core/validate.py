@@ -650,6 +650,13 @@ class _Row:
             )
         return number, style
 
+    def found(self, name: str) -> CellValue:
+        """The cell's value for a message: a number as its cell shows it (`'20%'`, not 0.2)."""
+        value = self.raw(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and name in self.styles:
+            return format_number(value, self.styles[name])
+        return value
+
     def shown(self, name: str, number: float) -> str:
         """`number` as this row's `name` cell shows it (for messages)."""
         return format_number(number, self.styles.get(name))
@@ -825,7 +832,7 @@ def read_kpis(
                     f"{r.shown('target', target)} for a "
                     f"{'higher' if higher else 'lower'}-is-better KPI",
                     f"a number {side} the target",
-                    r.raw("warning"),
+                    r.found("warning"),
                 )
         if r.problems:
             invalid.append(InvalidRow(tab, row, tuple(r.problems), key=name, owner=r.text("owner")))
@@ -965,7 +972,7 @@ def read_okrs(
         start = 0.0 if start is None else start
         weight = r.number("weight")
         if weight is not None and weight < 0:
-            r.problem("weight", "Weight is negative", "a weight of 0 or more", r.raw("weight"))
+            r.problem("weight", "Weight is negative", "a weight of 0 or more", r.found("weight"))
         period = default_period
         if not is_blank(r.raw("period")):
             period = r.parsed("period", parse_period, default_period)
@@ -1005,7 +1012,7 @@ def read_okrs(
                         f"Warning {r.shown('warning', warning)} is on the wrong side of "
                         f"Target {r.shown('target', target)} for '{kr_type.value}'",
                         f"a number {'at or below' if above else 'at or above'} the target",
-                        r.raw("warning"),
+                        r.found("warning"),
                     )
         if r.problems:
             invalid.append(
@@ -1112,7 +1119,7 @@ def _check_direction(
             f"Target equals Start ({r.shown('target', target)}): there is no distance to make "
             "progress over",
             "a target different from the start",
-            r.raw("target"),
+            r.found("target"),
         )
         return direction
     inferred = Direction.INCREASE if target > start else Direction.DECREASE

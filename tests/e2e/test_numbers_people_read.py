@@ -198,3 +198,16 @@ def test_scores_have_two_decimals_by_number_format_and_history_has_real_dates(sh
     before = sheets.snapshot("team")
     run(config)
     assert sheets.snapshot("team") == before, "formats do not make the next run rewrite cells"
+
+
+def test_validate_names_numbers_as_their_cells_show_them(sheets, tmp_path, capsys):
+    kpis = [KPI_HEAD, ["Lead conversion", "ben@example.com", None, "higher", 0.15, 0.2, 0.1]]
+    formats = {"KPIs": {"E2": "0%", "F2": "0%", "G2": "0.0%"}}
+    entry = sheets.create("team", {"KPIs": kpis}, formats)
+    config = write_config(tmp_path, [entry], sheets.config_extra() + '[tabs]\nokrs = ""\n')
+
+    assert main(["validate", "--config", str(config), "--as-of", AS_OF]) == 1
+
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Warning 20% is on the wrong side of Target 15%" in out
+    assert "(found '20%')" in out
