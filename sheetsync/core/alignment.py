@@ -38,7 +38,8 @@ from sheetsync.core.scoring import (
     Rules,
     expected_score,
     grade,
-    status_against,
+    points_status,
+    status_points,
     waits_for_due_date,
 )
 from sheetsync.core.validate import OkrTab
@@ -333,6 +334,9 @@ class _Part:
     weight: float
     ended: bool
     has_data: bool
+    points: float = 0.0
+    """Status points (`scoring.status_points`): its key results' weighted mean for the parent's
+    own key results, its status's for a child objective."""
 
 
 def roll_up(
@@ -351,8 +355,9 @@ def roll_up(
     """The tree in display order, with each parent's score and status rolled up.
 
     An objective without children keeps the score and status `score_objective` gave it. A
-    parent is judged like an objective: its rolled score against the rolled expected score (the
-    pace), or graded once every part has ended. `children` are the child workbooks' root
+    parent is judged like an objective (`scoring.objective_status`): status points, its own key
+    results each by theirs and each child objective by its status, or graded once every part
+    has ended. `children` are the child workbooks' root
     objectives; those naming an objective here that does not exist are problems.
     """
     if mode not in ROLLUP_MODES:
@@ -438,6 +443,7 @@ def roll_up(
                     weight_of(child.weight),
                     child.status in GRADED,
                     child.score is not None,
+                    status_points(child.status),
                 )
             )
         mine = own.get(name)
@@ -453,6 +459,7 @@ def roll_up(
                 kr_weight,
                 all(s.key_result.period and as_of > s.key_result.period.end for s in valid),
                 any(s.score is not None for s in valid),
+                sum(status_points(s.status) * s.key_result.weight for s in valid) / kr_weight,
             )
         if not parts:
             score = mine.score if mine else None
@@ -477,7 +484,12 @@ def roll_up(
                 score = sum(p.score * p.weight for p in everything) / total
                 expected = sum(p.expected * p.weight for p in everything) / total
                 ended = all(p.ended for p in everything)
-                status = grade(score, rules) if ended else status_against(score, expected, rules)
+                if ended:
+                    status = grade(score, rules)
+                elif score >= 1.0:
+                    status = Status.DONE
+                else:  # the objective rule, with each child objective by its status
+                    status = points_status([(p.points, p.weight) for p in everything], rules)
                 result = _Part(score, expected, 0.0, ended, True)
             note = "; ".join(notes)
         nodes[slot] = TreeNode(
@@ -496,6 +508,7 @@ def roll_up(
         if mine or parts:
             counts = dict(mine.counts) if mine else {}
             rolled[name] = ObjectiveScore(name, score, status, counts, note)
+        result.points = status_points(status)  # its parent counts it by its status
         return result
 
     for name in order:

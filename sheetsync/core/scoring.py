@@ -303,11 +303,22 @@ def objective_status(scores: Sequence[KeyResultScore], rules: Rules) -> Status:
     """
     if all(s.status is Status.DONE for s in scores):
         return Status.DONE
+    return points_status([(status_points(s.status), s.key_result.weight) for s in scores], rules)
+
+
+def status_points(status: Status) -> float:
+    """A status's points in the objective rule: green 1, amber 1/2, red and grey 0."""
+    return _POINTS[status.colour]
+
+
+def points_status(weighted: Sequence[tuple[float, float]], rules: Rules) -> Status:
+    """On track, At risk or Off track from (points, weight) pairs: their weighted mean, or with
+    `objective_status = "weakest"` the lowest."""
     if rules.objective_status == "weakest":
-        points = min(_POINTS[s.status.colour] for s in scores)
+        points = min(p for p, _ in weighted)
     else:
-        total = sum(s.key_result.weight for s in scores)
-        points = sum(_POINTS[s.status.colour] * s.key_result.weight for s in scores) / total
+        total = sum(w for _, w in weighted)
+        points = sum(p * w for p, w in weighted) / total if total > 0 else 0.0
     if points >= OBJECTIVE_ON_TRACK:
         return Status.ON_TRACK
     if points >= OBJECTIVE_AT_RISK:
