@@ -514,7 +514,7 @@ def _output_cells(
 
 def _columns_to_mark(layout: TabLayout) -> list[OutputColumn]:
     """Mark the output columns that carry no marker yet; a new one also gets the look of the
-    person's last header cell and a width that fits what it holds."""
+    person's last header cell and a width that fits what it holds and its header."""
     return [
         OutputColumn(
             layout.tab,
@@ -522,7 +522,9 @@ def _columns_to_mark(layout: TabLayout) -> list[OutputColumn]:
             layout.outputs[out],
             layout.header_row,
             layout.style_from if out in layout.new_outputs else None,
-            OUTPUT_WIDTHS[out] if out in layout.new_outputs else None,
+            max(OUTPUT_WIDTHS[out], len(layout.output_headers[out]) + 2.0)
+            if out in layout.new_outputs
+            else None,
         )
         for out in layout.unmarked
     ]

@@ -71,7 +71,7 @@ OKR_COLUMNS = [
            "increase or decrease; blank = inferred from Start and Target."),
     Column("Warning", 11, "For stay above/below: the amber boundary.", "A number or blank."),
     Column("Weight", 8, "How much it counts in its objective's score.", "A number; default 1."),
-    Column("Period", 11, "When it is measured.",
+    Column("Period", 12, "When it is measured.",
            "A quarter such as 2026-Q4, a half (2026-H1), a year, a month or a due date; "
            "blank = the current quarter."),
     Column("KPI", 20, "Name of a KPI on the KPIs tab.",

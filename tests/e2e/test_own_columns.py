@@ -63,6 +63,7 @@ def test_a_persons_status_note_and_score_columns_are_never_taken_over(person):
     ]
     assert column(okrs, "Status (sheetsync)") == ["On track", "At risk"]
     assert column(okrs, "Score (sheetsync)") == [pytest.approx(0.6), pytest.approx(0.4)]
+    assert sheets.width("team", "OKRs", "K") == pytest.approx(20, abs=0.5), "its header fits"
 
 
 def test_validate_says_which_columns_it_chose(person, capsys):
