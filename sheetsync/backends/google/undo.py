@@ -27,9 +27,10 @@ def column_map(read: Values, after: Values, written: set[tuple[int, int]]) -> di
     """Column now -> the column it was at the read, for the columns that can be told.
 
     Columns keep their order when one is inserted or deleted, so they are aligned in order,
-    maximising the values each pair has in common (the written cells left out). Unmatched
-    columns between two matched ones are paired when both sides have as many; columns after
-    the last matched one are paired in order.
+    maximising the values each pair has in common (the written cells left out); a column
+    dragged elsewhere is then matched by content alone. Unmatched columns between two matched
+    ones are paired when both sides have as many; columns after the last matched one are
+    paired in order.
     """
     read_cols: dict[int, Counter[CellValue]] = defaultdict(Counter)
     for (_, c), value in read.items():
@@ -67,12 +68,23 @@ def column_map(read: Values, after: Values, written: set[tuple[int, int]]) -> di
             j -= 1
     pairs.reverse()
     mapping = dict(pairs)
+    free_read = set(range(n_read)) - set(mapping.values())
+    moved = sorted(
+        ((common[i][j], i, j) for i in range(n_after) if i not in mapping for j in free_read),
+        reverse=True,
+    )
+    for weight, i, j in moved:  # a column dragged elsewhere: matched by content, out of order
+        if weight and i not in mapping and j in free_read:
+            mapping[i] = j
+            free_read.discard(j)
     edges = [(-1, -1), *pairs]
     for (a0, b0), (a1, b1) in zip(edges, [*pairs, (n_after, n_read)], strict=True):
         if a1 - a0 == b1 - b0:
-            mapping.update({a0 + k: b0 + k for k in range(1, a1 - a0)})
+            gap = {a0 + k: b0 + k for k in range(1, a1 - a0)}
+            mapping.update({a: b for a, b in gap.items() if a not in mapping and b in free_read})
     a_last, b_last = edges[-1]
-    mapping.update({a_last + k: b_last + k for k in range(1, n_after - a_last)})
+    trailing = {a_last + k: b_last + k for k in range(1, n_after - a_last)}
+    mapping.update({a: b for a, b in trailing.items() if a not in mapping})
     return mapping
 
 
