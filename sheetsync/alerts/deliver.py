@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sheetsync.alerts.chat import ChatPoster
@@ -87,10 +87,10 @@ class DeliveryReport:
 
 def digests(pending: Sequence[PendingAlert]) -> list[tuple[str, list[PendingAlert]]]:
     """(recipient, alerts) for each digest to send, in a stable order."""
-    groups: dict[tuple[datetime, str], tuple[str, dict[str, PendingAlert]]] = {}
+    groups: dict[tuple[date, datetime, str], tuple[str, dict[str, PendingAlert]]] = {}
     for alert in pending:
         for recipient in alert.recipients:
-            key = (alert.batch or datetime.min, recipient.casefold())
+            key = (alert.as_of or date.min, alert.batch or datetime.min, recipient.casefold())
             groups.setdefault(key, (recipient, {}))[1].setdefault(alert.event_id, alert)
     return [(groups[k][0], list(groups[k][1].values())) for k in sorted(groups)]
 

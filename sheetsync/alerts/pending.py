@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sheetsync.alerts.decide import rebuild_event
 from sheetsync.alerts.events import EventKind
@@ -56,6 +56,8 @@ class PendingAlert:
     message: str
     recipients: tuple[str, ...] = field(default=())
     """The recipients it is still pending for."""
+    as_of: date | None = None
+    """The as-of date of the run that raised it: digests never mix nights either."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,7 @@ def owed_alerts(
                 to_status=event.to_status.value,
                 message=event.message,
                 recipients=recipients,
+                as_of=event.as_of,
             )
         )
     return owed, skipped

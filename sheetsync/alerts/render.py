@@ -81,7 +81,8 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
             EventKind.WIN: f"is {a.to_status}",
         }[a.kind]
         return _one_line(f"sheetsync: {a.item} {what}")
-    attention = sum(a.kind in (EventKind.ALERT, EventKind.REMINDER) for a in alerts)
+    # items, not events: an item with an alert and a reminder is one thing to look at
+    attention = len({a.item for a in alerts if a.kind in (EventKind.ALERT, EventKind.REMINDER)})
     recovered = sum(a.kind is EventKind.RECOVERED for a in alerts)
     stale = sum(a.kind is EventKind.STALE for a in alerts)
     graded = sum(a.kind is EventKind.GRADED for a in alerts)
