@@ -307,6 +307,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         assert self._tabs is not None
         answered = answered_values(reply)
         written = written_values(ops)
+        moved: list[str] = []
         for check in checks:
             if check.sheet_id not in answered:
                 raise rows_moved(
@@ -320,11 +321,13 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                     [op for op in ops if op.tab == check.title],
                     created_marks(reply).get(check.sheet_id, []),
                 )
-                raise rows_moved(
-                    f"rows or columns on tab '{check.title}' moved while sheetsync wrote ({where})",
-                    self.label,
-                    undone=True,
-                )
+                moved.append(f"tab '{check.title}' ({where})")
+        if moved:
+            raise rows_moved(
+                f"rows or columns moved on {' and on '.join(moved)} while sheetsync wrote",
+                self.label,
+                undone=True,
+            )
 
     def _undo(self, check: TabCheck, after: Values, ops: list[CellOp], marks: list[int]) -> None:
         """Put back what `ops` replaced on the tab of `check` and remove the output column

@@ -3,12 +3,14 @@ moved under it has what the write replaced put back, and a tab renamed before it
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from sheetsync.backends.base import WritePlan
 from sheetsync.core.errors import BackendError, RowsMovedError
-from tests.integration.google.workbooks import okr_rows, open_book, score_plan
+from tests.integration.google.workbooks import HEADER, okr_rows, open_book, score_plan
 from tests.sheets_standin import Formula, SheetsStandIn
 
 
@@ -23,7 +25,9 @@ def test_a_row_inserted_before_the_write_is_applied_has_the_write_put_back(
         lambda _: sheets_api.insert_rows(sid, "OKRs", 3, [["Objective 0", "New KR", 5, 1]]),
     )
 
-    with pytest.raises(RowsMovedError, match=r"rows or columns on tab 'OKRs' moved.*B3 was 'KR 1'"):
+    with pytest.raises(
+        RowsMovedError, match=r"rows or columns moved on tab 'OKRs' \(B3 was 'KR 1'"
+    ):
         book.write(score_plan(3))
 
     assert sheets_api.counts["batchUpdate"] == 2, "the write, then the one putting it back"
@@ -60,6 +64,34 @@ def test_a_column_inserted_before_the_write_gets_the_persons_cells_back_as_they_
         [],
         [],
     ]
+
+
+def test_columns_inserted_on_two_tabs_get_both_tabs_put_back(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team", {"OKRs": okr_rows(3), "KPIs": okr_rows(3)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs", "KPIs"])
+    okrs = score_plan(3)
+    kpis = [replace(item, tab="KPIs") for item in okrs.cells]
+    plan = WritePlan(
+        cells=okrs.cells + kpis, guards=okrs.guards + [replace(g, tab="KPIs") for g in okrs.guards]
+    )
+
+    def insert_on_both(_: object) -> None:
+        for tab in ("OKRs", "KPIs"):
+            sheets_api.insert_columns(sid, tab, 2)
+
+    sheets_api.before_next("batchUpdate", insert_on_both)
+
+    with pytest.raises(RowsMovedError, match=r"on tab 'KPIs' .* and on tab 'OKRs' "):
+        book.write(plan)
+
+    for tab in ("OKRs", "KPIs"):
+        assert sheets_api.values(sid, tab) == [
+            [HEADER[0], None, *HEADER[1:]],
+            *[[row[0], None, *row[1:]] for row in okr_rows(3)[1:]],
+        ]
 
 
 def test_cells_moved_again_while_the_write_is_put_back_fail_with_where_to_look(
