@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from sheetsync.backends.base import Grid, Snapshot, WorkbookBackend, WritePlan, WriteResult
 from sheetsync.core.errors import RowsMovedError
 from sheetsync.core.model import Colour
+from sheetsync.core.plan import Chart
 
 
 class MemoryWorkbook(WorkbookBackend):
     def __init__(self, tabs: dict[str, Grid], label: str = "memory") -> None:
         self.tabs = copy.deepcopy(tabs)
         self.fills: dict[tuple[str, int, int], Colour] = {}
+        self.charts: dict[str, list[Chart]] = {}
         self.label = label
         self.location = label
         self.writes = 0
@@ -72,12 +74,17 @@ class MemoryWorkbook(WorkbookBackend):
                 del self.fills[key]
             for (row, col), colour in tab.fills.items():
                 self.fills[(tab.name, row, col)] = colour
+            if self.charts.get(tab.name, []) != tab.charts:
+                result.charts_changed += max(len(tab.charts), len(self.charts.get(tab.name, [])))
+                self.charts[tab.name] = list(tab.charts)
             result.cells_changed += sum(
                 1
                 for r, row in enumerate(tab.rows)
                 for c, v in enumerate(row)
                 if r >= len(old) or c >= len(old[r]) or old[r][c] != v
             )
-        result.wrote = bool(result.cells_changed or result.tabs_created or marked)
+        result.wrote = bool(
+            result.cells_changed or result.tabs_created or marked or result.charts_changed
+        )
         self.writes += result.wrote
         return result

@@ -101,6 +101,49 @@ OWNED_DATA_ROW = 3
 """The first data row of an owned tab, below its marker (row 1) and header (row 2)."""
 
 
+@dataclass(frozen=True)
+class CellRange:
+    """A rectangle of cells on one tab, 1-based and inclusive: what a chart draws from."""
+
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One line or set of bars, its values in `values` (one row or one column)."""
+
+    name: str
+    values: CellRange
+    colour: str
+    """RRGGBB of the line or bars."""
+    point_colours: tuple[str, ...] = ()
+    """Bars only: RRGGBB of each bar in category order (a bar per status colour)."""
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native chart on an owned tab, drawing from that tab's own cells.
+
+    `key` names it across runs, so a re-run updates the chart in place rather than adding a
+    copy. The anchor is the top-left cell; the size is in columns and rows.
+    """
+
+    key: str
+    kind: str
+    """"bar" (horizontal bars, one per category) or "line"."""
+    title: str
+    categories: CellRange
+    series: tuple[ChartSeries, ...]
+    row: int
+    col: int
+    width: int
+    height: int
+
+
 @dataclass
 class OwnedTab:
     """The full desired content of a tab sheetsync owns (Summary, History, Alerts).
@@ -117,6 +160,8 @@ class OwnedTab:
     """1-based column -> width in characters, applied when the tab is created."""
     formats: NumberFormats = field(default_factory=dict)
     """(row, col), 1-based -> number format code of that cell (scores `0.00`, dates ...)."""
+    charts: list[Chart] = field(default_factory=list)
+    """Native charts drawn on the tab from its cells; sheetsync owns every chart on the tab."""
     column_formats: dict[int, str] = field(default_factory=dict)
     """1-based column -> number format code of its cells below the marker and header rows
     (row 3 on) that `formats` does not name: one entry for a long log's date column."""
@@ -146,5 +191,7 @@ class WritePlan:
 class WriteResult:
     cells_changed: int = 0
     tabs_created: list[str] = field(default_factory=list)
+    charts_changed: int = 0
+    """Charts added, updated or removed on owned tabs."""
     wrote: bool = False
     """False when everything was already as planned and nothing was written."""

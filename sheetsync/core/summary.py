@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import date
 
 from sheetsync.core.alignment import TREE_SCORE_COLUMNS, TreeNode, tree_rows
+from sheetsync.core.charts import MAX_KPI_CHARTS, kpi_chart, objectives_chart
 from sheetsync.core.model import Colour, KpiScore, ObjectiveScore, Problem, Status
 from sheetsync.core.owned import OWNED_MARKER
-from sheetsync.core.plan import CellValue, NumberFormats, OwnedTab
-from sheetsync.core.units import DATE_FORMAT, SCORE_FORMAT
+from sheetsync.core.plan import CellValue, Chart, NumberFormats, OwnedTab
+from sheetsync.core.units import DATE_FORMAT, SCORE_FORMAT, number_format_code
 
 KR_STATUS_ORDER = (
     Status.DONE,
@@ -31,6 +32,7 @@ KPI_STATUS_ORDER = (
     Status.INVALID,
 )
 MAX_PROBLEMS_LISTED = 500
+OBJECTIVES_HEADER_ROW = 4
 
 
 def summary_tab(
@@ -59,6 +61,11 @@ def summary_tab(
     ]
     fills: dict[tuple[int, int], Colour] = {}
     formats: NumberFormats = {(2, 2): DATE_FORMAT}
+    charts: list[Chart] = []
+    chart_col = len(rows[-1]) + 2
+    if any(obj.score is not None for obj in objectives):
+        statuses = [obj.status for obj in objectives]
+        charts.append(objectives_chart(OBJECTIVES_HEADER_ROW + 1, statuses, chart_col))
     for obj in objectives:
         counts = [obj.counts.get(s, 0) for s in KR_STATUS_ORDER]
         rows.append([obj.name, obj.score, obj.status.value, sum(counts), *counts, obj.note])
@@ -78,10 +85,37 @@ def summary_tab(
     for status in KPI_STATUS_ORDER:
         rows.append([status.value, kpi_counts.get(status, 0)])
         fills[(len(rows), 1)] = status.colour
+    scorecards = [k.kpi for k in kpis if k.kpi.series]
+    if scorecards:
+        labels = [p.label for p in scorecards[0].series]
+        rows += [[], ["KPI trends", "Row", *labels]]
+        header_row = len(rows)
+        top = max([c.row + c.height + 1 for c in charts], default=OBJECTIVES_HEADER_ROW)
+        for kpi in scorecards:
+            rows.append([kpi.name, "Actual", *[p.value for p in kpi.series]])
+            rows.append([None, "Target", *[p.target for p in kpi.series]])
+            code = number_format_code(kpi.style)
+            if code != "General":
+                for r in (len(rows) - 1, len(rows)):
+                    formats |= {(r, 3 + i): code for i in range(len(labels))}
+            number = sum(c.kind == "line" for c in charts)
+            if number < MAX_KPI_CHARTS and any(p.value is not None for p in kpi.series):
+                charts.append(
+                    kpi_chart(
+                        kpi.name,
+                        header_row,
+                        len(rows) - 1,
+                        3,
+                        2 + len(labels),
+                        number=number,
+                        top=top,
+                        col=chart_col,
+                    )
+                )
     rows += [[], ["Problems", len(problems)]]
     for problem in problems[:MAX_PROBLEMS_LISTED]:
         rows.append([problem.tab, problem.cell, problem.describe()])
     if len(problems) > MAX_PROBLEMS_LISTED:
         rows.append([f"... and {len(problems) - MAX_PROBLEMS_LISTED} more (see the Note columns)"])
     widths = {1: 40.0, 2: 12.0, 3: 16.0, 4: 12.0, len(KR_STATUS_ORDER) + 5: 50.0}
-    return OwnedTab(name, rows, fills, widths, formats)
+    return OwnedTab(name, rows, fills, widths, formats, charts=charts)

@@ -19,6 +19,7 @@ from sheetsync.backends.base import (
     WriteResult,
 )
 from sheetsync.backends.excel.cells import desired_content
+from sheetsync.backends.excel.charts import SheetCharts
 from sheetsync.backends.excel.limits import Limits
 from sheetsync.backends.excel.ooxml import (
     APP_NS,
@@ -125,7 +126,9 @@ class PlanEditor:
             sheet.finish()
         for owned in plan.owned_tabs:
             self._write_owned(owned, result)
-        result.wrote = bool(result.cells_changed or result.tabs_created or marked)
+        result.wrote = bool(
+            result.cells_changed or result.tabs_created or marked or result.charts_changed
+        )
         if result.wrote:
             self._finish()
         return result
@@ -225,6 +228,14 @@ class PlanEditor:
     # --- owned tabs ---
 
     def _write_owned(self, owned: OwnedTab, result: WriteResult) -> None:
+        """Bring an owned tab's rows, then its charts, to `owned`'s content."""
+        self._write_owned_rows(owned, result)
+        tab = self._tab(owned.name)
+        assert tab.part is not None
+        charts = SheetCharts(self.package, tab.part, self._sheet(tab).root)
+        result.charts_changed += charts.apply(owned.charts, tab.name, owned.rows)
+
+    def _write_owned_rows(self, owned: OwnedTab, result: WriteResult) -> None:
         """Bring an owned tab to `owned`'s content, rewriting only the rows that differ.
 
         A row that is already as wanted is recognised by its XML: the row sheetsync would

@@ -68,8 +68,17 @@ class XlsxPackage:
     def add(self, name: str, root: Any) -> None:
         self._added[name] = self._trees[name] = root
 
+    def replace(self, name: str, root: Any) -> None:
+        """Give a part new content (a new tree in place of the parsed one)."""
+        self._trees[name] = root
+        if name in self._added:
+            self._added[name] = root
+        else:
+            self._changed.add(name)
+
     def remove(self, name: str) -> None:
         self._removed.add(name)
+        self._added.pop(name, None)
 
     def to_bytes(self) -> bytes:
         out = BytesIO()
