@@ -554,7 +554,7 @@ class Trends:
 
     def kpi(self, kpi: Kpi) -> str | None:
         """A scorecard KPI's periods; another KPI's Actual over the last runs and this one."""
-        if kpi.series:
+        if any(p.value is not None for p in kpi.series):
             return trend_cell(kpi_trend_values(kpi, self.as_of), kpi.higher_is_better)
         if kpi.actual is None:
             return None

@@ -88,12 +88,37 @@ KPI_COLUMNS = [
     Column("Target", 11, "The level to reach.", "A number; required."),
     Column("Warning", 11, "The amber boundary.", "A number; blank = 10% worse than the target."),
     Column("Actual", 11, "The latest value: update it every week.",
-           "A number; blank = no data yet."),
-    Column("Comments", 28, "Your own notes.", "sheetsync never reads or changes this column."),
+           "A number; blank = no data yet, or the latest month filled in (a scorecard)."),
+    Column("Kind", 8, "For a scorecard: a second row for the same KPI saying Target holds "
+           "one target per month (a ramp).", "Blank (or Actual) on the values row; Target."),
 ]  # fmt: skip
+COMMENTS = Column(
+    "Comments", 28, "Your own notes.", "sheetsync never reads or changes this column."
+)
+SCORECARD_MONTHS = 6
+"""Month columns in the template's KPI scorecard: the as-of month and the five before it."""
 
 OKR_HEADERS = [c.header for c in OKR_COLUMNS]
-KPI_HEADERS = [c.header for c in KPI_COLUMNS]
+
+
+def scorecard_months(as_of: date) -> list[date]:
+    """The first day of each month column, oldest first, ending with the as-of month."""
+    months: list[date] = []
+    day = as_of.replace(day=1)
+    for _ in range(SCORECARD_MONTHS):
+        months.insert(0, day)
+        day = (day - timedelta(days=1)).replace(day=1)
+    return months
+
+
+def kpi_columns(as_of: date) -> list[Column]:
+    """The KPIs tab's columns: the KPI's fields, one column per month, then your notes."""
+    month_columns = [
+        Column(day.strftime("%b %Y"), 10, "That month's value, for a KPI kept as a scorecard.",
+               "A number; the latest month filled in is the KPI's Actual.")
+        for day in scorecard_months(as_of)
+    ]  # fmt: skip
+    return [*KPI_COLUMNS, *month_columns, COMMENTS]
 
 
 def _money(value: float) -> Number:
@@ -157,6 +182,17 @@ def example_rows(as_of: date) -> tuple[list[list[Any]], list[list[Any]]]:
         ["Retention rate", "dee@example.com", "%", "higher",
          _pct(0.85), _pct(0.80), _pct(0.78), None],
     ]  # fmt: skip
+    blank_months = [None] * SCORECARD_MONTHS
+    kpis = [[*row[:7], None, *blank_months, row[7]] for row in kpis]
+    # A monthly scorecard with a ramped target: the values row and its Target row. The as-of
+    # month is not reported yet, so last month's value is the Actual.
+    signups = [_count(v) for v in (310, 335, 362, 381, 405)] + [None]
+    ramp = [_count(v) for v in (300, 325, 350, 375, 400, 425)]
+    kpis += [
+        ["New signups", "ben@example.com", None, "higher", None, None, None, None, *signups,
+         "the Target row below ramps the target month by month"],
+        ["New signups", "ben@example.com", None, None, None, None, None, "Target", *ramp, None],
+    ]  # fmt: skip
     return okrs, kpis
 
 
@@ -167,7 +203,8 @@ def example_grids(as_of: date) -> dict[str, list[list[CellValue]]]:
     def plain(rows: list[list[Any]]) -> list[list[CellValue]]:
         return [[v.value if isinstance(v, Number) else v for v in row] for row in rows]
 
-    return {"OKRs": [list(OKR_HEADERS), *plain(okrs)], "KPIs": [list(KPI_HEADERS), *plain(kpis)]}
+    kpi_headers: list[CellValue] = [c.header for c in kpi_columns(as_of)]
+    return {"OKRs": [list(OKR_HEADERS), *plain(okrs)], "KPIs": [kpi_headers, *plain(kpis)]}
 
 
 def write_template(path: str | Path, as_of: date | None = None) -> Path:
@@ -200,9 +237,11 @@ def write_template(path: str | Path, as_of: date | None = None) -> Path:
         note="sheetsync also reads 2026-H1, 2026, 2026-11, Nov 2026 or a due date.",
     )
     kpi_ws = wb.create_sheet("KPIs")
-    _fill(kpi_ws, KPI_COLUMNS, kpis)
-    _dropdown(kpi_ws, "Direction", KPI_COLUMNS, ("higher", "lower"))
-    _instructions(wb.create_sheet(INSTRUCTIONS_TAB))
+    columns = kpi_columns(as_of)
+    _fill(kpi_ws, columns, kpis)
+    _dropdown(kpi_ws, "Direction", columns, ("higher", "lower"))
+    _dropdown(kpi_ws, "Kind", columns, ("Actual", "Target"))
+    _instructions(wb.create_sheet(INSTRUCTIONS_TAB), as_of)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
@@ -274,7 +313,7 @@ STATUS_MEANINGS = {
 }
 
 
-def instructions() -> list[tuple[str, list[str]]]:
+def instructions(as_of: date) -> list[tuple[str, list[str]]]:
     """The "How to use" tab as (kind, cells) lines: title, heading, text, head, row, status."""
     return [
         ("title", ["How to use this workbook"]),
@@ -291,6 +330,15 @@ def instructions() -> list[tuple[str, list[str]]]:
         ("heading", ["KPIs tab: one row per KPI"]),
         ("head", ["Column", "What it means", "What to type"]),
         *[("row", [c.header, c.meaning, c.allowed]) for c in KPI_COLUMNS],
+        ("row", [", ".join(d.strftime("%b %Y") for d in scorecard_months(as_of)),
+                 "One column per month, for KPIs kept as a "
+                 "scorecard (weeks such as W45 and quarters such as 2026-Q1 work too).",
+                 "A number per month; the latest month filled in is the Actual."]),
+        ("row", [COMMENTS.header, COMMENTS.meaning, COMMENTS.allowed]),
+        ("text", ["New signups is a scorecard: its values row has one number per month and the "
+                  "row below it, with Kind = Target, ramps the target. sheetsync judges the "
+                  "latest month against that month's target, draws its trend in the Trend "
+                  "column and charts it on the Summary tab."]),
         ("heading", ["Numbers"]),
         ("text", ["Type numbers as numbers and give the cell a number format ($, %, 1,000): 15% "
                   "is stored as 0.15. Text that could be read two ways, such as 4,5, is "
@@ -307,7 +355,7 @@ def instructions() -> list[tuple[str, list[str]]]:
     ]  # fmt: skip
 
 
-def _instructions(ws: Any) -> None:
+def _instructions(ws: Any, as_of: date) -> None:
     """Write `instructions()`: prose merged across the three columns, tables cell by cell."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -322,7 +370,7 @@ def _instructions(ws: Any) -> None:
     widths = (22, 48, 62)
     for letter, width in zip("ABC", widths, strict=True):
         ws.column_dimensions[letter].width = width
-    for kind, cells in instructions():
+    for kind, cells in instructions(as_of):
         if kind == "heading":
             ws.append([])
         ws.append(cells)

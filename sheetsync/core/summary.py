@@ -85,7 +85,7 @@ def summary_tab(
     for status in KPI_STATUS_ORDER:
         rows.append([status.value, kpi_counts.get(status, 0)])
         fills[(len(rows), 1)] = status.colour
-    scorecards = [k.kpi for k in kpis if k.kpi.series]
+    scorecards = [k.kpi for k in kpis if any(p.value is not None for p in k.kpi.series)]
     if scorecards:
         labels = [p.label for p in scorecards[0].series]
         rows += [[], ["KPI trends", "Row", *labels]]
@@ -99,7 +99,7 @@ def summary_tab(
                 for r in (len(rows) - 1, len(rows)):
                     formats |= {(r, 3 + i): code for i in range(len(labels))}
             number = sum(c.kind == "line" for c in charts)
-            if number < MAX_KPI_CHARTS and any(p.value is not None for p in kpi.series):
+            if number < MAX_KPI_CHARTS:
                 charts.append(
                     kpi_chart(
                         kpi.name,

@@ -862,7 +862,8 @@ def read_kpis(
     invalid.sort(key=lambda bad: bad.row)
     layout.warnings += [p for p in card.problems if not p.is_error]
     errors = [p for p in card.problems if p.is_error]
-    _examples_left(layout, _owners_by_row(kpis, invalid))
+    owners = _owners_by_row(kpis, invalid) | {r.row: r.text("owner") for r, t, _ in rows if t}
+    _examples_left(layout, dict(sorted(owners.items())))
     return KpiTab(layout, kpis, invalid, card, target_rows, errors)
 
 

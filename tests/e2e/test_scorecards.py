@@ -146,3 +146,16 @@ def test_kpis_and_key_results_without_periods_trend_over_past_runs(sheets, tmp_p
     before = sheets.snapshot("runs")
     assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
     assert sheets.snapshot("runs") == before, "re-running a date draws the same trend"
+
+
+def test_a_single_actual_kpi_on_a_scorecard_tab_trends_over_past_runs(sheets, tmp_path):
+    kpis = [["KPI", "Target", "Actual", "Sep", "Oct"], ["NPS", 40, 30, None, None],
+            ["Signups", 50, None, 40, 55]]  # fmt: skip
+    entry = sheets.create("mixed", {"OKRs": OKRS, "KPIs": kpis})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for day, nps in (("2026-11-14", 30), (AS_OF, 36)):
+        sheets.edit("mixed", "KPIs", "C2", nps)
+        main(["run", "--config", str(config), "--as-of", day])
+    values = sheets.values("mixed", "KPIs")
+    trend = values[0].index("Trend")
+    assert [row[trend] for row in values[1:]] == ["↑ ▁█", "↑ ▁█"]

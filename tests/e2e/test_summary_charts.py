@@ -86,7 +86,7 @@ def test_the_summary_gets_a_bar_chart_of_objectives_and_a_line_chart_per_kpi(tmp
         "xl/charts/chart3.xml",
         "xl/drawings/_rels/drawing1.xml.rels",
         "xl/drawings/drawing1.xml",
-    ], "objectives, Signups and Churn (Revenue has no data yet: listed, not drawn)"
+    ], "objectives, Signups and Churn (Revenue has no month filled yet: no chart)"
     with zipfile.ZipFile(path) as package:
         bar = package.read("xl/charts/chart1.xml").decode()
         line = package.read("xl/charts/chart2.xml").decode()

@@ -44,9 +44,14 @@ def test_numbers_are_real_numbers_with_number_formats(template):
     traffic = _column(okrs, "Current")[3]
     assert traffic.value == 21500 and "#,##0" in traffic.number_format
     kpis = template["KPIs"]
+    scorecard = [i for i, cell in enumerate(_column(kpis, "KPI")) if cell.value == "New signups"]
     for header in ("Target", "Warning", "Actual"):
-        for cell in _column(kpis, header):
-            assert isinstance(cell.value, int | float), cell.coordinate
+        for i, cell in enumerate(_column(kpis, header)):
+            if i not in scorecard:  # the scorecard's numbers are in its month columns
+                assert isinstance(cell.value, int | float), cell.coordinate
+    first_month = [c.value for c in kpis[1]].index("Kind") + 2
+    ramp = kpis.cell(scorecard[1] + 2, first_month)
+    assert isinstance(ramp.value, int) and ramp.number_format == "#,##0"
     lead_conversion = _column(kpis, "Actual")[1]
     assert lead_conversion.value == pytest.approx(0.115)
     assert lead_conversion.number_format == "0.0%"
