@@ -127,3 +127,45 @@ def test_libreoffice_draws_the_charts(tmp_path):
     bare_path, _ = synced(bare, no_periods)
     bare_page = render_page(bare_path, SUMMARY_PAGE, bare / "out")
     assert pixels_of(bare_page, ACTUAL_COLOUR) == 0, "no KPI chart, no line colour"
+
+
+def google_charts(sheets, name: str) -> dict[int, dict]:
+    sheet = sheets.api.spreadsheet(sheets.ids[name]).sheet("Summary")
+    return sheet.charts
+
+
+def test_google_gets_the_same_charts_in_the_one_batch_and_updates_them_in_place(
+    sheets_api, service_account_file, tmp_path
+):
+    from tests.e2e.workbooks import GoogleSheets
+
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": MONTHLY})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    sheets_api.reset_counts()
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+    assert sheets_api.counts.get("batchUpdate") == 1, "charts travel in the one batchUpdate"
+    charts = google_charts(sheets, "team")
+    kinds = sorted(c["spec"]["basicChart"]["chartType"] for c in charts.values())
+    assert kinds == ["BAR", "LINE", "LINE"]
+    bar = next(c for c in charts.values() if c["spec"]["basicChart"]["chartType"] == "BAR")
+    overrides = bar["spec"]["basicChart"]["series"][0]["styleOverrides"]
+    assert len(overrides) == 3, "one colour per objective, by status"
+
+    before = sheets.snapshot("team")
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+    assert sheets.snapshot("team") == before, "unchanged: no batchUpdate at all"
+
+    sheets.edit("team", "KPIs", "K2", 125)  # November's signups: the chart follows its cells
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+    sent = [next(iter(r)) for r in sheets_api.requests_of("batchUpdate")[-1].body["requests"]]
+    assert not {"addChart", "updateChartSpec", "deleteEmbeddedObject"} & set(sent)
+
+    for cell, value in zip(
+        ("A6", "B6", "C6", "D6", "E6"), ("Hire", "Engineers", 0, 4, 1), strict=True
+    ):
+        sheets.edit("team", "OKRs", cell, value)  # a fourth objective: a fourth bar
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+    sent = [next(iter(r)) for r in sheets_api.requests_of("batchUpdate")[-1].body["requests"]]
+    assert "updateChartSpec" in sent and "addChart" not in sent
+    assert sorted(google_charts(sheets, "team")) == sorted(charts), "the same charts, updated"

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from tests.sheets_standin.charts import CHART_REQUESTS
+
 Cell = dict[str, Any]
 """One cell as the API spells it (`CellData`). Treated as immutable once stored."""
 
@@ -415,6 +417,8 @@ class Sheet:
     dimension_metadata: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     """("ROWS" | "COLUMNS", index) -> the developer metadata on that row or column (each without
     its `location`, which is computed from where the row or column is now)."""
+    charts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """chart ID -> the `EmbeddedChart` placed over this sheet."""
 
     def clone(self) -> Sheet:
         return Sheet(
@@ -427,6 +431,7 @@ class Sheet:
             dict(self.column_sizes),
             dict(self.row_sizes),
             copy.deepcopy(self.dimension_metadata),
+            copy.deepcopy(self.charts),
         )
 
     def metadata_at(self, dimension: str, index: int) -> list[dict[str, Any]]:
@@ -664,6 +669,8 @@ class Spreadsheet:
             if include_grid:
                 areas = wanted.get(sheet.sheet_id) or [Area(sheet.sheet_id)]
                 entry["data"] = [sheet.grid_data(area) for area in areas]
+            if sheet.charts:
+                entry["charts"] = [copy.deepcopy(c) for _, c in sorted(sheet.charts.items())]
             sheets.append(entry)
         return {
             "spreadsheetId": self.spreadsheet_id,
@@ -1201,6 +1208,7 @@ REQUESTS = {
     "createDeveloperMetadata": create_developer_metadata,
     "deleteDeveloperMetadata": delete_developer_metadata,
     "copyPaste": copy_paste,
+    **CHART_REQUESTS,
 }
 
 

@@ -1,6 +1,7 @@
 """Building the one `spreadsheets.batchUpdate` body: `addSheet` for new owned tabs (with sheet
-IDs chosen here), their column widths, `appendDimension` where a grid must grow, and the changed
-cells in as few `updateCells` rectangles as their runs allow, with exact `fields` masks."""
+IDs chosen here), their column widths, `appendDimension` where a grid must grow, the changed
+cells in as few `updateCells` rectangles as their runs allow, with exact `fields` masks, and the
+chart requests of the owned tabs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from operator import attrgetter
 from typing import Any
 
 from sheetsync.backends.base import OUTPUT_MARKER, OutputColumn, OwnedTab
+from sheetsync.backends.google.charts import TabCharts, chart_requests
 from sheetsync.backends.google.diff import CellOp
 from sheetsync.backends.google.errors import rows_moved
 from sheetsync.backends.google.tabs import GridSize
@@ -91,11 +93,13 @@ def build_batch(
     label: str,
     columns: Sequence[OutputColumn] = (),
     options: Mapping[str, Any] | None = None,
+    charts: Sequence[TabCharts] = (),
 ) -> tuple[dict[str, Any], dict[str, GridSize]]:
     """The batchUpdate body for `ops` and `creates` on tabs of sizes `grid`, and every tab's
     grid size once it is applied. `columns` are output columns to mark (and, when new, to
     give the look of the person's header and a width), after the cells are written; `options`
-    are the body options that ask for the answer to check.
+    are the body options that ask for the answer to check; `charts` the owned tabs' charts
+    (added, updated or deleted last, once their tab and cells exist).
 
     Raises RowsMovedError when a tab to write was deleted, or a tab to create exists with
     another sheet ID (a tab the sync did not add).
@@ -171,6 +175,10 @@ def build_batch(
         if column.tab not in sizes:
             raise rows_moved(f"tab '{column.tab}' was deleted while syncing", label)
         requests_ += column_requests(column, sizes[column.tab].sheet_id)
+    for title, wanted, existing in charts:
+        if title not in sizes:
+            raise rows_moved(f"tab '{title}' was deleted while syncing", label)
+        requests_ += chart_requests(title, sizes[title].sheet_id, wanted, existing)[0]
     return {"requests": requests_, **(options or {"includeSpreadsheetInResponse": False})}, sizes
 
 

@@ -91,7 +91,7 @@ def hex_colour(colour: Mapping[str, Any] | None) -> str | None:
     return None if text == "FFFFFF" else text
 
 
-def _api_colour(fill: Colour | str) -> dict[str, float]:
+def api_colour(fill: Colour | str) -> dict[str, float]:
     text = fill.value if isinstance(fill, Colour) else fill
     return {k: int(text[i : i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
 
@@ -108,7 +108,7 @@ def cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] |
         pass
     fmt: dict[str, Any] = {}
     if fill is not None:
-        fmt["backgroundColor"] = _api_colour(fill)
+        fmt["backgroundColor"] = api_colour(fill)
     if number_format is not None:
         fmt["numberFormat"] = _number_format(number_format)
     result = fmt or None

@@ -33,6 +33,8 @@ class TabState:
     cells: dict[tuple[int, int], CellState] = field(default_factory=dict)
     markers: dict[str, int] = field(default_factory=dict)
     """output -> 1-based column carrying sheetsync's developer metadata (`OUTPUT_MARKER`)."""
+    charts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """chart ID -> the tab's `EmbeddedChart` as read (spec and position)."""
 
     def cell(self, row: int, col: int) -> CellState:
         return self.cells.get((row, col), EMPTY_CELL)
@@ -74,10 +76,11 @@ READ_FIELDS = (
     f"sheets(properties(sheetId,title,{_GRID}),"
     "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,"
     "userEnteredFormat(backgroundColor,numberFormat))),"
-    "columnMetadata(developerMetadata(metadataKey,metadataValue))))"
+    "columnMetadata(developerMetadata(metadataKey,metadataValue))),"
+    "charts(chartId,spec,position))"
 )
 """The `fields` mask of the one read: every tab's values, effective values, fills and formats,
-the developer metadata on its columns (sheetsync's marks on its own columns), and the
+the developer metadata on its columns (sheetsync's marks on its own columns), its charts, and the
 spreadsheet's locale (File > Settings), which says how its text numbers are written."""
 META_FIELDS = f"sheets.properties(sheetId,title,{_GRID})"
 """The `fields` mask that asks for each tab's title, sheet ID and grid size only."""
@@ -154,6 +157,11 @@ def load_tabs(
         for (r, c), value in values.items():
             grid[r][c] = value
         tab.markers = column_markers(sheet)
+        tab.charts = {
+            int(chart["chartId"]): dict(chart)
+            for chart in sheet.get("charts", []) or []
+            if "chartId" in chart
+        }
         tabs[title] = tab
         grids[title] = grid
     return tabs, grids

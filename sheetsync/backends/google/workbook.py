@@ -78,6 +78,7 @@ from sheetsync.backends.google.auth import (
     load_credentials,
 )
 from sheetsync.backends.google.batch import build_batch, new_sheet_ids, undo_batch
+from sheetsync.backends.google.charts import TabCharts, chart_requests
 from sheetsync.backends.google.diff import CellOp, columns_to_mark, diff_plan, record_written
 from sheetsync.backends.google.errors import (
     FailureContext,
@@ -104,6 +105,7 @@ from sheetsync.backends.google.tabs import (
     GridSize,
     TabState,
     comma_locale,
+    find_tab,
     grid_sizes,
     load_tabs,
 )
@@ -217,19 +219,45 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         with cyclic_gc_paused():
             ops, creates = diff_plan(plan, self._tabs, self.label)
         columns = columns_to_mark(plan.columns, self._tabs, self.label)
-        if not ops and not creates and not columns:
+        charts = self._charts(plan, creates)
+        if not ops and not creates and not columns and not charts:
             return WriteResult(cells_changed=0, wrote=False)
         checks = tab_checks(self._tabs, plan.guards, ops, self.label)
         grid = {
             name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()
         }
-        sizes, reply = self._send(ops, creates, grid, checks, columns)
+        sizes, reply = self._send(ops, creates, grid, checks, columns, charts)
         with cyclic_gc_paused():
             self._check_answer(checks, reply, ops)
             record_written(self._tabs, ops, sizes, columns)
+        for title, wanted, existing in charts:
+            if title in self._tabs and title in sizes:
+                _, after = chart_requests(title, sizes[title].sheet_id, wanted, existing)
+                self._tabs[title].charts = after
         return WriteResult(
-            cells_changed=len(ops), tabs_created=[t.name for t in creates], wrote=True
+            cells_changed=len(ops),
+            tabs_created=[t.name for t in creates],
+            wrote=True,
+            charts_changed=len(charts),
         )
+
+    def _charts(self, plan: WritePlan, creates: Sequence[OwnedTab]) -> list[TabCharts]:
+        """The owned tabs whose charts differ from what was read (a new tab's, if it has any)."""
+        assert self._tabs is not None
+        created = {owned.name for owned in creates}
+        found: list[TabCharts] = []
+        for owned in plan.owned_tabs:
+            if owned.name in created:
+                if owned.charts:
+                    found.append((owned.name, owned.charts, {}))
+                continue
+            title = find_tab(self._tabs, owned.name)
+            if title is None:
+                continue
+            tab = self._tabs[title]
+            if chart_requests(title, tab.sheet_id, owned.charts, tab.charts)[0]:
+                found.append((title, owned.charts, tab.charts))
+        return found
 
     def close(self) -> None:
         self._session.close()
@@ -264,6 +292,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         grid: dict[str, GridSize],
         checks: list[TabCheck],
         columns: Sequence[OutputColumn] = (),
+        charts: Sequence[TabCharts] = (),
     ) -> tuple[dict[str, GridSize], Mapping[str, Any]]:
         """Send the one batch; retry it safely. Returns every tab's grid size afterwards and
         the batch's answer (the checked rows as written)."""
@@ -279,7 +308,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 current = self._fetch_grid()
             with cyclic_gc_paused():
                 body, sizes = build_batch(
-                    ops, creates, new_ids, current, self.label, columns, options
+                    ops, creates, new_ids, current, self.label, columns, options, charts
                 )
             try:
                 reply = self._batch_update(body, params)
