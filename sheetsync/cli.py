@@ -220,7 +220,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sheetsync.template import write_template
+    from sheetsync.runner import write_report
+    from sheetsync.template import write_team_example, write_template
 
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -230,11 +231,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         shutil.copyfile(str(resources.files("sheetsync") / "demo" / "sheetsync.toml"), config_path)
     if not workbook.exists():
         write_template(workbook, args.as_of)
+    team = folder / "team-demo.xlsx"
+    if not team.exists():
+        write_team_example(team, "Company OKRs (demo)", args.as_of)
     console = _console()
-    console.print(f"Demo workbook and config in {folder.resolve()}/\n")
+    console.print(f"Demo workbooks and config in {folder.resolve()}/\n")
     args.config, args.dry_run, args.workers, args.shard = str(config_path), False, 1, None
     args.preview = None
     code, report = _run(args)
+    written, _ = write_report(
+        cfg.load_config(config_path),
+        folder / "report",
+        as_of=_as_of(args),
+        now=datetime.now().astimezone(),
+    )
     if not args.json:
         outbox = folder / "outbox"
         if report.alerts_sent:
@@ -245,7 +255,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f" ({_count(earlier, 'email')} from earlier runs in {outbox}/)." if earlier else "."
             )
         console.print(
-            f"\nOpen {workbook} to see the Score, Status and Note columns and the Summary tab."
+            f"\nOpen {workbook} to see the Score, Status and Note columns and the Summary tab;"
+            f"\n{team} cascades into it (see the Alignment tree on either Summary tab)."
+            f"\nThe report page: {folder / 'report' / 'index.html'} ({len(written)} pages)."
             + emails
             + f"\nRun again with: sheetsync run --config {config_path}"
         )

@@ -391,3 +391,52 @@ def _instructions(ws: Any, as_of: date) -> None:
             -(-len(text) // int(span * 1.25)) for text, span in zip(cells, spans, strict=False)
         )
         ws.row_dimensions[row].height = 15 * max(lines, 1) + (8 if kind == "title" else 0)
+
+
+TEAM_OKR_COLUMNS = [
+    *OKR_COLUMNS[:2],
+    Column("Parent", 34, "The objective this one contributes to.",
+           "Its ID or text in this workbook, or 'Workbook name: objective' in another one."),
+    Column("Objective weight", 10, "How much this objective counts in its parent's score.",
+           "A number; default 1."),
+    *[c for c in OKR_COLUMNS[2:] if c.header not in ("KPI", "Comments")],
+]  # fmt: skip
+TEAM_OKR_HEADERS = [c.header for c in TEAM_OKR_COLUMNS]
+
+
+def team_example_rows(parent_workbook: str, as_of: date) -> list[list[Any]]:
+    """A department's OKRs whose objectives name parents in the company template workbook."""
+    q = quarter_of(as_of).label
+    grow = f"{parent_workbook}: Grow sales revenue 50% this quarter"
+    loyalty = f"{parent_workbook}: Improve customer loyalty"
+    return [
+        ["E1.KR1", "Win the EMEA mid-market", grow, 2, "30 new EMEA customers",
+         "eva@example.com", "metric", 0, 30, 12, None, None, 1, q],
+        ["E1.KR2", None, None, None, "EMEA pipeline to $2M", "eva@example.com", "metric",
+         _money(500000), _money(2000000), _money(1100000), None, None, 1, q],
+        ["E2.KR1", "Partner channel live in the Nordics", "Win the EMEA mid-market", None,
+         "Sign 5 reseller partners", "finn@example.com", "metric", 0, 5, 1, None, None, 1, q],
+        ["E3.KR1", "Happier EMEA customers", loyalty, 1, "EMEA satisfaction from 4.1 to 4.5",
+         "finn@example.com", "metric", Number(4.1, DECIMAL), Number(4.5, DECIMAL),
+         Number(4.3, DECIMAL), None, None, 1, q],
+    ]  # fmt: skip
+
+
+def write_team_example(path: str | Path, parent_workbook: str, as_of: date | None = None) -> Path:
+    """The demo's second workbook: a department cascading into the company template's goals."""
+    from openpyxl import Workbook
+
+    path = Path(path)
+    if path.exists():
+        raise FileExistsError(f"{path} already exists; choose another name")
+    as_of = as_of or date.today()
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "OKRs"
+    _fill(ws, TEAM_OKR_COLUMNS, team_example_rows(parent_workbook, as_of))
+    _dropdown(ws, "Type", TEAM_OKR_COLUMNS, KR_TYPES)
+    _fill(wb.create_sheet("KPIs"), KPI_COLUMNS, [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

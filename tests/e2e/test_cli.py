@@ -151,7 +151,17 @@ def test_demo_needs_no_credentials_and_leaves_the_emails_in_an_outbox(tmp_path, 
     assert emails, "the demo shows the alert emails"
     book = openpyxl.load_workbook(folder / "okrs-demo.xlsx")
     assert {"Summary", "History", "Alerts"} <= set(book.sheetnames)
-    capsys.readouterr()
+    # A second workbook cascades into the first on the first run, and the report shows it.
+    tree = [row[0] for row in book["Summary"].iter_rows(values_only=True)]
+    assert "    ↳ Win the EMEA mid-market" in tree and "    ↳ Happier EMEA customers" in tree
+    report = folder / "report"
+    assert sorted(p.name for p in report.iterdir()) == [
+        "company-okrs-demo.html",
+        "emea-sales-demo.html",
+        "index.html",
+    ]
+    assert "Win the EMEA mid-market" in (report / "company-okrs-demo.html").read_text()
+    assert "The report page:" in capsys.readouterr().out
     assert main(["demo", "--dir", str(folder)]) == 0, "running the demo twice is fine"
     assert len(list((folder / "outbox").glob("*.eml"))) == len(emails), "no duplicate alerts"
 
