@@ -336,6 +336,30 @@ class Alignment(_Strict):
     )
 
 
+class Report(_Strict):
+    """The report pages (`sheetsync report`, and `serve`): where they are published and served."""
+
+    url: str | None = Field(
+        None, description="where the pages are published; alert digests link each workbook there"
+    )
+    dir: str = Field("", description="serve: write the pages here after each run")
+    port: int = Field(0, ge=0, lt=65536, description="serve: serve `dir` on this port; 0 = off")
+    bind: str = Field("127.0.0.1", description="serve: the address the report server binds")
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return url if not url or url.endswith("/") else url + "/"
+
+    @model_validator(mode="after")
+    def _port_needs_dir(self) -> Report:
+        if self.port and not self.dir:
+            raise ValueError("port needs dir: the folder whose pages are served")
+        return self
+
+
 class Workbook(_Strict):
     name: str
     path: str | None = None
@@ -389,6 +413,7 @@ class Config(_Strict):
     email: Email = Field(default_factory=Email)
     schedule: Schedule = Field(default_factory=Schedule)
     alignment: Alignment = Field(default_factory=Alignment)
+    report: Report = Field(default_factory=Report)
     state_dir: str = Field(default_factory=lambda: default_state_dir())
     source: str = Field("", exclude=True)
     """The config file this came from; relative paths are resolved against its folder."""

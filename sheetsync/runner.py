@@ -290,6 +290,20 @@ def run_in_waves(
     return outcomes
 
 
+def page_names(config: cfg.Config) -> dict[str, str]:
+    """Each workbook's report page file name, unique, in the config's order."""
+    from sheetsync.report import file_name_for
+
+    taken: set[str] = set()
+    return {wb.name: file_name_for(wb.name, taken) for wb in config.workbooks}
+
+
+def report_links(config: cfg.Config) -> dict[str, str]:
+    """Each workbook's report page under `[report] url` (empty when no url is set)."""
+    url = config.report.url
+    return {name: url + page for name, page in page_names(config).items()} if url else {}
+
+
 def write_report(
     config: cfg.Config,
     out_dir: Path,
@@ -304,7 +318,7 @@ def write_report(
     Returns the files written and each workbook's report (errors included: a workbook that
     cannot be read still gets a page that says so).
     """
-    from sheetsync.report import build_page, file_name_for, write_reports
+    from sheetsync.report import build_page, write_reports
 
     factory = factory or open_backend
 
@@ -324,14 +338,14 @@ def write_report(
             backend.close()
 
     outcomes = run_in_waves(config.workbooks, step, workers=workers)
-    taken: set[str] = set()
+    names = page_names(config)
     pages = []
     for o in outcomes:
         scored = o.scored
         pages.append(
             build_page(
                 o.report.name,
-                file_name_for(o.report.name, taken),
+                names[o.report.name],
                 as_of,
                 location=o.report.location,
                 tree=scored.alignment.nodes if scored and scored.alignment.used else (),
@@ -521,7 +535,7 @@ def _deliver_alerts(
         report.would_reach = len({r for r in reached if not is_chat(r)})
         report.would_post = len({r for r in reached if is_chat(r)})
         if preview:
-            paths = write_previews(pending, Path(preview), config.email, now)
+            paths = write_previews(pending, Path(preview), config.email, now, report_links(config))
             report.previews = [str(p) for p in paths]
         return
     if not pending:
@@ -540,7 +554,15 @@ def _deliver_alerts(
             report.alert_errors.append(f"{report.alerts_pending} alerts {how}")
             return
         mailer = _NoMailServer(how)
-    delivery = deliver(pending, mailer, config.email, now, stop=stop, chat=chat)
+    delivery = deliver(
+        pending,
+        mailer,
+        config.email,
+        now,
+        stop=stop,
+        chat=chat,
+        report_links=report_links(config),
+    )
     report.alerts_sent = len(delivery.sent)
     report.alerts_failed = len(delivery.failed)
     report.alerts_pending = _still_pending(pending, delivery)

@@ -21,7 +21,14 @@ from sheetsync.ops.heartbeat import ping, url_for_shard
 from sheetsync.ops.lock import run_lock
 from sheetsync.ops.ratelimit import RateLimiter
 from sheetsync.ops.shard import parse_shard, select
-from sheetsync.runner import RunReport, choose_chat, choose_mailer, open_backend, run_all
+from sheetsync.runner import (
+    RunReport,
+    choose_chat,
+    choose_mailer,
+    open_backend,
+    run_all,
+    write_report,
+)
 from sheetsync.sync import WorkbookReport
 
 log = logging.getLogger(__name__)
@@ -183,6 +190,7 @@ def serve_forever(
             )
             for w in report.failed:
                 log.error("workbook %s failed: %s", w.name, w.error)
+            refresh_report(current, now)
 
         return job
 
@@ -195,5 +203,34 @@ def serve_forever(
         mark_alive(alive, "idle")
         stop.wait(seconds)
 
-    run_loop(scheduler, stop=stop, sleep=idle)
+    server = None
+    if config.report.dir and config.report.port:
+        from sheetsync.ops.static import StaticServer
+
+        server = StaticServer(
+            config.resolve(config.report.dir), config.report.bind, config.report.port
+        )
+        log.info("report pages served read-only at %s", server.url)
+        refresh_report(config, datetime.now(load_zone(config.schedule.timezone)))
+    try:
+        run_loop(scheduler, stop=stop, sleep=idle)
+    finally:
+        if server is not None:
+            server.close()
     return 0
+
+
+def refresh_report(config: cfg.Config, now: datetime) -> None:
+    """`serve`: rewrite the report pages in `[report] dir` (if set); a failure is only logged."""
+    if not config.report.dir:
+        return
+    from sheetsync.core.errors import SheetsyncError
+
+    try:
+        written, _ = write_report(
+            config, config.resolve(config.report.dir), as_of=now.date(), now=now
+        )
+    except (SheetsyncError, OSError) as exc:
+        log.error("report pages not written: %s", exc)
+        return
+    log.info("report pages written: %d in %s", len(written), config.resolve(config.report.dir))

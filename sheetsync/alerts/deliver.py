@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -103,6 +103,7 @@ def deliver(
     *,
     stop: threading.Event | None = None,
     chat: ChatPoster | None = None,
+    report_links: Mapping[str, str] | None = None,
 ) -> DeliveryReport:
     """Send every pending alert as digests and report each one's delivery.
 
@@ -125,7 +126,9 @@ def deliver(
             elif unreachable:
                 delivery = Delivery.pending(f"not tried: {unreachable}")
             else:
-                delivery, session_failed = _send_one(recipient, alerts, mailer, settings, now)
+                delivery, session_failed = _send_one(
+                    recipient, alerts, mailer, settings, now, report_links
+                )
                 if session_failed:
                     unreachable = delivery.reason
             report.digests.append(DigestResult(recipient, message_id, ids, delivery))
@@ -165,10 +168,13 @@ def _send_one(
     mailer: Mailer,
     settings: Email,
     now: datetime,
+    report_links: Mapping[str, str] | None = None,
 ) -> tuple[Delivery, bool]:
     """The digest's delivery, and whether the mail session failed (nothing more can go)."""
     try:
-        msg = render_digest(recipient, alerts, sender=settings.sender, now=now)
+        msg = render_digest(
+            recipient, alerts, sender=settings.sender, now=now, report_links=report_links
+        )
     except Exception as exc:  # nothing read from a sheet may stop the other digests
         log.exception("cannot write the alert digest to %s", recipient)
         return Delivery.pending(
@@ -190,7 +196,11 @@ def _send_one(
 
 
 def write_previews(
-    pending: Sequence[PendingAlert], folder: Path, settings: Email, now: datetime
+    pending: Sequence[PendingAlert],
+    folder: Path,
+    settings: Email,
+    now: datetime,
+    report_links: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the digests a real run would send as `.eml` files into `folder` (a dry run's
     `--preview`). Each gets a preview Message-ID and an `X-Sheetsync-Preview` header, so a
@@ -206,7 +216,9 @@ def write_previews(
             paths.append(path)
             continue
         try:
-            msg = render_digest(recipient, alerts, sender=settings.sender, now=now)
+            msg = render_digest(
+                recipient, alerts, sender=settings.sender, now=now, report_links=report_links
+            )
         except Exception:  # reported like a real run would, never stops the other previews
             log.exception("cannot write the alert digest to %s", recipient)
             continue

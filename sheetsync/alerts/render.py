@@ -10,7 +10,7 @@ two), and a different set of events, or another recipient, gets another ID.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -107,7 +107,9 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
     return "sheetsync: " + ", ".join(parts)
 
 
-def _context(alerts: Sequence[PendingAlert], subject: str) -> dict[str, Any]:
+def _context(
+    alerts: Sequence[PendingAlert], subject: str, report_links: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     ordered = sorted(alerts, key=lambda a: (a.workbook, _ORDER[a.kind], a.item, a.event_id))
     workbooks: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], dict[str, Any]] = {}
@@ -121,7 +123,13 @@ def _context(alerts: Sequence[PendingAlert], subject: str) -> dict[str, Any]:
             location = alert.location.strip()
             link = location if location.lower().startswith(("https://", "http://")) else ""
             workbooks.append(
-                {"name": alert.workbook, "location": location, "link": link, "alerts": []}
+                {
+                    "name": alert.workbook,
+                    "location": location,
+                    "link": link,
+                    "report": (report_links or {}).get(alert.workbook, ""),
+                    "alerts": [],
+                }
             )
         status = Status.parse(alert.to_status)
         change = (
@@ -163,13 +171,22 @@ def render_chat(alerts: Sequence[PendingAlert]) -> tuple[str, str]:
 
 
 def render_digest(
-    recipient: str, alerts: Sequence[PendingAlert], *, sender: str, now: datetime
+    recipient: str,
+    alerts: Sequence[PendingAlert],
+    *,
+    sender: str,
+    now: datetime,
+    report_links: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """The digest for one recipient: every alert in `alerts`, grouped by workbook."""
+    """The digest for one recipient: every alert in `alerts`, grouped by workbook.
+
+    `report_links` maps a workbook's name to its report page (`[report] url`): each workbook's
+    section links there.
+    """
     if not alerts:
         raise ValueError("a digest needs at least one alert")
     subject = _subject(alerts)
-    context = _context(alerts, subject)
+    context = _context(alerts, subject, report_links)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender

@@ -8,16 +8,23 @@ sees and takes the screenshots kept in docs/ (SHEETSYNC_UPDATE_DOCS=1 refreshes 
 
 from __future__ import annotations
 
+import email
+import email.policy
+import http.client
 import os
 import re
+import signal
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from sheetsync.cli import main
-from tests.e2e.cascade import make_cascade, night
+from tests.e2e.cascade import SHEETSYNC, make_cascade, night
 from tests.e2e.chromium import Chromium, png_size, serve_folder
-from tests.e2e.workbooks import ExcelSheets, GoogleSheets
+from tests.e2e.workbooks import ExcelSheets, GoogleSheets, write_config
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DESKTOP, PHONE = (1280, 1100), (390, 1500)
@@ -118,3 +125,55 @@ def test_a_manager_sees_the_cascade_with_scores_and_status_words_at_desktop_and_
     for path, width, height in [*shots, (index, DESKTOP[0], 500)]:
         assert png_size(path) == (width, height)
         assert path.stat().st_size > 10_000  # a rendered page, not a blank image
+
+
+def test_alert_digests_link_each_workbook_to_its_report_page(excel_sheets, tmp_path):
+    okrs = [["Objective", "Key Result", "Owner", "Target", "Current"],
+            ["Grow", "Leads", "ana@example.com", 100, 5]]  # fmt: skip
+    entry = excel_sheets.create("Sales & Co", {"OKRs": okrs, "KPIs": [["KPI", "Target", "Actual"]]})
+    extra = '[report]\nurl = "https://okrs.example.com/reports"\n[email]\noutbox = "outbox"\n'
+    config = write_config(tmp_path, [entry], extra)
+    main(["run", "--config", str(config), "--as-of", "2026-11-15"])
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    page = "https://okrs.example.com/reports/sales-co.html"
+    assert f"Report page: {page}" in text
+    assert f'<a href="{page}">See Sales &amp; Co on the report page</a>' in html
+    site = tmp_path / "site"
+    main(["report", "--config", str(config), "--out", str(site), "--as-of", "2026-11-15"])
+    assert (site / "sales-co.html").exists(), "the link names the page `report` writes"
+
+
+def test_serve_writes_the_report_and_serves_it_read_only_on_loopback(excel_sheets, tmp_path):
+    okrs = [["Objective", "Key Result", "Owner", "Target", "Current"],
+            ["Grow", "Leads", "Ana", 100, 60]]  # fmt: skip
+    entry = excel_sheets.create("Team", {"OKRs": okrs, "KPIs": [["KPI", "Target", "Actual"]]})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extra = f'[report]\ndir = "site"\nport = {port}\n[schedule]\nat = "03:30"\n'
+    config = write_config(tmp_path, [entry], extra)
+    proc = subprocess.Popen([*SHEETSYNC, "serve", "--config", str(config)],
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        seen, deadline = "", time.monotonic() + 60
+        while "report pages written" not in seen and time.monotonic() < deadline:
+            seen += proc.stderr.readline()
+        assert f"report pages served read-only at http://127.0.0.1:{port}/" in seen, seen
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        index = response.read().decode()
+        assert response.status == 200 and 'href="team.html"' in index
+        conn.request("GET", "/team.html")
+        page = conn.getresponse().read().decode()
+        assert "Leads" in page and re.search(r"</span>(On track|At risk|Off track)</span>", page)
+        conn.request("POST", "/team.html", body=b"<h1>defaced</h1>")
+        assert conn.getresponse().status == 501
+        conn.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
