@@ -160,7 +160,7 @@ def serve_forever(
     import schedule as schedule_lib
 
     from sheetsync.core.errors import SheetsyncError
-    from sheetsync.ops.scheduler import load_zone, run_loop, schedule_daily
+    from sheetsync.ops.scheduler import StopOnSignals, load_zone, run_loop, schedule_daily
 
     stop = threading.Event()
     alive = alive_file()
@@ -204,19 +204,22 @@ def serve_forever(
         stop.wait(seconds)
 
     server = None
-    if config.report.dir and config.report.port:
-        from sheetsync.ops.static import StaticServer
+    # Signals set `stop` from here on, the startup report write included: SIGTERM during it
+    # ends `serve` cleanly instead of killing it.
+    with StopOnSignals(stop):
+        try:
+            if config.report.dir and config.report.port:
+                from sheetsync.ops.static import StaticServer
 
-        server = StaticServer(
-            config.resolve(config.report.dir), config.report.bind, config.report.port
-        )
-        log.info("report pages served read-only at %s", server.url)
-        refresh_report(config, datetime.now(load_zone(config.schedule.timezone)))
-    try:
-        run_loop(scheduler, stop=stop, sleep=idle)
-    finally:
-        if server is not None:
-            server.close()
+                server = StaticServer(
+                    config.resolve(config.report.dir), config.report.bind, config.report.port
+                )
+                log.info("report pages served read-only at %s", server.url)
+                refresh_report(config, datetime.now(load_zone(config.schedule.timezone)))
+            run_loop(scheduler, stop=stop, sleep=idle, handle_signals=False)
+        finally:
+            if server is not None:
+                server.close()
     return 0
 
 
