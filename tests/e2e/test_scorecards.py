@@ -159,3 +159,32 @@ def test_a_single_actual_kpi_on_a_scorecard_tab_trends_over_past_runs(sheets, tm
     values = sheets.values("mixed", "KPIs")
     trend = values[0].index("Trend")
     assert [row[trend] for row in values[1:]] == ["↑ ▁█", "↑ ▁█"]
+
+
+def test_a_12_month_scorecard_of_500_kpis_costs_the_same_google_requests_as_10(
+    sheets_api, service_account_file, tmp_path
+):
+    from tests.e2e.workbooks import GoogleSheets
+
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    costs = {}
+    for count in (10, 500):
+        kpis = [["KPI", "Kind", "Target", *months]]
+        for i in range(count):
+            kpis.append([f"KPI {i}", None, 100, *[90 + m + i % 7 for m in range(11)], None])
+            kpis.append([None, "Target", None, *[95 + m for m in range(12)]])
+        folder = tmp_path / str(count)
+        folder.mkdir()
+        okrs = [["Objective", "Key Result", "Target", "Current"], ["Grow", "Leads", 100, 60]]
+        entry = sheets.create(f"card{count}", {"OKRs": okrs, "KPIs": kpis})
+        config = write_config(folder, [entry], sheets.config_extra())
+        runs = []
+        for _ in range(2):
+            sheets_api.reset_counts()
+            assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+            runs.append(sheets_api.api_requests)
+        costs[count] = tuple(runs)
+        values = sheets.values(f"card{count}", "KPIs")
+        assert values[1][values[0].index("Trend")].startswith("↑")
+    assert costs[10] == costs[500] == (2, 1), "read + one batchUpdate, then only the read"
