@@ -45,6 +45,7 @@ from sheetsync.core.model import (
     Problem,
     Status,
 )
+from sheetsync.core.override import apply_override, is_overridden
 from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
 from sheetsync.core.scoring import (
@@ -331,8 +332,11 @@ def score_snapshot(
     key_results = okr_tab.key_results if okr_tab else []
     at_end = _at_period_end(snapshot, tabs, key_results, as_of)
     kr_scores = [
-        score_key_result(
-            kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(kr.key)
+        apply_override(
+            score_key_result(
+                kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(kr.key)
+            ),
+            as_of,
         )
         for kr in key_results
     ]
@@ -609,6 +613,7 @@ def plan_writes(
                 invalid_kpis,
                 scored.problems,
                 tree=scored.alignment.nodes if scored.alignment.used else (),
+                overridden=sum(is_overridden(s, as_of) for s in scored.key_results),
             )
         )
     return plan

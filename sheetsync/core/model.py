@@ -141,6 +141,9 @@ class KeyResult:
     period: Period | None = None
     kpi: str | None = None
     style: NumberStyle = GENERAL
+    override: Status | None = None
+    """The owner's `Status override`: replaces the computed status until `override_until`."""
+    override_until: date | None = None
     """How the person's cells show this key result's numbers (see `units.format_number`)."""
 
     @property

@@ -44,8 +44,13 @@ def summary_tab(
     invalid_kpis: int,
     problems: Sequence[Problem],
     tree: Sequence[TreeNode] = (),
+    overridden: int = 0,
 ) -> OwnedTab:
-    """The Summary tab; `tree` (when the workbook cascades) follows the objectives table."""
+    """The Summary tab; `tree` (when the workbook cascades) follows the objectives table.
+
+    `overridden`: key results whose owner's `Status override` replaces the computed status;
+    counted at the end when there are any.
+    """
     rows: list[list[CellValue]] = [
         [f"{OWNED_MARKER}: summary of this workbook. Edits here are overwritten on the next run."],
         ["As of", as_of, "Workbook", workbook],
@@ -117,5 +122,7 @@ def summary_tab(
         rows.append([problem.tab, problem.cell, problem.describe()])
     if len(problems) > MAX_PROBLEMS_LISTED:
         rows.append([f"... and {len(problems) - MAX_PROBLEMS_LISTED} more (see the Note columns)"])
+    if overridden:
+        rows += [[], ["Statuses overridden by owners", overridden, "(see the Note column)"]]
     widths = {1: 40.0, 2: 12.0, 3: 16.0, 4: 12.0, len(KR_STATUS_ORDER) + 5: 50.0}
     return OwnedTab(name, rows, fills, widths, formats, charts=charts)

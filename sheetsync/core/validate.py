@@ -23,6 +23,7 @@ from sheetsync.core.model import (
     Problem,
     SeriesPoint,
 )
+from sheetsync.core.override import parse_override
 from sheetsync.core.parse import (
     ParseError,
     a1,
@@ -71,6 +72,8 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "objective_id": ("Objective ID",),
     "parent": ("Parent", "Parent objective"),
     "objective_weight": ("Objective weight",),
+    "status_override": ("Status override",),
+    "override_until": ("Override until",),
 }
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
@@ -977,6 +980,10 @@ def read_okrs(
         period = default_period
         if not is_blank(r.raw("period")):
             period = r.parsed("period", parse_period, default_period)
+        override = r.parsed("status_override", parse_override, None)
+        override_until = None
+        if not is_blank(r.raw("override_until")):
+            override_until = r.parsed("override_until", parse_period, None)
         kpi = None
         link = r.text("kpi")
         if link is not None:
@@ -1046,6 +1053,8 @@ def read_okrs(
                 period=period,
                 kpi=kpi,
                 style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
+                override=override,
+                override_until=override_until.end if override_until else None,
             )
         )
     key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)
