@@ -1,0 +1,79 @@
+"""KPI scorecards: Excel sync of a 12-month scorecard against openpyxl load+save of the file.
+
+Measured the way `benchmarks/run.py` measures the Excel sync (a full `run_all` of one workbook,
+alerts off, no backup, medians of repeated runs): the same 1,000 key results beside a KPIs tab
+of N KPIs, once with one Actual per KPI and once as a 12-month scorecard with a Target row per
+KPI (so the scorecard tab has 2N rows and 12 more columns). Prints the ratios.
+
+    python benchmarks/scorecard.py [--kpis 500] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.run import AS_OF, NOW, excel_config, median_time  # noqa: E402
+from sheetsync.runner import run_all  # noqa: E402
+from tests.e2e.workbooks import write_like_excel  # noqa: E402
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def kpi_tab(count: int, scorecard: bool) -> list[list[object]]:
+    if not scorecard:
+        return [["KPI", "Target", "Actual"], *[[f"KPI {i}", 100, 90 + i % 7] for i in range(count)]]
+    rows: list[list[object]] = [["KPI", "Kind", "Target", *MONTHS]]
+    for i in range(count):
+        rows.append([f"KPI {i}", None, 100, *[90 + m + i % 7 for m in range(11)], None])
+        rows.append([None, "Target", None, *[95 + m for m in range(12)]])
+    return rows
+
+
+def measure(work: Path, count: int, scorecard: bool, repeat: int) -> tuple[float, float]:
+    okrs = [["Objective", "Key Result", "Target", "Current"]]
+    okrs += [[f"Objective {i // 5}", f"KR {i}", 100, i % 100] for i in range(1000)]
+    original = write_like_excel(
+        work / f"original-{scorecard}.xlsx", {"OKRs": okrs, "KPIs": kpi_tab(count, scorecard)}
+    )
+    target, saved = work / f"target-{scorecard}.xlsx", work / "saved.xlsx"
+    config = excel_config(target)
+
+    def fresh() -> None:
+        shutil.copyfile(original, target)
+
+    def floor() -> None:
+        import openpyxl
+
+        openpyxl.load_workbook(target).save(saved)
+
+    def sync() -> None:
+        report = run_all(config, as_of=AS_OF, now=NOW)
+        assert not report.failed, report.failed[0].error
+
+    return median_time(sync, repeat, fresh), median_time(floor, repeat, fresh)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kpis", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for label, scorecard in (("one Actual per KPI", False), ("12-month scorecard", True)):
+            sync_s, floor_s = measure(Path(folder), args.kpis, scorecard, args.repeat)
+            print(
+                f"{args.kpis} KPIs, {label}: sync {sync_s:.3f}s / openpyxl load+save "
+                f"{floor_s:.3f}s = {sync_s / floor_s:.2f}x"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
