@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.workbooks import rows
-from sheetsync.config import parse_config
+from sheetsync.config import Config, parse_config
 from sheetsync.runner import run_all
 from tests.sheets_standin import Formula, SheetsStandIn
 from tests.sheets_standin.fixtures import write_service_account_file
@@ -43,19 +43,7 @@ class GoogleBench:
         )
 
     def _sync(self, sid: str) -> int:
-        config = parse_config(
-            {
-                "workbooks": [{"name": "bench", "spreadsheet": sid}],
-                "google": {
-                    "api_url": self.api.url,
-                    "credentials": str(self.key),
-                    "requests_per_minute": 1_000_000,
-                    "timeout": 300,
-                },
-                "alerts": {"enabled": False},
-            },
-            source=str(Path(self.tmp.name) / "bench.toml"),
-        )
+        config = bench_config(self.api, self.key, sid, Path(self.tmp.name))
         report = run_all(config, as_of=AS_OF, now=NOW)
         (wb,) = report.workbooks
         assert wb.error is None, wb.error
@@ -99,6 +87,21 @@ class GoogleBench:
         start = time.perf_counter()
         self._sync(sid)
         return time.perf_counter() - start
+
+
+def bench_config(api: SheetsStandIn, key: Path, sid: str, folder: Path, **extra: Any) -> Config:
+    """The config of one benchmark sync of spreadsheet `sid` (alerts off, no rate limit)."""
+    raw: dict[str, Any] = {
+        "workbooks": [{"name": "bench", "spreadsheet": sid}],
+        "google": {
+            "api_url": api.url,
+            "credentials": str(key),
+            "requests_per_minute": 1_000_000,
+            "timeout": 300,
+        },
+        "alerts": {"enabled": False},
+    }
+    return parse_config(raw | extra, source=str(folder / "bench.toml"))
 
 
 def _naive_seconds(count: int | str, latency: float) -> float:

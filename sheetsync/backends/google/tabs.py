@@ -3,7 +3,7 @@ each cell's value key, fill and number format), read from a `spreadsheets.get` a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -74,14 +74,37 @@ _GRID = "gridProperties(rowCount,columnCount)"
 READ_FIELDS = (
     "spreadsheetId,properties(title,locale),spreadsheetUrl,"
     f"sheets(properties(sheetId,title,{_GRID}),"
-    "data(startRow,startColumn,rowData(values(userEnteredValue,effectiveValue,"
+    "data(startRow,startColumn,rowData(values(userEnteredValue.formulaValue,effectiveValue,"
     "userEnteredFormat(backgroundColor,numberFormat))),"
     "columnMetadata(developerMetadata(metadataKey,metadataValue))),"
     "charts(chartId,spec,position))"
 )
-"""The `fields` mask of the one read: every tab's values, effective values, fills and formats,
-the developer metadata on its columns (sheetsync's marks on its own columns), its charts, and the
-spreadsheet's locale (File > Settings), which says how its text numbers are written."""
+"""The `fields` mask of the one read: the tabs' effective values, fills and formats, the
+formula of each formula cell (a cell without one holds exactly its effective value, so the
+whole userEnteredValue would say everything twice), the developer metadata on its columns
+(sheetsync's marks on its own columns), its charts, and the spreadsheet's locale (File >
+Settings), which says how its text numbers are written."""
+
+
+def read_params(tabs: Iterable[str] | None) -> dict[str, Any]:
+    """The `spreadsheets.get` parameters of the read: only `tabs` (whole tabs, by `ranges`)
+    when given, every tab otherwise."""
+    params: dict[str, Any] = {"fields": READ_FIELDS}
+    if tabs is not None:
+        params["ranges"] = [quoted_title(t) for t in tabs]
+    return params
+
+
+def quoted_title(title: str) -> str:
+    """A tab name as A1 notation wants it: `'Q3 OKRs'`, quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def is_unknown_range(message: str) -> bool:
+    """Whether a 400 says a range named a tab the spreadsheet does not have."""
+    return "Unable to parse range" in message
+
+
 META_FIELDS = f"sheets.properties(sheetId,title,{_GRID})"
 """The `fields` mask that asks for each tab's title, sheet ID and grid size only."""
 
@@ -132,8 +155,10 @@ def load_tabs(
         cells = tab.cells
         for r, c, cell in cells_of(sheet):
             fmt = cell.get("userEnteredFormat")
-            key = value_key(cell.get("userEnteredValue"))
-            value = python_value(cell.get("effectiveValue"))
+            effective = cell.get("effectiveValue")
+            entered = cell.get("userEnteredValue")
+            key = value_key(entered if entered else effective)
+            value = python_value(effective)
             if fmt:
                 number_format = fmt.get("numberFormat")
                 cells[(r, c)] = CellState(
@@ -188,7 +213,7 @@ def grid_sizes(doc: Mapping[str, Any]) -> dict[str, GridSize]:
     return dict(title_and_grid(sheet) for sheet in doc.get("sheets", []) or [])
 
 
-def find_tab(tabs: Mapping[str, TabState], name: str) -> str | None:
+def find_tab(tabs: Collection[str], name: str) -> str | None:
     """The real title of tab `name`: exact, else ignoring case and surrounding spaces."""
     if name in tabs:
         return name

@@ -3,11 +3,12 @@
 API calls per sync, whatever the number of rows (the quota is 60 requests a minute per user
 and 300 per project):
 
-- `read()` is ONE `spreadsheets.get`. It asks for every tab's grid data, trimmed by a `fields`
-  mask to values, effective values, fills and number formats. Asking by `ranges` instead would
-  need the exact tab names first (a range naming a missing tab fails the whole request, and tabs
-  are matched case-insensitively), which costs a second request; one masked request is cheaper
-  than two, at the price of also downloading the cells of tabs sheetsync does not use.
+- `read()` is ONE `spreadsheets.get`, answered gzip-compressed, trimmed by a `fields` mask to
+  effective values, formulas, fills and number formats. It asks by `ranges` for only the tabs
+  the sync uses when it knows their exact titles from an earlier answer (`known_tabs`, kept
+  between runs), because a range naming a missing tab fails the whole request; otherwise (the
+  first run, a tab not seen before) it reads every tab. A remembered tab deleted or renamed
+  since costs one more read that run.
 - `write(plan)` compares the plan with what `read()` saw (values, fills and number formats of
   the owned cells) and makes NO request when nothing differs. Otherwise it makes exactly one:
   ONE `spreadsheets.batchUpdate`, which the API applies atomically, carrying everything:
@@ -97,17 +98,19 @@ from sheetsync.backends.google.guards import (
     tab_checks,
     written_values,
 )
+from sheetsync.backends.google.known_tabs import KnownTabs
 from sheetsync.backends.google.retries import RetryPolicy, is_ambiguous, retrying
 from sheetsync.backends.google.session import RequestLimiter, SheetsSession
 from sheetsync.backends.google.tabs import (
     META_FIELDS,
-    READ_FIELDS,
     GridSize,
     TabState,
     comma_locale,
     find_tab,
     grid_sizes,
+    is_unknown_range,
     load_tabs,
+    read_params,
 )
 from sheetsync.backends.google.undo import undo_ops
 from sheetsync.core.errors import BackendError, WorkbookError
@@ -138,6 +141,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         limiter: RequestLimiter | None = None,
+        known_tabs: KnownTabs | None = None,
     ) -> None:
         self.spreadsheet_id = spreadsheet_id_from(spreadsheet)
         self.api_url = resolve_api_url(api_url)
@@ -164,6 +168,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._tabs: dict[str, TabState] | None = None
         self._grids: dict[str, Grid] = {}
         self._read_ok = False
+        self._known = known_tabs or KnownTabs()
 
     # --- the port -----------------------------------------------------------------------
 
@@ -185,13 +190,15 @@ class GoogleSheetsWorkbook(WorkbookBackend):
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Values of the named tabs (case-insensitive) in one `spreadsheets.get`."""
-        doc = self._call("read", self._get_all)
+        ranged = self._known_titles(tabs)
+        doc = self._call("read", lambda: self._get(ranged))
         formats: dict[str, NumberFormats] = {}
         with cyclic_gc_paused():
             grids = self._load(doc, formats)
         snapshot = Snapshot(grids)
         wanted = {name for name in (snapshot.find_tab(t) for t in tabs) if name}
         assert self._tabs is not None
+        self._known.put(self.spreadsheet_id, self._tabs)
         return Snapshot(
             {name: grid for name, grid in grids.items() if name in wanted},
             number_formats={name: f for name, f in formats.items() if name in wanted},
@@ -260,14 +267,41 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         return found
 
     def close(self) -> None:
+        if self._tabs is not None:  # with the tabs this run created, for the next run
+            self._known.put(self.spreadsheet_id, self._tabs)
         self._session.close()
 
     # --- reading --------------------------------------------------------------------------
 
+    def _known_titles(self, tabs: Sequence[str]) -> list[str] | None:
+        """The exact titles of `tabs` when every one is known to exist, else None."""
+        known = self._known.get(self.spreadsheet_id)
+        if not known:
+            return None
+        titles = [find_tab(known, name) for name in tabs]
+        if any(title is None for title in titles):
+            return None
+        return list(dict.fromkeys(t for t in titles if t is not None))
+
+    def _get(self, titles: list[str] | None) -> dict[str, Any]:
+        """The read: only `titles` by ranges, or every tab when one of them is gone."""
+        if titles is not None and self._known.get(self.spreadsheet_id) is not None:
+            try:
+                return self._get_doc(titles)
+            except gspread.exceptions.APIError as exc:
+                if exc.code != 400 or not is_unknown_range(str(exc.error.get("message", ""))):
+                    raise
+                log.info("%s: a remembered tab is gone; reading every tab", self.label)
+                self._known.forget(self.spreadsheet_id)
+        return self._get_doc(None)
+
     def _get_all(self) -> dict[str, Any]:
+        return self._get_doc(None)
+
+    def _get_doc(self, titles: list[str] | None) -> dict[str, Any]:
         with cyclic_gc_paused():  # decoding the answer builds one object per cell
             return self._client.http_client.spreadsheets_get(
-                self.spreadsheet_id, params={"includeGridData": "true", "fields": READ_FIELDS}
+                self.spreadsheet_id, params=read_params(titles)
             )
 
     def _load(

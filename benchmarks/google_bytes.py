@@ -1,0 +1,187 @@
+"""What a Google sync costs on the wire and in client CPU, against the local Sheets API stand-in.
+
+    python benchmarks/google_bytes.py [--sizes 1000,10000] [--repeat 3]
+
+Per size, on a fresh spreadsheet of realistic shape (`benchmarks.workbooks`): the first sync
+and an unchanged re-run (a new process's backend, remembering tabs as `sheetsync run` does in
+its state directory), each as requests, bytes down and up (HTTP headers and bodies as they
+crossed the socket, compressed when they were) and the CPU seconds of the thread running the
+sync (the stand-in answers in other threads and is not counted).
+
+The reference, measured in the same run on the same spreadsheet, is issue #14's: the bytes of
+the OKRs and KPIs values alone, as one `values.batchGet` of both tabs (unformatted values, no
+compression) downloads them. Also printed: that same read gzip-compressed, and the upload of
+the first sync per cell it wrote. Goals (issue #14, at 10,000 rows): unchanged download
+<= 1.5x the reference, client CPU <= 1 s; first-sync upload <= 40 bytes per written cell.
+Results go to benchmarks/results/google_bytes.md (+ .json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.google_bench import bench_config  # noqa: E402
+from benchmarks.workbooks import rows  # noqa: E402
+from sheetsync.runner import run_all  # noqa: E402
+from tests.sheets_standin import Formula, SheetsStandIn  # noqa: E402
+from tests.sheets_standin.fixtures import write_service_account_file  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+AS_OF = date(2026, 11, 15)
+NOW = datetime(2026, 11, 15, 2, 0)
+
+
+def _cells(data: list[list[Any]]) -> list[list[Any]]:
+    return [[Formula(v[0], effective=v[1]) if isinstance(v, tuple) else v for v in r] for r in data]
+
+
+def written_cells(body: Any) -> int:
+    """Cells a batchUpdate body writes: each CellData of its updateCells, each repeatCell's
+    range."""
+    count = 0
+    for request in (body or {}).get("requests", []):
+        update = request.get("updateCells")
+        if update:
+            count += sum(len(row.get("values", [])) for row in update.get("rows", []))
+        repeat = request.get("repeatCell")
+        if repeat:
+            r = repeat.get("range", {})
+            count += (r.get("endRowIndex", 0) - r.get("startRowIndex", 0)) * (
+                r.get("endColumnIndex", 0) - r.get("startColumnIndex", 0)
+            )
+    return count
+
+
+class Bench:
+    def __init__(self) -> None:
+        self.api = SheetsStandIn().start()
+        self.tmp = tempfile.TemporaryDirectory(prefix="sheetsync-bench-bytes-")
+        self.key = write_service_account_file(Path(self.tmp.name) / "sa.json", self.api)
+
+    def close(self) -> None:
+        self.api.stop()
+        self.tmp.cleanup()
+
+    def spreadsheet(self, n: int) -> str:
+        okrs, kpis = rows(n)
+        return self.api.create_spreadsheet(
+            f"bench-{n}", {"OKRs": _cells(okrs), "KPIs": _cells(kpis)}
+        )
+
+    def sync(self, sid: str) -> dict[str, Any]:
+        """One sync as `sheetsync run` does it (alerts off, no Alerts tab), measured."""
+        folder = Path(self.tmp.name)
+        config = bench_config(
+            self.api, self.key, sid, folder, tabs={"alerts": ""}, state_dir=str(folder / "state")
+        )
+        self.api.reset_counts()
+        started = time.thread_time()
+        report = run_all(config, as_of=AS_OF, now=NOW)
+        cpu = time.thread_time() - started
+        (wb,) = report.workbooks
+        assert wb.error is None, wb.error
+        written = sum(written_cells(r.body) for r in self.api.requests_of("batchUpdate"))
+        return {
+            "requests": self.api.api_requests,
+            "down": self.api.bytes_down,
+            "up": self.api.bytes_up,
+            "cpu": cpu,
+            "cells": written,
+        }
+
+    def reference(self, sid: str) -> dict[str, int]:
+        """The OKRs and KPIs values alone: one plain values.batchGet, then gzip-compressed."""
+        out = {}
+        for name, headers in (
+            ("values", {"Accept-Encoding": "identity"}),
+            ("values_gzip", {"Accept-Encoding": "gzip", "User-Agent": "bench (gzip)"}),
+        ):
+            session = self.api.session()
+            session.headers.update(headers)
+            self.api.reset_counts()
+            answer = session.get(
+                f"{self.api.url}/v4/spreadsheets/{sid}/values:batchGet",
+                params={"ranges": ["OKRs", "KPIs"], "valueRenderOption": "UNFORMATTED_VALUE"},
+            )
+            answer.raise_for_status()
+            out[name] = self.api.bytes_down
+        return out
+
+    def measure(self, n: int, repeat: int) -> dict[str, Any]:
+        firsts, unchanged = [], []
+        for _ in range(repeat):
+            sid = self.spreadsheet(n)
+            firsts.append(self.sync(sid))
+            unchanged.append(self.sync(sid))
+        ref = self.reference(sid)
+        first = _median(firsts)
+        same = _median(unchanged)
+        return {
+            "rows": n,
+            "reference": ref,
+            "first": first,
+            "unchanged": same,
+            "unchanged_down_ratio": same["down"] / ref["values"],
+            "unchanged_down_ratio_gzip_ref": same["down"] / ref["values_gzip"],
+            "first_up_per_cell": first["up"] / max(1, first["cells"]),
+        }
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| rows | OKRs+KPIs values (gzip) | unchanged: requests, down, / values (goal <= 1.5x) "
+        "| unchanged client CPU (goal <= 1 s) | first: requests, down, up "
+        "| first: up per written cell (goal <= 40 B) | first client CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        u, f, ref = r["unchanged"], r["first"], r["reference"]
+        lines.append(
+            f"| {r['rows']:,} | {_kb(ref['values'])} ({_kb(ref['values_gzip'])}) "
+            f"| {u['requests']:.0f}, {_kb(u['down'])}, **{r['unchanged_down_ratio']:.2f}x** "
+            f"| {u['cpu']:.2f} s | {f['requests']:.0f}, {_kb(f['down'])}, {_kb(f['up'])} "
+            f"| {r['first_up_per_cell']:.0f} B ({f['cells']:,.0f} cells) | {f['cpu']:.2f} s |"
+        )
+    return "\n".join(lines)
+
+
+def _kb(n: float) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS / "google_bytes")
+    args = parser.parse_args(argv)
+    bench = Bench()
+    try:
+        results = [bench.measure(int(n), args.repeat) for n in args.sizes.split(",")]
+    finally:
+        bench.close()
+    text = table(results)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
