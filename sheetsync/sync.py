@@ -58,6 +58,7 @@ from sheetsync.core.scoring import (
     score_objective,
 )
 from sheetsync.core.summary import summary_tab
+from sheetsync.core.teams import by_owner, by_team, items_of
 from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
 from sheetsync.core.units import ATTAINMENT_FORMAT, SCORE_FORMAT
 from sheetsync.core.validate import (
@@ -603,6 +604,7 @@ def plan_writes(
         existing = snapshot.find_tab(tabs.summary)
         check_owned(snapshot.tabs.get(existing) if existing else None, tabs.summary, workbook)
         invalid_kpis = len(scored.kpis.invalid) if scored.kpis else 0
+        items = items_of(scored.key_results, scored.okrs.invalid if scored.okrs else ())
         plan.owned_tabs.append(
             summary_tab(
                 existing or tabs.summary,
@@ -614,6 +616,8 @@ def plan_writes(
                 scored.problems,
                 tree=scored.alignment.nodes if scored.alignment.used else (),
                 overridden=sum(is_overridden(s, as_of) for s in scored.key_results),
+                teams=by_team(items),
+                owners=by_owner(items),
             )
         )
     return plan

@@ -141,10 +141,14 @@ class KeyResult:
     period: Period | None = None
     kpi: str | None = None
     style: NumberStyle = GENERAL
+    """How the person's cells show this key result's numbers (see `units.format_number`)."""
     override: Status | None = None
     """The owner's `Status override`: replaces the computed status until `override_until`."""
     override_until: date | None = None
-    """How the person's cells show this key result's numbers (see `units.format_number`)."""
+    team: str | None = None
+    """The `Team` cell; blank means the team given on another of the objective's rows."""
+    objective_owner: str | None = None
+    """The `Objective owner` cell; the objective's owner is the first one given on its rows."""
 
     @property
     def key(self) -> str:
@@ -225,6 +229,7 @@ class InvalidRow:
     objective: str | None = None
     key: str | None = None
     owner: str | None = None
+    team: str | None = None
 
     @property
     def note(self) -> str:

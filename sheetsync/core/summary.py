@@ -11,6 +11,7 @@ from sheetsync.core.charts import MAX_KPI_CHARTS, kpi_chart, objectives_chart
 from sheetsync.core.model import Colour, KpiScore, ObjectiveScore, Problem, Status
 from sheetsync.core.owned import OWNED_MARKER
 from sheetsync.core.plan import CellValue, Chart, NumberFormats, OwnedTab
+from sheetsync.core.teams import Group, group_rows
 from sheetsync.core.units import DATE_FORMAT, SCORE_FORMAT, number_format_code
 
 KR_STATUS_ORDER = (
@@ -45,11 +46,14 @@ def summary_tab(
     problems: Sequence[Problem],
     tree: Sequence[TreeNode] = (),
     overridden: int = 0,
+    teams: Sequence[Group] = (),
+    owners: Sequence[Group] = (),
 ) -> OwnedTab:
     """The Summary tab; `tree` (when the workbook cascades) follows the objectives table.
 
     `overridden`: key results whose owner's `Status override` replaces the computed status;
-    counted at the end when there are any.
+    counted at the end when there are any. `teams` and `owners` (see `core.teams`) each get a
+    section after the objectives when there are any.
     """
     rows: list[list[CellValue]] = [
         [f"{OWNED_MARKER}: summary of this workbook. Edits here are overwritten on the next run."],
@@ -84,6 +88,13 @@ def summary_tab(
         fills |= {(offset + r, c): colour for (r, c), colour in section_fills.items()}
         for r in range(offset + 3, len(rows) + 1):  # below the section's heading and header
             formats |= {(r, c): SCORE_FORMAT for c in TREE_SCORE_COLUMNS}
+    for title, heading, groups in (("By team", "Team", teams), ("By owner", "Owner", owners)):
+        if groups:
+            section, section_fills = group_rows(title, heading, groups, KR_STATUS_ORDER)
+            rows.append([])
+            offset = len(rows)
+            rows += section
+            fills |= {(offset + r, c): colour for (r, c), colour in section_fills.items()}
     kpi_counts = Counter(k.status for k in kpis)
     kpi_counts[Status.INVALID] += invalid_kpis
     rows += [[], ["KPI health", "KPIs"]]

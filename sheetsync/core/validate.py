@@ -74,6 +74,8 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "objective_weight": ("Objective weight",),
     "status_override": ("Status override",),
     "override_until": ("Override until",),
+    "team": ("Team",),
+    "objective_owner": ("Objective owner",),
 }
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
@@ -1031,6 +1033,7 @@ def read_okrs(
                     objective=objective,
                     key=kr_id or (f"{objective} / {text}" if objective and text else None),
                     owner=r.text("owner"),
+                    team=r.text("team"),
                 )
             )
             continue
@@ -1055,6 +1058,8 @@ def read_okrs(
                 style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
                 override=override,
                 override_until=override_until.end if override_until else None,
+                team=r.text("team"),
+                objective_owner=r.text("objective_owner"),
             )
         )
     key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)
