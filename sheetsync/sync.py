@@ -113,6 +113,7 @@ class Scored:
                 score=s.score,
                 note=s.note,
                 style=s.key_result.style,
+                expected=s.expected,
             )
             for s in self.key_results
         ]

@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sheetsync.alerts.events import AlertEvent, EventKind, event_id, parse_event_id
 from sheetsync.alerts.history import HistoryRecord
@@ -125,6 +126,39 @@ def _figures(item: ItemState, previous: _Run | None) -> str:
     return f"{figures}; {change}"
 
 
+def _day(day: date) -> str:
+    """A date as a person says it in a sentence: `22 Nov`."""
+    return f"{day.day} {day:%b}"
+
+
+def _on_pace(item: ItemState) -> str:
+    """`expected 64 by today`, rounded to the decimals the value and target show (it is an
+    estimate, not a person's number); empty when the item is not judged on pace."""
+    if item.expected is None:
+        return ""
+    places = max(
+        (
+            max(0, -int(Decimal(repr(v)).normalize().as_tuple().exponent))
+            for v in (item.value, item.target)
+            if v is not None
+        ),
+        default=0,
+    )
+    return f"expected {_amount(round(item.expected, places), item)} by today"
+
+
+def _only_time_passed(item: ItemState, previous: _Run | None) -> bool:
+    """The status changed while the value did not: the calendar moved the item."""
+    return (
+        previous is not None
+        and not _is_grey(previous.status)
+        and previous.status is not item.status
+        and _same(previous.value, item.value)
+        and item.target is not None
+        and bool(_on_pace(item))
+    )
+
+
 def _label(item: ItemState) -> str:
     """The name, when the log's Item column (the key) does not already show it."""
     return f"{item.name}: " if item.name and item.name not in item.key else ""
@@ -145,7 +179,13 @@ def _message(
     figures = _figures(item, previous)
     status = item.status.value
     was = f" (was {from_status.value})" if from_status else ""
-    if kind is EventKind.ALERT:
+    if kind is EventKind.ALERT and _only_time_passed(item, previous):
+        assert previous is not None and previous.status is not None and item.target is not None
+        text = (
+            f"{status}: {_amount(item.value, item)} of {_amount(item.target, item)}, "
+            f"{_on_pace(item)}; was {previous.status.value} on {_day(previous.day)}."
+        )
+    elif kind is EventKind.ALERT:
         start = f" since {since.isoformat()}" if since and since != as_of else ""
         text = f"{status}{start}{was}. {figures}."
     elif kind is EventKind.REMINDER:

@@ -201,6 +201,9 @@ class KeyResultScore:
     note: str = ""
     progress: float | None = None
     value: float | None = None
+    expected: float | None = None
+    """The value a metric on pace would have reached by the as-of date (None when not judged
+    on pace): what an alert quotes when only time passed."""
 
 
 @dataclass(frozen=True)
@@ -258,3 +261,5 @@ class ItemState:
     note: str = ""
     style: NumberStyle | None = None
     """How the person's cells show `value` and `target`: pass it to `units.format_number`."""
+    expected: float | None = None
+    """The value on pace by the as-of date (a metric key result within its period)."""

@@ -206,7 +206,10 @@ def _score_now(
         note = f"early in {kr.period.label}: judged from {judged_from.day} {judged_from:%b}"
     if ended and not note:
         note = f"final grade {format_score(score)} ({kr.period.label} ended)"
-    return KeyResultScore(kr, score, status, _join(note, source), progress=progress, value=value)
+    expected = None if ended else expected_value(kr, as_of)
+    return KeyResultScore(
+        kr, score, status, _join(note, source), progress=progress, value=value, expected=expected
+    )
 
 
 def _join(*notes: str) -> str:
@@ -338,6 +341,14 @@ def expected_score(kr: KeyResult, as_of: date) -> float:
     if kr.type in (KrType.STAY_ABOVE, KrType.STAY_BELOW):
         return 1.0
     return kr.period.expected_progress(as_of)
+
+
+def expected_value(kr: KeyResult, as_of: date) -> float | None:
+    """The value a metric key result on pace would show on `as_of` (start plus the elapsed
+    share of the way to target); None for milestones, levels to hold and missing targets."""
+    if kr.type is not KrType.METRIC or kr.target is None or kr.period is None:
+        return None
+    return kr.start + kr.period.expected_progress(as_of) * (kr.target - kr.start)
 
 
 def objectives_in_order(names: Iterable[str]) -> list[str]:

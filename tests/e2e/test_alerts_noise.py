@@ -67,3 +67,20 @@ def test_improving_and_wins_are_told_when_the_team_asks_for_them(sheets, tmp_pat
     assert "New leads a month: Done (was On track). 100 vs target 100; +40 since" in text
     assert "Retention 75% -> 80%: Done (was On track)" in text
     assert "999999" not in text, "no float noise in the changes"
+
+
+def test_when_only_time_passed_the_alert_says_what_was_expected_by_today(sheets, tmp_path, server):
+    entry = sheets.create("team", {"OKRs": CLEAN_OKRS, "KPIs": KPIS})
+    config = write_config(
+        tmp_path, [entry], sheets.config_extra() + email_toml(server.port) + ALERTS_TOML
+    )
+    # S1 stays at 60 of 100 while 2026-Q4 runs out: At risk on 12 Dec, Off track on 13 Dec
+    run(config, "2026-12-12")
+    before = len(server.inbox.to("ana@example.com"))
+    run(config, "2026-12-13")
+    [told] = server.inbox.to("ana@example.com")[before:]
+    text = told.get_body(("plain",)).get_content()
+    assert (
+        "New leads a month: Off track: 60 of 100, expected 80 by today; was At risk on 12 Dec."
+        in text
+    )
