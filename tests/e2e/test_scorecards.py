@@ -148,6 +148,33 @@ def test_kpis_and_key_results_without_periods_trend_over_past_runs(sheets, tmp_p
     assert sheets.snapshot("runs") == before, "re-running a date draws the same trend"
 
 
+def test_a_single_actual_kpis_note_says_how_far_it_moved_since_history_last_saw_it_different(
+    sheets, tmp_path
+):
+    kpis = [["KPI", "Unit", "Target", "Actual"], ["Conversion", None, 0.1, 0.103],
+            ["Revenue", "$", 50000, 60000], ["NPS", None, 40, 45]]  # fmt: skip
+    formats = {"KPIs": {"C2": "0.0%", "D2": "0.0%"}}
+    okrs = [["Objective", "Key Result", "Target", "Current"], ["Grow", "Leads", 100, 60]]
+    entry = sheets.create("moves", {"OKRs": okrs, "KPIs": kpis}, formats=formats)
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    notes = {}
+    for day, conversion, revenue in (
+        ("2026-11-08", 0.103, 60000),
+        ("2026-11-15", 0.115, 60000),
+        ("2026-11-22", 0.115, 57000),
+    ):
+        sheets.edit("moves", "KPIs", "D2", conversion)
+        sheets.edit("moves", "KPIs", "D3", revenue)
+        assert main(["run", "--config", str(config), "--as-of", day]) == 0
+        values = sheets.values("moves", "KPIs")
+        notes[day] = [row[values[0].index("Note")] for row in values[1:]]
+    assert notes["2026-11-08"] == [None, None, None], "no earlier value in History: no change"
+    assert notes["2026-11-15"] == ["+1.2 pp since 8 Nov", None, None]
+    assert notes["2026-11-22"] == ["+1.2 pp since 8 Nov", "−$3,000 since 15 Nov", None], (
+        "Conversion kept 11.5% on 22 Nov: still measured from 10.3% on 8 Nov; NPS never moved"
+    )
+
+
 def test_a_single_actual_kpi_on_a_scorecard_tab_trends_over_past_runs(sheets, tmp_path):
     kpis = [["KPI", "Target", "Actual", "Sep", "Oct"], ["NPS", 40, 30, None, None],
             ["Signups", 50, None, 40, 55]]  # fmt: skip
