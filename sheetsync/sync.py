@@ -15,7 +15,7 @@ from functools import cached_property
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
-from sheetsync.alerts.history import parse_history, recent_values
+from sheetsync.alerts.history import last_two_values, parse_history, recent_values
 from sheetsync.backends.base import (
     CellValue,
     CellWrite,
@@ -329,7 +329,12 @@ def score_snapshot(
         raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc
 
     rules = rules_from(config.scoring)
-    kpi_scores = [score_kpi(k, as_of) for k in kpi_tab.kpis] if kpi_tab else []
+    recorded = last_two_values(_history_grid(snapshot, tabs), before=as_of) if kpi_tab else {}
+    kpi_scores = (
+        [score_kpi(k, as_of, recorded.get(("kpi", k.key), ())) for k in kpi_tab.kpis]
+        if kpi_tab
+        else []
+    )
     actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
     key_results = okr_tab.key_results if okr_tab else []
     at_end = _at_period_end(snapshot, tabs, key_results, as_of)
@@ -542,14 +547,20 @@ def _value(grid: Grid, row: int, col: int) -> CellValue:
     return grid[row - 1][col - 1]
 
 
+def _history_grid(snapshot: Snapshot, tabs: cfg.Tabs) -> Grid | None:
+    """The History tab as read, if the workbook has one: the past runs trends are drawn from."""
+    real = snapshot.find_tab(tabs.history) if tabs.history else None
+    return snapshot.tabs.get(real) if real else None
+
+
 class Trends:
     """The Trend cell of each item: from a scorecard's periods, else from past runs in History."""
 
     def __init__(self, snapshot: Snapshot, tabs: cfg.Tabs, as_of: date) -> None:
-        real = snapshot.find_tab(tabs.history) if tabs.history else None
-        grid = snapshot.tabs.get(real) if real else None
         self.as_of = as_of
-        self.past = recent_values(grid, before=as_of, limit=SPARK_POINTS - 1)
+        self.past = recent_values(
+            _history_grid(snapshot, tabs), before=as_of, limit=SPARK_POINTS - 1
+        )
 
     def key_result(self, scored: KeyResultScore) -> str | None:
         """A key result's score over the last runs and this one."""

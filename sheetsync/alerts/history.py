@@ -17,7 +17,7 @@ Pure: takes grids and returns an `OwnedTab`; the backends do the reading and wri
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -122,20 +122,19 @@ def parse_history(grid: Grid | None) -> list[HistoryRecord]:
     return [r for r in records if r is not None]
 
 
-def recent_values(
-    grid: Grid | None, before: date, limit: int
-) -> dict[tuple[str, str], list[float]]:
-    """(kind, key) -> the last `limit` numbers History recorded before `before`, oldest first.
+def _recorded_numbers(
+    grid: Grid | None, before: date
+) -> Iterator[tuple[tuple[str, str], date, float]]:
+    """(kind, key), as-of date and number of each History row dated before `before`, in order.
 
-    A KPI's recorded Value, a key result's Score: what a trend over past runs is drawn from.
-    Reads only the four cells it needs per row, so a long History costs little.
+    A KPI's recorded Value, a key result's Score. Reads only the five cells it needs per row,
+    so a long History costs little.
     """
-    if not grid or not is_owned(grid) or limit <= 0:
-        return {}
+    if not grid or not is_owned(grid):
+        return
     cols = _columns(grid)
     at = [cols[name] for name in ("As of", "Kind", "Key", "Value", "Score")]
     width = max(at) + 1
-    found: dict[tuple[str, str], deque[float]] = {}
     for row in owned_body(grid):
         if len(row) < width:
             row = [*row, *([None] * (width - len(row)))]
@@ -146,8 +145,41 @@ def recent_values(
         number = cell_number(row[at[4] if kind == "kr" else at[3]])
         key = cell_text(row[at[2]])
         if number is not None and key:
-            found.setdefault((kind, key), deque(maxlen=limit)).append(number)
+            yield (kind, key), day, number
+
+
+def recent_values(
+    grid: Grid | None, before: date, limit: int
+) -> dict[tuple[str, str], list[float]]:
+    """(kind, key) -> the last `limit` numbers History recorded before `before`, oldest first.
+
+    What a trend over past runs is drawn from.
+    """
+    if limit <= 0:
+        return {}
+    found: dict[tuple[str, str], deque[float]] = {}
+    for item, _, number in _recorded_numbers(grid, before):
+        found.setdefault(item, deque(maxlen=limit)).append(number)
     return {item: list(values) for item, values in found.items()}
+
+
+def last_two_values(
+    grid: Grid | None, before: date
+) -> dict[tuple[str, str], list[tuple[date, float]]]:
+    """(kind, key) -> its last two different numbers History recorded before `before`, oldest
+    first, each with the last date it was recorded.
+
+    Enough to say how far an item moved since History last saw it at another value, whether
+    or not this run changed it.
+    """
+    found: dict[tuple[str, str], list[tuple[date, float]]] = {}
+    for item, day, number in _recorded_numbers(grid, before):
+        seen = found.setdefault(item, [])
+        if seen and seen[-1][1] == number:
+            seen[-1] = (day, number)
+        else:
+            seen[:] = [*seen[-1:], (day, number)]
+    return found
 
 
 def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:

@@ -216,16 +216,19 @@ def _join(*notes: str) -> str:
     return "; ".join(n for n in notes if n)
 
 
-def score_kpi(kpi: Kpi, as_of: date | None = None) -> KpiScore:
+def score_kpi(
+    kpi: Kpi, as_of: date | None = None, recorded: Sequence[tuple[date, float]] = ()
+) -> KpiScore:
     """On track when the target is met, At risk between target and warning, else Off track.
 
-    With `as_of`, a scorecard KPI's Note also says how far it moved since the previous
-    period (`+1.2 pp vs Oct`).
+    With `as_of`, the Note also says how far the KPI moved since the previous period
+    (`+1.2 pp vs Oct`) or, without periods, since the last different value History
+    `recorded` (`+1.2 pp since 22 Nov`).
     """
     if kpi.actual is None:
         return KpiScore(kpi, Status.NO_DATA, "no Actual value yet")
     assert kpi.target is not None and kpi.warning is not None
-    change = change_note(kpi, as_of) if as_of is not None else ""
+    change = change_note(kpi, as_of, recorded) if as_of is not None else ""
     better = (lambda a, b: a >= b) if kpi.higher_is_better else (lambda a, b: a <= b)
     if better(kpi.actual, kpi.target):
         return KpiScore(kpi, Status.ON_TRACK, change)

@@ -4,7 +4,8 @@ The Trend column holds an arrow judged by the item's direction (for a lower-is-b
 falling value is `↑`, better) and a sparkline of its last values made of block characters
 (`▁▂▄▅▇`), which Excel, Google Sheets, an email and a terminal all show without a chart. A
 KPI's Note says how much it moved since the previous period, in the KPI's own units
-(`+1.2 pp vs Oct`, `−$3,000 vs Oct`). Pure: standard library and `sheetsync.core` only.
+(`+1.2 pp vs Oct`, `−$3,000 vs Oct`); a KPI without periods, since the last different value
+History recorded (`+1.2 pp since 22 Nov`). Pure: standard library and `sheetsync.core` only.
 """
 
 from __future__ import annotations
@@ -91,9 +92,21 @@ def format_change(delta: float, style: NumberStyle) -> str:
     return f"{sign}{format_number(abs(delta), style)}"
 
 
-def change_note(kpi: Kpi, as_of: date) -> str:
-    """`+1.2 pp vs Oct`: how far the Actual moved since the previous filled period."""
-    before = previous_point(kpi, as_of)
-    if before is None or before.value is None or kpi.actual is None:
+def change_note(kpi: Kpi, as_of: date, recorded: Sequence[tuple[date, float]] = ()) -> str:
+    """How far the Actual moved: `+1.2 pp vs Oct` since the previous filled period; for a KPI
+    without filled periods, `+1.2 pp since 22 Nov` since the latest of the values History
+    `recorded` (date, value; oldest first) that differs from it. Empty when nothing moved.
+    """
+    if kpi.actual is None:
         return ""
-    return f"{format_change(kpi.actual - before.value, kpi.style)} vs {before.label}"
+    if any(p.value is not None for p in kpi.series):
+        before = previous_point(kpi, as_of)
+        if before is None or before.value is None:
+            return ""
+        return f"{format_change(kpi.actual - before.value, kpi.style)} vs {before.label}"
+    actual = kpi.actual
+    moved = [(day, v) for day, v in recorded if not math.isclose(v, actual, rel_tol=1e-9)]
+    if not moved:
+        return ""
+    day, value = moved[-1]
+    return f"{format_change(actual - value, kpi.style)} since {day.day} {day:%b}"

@@ -7,7 +7,12 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from sheetsync.alerts.cells import cell_date
-from sheetsync.alerts.history import HISTORY_HEADER, parse_history, updated_history
+from sheetsync.alerts.history import (
+    HISTORY_HEADER,
+    last_two_values,
+    parse_history,
+    updated_history,
+)
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import Colour, ItemState, Status
 from sheetsync.core.owned import OWNED_MARKER
@@ -216,3 +221,15 @@ def test_history_keeps_a_bounded_number_of_days_pruned_in_monthly_cuts():
     for n in range(40):
         unbounded = updated_history(unbounded, items, start + timedelta(days=n), "wb").rows
     assert len(unbounded) == 2 + 40
+
+
+def test_the_last_two_different_values_are_dated_by_their_last_run():
+    tab = None
+    for day, value in ((JAN5, 40_000.0), (JAN6, 45_000.0), (JAN7, 45_000.0)):
+        tab = updated_history(tab.rows if tab else None, [revenue(value=value)], day, "Sales")
+    assert tab is not None
+    found = last_two_values(tab.rows, before=date(2026, 1, 8))
+    assert found[("kpi", "Monthly revenue")] == [(JAN5, 40_000.0), (JAN7, 45_000.0)]
+    assert last_two_values(tab.rows, before=JAN6) == {
+        ("kpi", "Monthly revenue"): [(JAN5, 40_000.0)]
+    }

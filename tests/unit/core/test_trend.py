@@ -83,6 +83,17 @@ def test_an_explicit_actual_is_compared_with_the_last_period_that_ended():
     assert score_kpi(kpi, AS_OF).note == "+$3,000 vs Oct"
 
 
-def test_a_kpi_without_periods_has_no_change_note():
+def test_a_kpi_without_periods_or_history_has_no_change_note():
     kpi = Kpi(row=2, name="x", target=10, warning=9, actual=12, style=NumberStyle())
     assert score_kpi(kpi, AS_OF).note == ""
+
+
+def test_a_kpi_without_periods_is_compared_with_the_last_different_value_history_recorded():
+    kpi = Kpi(row=2, name="Revenue", target=50000, warning=45000, actual=57000,
+              style=with_unit(GENERAL, "$"))  # fmt: skip
+    nov8, nov14 = date(2026, 11, 8), date(2026, 11, 14)
+    assert score_kpi(kpi, AS_OF, [(nov8, 60000)]).note == "−$3,000 since 8 Nov"
+    assert score_kpi(kpi, AS_OF, [(nov8, 60000), (nov14, 57000)]).note == ("−$3,000 since 8 Nov"), (
+        "unchanged since 14 Nov: still measured from the value before"
+    )
+    assert score_kpi(kpi, AS_OF, [(nov14, 57000)]).note == "", "never moved: nothing to say"
