@@ -33,6 +33,7 @@ from sheetsync.core.alignment import (
     parse_child_summary,
     roll_up,
 )
+from sheetsync.core.checkin import with_confidence
 from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookLayoutError
 from sheetsync.core.model import (
     ItemState,
@@ -114,6 +115,8 @@ class Scored:
                 note=s.note,
                 style=s.key_result.style,
                 expected=s.expected,
+                confidence=c.points if (c := s.key_result.confidence) else None,
+                checked_in=s.key_result.checked_in,
             )
             for s in self.key_results
         ]
@@ -340,8 +343,10 @@ def score_snapshot(
     at_end = _at_period_end(snapshot, tabs, key_results, as_of)
     kr_scores = [
         apply_override(
-            score_key_result(
-                kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(kr.key)
+            with_confidence(
+                score_key_result(
+                    kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(kr.key)
+                )
             ),
             as_of,
         )

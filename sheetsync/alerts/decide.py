@@ -20,6 +20,11 @@ when counting, they are the stale rule's business):
   notice at once with the cell and the problem (if `notify_invalid`), once per spell.
 * **Improving** — Off track eased to At risk (if `notify_improving`); **Win** — it reached
   Done or Achieved from anything else (if `notify_wins`; not on the first run).
+* **Confidence** — the owner's `Confidence` fell by 3 points or more (High -> Low) since the
+  last run that recorded one: a `confidence` alert to the owner, once per drop.
+* **Check-ins** — an item with an `Updated` date (the owner's last check-in) is stale when
+  that date is `stale_after_days` old or more, whatever its value or status (finished grades
+  aside): the check-in, not an unchanged value, is then the staleness signal.
 * **Graded** — an objective whose period has closed (its status is a final grade): a
   `graded` notice with its final grade, once per objective and period (`decide_grades`).
 
@@ -41,6 +46,7 @@ from sheetsync.alerts.events import AlertEvent, EventKind, event_id, parse_event
 from sheetsync.alerts.history import HistoryRecord
 from sheetsync.alerts.log import AlertLogRecord
 from sheetsync.config import Alerts
+from sheetsync.core.checkin import confidence_dropped, confidence_of_points
 from sheetsync.core.model import Colour, ItemState, Status
 from sheetsync.core.units import GENERAL, format_number, format_score, with_unit
 
@@ -175,7 +181,9 @@ def _message(
     from_status: Status | None,
     since: date | None,
     previous: _Run | None,
+    doubt: HistoryRecord | None = None,
 ) -> str:
+    """`doubt`: for a confidence drop, the last earlier run that recorded a confidence."""
     figures = _figures(item, previous)
     status = item.status.value
     was = f" (was {from_status.value})" if from_status else ""
@@ -204,6 +212,19 @@ def _message(
     elif kind is EventKind.GRADED:
         score = "no score" if item.score is None else f"final grade {format_score(item.score)}"
         text = f"{status}, {score}." + (f" {item.note}." if item.note else "")
+    elif kind is EventKind.CONFIDENCE:
+        before = confidence_of_points(doubt.confidence if doubt else None)
+        day = doubt.as_of.isoformat() if doubt else "?"
+        text = (
+            f"Confidence dropped to {confidence_of_points(item.confidence)} "
+            f"(was {before} on {day}); {status}. {figures}."
+        )
+    elif item.checked_in is not None:
+        days = (as_of - item.checked_in).days
+        text = (
+            f"Last check-in {item.checked_in.isoformat()}: nobody checked in on this "
+            f"{_noun(item)} for {days} days."
+        )
     else:
         days = (as_of - since).days if since else 0
         what = (
@@ -314,6 +335,8 @@ def _status_events(
 def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
     if item.status in FINAL:
         return None
+    if item.checked_in is not None:  # the owner checks in: their last check-in says it all
+        return item.checked_in
     since: date | None = None
     if _is_grey(item.status):
         for run in reversed(runs):
@@ -373,6 +396,17 @@ def _invalid_events(
     return [] if said else [EventKind.INVALID]
 
 
+def _last_confidence(past: Sequence[HistoryRecord]) -> HistoryRecord | None:
+    """The last earlier run that recorded the owner's confidence."""
+    return next((r for r in reversed(past) if r.confidence is not None), None)
+
+
+def _confidence_events(item: ItemState, past: Sequence[HistoryRecord]) -> list[EventKind]:
+    before = _last_confidence(past)
+    dropped = before is not None and confidence_dropped(before.confidence, item.confidence)
+    return [EventKind.CONFIDENCE] if dropped else []
+
+
 def _stale_events(
     item: ItemState,
     runs: Sequence[_Run],
@@ -402,7 +436,14 @@ def _event(
     workbook: str,
 ) -> AlertEvent | None:
     runs = [*(_Run(r.as_of, r.status, r.value) for r in past), _Run(as_of, item.status, item.value)]
-    explained = _explain(kind, item, runs, as_of, settings)
+    doubt = None
+    if kind is EventKind.CONFIDENCE:
+        if not _confidence_events(item, past):
+            return None
+        doubt = _last_confidence(past)
+        explained: tuple[Status | None, date | None] | None = (None, None)
+    else:
+        explained = _explain(kind, item, runs, as_of, settings)
     if explained is None:
         return None
     from_status, since = explained
@@ -416,7 +457,7 @@ def _event(
         from_status=from_status,
         since=since,
         previous=past[-1] if past else None,
-        message=_message(kind, item, as_of, from_status, since, previous_run),
+        message=_message(kind, item, as_of, from_status, since, previous_run, doubt),
     )
 
 
@@ -454,6 +495,8 @@ def rebuild_event(
         value=record.value,
         target=record.target,
         score=record.score,
+        confidence=record.confidence,
+        checked_in=record.checked_in,
     )
     event = _event(kind, then, _past(history, day), day, settings, workbook)
     if event is None:
@@ -501,6 +544,7 @@ def decide_alerts(
         kinds += _transition_events(item, runs, settings)
         kinds += _invalid_events(item, runs, logged, settings)
         kinds += _stale_events(item, runs, logged, as_of, settings)
+        kinds += _confidence_events(item, past)
         for kind in kinds:
             eid = event_id(workbook, item.kind, item.key, kind, as_of)
             if eid in known:

@@ -38,6 +38,8 @@ class EventKind(StrEnum):
     """It became Invalid: its owner hears at once which cell is wrong."""
     GRADED = "graded"
     """An objective's period closed: its final grade, once."""
+    CONFIDENCE = "confidence"
+    """The owner's confidence fell by 3 points or more (High -> Low) since the last run."""
 
 
 def event_id(workbook: str, item_kind: str, key: str, kind: EventKind, as_of: date) -> str:
@@ -48,7 +50,8 @@ def event_id(workbook: str, item_kind: str, key: str, kind: EventKind, as_of: da
 
 
 _EVENT_ID = re.compile(
-    r"(alert|reminder|recovered|stale|invalid|graded|improving|win)-(\d{8})-[0-9a-f]{16}", re.ASCII
+    r"(alert|reminder|recovered|stale|invalid|graded|improving|win|confidence)-(\d{8})-[0-9a-f]{16}",
+    re.ASCII,
 )
 
 

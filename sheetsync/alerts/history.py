@@ -3,6 +3,7 @@
 Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then data rows
 
     As of | Workbook | Kind | Key | Name | Objective | Owner | Value | Target | Score | Status
+    | Confidence | Updated
 
 Rows are in as-of order. As of is a real date; Value and Target are shown in the number
 format of the person's cells, Score with two decimals (a KPI's Score is its attainment,
@@ -45,13 +46,29 @@ HISTORY_HEADER: tuple[str, ...] = (
     "Target",
     "Score",
     "Status",
+    "Confidence",
+    "Updated",
 )
 HISTORY_TITLE = "History, one row per KPI and key result per run"
 
 _KIND_LABEL = {"kr": "KR", "kpi": "KPI"}
 _COL = {name: i for i, name in enumerate(HISTORY_HEADER)}
 _STATUS_COL = _COL["Status"] + 1
-_WIDTHS = {1: 12, 2: 18, 3: 6, 4: 28, 5: 36, 6: 28, 7: 18, 8: 12, 9: 12, 10: 8, 11: 16}
+_WIDTHS = {
+    1: 12,
+    2: 18,
+    3: 6,
+    4: 28,
+    5: 36,
+    6: 28,
+    7: 18,
+    8: 12,
+    9: 12,
+    10: 8,
+    11: 16,
+    12: 11,
+    13: 12,
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +90,10 @@ class HistoryRecord:
     score: float | None = None
     row: int | None = None
     """The sheet row it was read from (1-based), for messages."""
+    confidence: float | None = None
+    """The owner's confidence in points that day (see `core.checkin`)."""
+    checked_in: date | None = None
+    """The owner's last check-in as of that day."""
 
 
 def _columns(grid: Grid) -> dict[str, int]:
@@ -107,6 +128,8 @@ def _record(row: Sequence[CellValue], cols: dict[str, int], sheet_row: int) -> H
         target=cell_number(cell("Target")),
         score=cell_number(cell("Score")),
         row=sheet_row,
+        confidence=cell_number(cell("Confidence")),
+        checked_in=cell_date(cell("Updated")),
     )
 
 
@@ -196,6 +219,8 @@ def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:
         item.target,
         item.score,
         item.status.value,
+        item.confidence,
+        item.checked_in,
     ]
 
 
@@ -212,6 +237,8 @@ def _record_row(record: HistoryRecord) -> list[CellValue]:
         record.target,
         record.score,
         record.status.value if record.status else None,
+        record.confidence,
+        record.checked_in,
     ]
 
 
@@ -289,7 +316,11 @@ def updated_history(
         fills=fills,
         widths=dict(_WIDTHS),
         formats=_number_formats(rows, {(_KIND_LABEL[i.kind], i.key): i.style for i in items}),
-        column_formats={_COL["As of"] + 1: DATE_FORMAT, _SCORE_COL: SCORE_FORMAT},
+        column_formats={
+            _COL["As of"] + 1: DATE_FORMAT,
+            _SCORE_COL: SCORE_FORMAT,
+            _COL["Updated"] + 1: DATE_FORMAT,
+        },
     )
 
 

@@ -32,6 +32,7 @@ _LABEL = {
     EventKind.INVALID: "Cannot be scored",
     EventKind.IMPROVING: "Improving",
     EventKind.WIN: "Win",
+    EventKind.CONFIDENCE: "Confidence dropped",
 }
 _ORDER = {
     EventKind.GRADED: 0,
@@ -42,6 +43,7 @@ _ORDER = {
     EventKind.IMPROVING: 5,
     EventKind.RECOVERED: 6,
     EventKind.WIN: 7,
+    EventKind.CONFIDENCE: 8,
 }
 
 
@@ -79,6 +81,7 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
             EventKind.INVALID: "cannot be scored",
             EventKind.IMPROVING: f"is improving: {a.to_status}",
             EventKind.WIN: f"is {a.to_status}",
+            EventKind.CONFIDENCE: "lost confidence",
         }[a.kind]
         return _one_line(f"sheetsync: {a.item} {what}")
     # items, not events: an item with an alert and a reminder is one thing to look at
@@ -89,6 +92,7 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
     invalid = sum(a.kind is EventKind.INVALID for a in alerts)
     improving = sum(a.kind is EventKind.IMPROVING for a in alerts)
     wins = sum(a.kind is EventKind.WIN for a in alerts)
+    doubts = sum(a.kind is EventKind.CONFIDENCE for a in alerts)
     parts = []
     if graded:
         parts.append(f"{graded} objective{'s' if graded != 1 else ''} graded")
@@ -98,6 +102,8 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
         parts.append(f"{invalid} cannot be scored")
     if stale:
         parts.append(f"{stale} not updated")
+    if doubts:
+        parts.append(f"{doubts} lost confidence")
     if improving:
         parts.append(f"{improving} improving")
     if recovered:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from sheetsync.core.units import GENERAL, NumberStyle
+from sheetsync.core.units import GENERAL, NumberStyle, format_number
 
 
 class Colour(StrEnum):
@@ -122,6 +122,17 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Confidence:
+    """The owner's confidence: its points on the 1-10 scale, and the word when one was used."""
+
+    points: float
+    word: str | None = None
+
+    def __str__(self) -> str:
+        return self.word or f"{format_number(self.points)}/10"
+
+
+@dataclass(frozen=True)
 class KeyResult:
     """One validated row of the OKRs tab."""
 
@@ -149,6 +160,10 @@ class KeyResult:
     """The `Team` cell; blank means the team given on another of the objective's rows."""
     objective_owner: str | None = None
     """The `Objective owner` cell; the objective's owner is the first one given on its rows."""
+    confidence: Confidence | None = None
+    """The owner's `Confidence` at their last check-in (see `core.checkin`)."""
+    checked_in: date | None = None
+    """The `Updated` cell: the date of the owner's last check-in."""
 
     @property
     def key(self) -> str:
@@ -263,3 +278,7 @@ class ItemState:
     """How the person's cells show `value` and `target`: pass it to `units.format_number`."""
     expected: float | None = None
     """The value on pace by the as-of date (a metric key result within its period)."""
+    confidence: float | None = None
+    """The owner's confidence in points (1-10; see `core.checkin`), when they give one."""
+    checked_in: date | None = None
+    """The owner's last check-in (`Updated`): when given, staleness counts from it."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TypeVar
 
+from sheetsync.core.checkin import parse_checkin, parse_confidence
 from sheetsync.core.model import (
     Direction,
     InvalidRow,
@@ -76,6 +77,8 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "override_until": ("Override until",),
     "team": ("Team",),
     "objective_owner": ("Objective owner",),
+    "confidence": ("Confidence",),
+    "updated": ("Updated", "Last check-in"),
 }
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
@@ -986,6 +989,10 @@ def read_okrs(
         override_until = None
         if not is_blank(r.raw("override_until")):
             override_until = r.parsed("override_until", parse_period, None)
+        confidence = r.parsed("confidence", parse_confidence, None)
+        checked_in = None
+        if not is_blank(r.raw("updated")):
+            checked_in = r.parsed("updated", parse_checkin, None)
         kpi = None
         link = r.text("kpi")
         if link is not None:
@@ -1060,6 +1067,8 @@ def read_okrs(
                 override_until=override_until.end if override_until else None,
                 team=r.text("team"),
                 objective_owner=r.text("objective_owner"),
+                confidence=confidence,
+                checked_in=checked_in,
             )
         )
     key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)

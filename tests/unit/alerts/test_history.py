@@ -73,6 +73,8 @@ def test_first_run_creates_an_owned_history_tab_with_one_row_per_item():
         50_000.0,
         0.9,
         "On track",
+        None,  # Confidence: the owner gives none
+        None,  # Updated
     ]
     assert tab.rows[3][2:6] == [
         "KR",
@@ -103,7 +105,7 @@ def test_rerunning_the_same_date_replaces_its_rows_instead_of_duplicating():
     grid = updated_history(grid, [revenue()], JAN6, "Sales").rows
     grid = updated_history(grid, [revenue(Status.OFF_TRACK, 38_000)], JAN6, "Sales").rows
     assert [iso(row[0]) for row in grid[2:]] == ["2026-01-05", "2026-01-06"]
-    assert grid[3][-1] == "Off track"
+    assert grid[3][HISTORY_HEADER.index("Status")] == "Off track"
     assert grid[3][7] == 38_000
 
 
@@ -233,3 +235,15 @@ def test_the_last_two_different_values_are_dated_by_their_last_run():
     assert last_two_values(tab.rows, before=JAN6) == {
         ("kpi", "Monthly revenue"): [(JAN5, 40_000.0)]
     }
+
+
+def test_a_history_from_before_check_ins_gets_the_confidence_columns_and_keeps_its_rows():
+    before = updated_history(None, [revenue()], JAN5, "Sales").rows
+    old = [row[: HISTORY_HEADER.index("Confidence")] for row in before]  # 11 columns
+    checked = ItemState(**{**leads().__dict__, "confidence": 8.0, "checked_in": JAN6})
+    rows = updated_history(old, [revenue(), checked], JAN6, "Sales").rows
+    assert rows[1] == list(HISTORY_HEADER)
+    jan5, *_ = parse_history(rows)
+    assert (jan5.as_of, jan5.key, jan5.confidence) == (JAN5, "Monthly revenue", None)
+    kr = next(r for r in parse_history(rows) if r.key == "KR1")
+    assert (kr.confidence, kr.checked_in) == (8.0, JAN6)
