@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import shutil
 import sys
 import textwrap
@@ -99,7 +100,8 @@ def print_report(
                 f"The e-mails it would send are in {folder}/ ({len(report.previews)} files)."
             )
     elif report.alerts_sent or report.alerts_failed or report.alerts_pending:
-        line = f"Alerts: {_count(report.alerts_sent, 'email')} sent"
+        done = f"written to the outbox {report.outbox}/" if report.outbox else "sent"
+        line = f"Alerts: {_count(report.alerts_sent, 'email')} {done}"
         if report.alerts_failed:
             line += f", {report.alerts_failed} refused for good"
         if report.alerts_pending:
@@ -235,7 +237,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not team.exists():
         write_team_example(team, "Company OKRs (demo)", args.as_of)
     console = _console()
-    console.print(f"Demo workbooks and config in {folder.resolve()}/\n")
+    if not args.json:  # stdout is the JSON document alone
+        console.print(f"Demo workbooks and config in {folder.resolve()}/\n")
     args.config, args.dry_run, args.workers, args.shard = str(config_path), False, 1, None
     args.preview = None
     code, report = _run(args)
@@ -259,9 +262,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"\n{team} cascades into it (see the Alignment tree on either Summary tab)."
             f"\nThe report page: {folder / 'report' / 'index.html'} ({len(written)} pages)."
             + emails
-            + f"\nRun again with: sheetsync run --config {config_path}"
+            + f"\nRun again with: {_run_again(args, config_path)}"
         )
     return code
+
+
+def _run_again(args: argparse.Namespace, config_path: Path) -> str:
+    """The `run` command line for this demo, runnable as typed: the program as it was started
+    when `sheetsync` on PATH is another one (or none, as in a venv not activated)."""
+    program = sys.argv[0]
+    on_path = shutil.which("sheetsync")
+    if not program or Path(program).name != "sheetsync":
+        program = "sheetsync"
+    elif on_path is None or Path(on_path).resolve() != Path(program).resolve():
+        program = shlex.quote(program)
+    else:
+        program = "sheetsync"
+    as_of = f" --as-of {args.as_of}" if args.as_of else ""
+    return f"{program} run --config {shlex.quote(str(config_path))}{as_of}"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -356,7 +374,7 @@ OPTIONS = {
         Option(("--config",), "the TOML config file", DEFAULT_CONFIG, kwargs={"metavar": "FILE"}),
         Option(
             ("--workers",),
-            "workbooks synced at once",
+            "workbooks worked on at once",
             4,
             kwargs={"type": _whole_number_at_least_one, "metavar": "N"},
         ),
@@ -454,7 +472,7 @@ COMMANDS = (
         "Try sheetsync without credentials or a mail server.",
         "sheetsync demo --dir sheetsync-demo",
         ("dir", "as_of", "json"),
-        {0: "the demo synced", 1: RUN_EXIT_CODES[1], 2: RUN_EXIT_CODES[2]},
+        {0: "the demo synced", 1: RUN_EXIT_CODES[1], 2: RUN_EXIT_CODES[2], 3: RUN_EXIT_CODES[3]},
     ),
     Command(
         "report",

@@ -126,6 +126,8 @@ class RunReport:
     """... and to how many chat channels."""
     previews: list[str] = field(default_factory=list)
     """Dry run with --preview: the .eml files written."""
+    outbox: str = ""
+    """The `[email] outbox` folder the e-mails were written to (no mail server), if any."""
     mail_configured: bool = True
     """False when neither [email] host nor outbox is set: pending alerts then do not fail, and
     `validate` lists unreachable owners without failing."""
@@ -576,6 +578,8 @@ def _deliver_alerts(
         report_links=report_links(config),
     )
     report.alerts_sent = len(delivery.sent)
+    if isinstance(mailer, OutboxMailer):
+        report.outbox = str(mailer.folder)
     report.alerts_failed = len(delivery.failed)
     report.alerts_pending = _still_pending(pending, delivery)
     report.alert_errors += delivery.problems

@@ -1,7 +1,7 @@
 """One run at a time: an OS-level file lock beside the state, released when the holder dies.
 
 Cron, `sheetsync serve` and a person at a terminal all take the same lock, so two runs never
-write the same workbooks at once. The lock is `flock(2)` on `<state_dir>/sheetsync.ops.lock`
+write the same workbooks at once. The lock is `flock(2)` on `<state_dir>/sheetsync.lock`
 (through `filelock`), so the kernel drops it when the process exits for any reason, including
 `kill -9` and power loss: there is no stale lock to clean up by hand.
 

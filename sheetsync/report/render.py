@@ -38,6 +38,13 @@ def render_index(pages: Sequence[WorkbookPage], as_of: date) -> str:
     return _environment().get_template("index.html.j2").render(pages=pages, as_of=as_of)
 
 
+def _new_file_mode() -> int:
+    """0666 less the process umask, which can only be read by setting it (and putting it back)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_reports(pages: Sequence[WorkbookPage], as_of: date, out_dir: Path) -> list[Path]:
     """Write every page and the index into `out_dir`; each file replaced atomically.
 
@@ -45,6 +52,9 @@ def write_reports(pages: Sequence[WorkbookPage], as_of: date, out_dir: Path) -> 
     final name and renamed over it.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates 0600 files; the pages are for a web server and people, so they get the
+    # mode any new file gets under the umask (0644 under 022).
+    mode = _new_file_mode()
     written = []
     for name, html in [
         *((p.file_name, render_page(p)) for p in pages),
@@ -55,6 +65,7 @@ def write_reports(pages: Sequence[WorkbookPage], as_of: date, out_dir: Path) -> 
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(html)
+                os.chmod(handle.fileno(), mode)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,88 @@
+"""A new team lead tries sheetsync from the README: the demo, its hints, its report and its lock
+say what is true, and what a script reads from stdout is the JSON alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from sheetsync.cli import build_parser, main
+from sheetsync.ops.lock import run_lock
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def _help(command: str) -> str:
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    return sub.choices[command].format_help()
+
+
+def test_demo_json_prints_the_json_document_alone_on_stdout(tmp_path, capsys):
+    code = main(["demo", "--dir", str(tmp_path / "demo"), "--json", "--as-of", "2026-11-20"])
+    out = capsys.readouterr().out
+    assert json.loads(out)["exit_code"] == code == 0, out[:200]
+
+
+@pytest.mark.parametrize("command", ["run", "demo"])
+def test_a_command_that_can_find_the_lock_held_exits_three_and_its_help_says_so(
+    command, tmp_path, capsys
+):
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    argv = {
+        "run": ["run", "--config", str(folder / "sheetsync.toml")],
+        "demo": ["demo", "--dir", str(folder)],
+    }[command]
+    with run_lock(folder / ".sheetsync"):
+        assert main(argv) == 3
+    assert "another sheetsync run is in progress" in capsys.readouterr().err
+    assert re.search(r"^  3  another sheetsync run holds the lock", _help(command), re.M)
+
+
+def test_the_lock_file_the_readme_names_is_the_one_a_run_holds(tmp_path):
+    named = re.findall(r"`<state_dir>/([\w.]+)`", README.read_text(encoding="utf-8"))
+    assert named, "the README names the lock file"
+    with run_lock(tmp_path):
+        held = {p.name for p in tmp_path.iterdir()}
+    assert set(named) <= held, (named, held)
+
+
+def test_report_pages_are_readable_by_the_web_server_under_the_usual_umask(tmp_path):
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    old = os.umask(0o022)
+    try:
+        code = main(
+            ["report", "--config", str(folder / "sheetsync.toml"), "--out", str(tmp_path / "r")]
+        )
+    finally:
+        os.umask(old)
+    assert code == 0
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "r").iterdir()}
+    assert modes and set(modes.values()) == {0o644}, modes
+
+
+def test_the_demo_says_its_emails_went_to_the_outbox_and_its_rerun_hint_runs_as_typed(
+    tmp_path, capsys, monkeypatch
+):
+    program = tmp_path / "venv" / "bin" / "sheetsync"  # a venv that is not activated
+    monkeypatch.setattr(sys, "argv", [str(program), "demo"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^Alerts: \d+ emails? written to the outbox .*outbox/$", out, re.M), out
+    assert " sent" not in out.split("Alerts:", 1)[1].splitlines()[0]
+    hint = out.split("Run again with: ", 1)[1].splitlines()[0]
+    assert hint == f"{program} run --config {folder / 'sheetsync.toml'} --as-of 2026-11-20"
+
+
+def test_report_help_does_not_say_it_syncs_workbooks():
+    assert "synced at once" not in _help("report")
