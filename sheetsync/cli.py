@@ -14,7 +14,7 @@ import shutil
 import sys
 import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -42,8 +42,8 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True, markup=False)
 
 
-def _status_counts(counts: dict[Status, int]) -> str:
-    return ", ".join(f"{n} {s.value.lower()}" for s, n in counts.items() if n) or "none"
+def _status_counts(counts: Mapping[Status, int]) -> str:
+    return ", ".join(f"{n} {s.value.lower()}" for s, n in Status.in_order(counts)) or "none"
 
 
 def print_report(
@@ -56,7 +56,7 @@ def print_report(
     for w in report.workbooks:
         table.add_row(
             Text(w.name),
-            str(len(w.objectives)),
+            _status_counts(w.objective_statuses),
             _status_counts(w.key_results),
             _status_counts(w.kpis),
             _result(w, report.mode),

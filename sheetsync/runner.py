@@ -34,6 +34,7 @@ from sheetsync.alerts.recipients import is_chat, unreachable_owners
 from sheetsync.alerts.send import MailDeliveryError, missing_password_hint
 from sheetsync.backends.base import WorkbookBackend, WritePlan
 from sheetsync.core.errors import ConfigError, SheetsyncError, WorkbookError
+from sheetsync.core.model import Status
 from sheetsync.ops.logsetup import register_secret
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
@@ -198,6 +199,7 @@ class RunReport:
                     "ok": w.ok,
                     "error": w.error,
                     "objectives": len(w.objectives),
+                    "objectives_by_status": _counts(w.objective_statuses),
                     "key_results": _counts(w.key_results),
                     "kpis": _counts(w.kpis),
                     "invalid_rows": w.invalid_rows,
@@ -220,8 +222,8 @@ class RunReport:
         return json.dumps(self.to_json(), indent=2, ensure_ascii=False)
 
 
-def _counts(counter: Counter[Any]) -> dict[str, int]:
-    return {str(k.value if hasattr(k, "value") else k): v for k, v in counter.items() if v}
+def _counts(counter: Counter[Status]) -> dict[str, int]:
+    return {status.value: n for status, n in Status.in_order(counter)}
 
 
 def run_workbooks(

@@ -213,6 +213,10 @@ class WorkbookReport:
     """validate: owners alerts cannot reach, each with the items they own."""
 
     @property
+    def objective_statuses(self) -> Counter[Status]:
+        return Counter(o.status for o in self.objectives)
+
+    @property
     def invalid_rows(self) -> int:
         return self.key_results.get(Status.INVALID, 0) + self.kpis.get(Status.INVALID, 0)
 

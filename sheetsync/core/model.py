@@ -5,6 +5,7 @@ Nothing here does I/O; every other layer passes these around.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -48,6 +49,12 @@ class Status(StrEnum):
         return self.colour is Colour.RED
 
     @classmethod
+    def in_order(cls, counts: Mapping[Status, int]) -> list[tuple[Status, int]]:
+        """The non-zero `counts` worst first (Off track, At risk, On track, Done, then the
+        grades, No data, Invalid): every status breakdown reads in this one order."""
+        return [(status, counts[status]) for status in _BREAKDOWN_ORDER if counts.get(status)]
+
+    @classmethod
     def parse(cls, text: object) -> Status | None:
         """The status a cell shows, or None when the text is not one of ours."""
         if not isinstance(text, str):
@@ -70,6 +77,17 @@ _STATUS_COLOUR = {
     Status.NO_DATA: Colour.GREY,
     Status.INVALID: Colour.GREY,
 }
+_BREAKDOWN_ORDER = (
+    Status.OFF_TRACK,
+    Status.AT_RISK,
+    Status.ON_TRACK,
+    Status.DONE,
+    Status.MISSED,
+    Status.PARTIAL,
+    Status.ACHIEVED,
+    Status.NO_DATA,
+    Status.INVALID,
+)
 
 
 class KrType(StrEnum):

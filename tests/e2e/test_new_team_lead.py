@@ -86,3 +86,30 @@ def test_the_demo_says_its_emails_went_to_the_outbox_and_its_rerun_hint_runs_as_
 
 def test_report_help_does_not_say_it_syncs_workbooks():
     assert "synced at once" not in _help("report")
+
+
+ORDER = ["Off track", "At risk", "On track", "Done", "Missed", "Partly achieved", "Achieved"]
+
+
+def _in_order(counts: dict[str, int]) -> bool:
+    known = [s for s in counts if s in ORDER]
+    return known == sorted(known, key=ORDER.index)
+
+
+def test_objectives_are_counted_by_status_and_every_breakdown_reads_worst_first(
+    tmp_path, capsys, monkeypatch
+):
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20", "--json"]) == 0
+    for wb in json.loads(capsys.readouterr().out)["workbooks"]:
+        by_status = wb["objectives_by_status"]
+        assert sum(by_status.values()) == wb["objectives"] > 0, wb["name"]
+        for counts in (by_status, wb["key_results"], wb["kpis"]):
+            assert _in_order(counts), (wb["name"], counts)
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["run", "--config", str(folder / "sheetsync.toml"), "--as-of", "2026-11-20"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("│") and "(demo)" in line]
+    objectives = [row.split("│")[2].strip() for row in rows]
+    assert len(objectives) == 2, out
+    assert all(re.fullmatch(r"\d+ [a-z ]+(, \d+ [a-z ]+)*", cell) for cell in objectives), rows
