@@ -546,7 +546,8 @@ def _deliver_alerts(
             "Owner cell or map the owner under [alerts.owners] (see the Alerts tab)"
         )
     if dry_run:
-        report.would_send = len(pending_ids)
+        # What people read: one entry per item in a digest, however many events it has news of.
+        report.would_send = len({(p.workbook, p.item) for p in pending})
         reached = {r.casefold() for p in pending for r in p.recipients}
         report.would_reach = len({r for r in reached if not is_chat(r)})
         report.would_post = len({r for r in reached if is_chat(r)})

@@ -113,6 +113,14 @@ def _subject(alerts: Sequence[PendingAlert]) -> str:
     return "sheetsync: " + ", ".join(parts)
 
 
+def _without_name(message: str, first: str) -> str:
+    """`message` without the key result's name when the entry's first message starts with it
+    (`Deals up 20%: Still Off track ... Deals up 20%: Value unchanged` names it once)."""
+    name, colon, _ = first.partition(": ")
+    prefix = name + colon
+    return message.removeprefix(prefix) if colon and message.startswith(prefix) else message
+
+
 def _context(
     alerts: Sequence[PendingAlert], subject: str, report_links: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -123,7 +131,7 @@ def _context(
         same = seen.get((alert.workbook, alert.item))
         if same is not None:  # one item appears once: its other news joins the first entry
             same["label"] += f" + {_LABEL[alert.kind].lower()}"
-            same["message"] += f" {alert.message}"
+            same["message"] += f" {_without_name(alert.message, same['message'])}"
             continue
         if not workbooks or workbooks[-1]["name"] != alert.workbook:
             location = alert.location.strip()

@@ -4,6 +4,8 @@ say what is true, and what a script reads from stdout is the JSON alone.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import re
@@ -113,3 +115,35 @@ def test_objectives_are_counted_by_status_and_every_breakdown_reads_worst_first(
     objectives = [row.split("│")[2].strip() for row in rows]
     assert len(objectives) == 2, out
     assert all(re.fullmatch(r"\d+ [a-z ]+(, \d+ [a-z ]+)*", cell) for cell in objectives), rows
+
+
+def _plain_bodies(folder: Path) -> dict[str, str]:
+    bodies = {}
+    for path in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        bodies[str(message["To"])] = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    return bodies
+
+
+def test_a_dry_run_counts_the_entries_people_will_read_and_each_names_its_item_once(
+    tmp_path, capsys
+):
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    capsys.readouterr()
+    three_weeks_later = ["--as-of", "2026-12-11", "--preview", str(tmp_path / "preview")]
+    assert main(["run", "--config", str(folder / "sheetsync.toml"), *three_weeks_later]) == 0
+    said = re.search(r"would send (\d+) alerts to (\d+) people", capsys.readouterr().out)
+    assert said, "the dry run says what it would send"
+    bodies = _plain_bodies(tmp_path / "preview")
+    entries = {
+        (to, line) for to, body in bodies.items() for line in re.findall(r"^\* .*$", body, re.M)
+    }
+    lead = [e for to, e in entries if to == "lead@example.com"]
+    assert int(said[1]) == len(lead), "the manager's digest lists every item once"
+    assert int(said[2]) == len(bodies)
+    for body in bodies.values():
+        for entry in body.split("\n* ")[1:]:
+            message = entry.splitlines()[2]
+            name = message.split(": ", 1)[0]
+            assert message.count(f"{name}: ") == 1, entry
