@@ -454,8 +454,7 @@ def roll_up(
         if valid and kr_weight > 0:
             own_part = _Part(
                 sum((s.score or 0.0) * s.key_result.weight for s in valid) / kr_weight,
-                sum(expected_score(s.key_result, as_of) * s.key_result.weight for s in valid)
-                / kr_weight,
+                expected_of(valid, as_of) or 0.0,
                 kr_weight,
                 all(s.key_result.period and as_of > s.key_result.period.end for s in valid),
                 any(s.score is not None for s in valid),
@@ -626,3 +625,13 @@ def _number(value: CellValue) -> float | None:
         return parse_optional_number(value)
     except ParseError:
         return None
+
+
+def expected_of(key_results: Sequence[KeyResultScore], as_of: date) -> float | None:
+    """The score an objective with these key results is expected to have by `as_of` (their
+    weighted pace; key results waiting for their due date left out), None when none counts."""
+    counted = [s for s in key_results if not waits_for_due_date(s, as_of)]
+    weight = sum(s.key_result.weight for s in counted)
+    if not counted or weight <= 0:
+        return None
+    return sum(expected_score(s.key_result, as_of) * s.key_result.weight for s in counted) / weight

@@ -8,11 +8,12 @@ Pure: no files, no templates.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sheetsync.core.alignment import TreeNode
+from sheetsync.core.alignment import TreeNode, expected_of
 from sheetsync.core.model import (
     KeyResultScore,
     KpiScore,
@@ -158,7 +159,15 @@ def build_page(
 ) -> WorkbookPage:
     """The page of one workbook from its scores (the tree falls back to the flat objectives)."""
     page = WorkbookPage(name, file_name, as_of, location, error)
-    nodes = list(tree) or [TreeNode(o.name, 0, o.score, o.status, note=o.note) for o in objectives]
+    krs_of: dict[str, list[KeyResultScore]] = {}
+    for s in key_results:
+        krs_of.setdefault(s.key_result.objective, []).append(s)
+    nodes = list(tree) or [
+        TreeNode(
+            o.name, 0, o.score, o.status, expected_of(krs_of.get(o.name, []), as_of), note=o.note
+        )
+        for o in objectives
+    ]
     page.tree = [
         TreeRow(
             n.name,
@@ -188,10 +197,8 @@ def build_page(
     ]
     page.kpis = [_kpi_row(k) for k in kpis]
     page.problems = [p.describe() for p in problems]
-    counts: dict[Status, int] = {}
-    for o in objectives:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    page.objective_counts = [(StatusView.of(s), n) for s, n in counts.items()]
+    counts = Counter(o.status for o in objectives)
+    page.objective_counts = [(StatusView.of(s), n) for s, n in Status.in_order(counts)]
     return page
 
 

@@ -147,3 +147,22 @@ def test_a_dry_run_counts_the_entries_people_will_read_and_each_names_its_item_o
             message = entry.splitlines()[2]
             name = message.split(": ", 1)[0]
             assert message.count(f"{name}: ") == 1, entry
+
+
+def test_a_workbook_without_an_alignment_tree_still_shows_where_each_objective_should_be(
+    tmp_path,
+):
+    from tests.e2e.test_sync_story import KPIS, OKRS
+    from tests.e2e.workbooks import ExcelSheets, write_config
+
+    entry = ExcelSheets(tmp_path).create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry])
+    out = tmp_path / "report"
+    assert (
+        main(["report", "--config", str(config), "--out", str(out), "--as-of", "2026-11-15"]) == 0
+    )
+    html = (out / "team.html").read_text(encoding="utf-8")
+    alignment = html.split('<h2 id="alignment">', 1)[1].split("</section>", 1)[0]
+    assert "the black mark shows the score expected by now" in alignment
+    rows = alignment.count('class="bar-')
+    assert rows >= 2 and alignment.count('class="pace"') == rows, alignment
