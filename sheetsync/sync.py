@@ -61,7 +61,7 @@ from sheetsync.core.scoring import (
 from sheetsync.core.summary import summary_tab
 from sheetsync.core.teams import by_owner, by_team, items_of
 from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
-from sheetsync.core.units import ATTAINMENT_FORMAT, SCORE_FORMAT
+from sheetsync.core.units import ATTAINMENT_FORMAT, ATTAINMENT_WIDTH, SCORE_FORMAT
 from sheetsync.core.validate import (
     OUTPUT_COLUMNS,
     OUTPUT_WIDTHS,
@@ -532,9 +532,11 @@ def _output_cells(
     return cells, guards
 
 
-def _columns_to_mark(layout: TabLayout) -> list[OutputColumn]:
+def _columns_to_mark(layout: TabLayout, *, attainment: bool = False) -> list[OutputColumn]:
     """Mark the output columns that carry no marker yet; a new one also gets the look of the
-    person's last header cell and a width that fits what it holds and its header."""
+    person's last header cell and a width that fits what it holds and its header (a KPI's
+    Score shows `94% of target`)."""
+    holds = OUTPUT_WIDTHS | ({"Score": ATTAINMENT_WIDTH} if attainment else {})
     return [
         OutputColumn(
             layout.tab,
@@ -542,7 +544,7 @@ def _columns_to_mark(layout: TabLayout) -> list[OutputColumn]:
             layout.outputs[out],
             layout.header_row,
             layout.style_from if out in layout.new_outputs else None,
-            max(OUTPUT_WIDTHS[out], len(layout.output_headers[out]) + 2.0)
+            max(holds[out], len(layout.output_headers[out]) + 2.0)
             if out in layout.new_outputs
             else None,
         )
@@ -620,7 +622,7 @@ def plan_writes(
         cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows, ATTAINMENT_FORMAT)
         plan.cells += cells
         plan.guards += guards
-        plan.columns += _columns_to_mark(layout)
+        plan.columns += _columns_to_mark(layout, attainment=True)
     if tabs.summary:
         existing = snapshot.find_tab(tabs.summary)
         check_owned(snapshot.tabs.get(existing) if existing else None, tabs.summary, workbook)

@@ -28,6 +28,7 @@ from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
 from sheetsync.core.plan import CellValue, Grid, NumberFormats, OwnedTab
 from sheetsync.core.units import (
     ATTAINMENT_FORMAT,
+    ATTAINMENT_WIDTH,
     DATE_FORMAT,
     SCORE_FORMAT,
     NumberStyle,
@@ -54,6 +55,7 @@ HISTORY_TITLE = "History, one row per KPI and key result per run"
 _KIND_LABEL = {"kr": "KR", "kpi": "KPI"}
 _COL = {name: i for i, name in enumerate(HISTORY_HEADER)}
 _STATUS_COL = _COL["Status"] + 1
+# Score (J) holds a KPI's `94% of target` as well as a key result's `0.85`.
 _WIDTHS = {
     1: 12,
     2: 18,
@@ -64,7 +66,7 @@ _WIDTHS = {
     7: 18,
     8: 12,
     9: 12,
-    10: 8,
+    10: ATTAINMENT_WIDTH,
     11: 16,
     12: 11,
     13: 12,

@@ -34,6 +34,8 @@ SCORE_FORMAT = "0.00"
 """The number format of every Score cell (stored at full precision, shown with 2 decimals)."""
 ATTAINMENT_FORMAT = '0%" of target"'
 """A KPI's Score is its attainment (actual / target): shown as `94% of target`."""
+ATTAINMENT_WIDTH = len("100% of target") + 2.0
+"""Characters a column showing attainments needs (Excel shows `###` in a narrower one)."""
 DATE_FORMAT = "yyyy-mm-dd"
 
 _MAGNITUDES = {"k": 3, "m": 6, "bn": 9}

@@ -166,3 +166,32 @@ def test_a_workbook_without_an_alignment_tree_still_shows_where_each_objective_s
     assert "the black mark shows the score expected by now" in alignment
     rows = alignment.count('class="bar-')
     assert rows >= 2 and alignment.count('class="pace"') == rows, alignment
+
+
+def _shown_widths(sheet, header: str) -> list[tuple[int, float, str]]:
+    """(row, column width, text as the cell shows it) for each score under `header`."""
+    header_row = next(r for r in sheet.iter_rows(max_row=3) if any(c.value == header for c in r))
+    col = next(c for c in header_row if c.value == header).column_letter
+    width = sheet.column_dimensions[col].width
+    shown = []
+    for cell in sheet[col][header_row[0].row :]:
+        if isinstance(cell.value, int | float):
+            text = (
+                f"{cell.value:.0%} of target"
+                if "of target" in cell.number_format
+                else f"{cell.value:.2f}"
+            )
+            shown.append((cell.row, width, text))
+    return shown
+
+
+def test_score_columns_sheetsync_adds_are_wide_enough_for_what_they_show(tmp_path):
+    import openpyxl
+
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    book = openpyxl.load_workbook(folder / "okrs-demo.xlsx")
+    shown = _shown_widths(book["KPIs"], "Score") + _shown_widths(book["History"], "Score")
+    assert any("of target" in text for _, _, text in shown)
+    too_narrow = [(row, width, text) for row, width, text in shown if width < len(text) + 1]
+    assert not too_narrow, too_narrow
