@@ -117,6 +117,7 @@ class Scored:
                 expected=s.expected,
                 confidence=c.points if (c := s.key_result.confidence) else None,
                 checked_in=s.key_result.checked_in,
+                target_style=s.key_result.target_style,
             )
             for s in self.key_results
         ]
@@ -133,6 +134,7 @@ class Scored:
                 unit=k.kpi.unit,
                 note=k.note,
                 style=k.kpi.style,
+                target_style=k.kpi.target_style,
             )
             for k in self.kpi_scores
         ]

@@ -103,10 +103,13 @@ def _same(a: float | None, b: float | None) -> bool:
     return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _amount(value: float | None, item: ItemState) -> str:
+def _amount(value: float | None, item: ItemState, *, target: bool = False) -> str:
+    """`value` as its cell shows it: the Target in the Target cell's format, the rest in
+    Current's (or Actual's)."""
     if value is None:
         return "blank"
-    return format_number(value, item.style or with_unit(GENERAL, item.unit))
+    style = (item.target_style if target else None) or item.style
+    return format_number(value, style or with_unit(GENERAL, item.unit))
 
 
 def _figures(item: ItemState, previous: _Run | None) -> str:
@@ -115,7 +118,7 @@ def _figures(item: ItemState, previous: _Run | None) -> str:
     elif item.target is None:
         figures = f"{_amount(item.value, item)} (no target)"
     else:
-        figures = f"{_amount(item.value, item)} vs target {_amount(item.target, item)}"
+        figures = f"{_amount(item.value, item)} vs target {_amount(item.target, item, target=True)}"
     if previous is None:
         change = "first run"
     elif previous.value is None:

@@ -317,7 +317,10 @@ def updated_history(
         rows=rows,
         fills=fills,
         widths=dict(_WIDTHS),
-        formats=_number_formats(rows, {(_KIND_LABEL[i.kind], i.key): i.style for i in items}),
+        formats=_number_formats(
+            rows,
+            {(_KIND_LABEL[i.kind], i.key): (i.style, i.target_style or i.style) for i in items},
+        ),
         column_formats={
             _COL["As of"] + 1: DATE_FORMAT,
             _SCORE_COL: SCORE_FORMAT,
@@ -330,9 +333,12 @@ _SCORE_COL = _COL["Score"] + 1
 _KIND_COL, _KEY_COL = _COL["Kind"], _COL["Key"]
 _AMOUNT_COLS = (_COL["Value"] + 1, _COL["Target"] + 1)
 
+_CellStyles = tuple[NumberStyle | None, NumberStyle | None]
+"""How an item's Value and Target cells show their numbers."""
 
-def _number_formats(rows: Grid, styles: dict[tuple[str, str], NumberStyle | None]) -> NumberFormats:
-    """Value and Target in the format of the item's cells (as this run read them); a KPI's
+
+def _number_formats(rows: Grid, styles: dict[tuple[str, str], _CellStyles]) -> NumberFormats:
+    """Value and Target each in the format of its own cell (as this run read them); a KPI's
     Score is its attainment. Only cells that differ from the column's format are listed."""
     formats: NumberFormats = {}
     codes: dict[tuple[NumberStyle, CellValue], str] = {}
@@ -342,10 +348,10 @@ def _number_formats(rows: Grid, styles: dict[tuple[str, str], NumberStyle | None
         kind = row[_KIND_COL]
         if kind == _KIND_LABEL["kpi"]:
             formats[(r, _SCORE_COL)] = ATTAINMENT_FORMAT
-        style = styles.get((str(kind), str(row[_KEY_COL])))
-        if style is None or style.is_general:
-            continue
-        for col in _AMOUNT_COLS:
+        item_styles = styles.get((str(kind), str(row[_KEY_COL])), (None, None))
+        for col, style in zip(_AMOUNT_COLS, item_styles, strict=True):
+            if style is None or style.is_general:
+                continue
             value = row[col - 1] if col <= len(row) else None
             if not isinstance(value, int | float) or isinstance(value, bool):
                 continue

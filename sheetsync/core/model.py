@@ -171,6 +171,10 @@ class KeyResult:
     kpi: str | None = None
     style: NumberStyle = GENERAL
     """How the person's cells show this key result's numbers (see `units.format_number`)."""
+    start_style: NumberStyle | None = None
+    """How the Start cell shows its number (None: as `style`): each cell in its own format."""
+    target_style: NumberStyle | None = None
+    """How the Target cell shows its number (None: as `style`): `2` stays `2` beside `3.6`."""
     override: Status | None = None
     """The owner's `Status override`: replaces the computed status until `override_until`."""
     override_until: date | None = None
@@ -216,6 +220,10 @@ class Kpi:
     warning: float | None = None
     actual: float | None = None
     style: NumberStyle = GENERAL
+    target_style: NumberStyle | None = None
+    """How the Target (or this period's Target row) cell shows its number (None: as `style`)."""
+    warning_style: NumberStyle | None = None
+    """How the Warning cell shows its number (None, as for a computed warning: as the target)."""
     """How the person's cells (and the Unit column) show this KPI's numbers."""
     period: str | None = None
     """The scorecard period the Actual was taken from (its header), if any."""
@@ -293,7 +301,9 @@ class ItemState:
     unit: str | None = None
     note: str = ""
     style: NumberStyle | None = None
-    """How the person's cells show `value` and `target`: pass it to `units.format_number`."""
+    """How the person's cells show `value`: pass it to `units.format_number`."""
+    target_style: NumberStyle | None = None
+    """How the Target cell shows `target` (None: as `style`)."""
     expected: float | None = None
     """The value on pace by the as-of date (a metric key result within its period)."""
     confidence: float | None = None

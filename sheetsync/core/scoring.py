@@ -177,15 +177,17 @@ def _score_now(
         def shown(number: float) -> str:
             return format_number(number, kr.style)
 
+        target_shown = format_number(kr.target, kr.target_style or kr.style)
+
         if holds:
             status, note = (Status.ACHIEVED if ended else Status.ON_TRACK), ""
         elif in_band:
             status = Status.PARTIAL if ended else Status.AT_RISK
-            note = f"{shown(value)} is not {word} {shown(kr.target)}"
+            note = f"{shown(value)} is not {word} {target_shown}"
             note += f" (warning level {shown(kr.warning or 0)})"
         else:
             status = Status.MISSED if ended else Status.OFF_TRACK
-            note = f"{shown(value)} is not {word} {shown(kr.target)}"
+            note = f"{shown(value)} is not {word} {target_shown}"
         return KeyResultScore(kr, 1.0 if holds else 0.0, status, _join(note, source), value=value)
 
     progress = (value - kr.start) / (kr.target - kr.start)
@@ -195,7 +197,7 @@ def _score_now(
     elif progress < 0:
         note = (
             f"moving the wrong way: {format_number(value, kr.style)} is worse than the start "
-            f"({format_number(kr.start, kr.style)})"
+            f"({format_number(kr.start, kr.start_style or kr.style)})"
         )
     else:
         note = ""
@@ -233,9 +235,10 @@ def score_kpi(
     if better(kpi.actual, kpi.target):
         return KpiScore(kpi, Status.ON_TRACK, change)
     if better(kpi.actual, kpi.warning):
-        note = f"worse than target {format_number(kpi.target, kpi.style)}"
+        note = f"worse than target {format_number(kpi.target, kpi.target_style or kpi.style)}"
         return KpiScore(kpi, Status.AT_RISK, _join(note, change))
-    note = f"worse than the warning level {format_number(kpi.warning, kpi.style)}"
+    shown = kpi.warning_style or kpi.target_style or kpi.style
+    note = f"worse than the warning level {format_number(kpi.warning, shown)}"
     return KpiScore(kpi, Status.OFF_TRACK, _join(note, change))
 
 

@@ -863,6 +863,12 @@ def read_kpis(
                     pick_style(actual_style, target_style, r.styles.get("warning")),
                     r.text("unit"),
                 ),
+                target_style=with_unit(target_style, r.text("unit")) if target_style else None,
+                warning_style=(
+                    with_unit(r.styles["warning"], r.text("unit"))
+                    if "warning" in r.styles
+                    else None
+                ),
                 period=judged.label if judged is not None and from_period else None,
                 series=series,
             )
@@ -1063,6 +1069,8 @@ def read_okrs(
                 period=period,
                 kpi=kpi,
                 style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
+                start_style=r.styles.get("start"),
+                target_style=r.styles.get("target"),
                 override=override,
                 override_until=override_until.end if override_until else None,
                 team=r.text("team"),

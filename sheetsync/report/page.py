@@ -208,7 +208,7 @@ def _key_result_row(s: KeyResultScore) -> KeyResultRow:
         value, target = ("done" if kr.done else "not done"), "done"
     else:
         value = "" if s.value is None else format_number(s.value, kr.style)
-        target = "" if kr.target is None else format_number(kr.target, kr.style)
+        target = "" if kr.target is None else format_number(kr.target, kr.target_style or kr.style)
         if kr.type in (KrType.STAY_ABOVE, KrType.STAY_BELOW) and target:
             target = f"{'at least' if kr.type is KrType.STAY_ABOVE else 'at most'} {target}"
     return KeyResultRow(
@@ -229,7 +229,9 @@ def _kpi_row(k: KpiScore) -> KpiRow:
         kpi.name,
         kpi.owner or "",
         "" if kpi.actual is None else format_number(kpi.actual, style),
-        "" if kpi.target is None else format_number(kpi.target, style),
+        ""
+        if kpi.target is None
+        else format_number(kpi.target, with_unit(kpi.target_style or kpi.style, kpi.unit)),
         StatusView.of(k.status),
         sparkline([(p.label, p.value) for p in kpi.series], lambda v: format_number(v, style)),
         k.note,

@@ -195,3 +195,26 @@ def test_score_columns_sheetsync_adds_are_wide_enough_for_what_they_show(tmp_pat
     assert any("of target" in text for _, _, text in shown)
     too_narrow = [(row, width, text) for row, width, text in shown if width < len(text) + 1]
     assert not too_narrow, too_narrow
+
+
+def test_a_target_is_shown_as_its_own_cell_shows_it_in_alerts_report_and_history(tmp_path, capsys):
+    """C1.KR2 of the demo: Start 4 and Target 2 in General cells, Current 3.6 in `0.0`."""
+    import openpyxl
+
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    config = str(folder / "sheetsync.toml")
+    later = ["--as-of", "2026-12-11"]
+    assert main(["run", "--config", config, *later, "--preview", str(tmp_path / "preview")]) == 0
+    entry = _plain_bodies(tmp_path / "preview")["dee@example.com"].split("* C1.KR2 ", 1)[1]
+    assert "3.6 vs target 2;" in " ".join(entry.split("\n\n", 1)[0].split())
+    out = tmp_path / "report"
+    assert main(["report", "--config", config, "--out", str(out), *later]) == 0
+    page = (out / "company-okrs-demo.html").read_text(encoding="utf-8")
+    row = page.split("Average response time from 4 h to 2 h", 1)[1].split("</tr>", 1)[0]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", row)[1:3] == ["3.6", "2"], row
+    history = openpyxl.load_workbook(folder / "okrs-demo.xlsx")["History"]
+    header = [c.value for c in history[2]]
+    kr2 = [r for r in history.iter_rows(min_row=3) if r[header.index("Key")].value == "C1.KR2"]
+    target = kr2[-1][header.index("Target")]
+    assert (target.value, target.number_format) == (2, "General")
