@@ -47,8 +47,15 @@ def _status_counts(counts: Mapping[Status, int]) -> str:
 
 
 def print_report(
-    report: RunReport, console: Console, *, all_problems: bool = False, layouts: bool = False
+    report: RunReport,
+    console: Console,
+    *,
+    all_problems: bool = False,
+    layouts: bool = False,
+    demo: bool = False,
 ) -> None:
+    """The run's table, problems and alerts; `demo` says once that the rows are the demo's
+    examples instead of warning per tab that they are still the template's."""
     what = {"run": "", "dry run": "dry run ", "validate": "validate "}[report.mode]
     table = Table(title=f"sheetsync {what}as of {report.as_of}")
     for col in ("Workbook", "Objectives", "Key results", "KPIs", "Result"):
@@ -73,6 +80,8 @@ def print_report(
         if len(w.problems) > limit:
             console.print(f"  … {len(w.problems) - limit} more in the Note column and on Summary")
         for warning in w.warnings:
+            if demo and warning in w.example_rows:
+                continue
             console.print(Text.assemble("  ", ("warning", "yellow"), f": {warning}"))
         if layouts and w.layouts:
             console.print(Text.assemble(("How ", "dim"), (w.name, "bold"), (" was read:", "dim")))
@@ -80,6 +89,12 @@ def print_report(
                 console.print(f"  {layout.describe()}")
         for problem in w.recipient_problems:
             console.print(Text.assemble("  ", ("!", "yellow"), f" [{w.name}] alerts: {problem}"))
+    if demo and any(w.example_rows for w in report.workbooks):
+        console.print(
+            "The demo's rows are examples owned by people @example.com, a domain reserved for "
+            "examples: their alert emails are written to the outbox for you to open, and reach "
+            "no one."
+        )
     for problem in report.setting_problems:
         console.print(Text.assemble(("✗ alert settings", "red"), f": {problem}"))
     if report.invalid_rows and report.mode != "validate" and not report.invalid_rows_fail:
@@ -153,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _run(args)[0]
 
 
-def _run(args: argparse.Namespace) -> tuple[int, RunReport]:
+def _run(args: argparse.Namespace, *, demo: bool = False) -> tuple[int, RunReport]:
     from sheetsync.ops.alive import alive_file
     from sheetsync.ops.alive import mark as mark_alive
     from sheetsync.ops.scheduler import StopOnSignals
@@ -179,7 +194,7 @@ def _run(args: argparse.Namespace) -> tuple[int, RunReport]:
     if args.json:
         print(report.dumps())
     else:
-        print_report(report, _console())
+        print_report(report, _console(), demo=demo)
     return report.exit_code, report
 
 
@@ -241,7 +256,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(f"Demo workbooks and config in {folder.resolve()}/\n")
     args.config, args.dry_run, args.workers, args.shard = str(config_path), False, 1, None
     args.preview = None
-    code, report = _run(args)
+    code, report = _run(args, demo=True)
     written, _ = write_report(
         cfg.load_config(config_path),
         folder / "report",

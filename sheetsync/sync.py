@@ -63,6 +63,7 @@ from sheetsync.core.teams import by_owner, by_team, items_of
 from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
 from sheetsync.core.units import ATTAINMENT_FORMAT, ATTAINMENT_WIDTH, SCORE_FORMAT
 from sheetsync.core.validate import (
+    EXAMPLE_ROWS_EXPECTED,
     OUTPUT_COLUMNS,
     OUTPUT_WIDTHS,
     KpiTab,
@@ -200,6 +201,8 @@ class WorkbookReport:
     kpis: Counter[Status] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    example_rows: list[str] = field(default_factory=list)
+    """The warnings (also in `warnings`) about rows still owned on an example domain."""
     layouts: list[TabLayout] = field(default_factory=list)
     """How each input tab was read: the header row and which column is which field."""
     error: str | None = None
@@ -744,6 +747,11 @@ def sync_workbook(
         report.key_results, report.kpis = +report.key_results, +report.kpis
         report.problems = [p.describe(backend.label) for p in scored.problems]
         report.warnings = [p.describe(backend.label) for p in scored.warnings]
+        report.example_rows = [
+            p.describe(backend.label)
+            for p in scored.warnings
+            if p.expected == EXAMPLE_ROWS_EXPECTED
+        ]
         report.layouts = [tab.layout for tab in (scored.okrs, scored.kpis) if tab]
         if dry_run:
             break

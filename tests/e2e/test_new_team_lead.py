@@ -218,3 +218,22 @@ def test_a_target_is_shown_as_its_own_cell_shows_it_in_alerts_report_and_history
     kr2 = [r for r in history.iter_rows(min_row=3) if r[header.index("Key")].value == "C1.KR2"]
     target = kr2[-1][header.index("Target")]
     assert (target.value, target.number_format) == (2, "General")
+
+
+def test_the_demo_says_plainly_its_rows_are_its_examples_and_no_warning_says_what_is_untrue(
+    tmp_path, capsys
+):
+    folder = tmp_path / "demo"
+    assert main(["demo", "--dir", str(folder), "--as-of", "2026-11-20"]) == 0
+    out = capsys.readouterr().out
+    assert "template's examples" not in out and "your own rows" not in out, out
+    assert "The demo's rows are examples owned by people @example.com" in out
+    mailed = {
+        str(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"])
+        for p in (folder / "outbox").glob("*.eml")
+    }
+    assert any(to.endswith("@example.com") for to in mailed)
+    assert main(["run", "--config", str(folder / "sheetsync.toml"), "--as-of", "2026-11-21"]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "examples" in line]
+    assert warnings, "a real run still warns that example rows are left"
+    assert all("receive no mail" not in w and "reach no one" in w for w in warnings), warnings
