@@ -156,6 +156,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to `sys.stderr` as it is when a line is logged, not as it was at setup: a stream
+    swapped in meanwhile and since closed (a test's capture, a redirect) is never written to."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """StreamHandler sets it; the current sys.stderr is always used instead."""
+
+
 def setup_logging(
     fmt: LogFormat = "text",
     level: int | str = logging.INFO,
@@ -172,7 +185,7 @@ def setup_logging(
     if fmt not in ("text", "json"):
         raise ValueError(f"log format must be 'text' or 'json', not {fmt!r}")
     _secrets.load_env(os.environ if environ is None else environ)
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(RedactingFilter())
     handler.set_name("sheetsync")

@@ -237,3 +237,21 @@ def test_the_demo_says_plainly_its_rows_are_its_examples_and_no_warning_says_wha
     warnings = [line for line in capsys.readouterr().out.splitlines() if "examples" in line]
     assert warnings, "a real run still warns that example rows are left"
     assert all("receive no mail" not in w and "reach no one" in w for w in warnings), warnings
+
+
+def test_logging_after_a_command_whose_stderr_was_closed_writes_no_logging_error(
+    tmp_path, capsys, monkeypatch
+):
+    """A test's captured stderr is closed after it; a line logged later (an SMTP server
+    thread, the next test) goes to the stderr of that moment instead of raising."""
+    import io
+    import logging
+
+    gone = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", gone)
+    assert main(["run", "--config", str(tmp_path / "missing.toml")]) == 2
+    gone.close()
+    monkeypatch.undo()
+    logging.getLogger("mail.log").warning("a line logged after the capture closed")
+    err = capsys.readouterr().err
+    assert "Logging error" not in err and "a line logged after the capture closed" in err
