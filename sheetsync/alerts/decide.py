@@ -193,7 +193,7 @@ def _message(
     if kind is EventKind.ALERT and _only_time_passed(item, previous):
         assert previous is not None and previous.status is not None and item.target is not None
         text = (
-            f"{status}: {_amount(item.value, item)} of {_amount(item.target, item)}, "
+            f"{status}: {_amount(item.value, item)} of {_amount(item.target, item, target=True)}, "
             f"{_on_pace(item)}; was {previous.status.value} on {_day(previous.day)}."
         )
     elif kind is EventKind.ALERT:
