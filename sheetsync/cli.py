@@ -572,9 +572,16 @@ def _exit_codes_text(codes: dict[int, str]) -> str:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse the command line; refuse options the chosen command does not take."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
     command = next(c for c in COMMANDS if c.name == args.command)
     allowed = {*command.options, "log_format", "verbose"}
+    flags = {flag: option for option in OPTIONS.values() for flag in option.flags}
+    for word in extra:  # an option another command takes: said the same on either side
+        option = flags.get(word.split("=", 1)[0])
+        if option is not None:
+            parser.error(f"{command.name} takes no {option.flags[-1]}")
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     for name, option in OPTIONS.items():
         if name not in allowed and hasattr(args, name):
             parser.error(f"{command.name} takes no {option.flags[-1]}")

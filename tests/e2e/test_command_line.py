@@ -66,9 +66,11 @@ def test_the_kubernetes_command_line_logs_json_lines(tmp_path, capsys):
         (["run", "--shard", "0/0"], "the shard count must be at least 1"),
         (["run", "--as-of", "2026-13-01"], "expected a date like 2026-11-23, not '2026-13-01'"),
         (["run", "--log-format", "yaml"], "invalid choice: 'yaml'"),
-        (["validate", "--workers", "2"], "unrecognized arguments: --workers"),
+        (["validate", "--workers", "2"], "validate takes no --workers"),
         (["--workers", "2", "validate"], "validate takes no --workers"),
         (["--config", "a.toml", "init", "x.xlsx"], "init takes no --config"),
+        (["init", "x.xlsx", "--config", "a.toml"], "init takes no --config"),
+        (["run", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     ],
 )
 def test_nonsense_values_are_refused_with_exit_code_two(argv, message, capsys):
