@@ -49,6 +49,7 @@ from sheetsync.core.model import (
 from sheetsync.core.override import apply_override, is_overridden
 from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
+from sheetsync.core.relative import resolve_change, start_of_period, with_change_note
 from sheetsync.core.scoring import (
     AtPeriodEnd,
     Rules,
@@ -349,12 +350,20 @@ def score_snapshot(
     )
     actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
     key_results = okr_tab.key_results if okr_tab else []
+    key_results, change_notes = _resolve_changes(snapshot, tabs, key_results, as_of)
     at_end = _at_period_end(snapshot, tabs, key_results, as_of)
     kr_scores = [
         apply_override(
             with_confidence(
-                score_key_result(
-                    kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(kr.key)
+                with_change_note(
+                    score_key_result(
+                        kr,
+                        as_of,
+                        rules,
+                        actuals.get(kr.kpi) if kr.kpi else None,
+                        at_end.get(kr.key),
+                    ),
+                    change_notes.get(kr.key, ""),
                 )
             ),
             as_of,
@@ -458,6 +467,25 @@ def read_children(
 
 Outputs = tuple[float | None, Status, str, str | None]
 """What sheetsync writes on one item row: score, status, note and trend."""
+
+
+def _resolve_changes(
+    snapshot: Snapshot, tabs: cfg.Tabs, key_results: list[KeyResult], as_of: date
+) -> tuple[list[KeyResult], dict[str, str]]:
+    """Relative key results with their Start (from History when the cell is blank) and Target,
+    and the Note saying where they came from, by key result key."""
+    open_start = {kr.key for kr in key_results if kr.change and not kr.start_given}
+    real = snapshot.find_tab(tabs.history) if open_start and tabs.history else None
+    recorded: dict[str, list[tuple[date, float | None]]] = {}
+    for record in parse_history(snapshot.tabs[real]) if real else []:
+        if record.kind == "kr" and record.key in open_start:
+            recorded.setdefault(record.key, []).append((record.as_of, record.value))
+    resolved, notes = [], {}
+    for kr in key_results:
+        started = start_of_period(kr, recorded.get(kr.key, []), as_of)
+        kr, notes[kr.key] = resolve_change(kr, started, as_of)
+        resolved.append(kr)
+    return resolved, {key: note for key, note in notes.items() if note}
 
 
 def _at_period_end(

@@ -151,6 +151,15 @@ class Confidence:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A relative key result's `Change`: `+30%` (relative, 0.3) or `-2 h` (an amount, -2)."""
+
+    amount: float
+    relative: bool
+    text: str
+
+
+@dataclass(frozen=True)
 class KeyResult:
     """One validated row of the OKRs tab."""
 
@@ -186,6 +195,10 @@ class KeyResult:
     """The owner's `Confidence` at their last check-in (see `core.checkin`)."""
     checked_in: date | None = None
     """The `Updated` cell: the date of the owner's last check-in."""
+    change: Change | None = None
+    """A relative key result's `Change`: its Target comes from Start and this (`core.relative`)."""
+    start_given: bool = True
+    """Whether the Start cell had a value (without one, a relative key result uses History's)."""
 
     @property
     def key(self) -> str:

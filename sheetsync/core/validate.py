@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from typing import TypeVar
 
 from sheetsync.core.checkin import parse_checkin, parse_confidence
@@ -40,6 +41,7 @@ from sheetsync.core.parse import (
     text_or_none,
 )
 from sheetsync.core.plan import CellValue, Grid, NumberFormats
+from sheetsync.core.relative import parse_change
 from sheetsync.core.scorecard import (
     PeriodColumn,
     Scorecard,
@@ -79,6 +81,7 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "objective_owner": ("Objective owner",),
     "confidence": ("Confidence",),
     "updated": ("Updated", "Last check-in"),
+    "change": ("Change",),
 }
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
@@ -987,6 +990,7 @@ def read_okrs(
                 seen_ids[kr_id.casefold()] = r.ref("id")
         kr_type = r.parsed("type", parse_kr_type, KrType.METRIC)
         start = r.number("start")
+        start_given = start is not None
         start = 0.0 if start is None else start
         weight = r.number("weight")
         if weight is not None and weight < 0:
@@ -998,6 +1002,9 @@ def read_okrs(
         override_until = None
         if not is_blank(r.raw("override_until")):
             override_until = r.parsed("override_until", parse_period, None)
+        change = None
+        if not is_blank(r.raw("change")):
+            change = r.parsed("change", partial(parse_change, decimal=r.reading.decimal), None)
         confidence = r.parsed("confidence", parse_confidence, None)
         checked_in = None
         if not is_blank(r.raw("updated")):
@@ -1024,11 +1031,19 @@ def read_okrs(
         if kr_type is KrType.MILESTONE:
             done = r.parsed("current", parse_done, False)
         else:
-            target = r.number("target", required=True)
+            relative = kr_type is KrType.METRIC and not is_blank(r.raw("change"))
+            target = r.number("target", required=not relative)
             current = r.number("current")
             direction = r.parsed("direction", parse_direction, None)
             warning = r.number("warning")
-            if target is not None and kr_type is KrType.METRIC:
+            if relative and target is not None:
+                r.problem(
+                    "change",
+                    "both a Target and a Change: the Change sets the target",
+                    "a Target or a Change, not both",
+                    r.found("change"),
+                )
+            elif target is not None and kr_type is KrType.METRIC:
                 direction = _check_direction(r, start, target, direction)
             if target is not None and warning is not None and kr_type is not KrType.METRIC:
                 above = kr_type is KrType.STAY_ABOVE
@@ -1080,6 +1095,8 @@ def read_okrs(
                 objective_owner=r.text("objective_owner"),
                 confidence=confidence,
                 checked_in=checked_in,
+                change=change,
+                start_given=start_given,
             )
         )
     key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sheetsync.cli import main
 from tests.e2e.test_alerts_story import alerts_rows, mail  # noqa: F401  (the fixture)
-from tests.e2e.workbooks import write_config
+from tests.e2e.workbooks import cell, okrs_workbook
 
 OKRS = [
     ["Objective", "Key Result", "Owner", "Target", "Current", "Period", "Confidence", "Updated"],
@@ -21,22 +21,17 @@ def kind(logged):
     return str(logged["Event ID"]).split("-")[0]
 
 
-def cell(values, row, header):
-    return values[row - 1][values[0].index(header)]
-
-
 def test_a_confidence_drop_alerts_the_owner_and_a_missed_check_in_is_stale(
     sheets,
     tmp_path,
     mail,  # noqa: F811
 ):
-    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": [["KPI", "Target", "Actual"]]})
-    extra = sheets.config_extra() + (
+    mail_to_dee = (
         f'[email]\nhost = "127.0.0.1"\nport = {mail.port}\nsecurity = "none"\n'
         'sender = "sheetsync@example.com"\n'
         '[alerts]\nstale_after_days = 30\n[alerts.owners]\n"Dee" = "dee@example.com"\n'
     )
-    config = write_config(tmp_path, [entry], extra)
+    config = okrs_workbook(sheets, tmp_path, OKRS, mail_to_dee)
 
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 0
     okrs = sheets.values("team", "OKRs")
@@ -73,8 +68,7 @@ def test_a_confidence_drop_alerts_the_owner_and_a_missed_check_in_is_stale(
 
 def test_confidence_outside_one_to_ten_is_a_validation_error_on_its_cell(sheets, tmp_path):
     rows = [OKRS[0], ["Grow", "Leads", "Dee", 100, 80, "2026-Q4", 11, None]]
-    entry = sheets.create("team", {"OKRs": rows, "KPIs": [["KPI", "Target", "Actual"]]})
-    config = write_config(tmp_path, [entry], sheets.config_extra())
+    config = okrs_workbook(sheets, tmp_path, rows)
 
     assert main(["validate", "--config", str(config), "--as-of", "2026-11-15"]) == 1
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sheetsync.cli import main
-from tests.e2e.workbooks import write_config
+from tests.e2e.workbooks import cell, okrs_workbook
 
 OKRS = [
     ["Objective", "Key Result", "Owner", "Target", "Current", "Period", "Status override",
@@ -13,13 +13,8 @@ OKRS = [
 ]  # fmt: skip
 
 
-def cell(values, row, header):
-    return values[row - 1][values[0].index(header)]
-
-
 def test_an_override_holds_until_its_date_then_the_computed_status_resumes(sheets, tmp_path):
-    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": [["KPI", "Target", "Actual"]]})
-    config = write_config(tmp_path, [entry], sheets.config_extra())
+    config = okrs_workbook(sheets, tmp_path, OKRS)
 
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 0
     okrs = sheets.values("team", "OKRs")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sheetsync.cli import main
-from tests.e2e.workbooks import write_config
+from tests.e2e.workbooks import okrs_workbook
 
 OKRS = [
     ["Objective", "Key Result", "Owner", "Team", "Objective owner", "Target", "Current", "Period"],
@@ -29,8 +29,7 @@ def section(summary, title):
 def test_the_summary_counts_each_team_and_objective_owner_and_names_what_needs_attention(
     sheets, tmp_path
 ):
-    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": [["KPI", "Target", "Actual"]]})
-    config = write_config(tmp_path, [entry], sheets.config_extra())
+    config = okrs_workbook(sheets, tmp_path, OKRS)
 
     # the invalid row (Current 'lots') makes the run exit 1, and it still writes the Summary
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 1
@@ -65,8 +64,7 @@ def _cell(summary, title, name, header):
 
 def test_a_workbook_without_teams_or_owners_has_no_such_sections(sheets, tmp_path):
     plain = [["Objective", "Key Result", "Target", "Current"], ["Grow", "Leads", 100, 10]]
-    entry = sheets.create("team", {"OKRs": plain, "KPIs": [["KPI", "Target", "Actual"]]})
-    config = write_config(tmp_path, [entry], sheets.config_extra())
+    config = okrs_workbook(sheets, tmp_path, plain)
 
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 0
 

@@ -294,3 +294,14 @@ class GoogleSheets:
         sid = self.ids[name]
         writes = sum(1 for r in self.api.log if r.kind == "batchUpdate")
         return writes, {tab: self.api.values(sid, tab) for tab in self.api.tabs(sid)}
+
+
+def cell(values: list[list[Any]], row: int, header: str) -> Any:
+    """The value on sheet row `row` under the column headed `header` (header in row 1)."""
+    return values[row - 1][values[0].index(header)]
+
+
+def okrs_workbook(sheets: Sheets, folder: Path, okrs: list[list[Any]], extra: str = "") -> Path:
+    """A workbook 'team' with this OKRs tab and an empty KPIs tab; returns its config."""
+    entry = sheets.create("team", {"OKRs": okrs, "KPIs": [["KPI", "Target", "Actual"]]})
+    return write_config(folder, [entry], sheets.config_extra() + extra)
