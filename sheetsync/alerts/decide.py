@@ -82,6 +82,8 @@ class _Run:
     day: date
     status: Status | None
     value: float | None
+    note: str = ""
+    """What was wrong, on an Invalid run (History's Note)."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +124,11 @@ def _figures(item: ItemState, previous: _Run | None) -> str:
     if previous is None:
         change = "first run"
     elif previous.value is None:
-        was = "invalid" if previous.status is Status.INVALID else "blank"
-        change = f"was {was} on {previous.day.isoformat()}"
+        if previous.status is not Status.INVALID:
+            was = "blank"
+        else:
+            was = f"invalid ({previous.note})" if previous.note else "invalid"
+        change = f"was {was} on {_day(previous.day)}"
     elif item.value is None:
         change = f"was {_amount(previous.value, item)} on {previous.day.isoformat()}"
     elif _same(item.value, previous.value):
@@ -438,7 +443,10 @@ def _event(
     settings: Alerts,
     workbook: str,
 ) -> AlertEvent | None:
-    runs = [*(_Run(r.as_of, r.status, r.value) for r in past), _Run(as_of, item.status, item.value)]
+    runs = [
+        *(_Run(r.as_of, r.status, r.value, r.note) for r in past),
+        _Run(as_of, item.status, item.value, item.note),
+    ]
     doubt = None
     if kind is EventKind.CONFIDENCE:
         if not _confidence_events(item, past):
@@ -539,8 +547,8 @@ def decide_alerts(
     for item in items:
         past = _past(by_item.get((item.kind, item.key), []), as_of)
         runs = [
-            *(_Run(r.as_of, r.status, r.value) for r in past),
-            _Run(as_of, item.status, item.value),
+            *(_Run(r.as_of, r.status, r.value, r.note) for r in past),
+            _Run(as_of, item.status, item.value, item.note),
         ]
         logged = logged_by_item.get(item.key, [])
         kinds = _status_events(item, runs, logged, as_of, settings)

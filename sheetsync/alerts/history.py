@@ -3,14 +3,18 @@
 Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then data rows
 
     As of | Workbook | Kind | Key | Name | Objective | Owner | Value | Target | Score | Status
-    | Confidence | Updated
+    | Confidence | Updated | Note
 
 Rows are in as-of order. As of is a real date; Value and Target are shown in the number
 format of the person's cells, Score with two decimals (a KPI's Score is its attainment,
 shown as `94% of target`); every cell keeps full precision. Re-running a date replaces that
 date's rows rather than adding a second set, so History holds exactly one row per item per
-as-of date however often the job runs. Because the tab lives in the workbook, a run on a
-fresh machine decides alerts exactly as one that ran yesterday on the same host.
+as-of date however often the job runs. Note holds the problem of an Invalid item (`G2: Target:
+not a number (found 'ten')`), so that once it is corrected the alert can say what was wrong;
+it is the last column so that a History tab written before it existed keeps its rows as they
+are (they simply have no Note), and the Status cell stays a plain status every version reads.
+Because the tab lives in the workbook, a run on a fresh machine decides alerts exactly as one
+that ran yesterday on the same host.
 
 Pure: takes grids and returns an `OwnedTab`; the backends do the reading and writing.
 """
@@ -49,6 +53,7 @@ HISTORY_HEADER: tuple[str, ...] = (
     "Status",
     "Confidence",
     "Updated",
+    "Note",
 )
 HISTORY_TITLE = "History, one row per KPI and key result per run"
 
@@ -70,7 +75,10 @@ _WIDTHS = {
     11: 16,
     12: 11,
     13: 12,
+    14: 40,
 }
+_BEFORE_NOTE = HISTORY_HEADER[: _COL["Note"]]
+"""The columns of History tabs written before Note was added: such a tab is kept as it is."""
 
 
 @dataclass(frozen=True)
@@ -96,21 +104,26 @@ class HistoryRecord:
     """The owner's confidence in points that day (see `core.checkin`)."""
     checked_in: date | None = None
     """The owner's last check-in as of that day."""
+    note: str = ""
+    """What was wrong, when the item was Invalid (empty in tabs older than the Note column)."""
 
 
 def _columns(grid: Grid) -> dict[str, int]:
     """Where each History field is: found by header text, else its standard position."""
     found = {cell_text(v).casefold(): i for i, v in enumerate(grid[1])} if len(grid) > 1 else {}
-    return {
+    columns = {
         name: found.get(name.casefold(), default)
         for name, default in ((n, i) for i, n in enumerate(HISTORY_HEADER))
     }
+    if "note" not in found:  # a tab from before the Note column: nothing to read there
+        columns["Note"] = -1
+    return columns
 
 
 def _record(row: Sequence[CellValue], cols: dict[str, int], sheet_row: int) -> HistoryRecord | None:
     def cell(name: str) -> CellValue:
         i = cols[name]
-        return row[i] if i < len(row) else None
+        return row[i] if 0 <= i < len(row) else None
 
     as_of = cell_date(cell("As of"))
     key = cell_text(cell("Key"))
@@ -132,6 +145,7 @@ def _record(row: Sequence[CellValue], cols: dict[str, int], sheet_row: int) -> H
         row=sheet_row,
         confidence=cell_number(cell("Confidence")),
         checked_in=cell_date(cell("Updated")),
+        note=cell_text(cell("Note")),
     )
 
 
@@ -208,7 +222,7 @@ def last_two_values(
 
 
 def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:
-    """The History row recording `item` on `as_of`."""
+    """The History row recording `item` on `as_of` (Note only when there is a problem to keep)."""
     return [
         as_of,
         workbook,
@@ -223,6 +237,7 @@ def history_row(item: ItemState, as_of: date, workbook: str) -> list[CellValue]:
         item.status.value,
         item.confidence,
         item.checked_in,
+        *([item.note] if item.status is Status.INVALID and item.note else []),
     ]
 
 
@@ -241,6 +256,7 @@ def _record_row(record: HistoryRecord) -> list[CellValue]:
         record.status.value if record.status else None,
         record.confidence,
         record.checked_in,
+        *([record.note] if record.note else []),
     ]
 
 
@@ -248,7 +264,9 @@ def _has_current_header(grid: Grid | None) -> bool:
     if not grid or len(grid) < 2 or not is_owned(grid):
         return False
     header = [cell_text(v) for v in grid[1]]
-    return header[: len(HISTORY_HEADER)] == list(HISTORY_HEADER)
+    return header[: len(_BEFORE_NOTE)] == list(_BEFORE_NOTE) and header[
+        len(_BEFORE_NOTE) : len(HISTORY_HEADER)
+    ] in ([], ["Note"])
 
 
 PRUNE_SLACK_DAYS = 31

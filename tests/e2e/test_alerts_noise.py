@@ -84,3 +84,28 @@ def test_when_only_time_passed_the_alert_says_what_was_expected_by_today(sheets,
         "New leads a month: Off track: 60 of 100, expected 80 by today; was At risk on 12 Dec."
         in text
     )
+
+
+def test_after_a_correction_the_alert_says_what_was_wrong(sheets, tmp_path, server):
+    entry = sheets.create("team", {"OKRs": CLEAN_OKRS, "KPIs": KPIS})
+    config = write_config(
+        tmp_path, [entry], sheets.config_extra() + email_toml(server.port) + ALERTS_TOML
+    )
+    run(config, "2026-11-15")  # Retention 78% against 85%: Off track, Dee is told
+    sheets.edit("team", "KPIs", "E3", "ten")
+    run(config, "2026-11-16")  # Invalid: Dee is told which cell
+    sheets.edit("team", "KPIs", "E3", "85%")
+    sheets.edit("team", "KPIs", "G3", "90%")
+    before = len(server.inbox.to("dee@example.com"))
+    run(config, "2026-11-17")
+    [fixed] = server.inbox.to("dee@example.com")[before:]
+    text = fixed.get_body(("plain",)).get_content()
+    assert (
+        "Back to On track (was Off track). 90% vs target 85%; "
+        "was invalid (E3: Target: not a number (found 'ten')) on 16 Nov." in text
+    )
+    history = sheets.values("team", "History")
+    header = history[1]
+    assert header[-1] == "Note"
+    [invalid] = [row for row in history if row[3] == "Retention" and row[10] == "Invalid"]
+    assert invalid[header.index("Note")] == "E3: Target: not a number (found 'ten')"

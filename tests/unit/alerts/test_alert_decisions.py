@@ -58,7 +58,8 @@ class Nightly:
     def run(self, n: int, *items: ItemState) -> list[AlertEvent]:
         events = decide_alerts(self.history, items, day(n), self.rules, self.log, workbook="Sales")
         self.history = [r for r in self.history if r.as_of != day(n)] + [
-            HistoryRecord(day(n), i.kind, i.key, i.status, value=i.value) for i in items
+            HistoryRecord(day(n), i.kind, i.key, i.status, value=i.value, note=i.note)
+            for i in items
         ]
         self.log += logged(events, n)
         return events
@@ -401,7 +402,7 @@ def test_after_a_correction_the_change_says_it_was_invalid_not_blank():
     nightly.run(0, kpi(Status.OFF_TRACK, 30_000))
     nightly.run(1, kpi(INVALID, None, note="G3: Target: not a number (found 'ten')"))
     [event] = nightly.run(2, kpi(ON, 50_000))
-    assert "was invalid on 2026-01-06" in event.message
+    assert "was invalid (G3: Target: not a number (found 'ten')) on 6 Jan" in event.message
 
 
 def test_easing_from_off_track_to_at_risk_is_news_only_when_asked_for():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -247,3 +248,19 @@ def test_a_history_from_before_check_ins_gets_the_confidence_columns_and_keeps_i
     assert (jan5.as_of, jan5.key, jan5.confidence) == (JAN5, "Monthly revenue", None)
     kr = next(r for r in parse_history(rows) if r.key == "KR1")
     assert (kr.confidence, kr.checked_in) == (8.0, JAN6)
+
+
+def test_a_tab_from_before_the_note_column_keeps_its_rows_and_gains_the_column():
+    old_header = list(HISTORY_HEADER[:-1])
+    old_row = [JAN5, "Sales", "KPI", "Monthly revenue", "Monthly revenue", None, "Ana",
+               45_000, 50_000, 0.9, "On track", None, None]  # fmt: skip
+    grid = [[f"{OWNED_MARKER}: History"], old_header, old_row]
+    [old] = parse_history(grid)
+    assert (old.status, old.note) == (Status.ON_TRACK, "")
+    broken = replace(revenue(), status=Status.INVALID, value=None, note="G3: Target: not a number")
+    tab = updated_history(grid, [broken], JAN6, "Sales")
+    assert tab.rows[1] == list(HISTORY_HEADER) and tab.rows[1][-1] == "Note"
+    assert tab.rows[2] == old_row, "the old row is kept as it was"
+    assert tab.rows[3][10] == "Invalid" and tab.rows[3][-1] == "G3: Target: not a number"
+    _, new = parse_history(tab.rows)
+    assert (new.status, new.note) == (Status.INVALID, "G3: Target: not a number")
