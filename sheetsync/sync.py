@@ -120,6 +120,7 @@ class Scored:
                 confidence=c.points if (c := s.key_result.confidence) else None,
                 checked_in=s.key_result.checked_in,
                 target_style=s.key_result.target_style,
+                cadence_days=s.key_result.cadence_days,
             )
             for s in self.key_results
         ]
@@ -137,6 +138,8 @@ class Scored:
                 note=k.note,
                 style=k.kpi.style,
                 target_style=k.kpi.target_style,
+                cadence_days=k.kpi.cadence_days,
+                checked_in=k.kpi.checked_in,
             )
             for k in self.kpi_scores
         ]

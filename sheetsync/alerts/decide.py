@@ -299,7 +299,7 @@ def _explain(
     if settings.stale_after_days <= 0:
         return None
     since = _stale_since(item, runs)
-    if since is None or (as_of - since).days < settings.stale_after_days:
+    if since is None or (as_of - since).days < _stale_after(item, settings):
         return None
     return _status_before(runs, since), since
 
@@ -340,6 +340,12 @@ def _status_events(
     return []
 
 
+def _stale_after(item: ItemState, settings: Alerts) -> int:
+    """Days without an update before an item is stale: its cadence (a monthly KPI waits a
+    month for its next value), else `stale_after_days`."""
+    return item.cadence_days or settings.stale_after_days
+
+
 def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
     if item.status in FINAL:
         return None
@@ -351,8 +357,9 @@ def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
             if not _is_grey(run.status):
                 break
             since = run.day
-    elif item.value is not None and item.status.colour is not Colour.GREEN:
-        # an item On track or Done is not stale, however steady its value
+    elif item.status.colour is Colour.GREEN:
+        return None  # an item On track or Done is not stale, however steady its value
+    elif item.value is not None:
         for run in reversed(runs):
             if _is_grey(run.status) or not _same(run.value, item.value):
                 break
@@ -425,7 +432,7 @@ def _stale_events(
     if settings.stale_after_days <= 0:
         return []
     since = _stale_since(item, runs)
-    if since is None or (as_of - since).days < settings.stale_after_days:
+    if since is None or (as_of - since).days < _stale_after(item, settings):
         return []
     said = [x.day for x in logged if x.kind is EventKind.STALE and x.day >= since]
     if said and (

@@ -187,6 +187,8 @@ class KeyResult:
     override: Status | None = None
     """The owner's `Status override`: replaces the computed status until `override_until`."""
     override_until: date | None = None
+    cadence_days: int | None = None
+    """How often the row is updated (its `Cadence` column): the staleness rule waits this long."""
     team: str | None = None
     """The `Team` cell; blank means the team given on another of the objective's rows."""
     objective_owner: str | None = None
@@ -240,6 +242,10 @@ class Kpi:
     """How the person's cells (and the Unit column) show this KPI's numbers."""
     period: str | None = None
     """The scorecard period the Actual was taken from (its header), if any."""
+    cadence_days: int | None = None
+    """How often a value is due: its scorecard period's length, or its `Cadence` column."""
+    checked_in: date | None = None
+    """The `Updated` cell: the date of the owner's last check-in."""
     series: tuple[SeriesPoint, ...] = ()
 
     @property
@@ -323,3 +329,6 @@ class ItemState:
     """The owner's confidence in points (1-10; see `core.checkin`), when they give one."""
     checked_in: date | None = None
     """The owner's last check-in (`Updated`): when given, staleness counts from it."""
+    cadence_days: int | None = None
+    """Days between expected updates (scorecard period or `Cadence` column); None: the
+    `stale_after_days` setting decides when an unchanged value is stale."""

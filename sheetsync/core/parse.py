@@ -269,6 +269,20 @@ def parse_kpi_direction(value: object) -> bool:
 _SPREADSHEET_EPOCH = date(1899, 12, 30)
 
 
+CADENCE_DAYS = {"weekly": 7, "monthly": 31, "quarterly": 92}
+"""The longest a value may wait for its next update, per `Cadence` word."""
+
+
+def parse_cadence(value: object) -> int | None:
+    """A `Cadence` cell (weekly, monthly, quarterly) as the days between updates."""
+    if is_blank(value):
+        return None
+    days = CADENCE_DAYS.get(str(value).strip().casefold())
+    if days is None:
+        raise ParseError("weekly, monthly or quarterly", "not a cadence")
+    return days
+
+
 def serial_date(number: float) -> date | None:
     """A spreadsheet serial day number (days since 1899-12-30) as a date; None out of range."""
     if not 1 <= number <= 2_958_465:  # 9999-12-31

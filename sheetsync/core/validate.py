@@ -32,6 +32,7 @@ from sheetsync.core.parse import (
     column_letter,
     is_blank,
     normalise_header,
+    parse_cadence,
     parse_direction,
     parse_done,
     parse_kpi_direction,
@@ -43,6 +44,9 @@ from sheetsync.core.parse import (
 from sheetsync.core.plan import CellValue, Grid, NumberFormats
 from sheetsync.core.relative import parse_change
 from sheetsync.core.scorecard import (
+    MONTH,
+    QUARTER,
+    WEEK,
     PeriodColumn,
     Scorecard,
     find_scorecard,
@@ -82,6 +86,7 @@ OKR_FIELDS: dict[str, tuple[str, ...]] = {
     "confidence": ("Confidence",),
     "updated": ("Updated", "Last check-in"),
     "change": ("Change",),
+    "cadence": ("Cadence", "Update cadence"),
 }
 OKR_REQUIRED = ("objective", "key_result", "target", "current")
 
@@ -94,6 +99,8 @@ KPI_FIELDS: dict[str, tuple[str, ...]] = {
     "warning": ("Warning",),
     "actual": ("Actual", "Current", "Value", "Current Actual"),
     "kind": ("Kind", "Row"),
+    "cadence": ("Cadence", "Update cadence"),
+    "updated": ("Updated", "Last check-in"),
 }
 KPI_REQUIRED = ("name", "target", "actual")
 SCORECARD_REQUIRED = ("name",)
@@ -782,6 +789,10 @@ def read_kpis(
         else:
             seen[name.casefold()] = r.ref("name")
         higher = r.parsed("direction", parse_kpi_direction, True)
+        cadence_days = r.parsed("cadence", parse_cadence, None)
+        checked_in = None
+        if not is_blank(r.raw("updated")):
+            checked_in = r.parsed("updated", parse_checkin, None)
         target = r.number("target", required=not card)
         warning = r.number("warning")
         actual = r.number("actual")
@@ -877,6 +888,9 @@ def read_kpis(
                 ),
                 period=judged.label if judged is not None and from_period else None,
                 series=series,
+                cadence_days=cadence_days
+                or (_PERIOD_DAYS.get(judged.kind) if judged and from_period else None),
+                checked_in=checked_in,
             )
         )
     invalid.sort(key=lambda bad: bad.row)
@@ -885,6 +899,11 @@ def read_kpis(
     owners = _owners_by_row(kpis, invalid) | {r.row: r.text("owner") for r, t, _ in rows if t}
     _examples_left(layout, dict(sorted(owners.items())))
     return KpiTab(layout, kpis, invalid, card, target_rows, errors)
+
+
+_PERIOD_DAYS = {WEEK: 7, MONTH: 31, QUARTER: 92}
+"""A scorecard's period columns set how often a KPI's value is due, when its value comes from
+them (not from an Actual column; dated columns set none)."""
 
 
 def _kpi_layout(
@@ -999,6 +1018,7 @@ def read_okrs(
         if not is_blank(r.raw("period")):
             period = r.parsed("period", parse_period, default_period)
         override = r.parsed("status_override", parse_override, None)
+        cadence_days = r.parsed("cadence", parse_cadence, None)
         override_until = None
         if not is_blank(r.raw("override_until")):
             override_until = r.parsed("override_until", parse_period, None)
@@ -1097,6 +1117,7 @@ def read_okrs(
                 checked_in=checked_in,
                 change=change,
                 start_given=start_given,
+                cadence_days=cadence_days,
             )
         )
     key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)

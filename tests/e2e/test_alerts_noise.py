@@ -109,3 +109,53 @@ def test_after_a_correction_the_alert_says_what_was_wrong(sheets, tmp_path, serv
     assert header[-1] == "Note"
     [invalid] = [row for row in history if row[3] == "Retention" and row[10] == "Invalid"]
     assert invalid[header.index("Note")] == "E3: Target: not a number (found 'ten')"
+
+
+CARD = [
+    ["KPI", "Kind", "Owner", "Direction", "Target", "Sep", "Oct", "Nov", "Dec"],
+    ["Signups", None, "ana@example.com", "higher", None, 101, 112, None, None],
+    [None, "Target", None, None, None, 100, 120, 130, 140],
+]  # fmt: skip
+
+
+def told_not_updated(server, address: str, since: int) -> list[str]:
+    return [
+        m.get_body(("plain",)).get_content()
+        for m in server.inbox.to(address)[since:]
+        if "not updated" in m["Subject"] or "Not updated" in m.get_body(("plain",)).get_content()
+    ]
+
+
+def test_a_monthly_kpi_is_not_stale_between_its_monthly_updates(sheets, tmp_path, server):
+    entry = sheets.create("card", {"OKRs": [CLEAN_OKRS[0]], "KPIs": CARD})
+    config = write_config(
+        tmp_path, [entry], sheets.config_extra() + email_toml(server.port) + ALERTS_TOML
+    )
+    # October's 112 is At risk against 120; November's value is due once November has ended
+    for day in ("2026-11-01", "2026-11-15", "2026-11-29"):
+        run(config, day)
+    assert told_not_updated(server, "ana@example.com", 0) == [], "not flagged between updates"
+    run(config, "2026-12-02")
+    [stale] = told_not_updated(server, "ana@example.com", 0)
+    assert "Value 112 unchanged since 2026-11-01: nobody updated this KPI for 31 days." in stale
+
+
+def test_cadence_and_updated_columns_say_when_a_value_is_due(sheets, tmp_path, server):
+    kpis = [
+        [*KPIS[0], "Cadence", "Updated"],
+        [*KPIS[1][:1], "ana@example.com", *KPIS[1][2:], "weekly", "2026-11-01"],
+        [*KPIS[2], "quarterly", None],
+    ]
+    entry = sheets.create("team", {"OKRs": [CLEAN_OKRS[0]], "KPIs": kpis})
+    config = write_config(
+        tmp_path, [entry], sheets.config_extra() + email_toml(server.port) + ALERTS_TOML
+    )
+    run(config, "2026-11-05")  # Revenue 47,000 is At risk; updated 4 days ago, weekly
+    assert told_not_updated(server, "ana@example.com", 0) == []
+    run(config, "2026-11-08")
+    [stale] = told_not_updated(server, "ana@example.com", 0)
+    assert "Last check-in 2026-11-01: nobody checked in on this KPI for 7 days." in stale
+    # Retention is Off track, quarterly: its owner hears of it, but it is not stale after 14 days
+    for day in ("2026-11-15", "2026-11-22", "2026-11-29"):
+        run(config, day)
+    assert told_not_updated(server, "dee@example.com", 0) == []
