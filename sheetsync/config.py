@@ -72,7 +72,7 @@ class Headers(_Strict):
     @field_validator("okrs", "kpis")
     @classmethod
     def _known_fields(cls, overrides: HeaderOverrides, info: ValidationInfo) -> HeaderOverrides:
-        from sheetsync.core.validate import KPI_FIELDS, OKR_FIELDS
+        from sheetsync.core.layout import KPI_FIELDS, OKR_FIELDS
 
         fields = OKR_FIELDS if info.field_name == "okrs" else KPI_FIELDS
         unknown = sorted(set(overrides) - set(fields))

@@ -34,7 +34,15 @@ from sheetsync.core.alignment import (
     roll_up,
 )
 from sheetsync.core.checkin import with_confidence
+from sheetsync.core.cross_checks import EXAMPLE_ROWS_EXPECTED
 from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookLayoutError
+from sheetsync.core.layout import (
+    OUTPUT_COLUMNS,
+    OUTPUT_WIDTHS,
+    LayoutProblem,
+    OwnColumns,
+    TabLayout,
+)
 from sheetsync.core.model import (
     ItemState,
     KeyResult,
@@ -50,6 +58,7 @@ from sheetsync.core.override import apply_override, is_overridden
 from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
 from sheetsync.core.relative import resolve_change, start_of_period, with_change_note
+from sheetsync.core.rows import NumberReading
 from sheetsync.core.scoring import (
     AtPeriodEnd,
     Rules,
@@ -63,19 +72,7 @@ from sheetsync.core.summary import summary_tab
 from sheetsync.core.teams import by_owner, by_team, items_of
 from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
 from sheetsync.core.units import ATTAINMENT_FORMAT, ATTAINMENT_WIDTH, SCORE_FORMAT
-from sheetsync.core.validate import (
-    EXAMPLE_ROWS_EXPECTED,
-    OUTPUT_COLUMNS,
-    OUTPUT_WIDTHS,
-    KpiTab,
-    LayoutProblem,
-    NumberReading,
-    OkrTab,
-    OwnColumns,
-    TabLayout,
-    read_kpis,
-    read_okrs,
-)
+from sheetsync.core.validate import KpiTab, OkrTab, read_kpis, read_okrs
 
 MAX_CYCLES = 3
 """How often a sync is redone when a person moved rows between our read and our write."""

@@ -7,14 +7,31 @@ Pure: takes plain grids, returns dataclasses.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import TypeVar
 
 from sheetsync.core.checkin import parse_checkin, parse_confidence
+from sheetsync.core.cross_checks import (
+    check_direction,
+    flag_same_identity,
+    owners_by_row,
+    warn_examples_left,
+)
+from sheetsync.core.layout import (
+    KPI_FIELDS,
+    KPI_REQUIRED,
+    OBJECTIVE_FIELDS,
+    OKR_FIELDS,
+    OKR_REQUIRED,
+    SCORECARD_REQUIRED,
+    LayoutProblem,
+    OwnColumns,
+    TabLayout,
+    cell_at,
+    find_layout,
+)
 from sheetsync.core.model import (
     Direction,
     InvalidRow,
@@ -27,22 +44,17 @@ from sheetsync.core.model import (
 )
 from sheetsync.core.override import parse_override
 from sheetsync.core.parse import (
-    ParseError,
-    a1,
-    column_letter,
     is_blank,
-    normalise_header,
     parse_cadence,
     parse_direction,
     parse_done,
     parse_kpi_direction,
     parse_kr_type,
     parse_period,
-    read_number,
-    text_or_none,
 )
-from sheetsync.core.plan import CellValue, Grid, NumberFormats
+from sheetsync.core.plan import CellValue, Grid
 from sheetsync.core.relative import parse_change
+from sheetsync.core.rows import NumberReading, RowReader
 from sheetsync.core.scorecard import (
     MONTH,
     QUARTER,
@@ -54,204 +66,9 @@ from sheetsync.core.scorecard import (
 )
 from sheetsync.core.units import (
     NumberStyle,
-    format_number,
     pick_style,
-    style_from_format,
     with_unit,
 )
-
-T = TypeVar("T")
-
-OKR_FIELDS: dict[str, tuple[str, ...]] = {
-    "id": ("ID", "KR ID"),
-    "objective": ("Objective",),
-    "key_result": ("Key Result", "KR"),
-    "owner": ("Owner",),
-    "type": ("Type",),
-    "start": ("Start", "Baseline", "Base", "From"),
-    "target": ("Target", "Goal", "To"),
-    "current": ("Current", "Actual", "Value", "Current Actual"),
-    "direction": ("Direction",),
-    "warning": ("Warning",),
-    "weight": ("Weight",),
-    "period": ("Period", "Quarter", "Due"),
-    "kpi": ("KPI", "Metric"),
-    "objective_id": ("Objective ID",),
-    "parent": ("Parent", "Parent objective"),
-    "objective_weight": ("Objective weight",),
-    "status_override": ("Status override",),
-    "override_until": ("Override until",),
-    "team": ("Team",),
-    "objective_owner": ("Objective owner",),
-    "confidence": ("Confidence",),
-    "updated": ("Updated", "Last check-in"),
-    "change": ("Change",),
-    "cadence": ("Cadence", "Update cadence"),
-}
-OKR_REQUIRED = ("objective", "key_result", "target", "current")
-
-KPI_FIELDS: dict[str, tuple[str, ...]] = {
-    "name": ("KPI", "Name", "Metric", "KPI Name", "Metric / KPI"),
-    "owner": ("Owner",),
-    "unit": ("Unit",),
-    "direction": ("Direction",),
-    "target": ("Target", "Goal"),
-    "warning": ("Warning",),
-    "actual": ("Actual", "Current", "Value", "Current Actual"),
-    "kind": ("Kind", "Row"),
-    "cadence": ("Cadence", "Update cadence"),
-    "updated": ("Updated", "Last check-in"),
-}
-KPI_REQUIRED = ("name", "target", "actual")
-SCORECARD_REQUIRED = ("name",)
-"""A scorecard's Actual and Target may come from its period columns and Target rows."""
-
-OUTPUT_COLUMNS = ("Score", "Status", "Note", "Trend")
-
-_NUMBER_FIELDS = ("target", "current", "actual")
-"""Required columns that hold numbers: a second header row shows up as text in them."""
-
-EXAMPLE_ROWS_EXPECTED = "your own rows in their place"
-"""What the warning about rows still owned on an example domain expects (it marks that warning)."""
-EXAMPLE_OWNER = re.compile(r"@(?:[\w-]+\.)*example(?:\.(?:com|net|org))?\s*$", re.IGNORECASE)
-"""Owners on the domains reserved for examples (RFC 2606): the template's example rows."""
-
-HEADER_SEARCH_ROWS = 20
-"""The header row is looked for in this many rows at the top of a tab (titles sit above it)."""
-
-_HEADER_WORD = re.compile(r"[^\W_]+|#")
-_MAX_HEADER_LENGTH = 40
-"""Longer text is never taken for a header (keeps the scan for a second table cheap)."""
-
-
-def header_key(text: object) -> str:
-    """How a header is matched: 'Key Results', 'key_result' and 'KEY-RESULT' are one name.
-
-    Case, spaces and punctuation are ignored, plurals become singular and a trailing 'value'
-    is dropped, so 'Current Value', 'Current values' and 'Current' all match Current. A '#'
-    is kept, so 'KR #' (a number) is not taken for 'KR' (the key result's text).
-    """
-    if text is None:
-        return ""
-    words = _HEADER_WORD.findall(str(text).casefold())
-    if len(words) > 1 and words[-1] in ("value", "values"):
-        words.pop()
-    return "".join(_singular(w) for w in words)
-
-
-def _singular(word: str) -> str:
-    if len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us")):
-        return word[:-1]
-    return word
-
-
-OUTPUT_WIDTHS = {"Score": 9.0, "Status": 14.0, "Note": 44.0, "Trend": 16.0}
-"""Width in characters of an output column sheetsync adds (a date or a note fits)."""
-
-IF_TAKEN = "{name} (sheetsync)"
-"""The header of sheetsync's column when the person already has a column of that name."""
-
-
-@dataclass(frozen=True)
-class OwnColumns:
-    """What sheetsync knows of its own output columns on a tab before reading it.
-
-    sheetsync never takes over a column it did not make: a person's own Status, Note or
-    Score column is theirs, and sheetsync adds its own beside the table under a name that
-    does not clash (`if_taken`).
-    """
-
-    marked: Mapping[str, int] = field(default_factory=dict)
-    """output -> column carrying sheetsync's marker, wherever a person moved it."""
-    adopt_by_name: bool = False
-    """The workbook was synced by a version that did not mark its columns: the columns
-    headed Score/Status/Note/Trend are sheetsync's, recognised once and then marked."""
-    if_taken: str = IF_TAKEN
-
-
-OBJECTIVE_FIELDS = ("objective_id", "parent", "objective_weight")
-"""Columns that describe the objective, not the key result: any of its rows may hold them, and
-a row holding only these and the objective is a grouping row (see `core/alignment.py`)."""
-
-
-@dataclass
-class TabLayout:
-    """Where things are on one input tab: the header row and the column of each field."""
-
-    tab: str
-    header_row: int
-    columns: dict[str, int]
-    """field -> 1-based column."""
-    outputs: dict[str, int]
-    """Each output column (Score, Status, Note, Trend) -> 1-based column (existing, or new)."""
-    new_outputs: list[str] = field(default_factory=list)
-    """Output headers that are not on the tab yet and must be written."""
-    headers: dict[str, str] = field(default_factory=dict)
-    """field -> the header text as the person wrote it."""
-    labels: dict[str, str] = field(default_factory=dict)
-    """field -> how messages name the field ('Key Result')."""
-    warnings: list[Problem] = field(default_factory=list)
-    """Things worth knowing that do not stop the read (a second column matching one field)."""
-    other_columns: dict[int, str] = field(default_factory=dict)
-    """1-based column -> header text of the person's own columns, which sheetsync leaves alone."""
-    output_headers: dict[str, str] = field(default_factory=dict)
-    """output -> the header of its column (the name chosen for a new one)."""
-    unmarked: list[str] = field(default_factory=list)
-    """Outputs whose column does not carry sheetsync's marker yet: new, or adopted by name."""
-    style_from: int | None = None
-    """The person's last header cell's column: new output headers copy its look."""
-
-    def column_map(self) -> dict[str, tuple[str, str]]:
-        """Field label -> (column letter, header text), in column order."""
-        return {
-            self.labels.get(name, name): (column_letter(col), self.headers.get(name, ""))
-            for name, col in sorted(self.columns.items(), key=lambda item: item[1])
-        }
-
-    def describe(self) -> str:
-        """One line for `validate`: which row holds the headers and which column is which field."""
-        columns = ", ".join(
-            f"{label} = {letter} '{text}'" for label, (letter, text) in self.column_map().items()
-        )
-        outputs = ", ".join(
-            f"{out} to {column_letter(col)}{self._output_note(out)}"
-            for out, col in self.outputs.items()
-        )
-        above = " (the rows above are not read)" if self.header_row > 1 else ""
-        others = ", ".join(
-            f"{column_letter(col)} '{text}'" for col, text in self.other_columns.items()
-        )
-        return (
-            f"{self.tab}: headers in row {self.header_row}{above}; {columns}; "
-            + (f"left alone: {others}; " if others else "")
-            + f"sheetsync writes {outputs}"
-        )
-
-    def _output_note(self, out: str) -> str:
-        header = self.output_headers.get(out, out)
-        if out in self.new_outputs:
-            return f" (new column '{header}')" if header != out else " (new)"
-        if out in self.unmarked:
-            return " (made by an earlier sheetsync, now marked as its own)"
-        return f" ('{header}')" if header != out else ""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "tab": self.tab,
-            "header_row": self.header_row,
-            "columns": {
-                label: {"column": letter, "header": text}
-                for label, (letter, text) in self.column_map().items()
-            },
-            "outputs": {
-                out: {
-                    "column": column_letter(col),
-                    "header": self.output_headers.get(out, out),
-                    "new": out in self.new_outputs,
-                }
-                for out, col in self.outputs.items()
-            },
-        }
 
 
 @dataclass(frozen=True)
@@ -290,427 +107,6 @@ class KpiTab:
     worth knowing (a quarter among months) is in `layout.warnings`."""
 
 
-class LayoutProblem(Exception):
-    """The tab cannot be read at all (no header, missing required column)."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
-        super().__init__(problem.describe())
-
-
-def _used_width(row: list[CellValue]) -> int:
-    return next((i for i in range(len(row), 0, -1) if not is_blank(row[i - 1])), 0)
-
-
-def _cell(grid: Grid, row: int, col: int) -> CellValue:
-    if row > len(grid):
-        return None
-    line = grid[row - 1]
-    return line[col - 1] if col <= len(line) else None
-
-
-def _header_names(
-    fields: Mapping[str, Sequence[str]], overrides: Mapping[str, Sequence[str] | str] | None
-) -> dict[str, str]:
-    """header_key -> field, the config's extra names first."""
-    names: dict[str, str] = {}
-    for name, aliases in fields.items():
-        extra = (overrides or {}).get(name, ())
-        extra = [extra] if isinstance(extra, str) else list(extra)
-        for alias in (*extra, *aliases, name):
-            names.setdefault(header_key(alias), name)
-    return names
-
-
-def _field_named(value: CellValue, names: Mapping[str, str]) -> str | None:
-    """The field a cell's text names as a header, if it does."""
-    if isinstance(value, str) and len(value) <= _MAX_HEADER_LENGTH:
-        return names.get(header_key(value))
-    return None
-
-
-def _fields_in(
-    row: Sequence[CellValue], names: Mapping[str, str], skip: Collection[int] = ()
-) -> dict[str, list[int]]:
-    """field -> every 1-based column of `row` whose text names it (columns in `skip` aside)."""
-    found: dict[str, list[int]] = {}
-    for col, text in enumerate(row, start=1):
-        if col in skip:
-            continue
-        name = _field_named(text, names)
-        if name:
-            found.setdefault(name, []).append(col)
-    return found
-
-
-def _missing_header(
-    tab: str,
-    grid: Grid,
-    fields: Mapping[str, Sequence[str]],
-    required: Sequence[str],
-    candidates: list[tuple[int, dict[str, list[int]]]],
-) -> LayoutProblem:
-    """No row in the top of the tab has every required header: name the closest row."""
-    names = ", ".join(f"'{fields[name][0]}'" for name in required)
-    if not any(found for _, found in candidates):
-        searched = min(len(grid), HEADER_SEARCH_ROWS)
-        return LayoutProblem(
-            Problem(
-                tab,
-                None,
-                None,
-                f"a header row with {names}",
-                f"no header row in the first {searched} rows of tab '{tab}'",
-            )
-        )
-    row, found = max(
-        candidates,
-        key=lambda c: (sum(name in c[1] for name in required), len(c[1]), -c[0]),
-    )
-    missing = next(name for name in required if name not in found)
-    last = max(_used_width(grid[row - 1]), 1)
-    accepted = ", ".join(repr(a) for a in fields[missing])
-    return LayoutProblem(
-        Problem(
-            tab,
-            f"{a1(row, 1)}:{a1(row, last)}",
-            None,
-            f"a header named {accepted}",
-            f"required column '{fields[missing][0]}' is missing from the header row (row {row})",
-            row=row,
-        )
-    )
-
-
-def _second_table_beside(
-    tab: str, header_row: int, found: dict[str, list[int]], required: Sequence[str]
-) -> LayoutProblem | None:
-    """Every required header twice on the header row: two tables side by side."""
-    if not all(len(found[name]) > 1 for name in required):
-        return None
-    first = min(found[name][0] for name in required)
-    second = min(found[name][1] for name in required)
-    return LayoutProblem(
-        Problem(
-            tab,
-            f"{a1(header_row, first)}:{a1(header_row, second)}",
-            None,
-            "one table per tab",
-            f"tab '{tab}' holds two tables side by side (their headers start at "
-            f"{a1(header_row, first)} and {a1(header_row, second)}); sheetsync reads one table "
-            f"per tab: move the second table to a tab of its own",
-            row=header_row,
-        )
-    )
-
-
-def _second_table_below(
-    tab: str,
-    grid: Grid,
-    header_row: int,
-    columns: Mapping[str, int],
-    names: Mapping[str, str],
-    required: Sequence[str],
-) -> LayoutProblem | None:
-    """A row further down that repeats the required headers: a second table stacked below.
-
-    Only rows whose number columns (Target, Current/Actual) hold a header-like name are looked
-    at closely, so a long tab of numbers costs a type check per row and column.
-    """
-    watched = [columns[name] - 1 for name in required if name in _NUMBER_FIELDS]
-    for row in range(header_row + 1, len(grid) + 1):
-        line = grid[row - 1]
-        width = len(line)
-        hit = any(index < width and _field_named(line[index], names) for index in watched)
-        if hit and all(name in _fields_in(line, names) for name in required):
-            return LayoutProblem(
-                Problem(
-                    tab,
-                    f"A{row}",
-                    None,
-                    "one table per tab",
-                    f"tab '{tab}' holds two tables, one below the other (headers in rows "
-                    f"{header_row} and {row}); sheetsync reads one table per tab: move the "
-                    f"second table to a tab of its own",
-                    row=row,
-                )
-            )
-    return None
-
-
-def find_layout(
-    grid: Grid,
-    tab: str,
-    fields: Mapping[str, Sequence[str]],
-    required: Sequence[str],
-    overrides: Mapping[str, Sequence[str] | str] | None = None,
-    own: OwnColumns | None = None,
-) -> TabLayout:
-    """Locate the header row and each known column by name, and sheetsync's output columns.
-
-    The header row is the first row among the top `HEADER_SEARCH_ROWS` that names every
-    required field, so a title or notes above the table are fine. A second table on the same
-    tab (beside or below) is refused rather than read as rows of the first. Output columns
-    are the ones `own` says sheetsync marked; the others are added after the last used
-    column (see `OwnColumns`).
-    """
-    own = own or OwnColumns()
-    marked = {out: col for out, col in own.marked.items() if out in OUTPUT_COLUMNS}
-    skip = set(marked.values())
-    if not any(not is_blank(v) for row in grid for v in row):
-        raise LayoutProblem(
-            Problem(tab, None, None, "a header row", f"tab '{tab}' is empty: no header row")
-        )
-    names = _header_names(fields, overrides)
-    candidates: list[tuple[int, dict[str, list[int]]]] = []
-    header_row = 0
-    found: dict[str, list[int]] = {}
-    for row in range(1, min(len(grid), HEADER_SEARCH_ROWS) + 1):
-        found = _fields_in(grid[row - 1], names, skip)
-        if all(name in found for name in required):
-            header_row = row
-            break
-        candidates.append((row, found))
-    if not header_row:
-        raise _missing_header(tab, grid, fields, required, candidates)
-    beside = _second_table_beside(tab, header_row, found, required)
-    if beside:
-        raise beside
-    headers_line = grid[header_row - 1]
-    columns = {name: cols[0] for name, cols in found.items()}
-    below = _second_table_below(tab, grid, header_row, columns, names, required)
-    if below:
-        raise below
-    labels = {name: fields[name][0] for name in fields}
-    warnings = [
-        Problem(
-            tab,
-            a1(header_row, col),
-            None,
-            f"one column per field ({labels[name]} is read from column {column_letter(cols[0])})",
-            f"column {column_letter(col)} '{str(headers_line[col - 1]).strip()}' also looks "
-            f"like {labels[name]} and is not read",
-            row=header_row,
-            is_error=False,
-        )
-        for name, cols in found.items()
-        for col in cols[1:]
-    ]
-    outputs, output_headers, new_outputs = _output_columns(
-        grid, header_row, set(columns.values()), marked, own
-    )
-    headers = {name: str(headers_line[col - 1]).strip() for name, col in columns.items()}
-    taken = {*columns.values(), *outputs.values()}
-    others = {
-        col: str(text).strip()
-        for col, text in enumerate(headers_line, start=1)
-        if not is_blank(text) and col not in taken
-    }
-    return TabLayout(
-        tab,
-        header_row,
-        columns,
-        outputs,
-        new_outputs,
-        headers,
-        labels,
-        warnings,
-        others,
-        output_headers,
-        [out for out in OUTPUT_COLUMNS if out not in marked],
-        max(
-            (
-                col
-                for col, text in enumerate(headers_line, start=1)
-                if not is_blank(text) and col not in outputs.values()
-            ),
-            default=None,
-        ),
-    )
-
-
-def _output_columns(
-    grid: Grid, header_row: int, fields: set[int], marked: Mapping[str, int], own: OwnColumns
-) -> tuple[dict[str, int], dict[str, str], list[str]]:
-    """Each output's column and header, and the outputs that need a new column.
-
-    A marked column is sheetsync's wherever it is. An unmarked column headed like an output is
-    the person's (unless `own.adopt_by_name`), so sheetsync adds its own after the last column
-    anyone uses, renamed with `own.if_taken` when the person's has the same name.
-    """
-    line = grid[header_row - 1]
-    outputs = dict(marked)
-    if own.adopt_by_name and not marked:
-        by_name = {
-            normalise_header(text): col
-            for col, text in reversed(list(enumerate(line, start=1)))
-            if not is_blank(text) and col not in fields
-        }
-        for out in OUTPUT_COLUMNS:
-            col = by_name.get(normalise_header(out))
-            if col is not None and col not in outputs.values():
-                outputs[out] = col
-    taken = {
-        header_key(text)
-        for col, text in enumerate(line, start=1)
-        if not is_blank(text) and col not in outputs.values()
-    }
-    headers = {out: _text(_cell(grid, header_row, col)) or out for out, col in outputs.items()}
-    new_outputs = [out for out in OUTPUT_COLUMNS if out not in outputs]
-    # After the last column anyone uses, header or not: a person's unlabelled data is theirs.
-    last = max(_used_width(row) for row in grid[header_row - 1 :])
-    for out in new_outputs:
-        last += 1
-        outputs[out] = last
-        name = out if header_key(out) not in taken else own.if_taken.format(name=out)
-        number = 2
-        while header_key(name) in taken:
-            name, number = f"{own.if_taken.format(name=out)} {number}", number + 1
-        taken.add(header_key(name))
-        headers[out] = name
-    return {out: outputs[out] for out in OUTPUT_COLUMNS}, headers, new_outputs
-
-
-def _text(value: CellValue) -> str:
-    return "" if is_blank(value) else str(value).strip()
-
-
-@dataclass(frozen=True)
-class NumberReading:
-    """How a tab's numbers are read and shown: the workbook's locale and its cells' formats."""
-
-    decimal: str | None = None
-    """The decimal separator when configured ('.' or ','); None: unambiguous text only."""
-    formats: NumberFormats = field(default_factory=dict)
-    """(row, col) -> number format code of the tab's numeric cells (blank: General)."""
-
-
-class _Row:
-    """One data row being validated: typed access to its fields, collecting problems."""
-
-    def __init__(
-        self, grid: Grid, layout: TabLayout, row: int, reading: NumberReading | None = None
-    ) -> None:
-        self.grid, self.layout, self.row = grid, layout, row
-        self.reading = reading or NumberReading()
-        self.styles: dict[str, NumberStyle] = {}
-        """field -> how the person's cell shows its number (for every number read)."""
-        self.problems: list[Problem] = []
-        line = grid[row - 1] if row <= len(grid) else []
-        width = len(line)
-        self.values = {
-            name: line[col - 1] if col <= width else None for name, col in layout.columns.items()
-        }
-
-    def raw(self, name: str) -> CellValue:
-        return self.values.get(name)
-
-    def is_empty(self, ignore: Sequence[str] = ()) -> bool:
-        """No known field has a value (a person's own columns do not count)."""
-        return all(is_blank(v) for k, v in self.values.items() if k not in ignore)
-
-    def ref(self, name: str) -> str:
-        return a1(self.row, self.layout.columns.get(name, 1))
-
-    def header(self, name: str) -> str:
-        col = self.layout.columns.get(name)
-        text = _cell(self.grid, self.layout.header_row, col) if col else None
-        return str(text).strip() if text else name.replace("_", " ").title()
-
-    def problem(self, name: str, message: str, expected: str, value: object = None) -> None:
-        self.problems.append(
-            Problem(self.layout.tab, self.ref(name), value, expected, message, row=self.row)
-        )
-
-    def parsed(self, name: str, parser: Callable[[CellValue], T], default: T) -> T:
-        value = self.raw(name)
-        try:
-            return parser(value)
-        except ParseError as exc:
-            sep = " " if str(exc).startswith("is ") else ": "
-            self.problem(name, f"{self.header(name)}{sep}{exc}", exc.expected, value)
-            return default
-
-    def text(self, name: str) -> str | None:
-        return text_or_none(self.raw(name))
-
-    def number(self, name: str, *, required: bool = False) -> float | None:
-        """The field's number (None when blank and optional), remembering how its cell shows it.
-
-        A problem is recorded (and None returned) when it is not a number.
-        """
-        value = self.raw(name)
-        if is_blank(value) and not required:
-            return None
-        found = self.number_at(self.layout.columns.get(name, 1), self.header(name), value)
-        if found is None:
-            return None
-        self.styles[name] = found[1]
-        return found[0]
-
-    def number_at(
-        self, col: int, label: str, value: CellValue, problems: list[Problem] | None = None
-    ) -> tuple[float, NumberStyle] | None:
-        """The number in this row's cell `col` and how the cell shows it; None after recording
-        a problem at that cell (in `problems`, by default this row's)."""
-        try:
-            number, style = read_number(value, self.reading.decimal)
-        except ParseError as exc:
-            sep = " " if str(exc).startswith("is ") else ": "
-            message = f"{label}{sep}{exc}"
-            found = Problem(
-                self.layout.tab, a1(self.row, col), value, exc.expected, message, row=self.row
-            )
-            (self.problems if problems is None else problems).append(found)
-            return None
-        if isinstance(value, int | float):
-            style = style_from_format(
-                self.reading.formats.get((self.row, col)),
-                decimal_comma=self.reading.decimal == ",",
-            )
-        return number, style
-
-    def found(self, name: str) -> CellValue:
-        """The cell's value for a message: a number as its cell shows it (`'20%'`, not 0.2)."""
-        value = self.raw(name)
-        if isinstance(value, int | float) and not isinstance(value, bool) and name in self.styles:
-            return format_number(value, self.styles[name])
-        return value
-
-    def shown(self, name: str, number: float) -> str:
-        """`number` as this row's `name` cell shows it (for messages)."""
-        return format_number(number, self.styles.get(name))
-
-
-def _owners_by_row(
-    valid: Sequence[KeyResult | Kpi], invalid: Sequence[InvalidRow]
-) -> dict[int, str | None]:
-    owners = {item.row: item.owner for item in valid} | {bad.row: bad.owner for bad in invalid}
-    return dict(sorted(owners.items()))
-
-
-def _examples_left(layout: TabLayout, owners: Mapping[int, str | None]) -> None:
-    """Warn while rows owned on an example domain (the template's examples) are still there."""
-    rows = [row for row, owner in owners.items() if owner and EXAMPLE_OWNER.search(owner)]
-    if not rows or "owner" not in layout.columns:
-        return
-    col = layout.columns["owner"]
-    where = a1(rows[0], col) + (f":{a1(rows[-1], col)}" if len(rows) > 1 else "")
-    layout.warnings.append(
-        Problem(
-            layout.tab,
-            where,
-            None,
-            EXAMPLE_ROWS_EXPECTED,
-            f"{len(rows)} row{'s are' if len(rows) > 1 else ' is'} still the template's "
-            "examples (owners @example.com, a domain reserved for examples: their alerts are "
-            "sent or written to the outbox like any other, and reach no one)",
-            row=rows[0],
-            is_error=False,
-        )
-    )
-
-
 def read_kpis(
     grid: Grid,
     tab: str,
@@ -734,14 +130,14 @@ def read_kpis(
     kpis: list[Kpi] = []
     invalid: list[InvalidRow] = []
     seen: dict[str, str] = {}
-    rows: list[tuple[_Row, bool, str | None]] = []
+    rows: list[tuple[RowReader, bool, str | None]] = []
     """Each non-empty row, whether it is a Target row, and the KPI it belongs to."""
-    targets: dict[str, list[_Row]] = {}
+    targets: dict[str, list[RowReader]] = {}
     last_name: str | None = None
     period_cols = [c.col for c in card.columns]
     for row in range(layout.header_row + 1, len(grid) + 1):
-        r = _Row(grid, layout, row, reading)
-        if r.is_empty() and all(is_blank(_cell(grid, row, c)) for c in period_cols):
+        r = RowReader(grid, layout, row, reading)
+        if r.is_empty() and all(is_blank(cell_at(grid, row, c)) for c in period_cols):
             continue
         is_target = r.parsed("kind", parse_row_kind, False)
         name = r.text("name")
@@ -896,8 +292,8 @@ def read_kpis(
     invalid.sort(key=lambda bad: bad.row)
     layout.warnings += [p for p in card.problems if not p.is_error]
     errors = [p for p in card.problems if p.is_error]
-    owners = _owners_by_row(kpis, invalid) | {r.row: r.text("owner") for r, t, _ in rows if t}
-    _examples_left(layout, dict(sorted(owners.items())))
+    owners = owners_by_row(kpis, invalid) | {r.row: r.text("owner") for r, t, _ in rows if t}
+    warn_examples_left(layout, dict(sorted(owners.items())))
     return KpiTab(layout, kpis, invalid, card, target_rows, errors)
 
 
@@ -932,13 +328,13 @@ def _kpi_layout(
 
 
 def _period_values(
-    r: _Row, card: Scorecard, problems: list[Problem]
+    r: RowReader, card: Scorecard, problems: list[Problem]
 ) -> list[tuple[float, NumberStyle] | None]:
     """A row's number (and how its cell shows it) in each period column; blank is None, and a
     cell that is not a number is a problem in `problems`."""
     values: list[tuple[float, NumberStyle] | None] = []
     for column in card.columns:
-        value = _cell(r.grid, r.row, column.col)
+        value = cell_at(r.grid, r.row, column.col)
         blank = is_blank(value)
         values.append(None if blank else r.number_at(column.col, column.label, value, problems))
     return values
@@ -971,7 +367,7 @@ def read_okrs(
     seen_ids: dict[str, str] = {}
     objective: str | None = None
     for row in range(layout.header_row + 1, len(grid) + 1):
-        r = _Row(grid, layout, row, reading)
+        r = RowReader(grid, layout, row, reading)
         if r.is_empty():
             continue
         named = r.text("objective")
@@ -1064,7 +460,7 @@ def read_okrs(
                     r.found("change"),
                 )
             elif target is not None and kr_type is KrType.METRIC:
-                direction = _check_direction(r, start, target, direction)
+                direction = check_direction(r, start, target, direction)
             if target is not None and warning is not None and kr_type is not KrType.METRIC:
                 above = kr_type is KrType.STAY_ABOVE
                 if (warning > target) if above else (warning < target):
@@ -1120,8 +516,8 @@ def read_okrs(
                 cadence_days=cadence_days,
             )
         )
-    key_results, invalid = _flag_same_identity(grid, layout, key_results, invalid)
-    _examples_left(layout, _owners_by_row(key_results, invalid))
+    key_results, invalid = flag_same_identity(grid, layout, key_results, invalid)
+    warn_examples_left(layout, owners_by_row(key_results, invalid))
     return OkrTab(
         layout,
         key_results,
@@ -1130,78 +526,3 @@ def read_okrs(
         list(dict.fromkeys(objective_names)),
         objective_cells,
     )
-
-
-def _flag_same_identity(
-    grid: Grid, layout: TabLayout, key_results: list[KeyResult], invalid: list[InvalidRow]
-) -> tuple[list[KeyResult], list[InvalidRow]]:
-    """Rows without an ID that share their Objective and Key Result text are one identity to
-    History and alerts (and a sort can swap them unnoticed): each becomes invalid, naming the
-    others, instead of sheetsync guessing which is which."""
-    rows: dict[str, list[int]] = {}
-    for kr in key_results:
-        if kr.id is None:
-            rows.setdefault(kr.key, []).append(kr.row)
-    id_col = layout.columns.get("id")
-    for bad in invalid:
-        if bad.key and (id_col is None or is_blank(_cell(grid, bad.row, id_col))):
-            rows.setdefault(bad.key, []).append(bad.row)
-    shared = {row: others for others in rows.values() if len(others) > 1 for row in others}
-    if not shared:
-        return key_results, invalid
-    col = layout.columns["key_result"]
-
-    def problem(row: int) -> Problem:
-        others = ", ".join(a1(r, col) for r in sorted(shared[row]) if r != row)
-        return Problem(
-            layout.tab,
-            a1(row, col),
-            None,
-            "an ID on each of them (such as O1.KR2), or different text",
-            f"same Objective and Key Result as {others} and no ID: sheetsync cannot tell them "
-            "apart (History and alerts would mix them up)",
-            row=row,
-        )
-
-    flagged = [
-        InvalidRow(
-            layout.tab,
-            kr.row,
-            (problem(kr.row),),
-            objective=kr.objective,
-            key=kr.key,
-            owner=kr.owner,
-        )
-        for kr in key_results
-        if kr.row in shared
-    ]
-    updated = [
-        replace(bad, problems=(*bad.problems, problem(bad.row))) if bad.row in shared else bad
-        for bad in invalid
-    ]
-    kept = [kr for kr in key_results if kr.row not in shared]
-    return kept, sorted([*updated, *flagged], key=lambda bad: bad.row)
-
-
-def _check_direction(
-    r: _Row, start: float, target: float, direction: Direction | None
-) -> Direction | None:
-    if target == start:
-        r.problem(
-            "target",
-            f"Target equals Start ({r.shown('target', target)}): there is no distance to make "
-            "progress over",
-            "a target different from the start",
-            r.found("target"),
-        )
-        return direction
-    inferred = Direction.INCREASE if target > start else Direction.DECREASE
-    if direction is not None and direction is not inferred:
-        r.problem(
-            "direction",
-            f"Direction says '{direction.value}' but Target {r.shown('target', target)} is "
-            f"{'above' if target > start else 'below'} Start {r.shown('start', start)}",
-            f"'{inferred.value}' or blank",
-            r.raw("direction"),
-        )
-    return inferred

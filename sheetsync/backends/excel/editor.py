@@ -44,8 +44,8 @@ from sheetsync.backends.excel.shared_strings import SharedStrings
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.parse import column_letter
-from sheetsync.core.validate import OUTPUT_COLUMNS
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ROWS, _COLUMNS = 1048576, 16384

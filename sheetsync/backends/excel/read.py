@@ -38,8 +38,8 @@ from openpyxl.utils.datetime import (
 from sheetsync.backends.base import CellValue, Grid
 from sheetsync.backends.excel.limits import Limits, check_part_sizes, check_text, parse_part
 from sheetsync.backends.excel.ooxml import refuse_strict
+from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.plan import NumberFormats
-from sheetsync.core.validate import OUTPUT_COLUMNS
 
 __all__ = ["WorkbookValues", "new_parser", "read_values"]
 

@@ -4,10 +4,11 @@ from datetime import date, datetime
 
 import pytest
 
+from sheetsync.core.layout import LayoutProblem
 from sheetsync.core.model import Status
 from sheetsync.core.scorecard import AmbiguousHeader, read_header
 from sheetsync.core.scoring import score_kpi
-from sheetsync.core.validate import LayoutProblem, read_kpis
+from sheetsync.core.validate import read_kpis
 
 AS_OF = date(2026, 11, 15)
 MONTHS = ["Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -4,15 +4,9 @@ from datetime import date
 
 import pytest
 
+from sheetsync.core.layout import OKR_REQUIRED, LayoutProblem, OwnColumns, header_key
 from sheetsync.core.model import Period
-from sheetsync.core.validate import (
-    OKR_REQUIRED,
-    LayoutProblem,
-    OwnColumns,
-    header_key,
-    read_kpis,
-    read_okrs,
-)
+from sheetsync.core.validate import read_kpis, read_okrs
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HEAD = ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Direction"]
