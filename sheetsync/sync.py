@@ -15,30 +15,24 @@ from functools import cached_property
 
 from sheetsync import config as cfg
 from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
-from sheetsync.alerts.history import last_two_values, parse_history, recent_values
+from sheetsync.alerts.history import last_two_values, parse_history
 from sheetsync.backends.base import (
-    CellValue,
-    CellWrite,
     Grid,
-    OutputColumn,
-    RowGuard,
     Snapshot,
     WorkbookBackend,
     WritePlan,
 )
+from sheetsync.children import read_children
 from sheetsync.core.alignment import (
     Alignment,
     ChildObjective,
     link_objectives,
-    parse_child_summary,
     roll_up,
 )
 from sheetsync.core.checkin import with_confidence
 from sheetsync.core.cross_checks import EXAMPLE_ROWS_EXPECTED
-from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookLayoutError
+from sheetsync.core.errors import RowsMovedError, WorkbookLayoutError
 from sheetsync.core.layout import (
-    OUTPUT_COLUMNS,
-    OUTPUT_WIDTHS,
     LayoutProblem,
     OwnColumns,
     TabLayout,
@@ -47,15 +41,14 @@ from sheetsync.core.model import (
     ItemState,
     KeyResult,
     KeyResultScore,
-    Kpi,
     KpiScore,
     ObjectiveScore,
     Period,
     Problem,
     Status,
 )
-from sheetsync.core.override import apply_override, is_overridden
-from sheetsync.core.owned import check_owned, is_owned
+from sheetsync.core.override import apply_override
+from sheetsync.core.owned import is_owned
 from sheetsync.core.parse import ParseError, a1, parse_period, quarter_of
 from sheetsync.core.relative import resolve_change, start_of_period, with_change_note
 from sheetsync.core.rows import NumberReading
@@ -68,11 +61,11 @@ from sheetsync.core.scoring import (
     score_kpi,
     score_objective,
 )
-from sheetsync.core.summary import summary_tab
-from sheetsync.core.teams import by_owner, by_team, items_of
-from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
-from sheetsync.core.units import ATTAINMENT_FORMAT, ATTAINMENT_WIDTH, SCORE_FORMAT
 from sheetsync.core.validate import KpiTab, OkrTab, read_kpis, read_okrs
+from sheetsync.writes import (
+    history_grid,
+    plan_writes,
+)
 
 MAX_CYCLES = 3
 """How often a sync is redone when a person moved rows between our read and our write."""
@@ -342,7 +335,7 @@ def score_snapshot(
         raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc
 
     rules = rules_from(config.scoring)
-    recorded = last_two_values(_history_grid(snapshot, tabs), before=as_of) if kpi_tab else {}
+    recorded = last_two_values(history_grid(snapshot, tabs), before=as_of) if kpi_tab else {}
     kpi_scores = (
         [score_kpi(k, as_of, recorded.get(("kpi", k.key), ())) for k in kpi_tab.kpis]
         if kpi_tab
@@ -410,65 +403,6 @@ def score_snapshot(
     )
 
 
-@dataclass
-class ChildSummaries:
-    """What a parent workbook's sync read from its child workbooks' Summary tabs."""
-
-    objectives: list[ChildObjective] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    requests: int = 0
-
-
-def read_children(
-    wb: cfg.Workbook,
-    config: cfg.Config,
-    open_child: Callable[[cfg.Workbook], WorkbookBackend],
-) -> ChildSummaries:
-    """One read of each child workbook's Summary tab, never a sync of it.
-
-    The child's own sync (in any process or shard) already scored it; this reads the result.
-    A child that cannot be read, or has no Summary yet, is a problem on the parent's Summary,
-    not a failure: the parent is still synced, without that child's objectives.
-    """
-    found = ChildSummaries()
-    by_name = {w.name: w for w in config.workbooks}
-    for name in wb.children:
-        child = by_name[name]
-        summary = config.tabs_for(child).summary or "Summary"
-        where = f"'{name}' {summary}"
-        backend = open_child(child)
-        try:
-            snapshot = backend.read([summary])
-        except SheetsyncError as exc:
-            found.problems.append(
-                Problem(where, None, None, "a readable workbook", f"cannot read it: {exc}", False)
-            )
-            continue
-        finally:
-            found.requests += backend.requests
-            backend.close()
-        real = snapshot.find_tab(summary)
-        grid = snapshot.tabs[real] if real else None
-        if grid is None or not is_owned(grid):
-            found.problems.append(
-                Problem(
-                    where,
-                    None,
-                    None,
-                    "the child workbook synced at least once",
-                    "the child workbook has no sheetsync Summary yet",
-                    False,
-                )
-            )
-            continue
-        found.objectives += parse_child_summary(name, grid)
-    return found
-
-
-Outputs = tuple[float | None, Status, str, str | None]
-"""What sheetsync writes on one item row: score, status, note and trend."""
-
-
 def _resolve_changes(
     snapshot: Snapshot, tabs: cfg.Tabs, key_results: list[KeyResult], as_of: date
 ) -> tuple[list[KeyResult], dict[str, str]]:
@@ -506,177 +440,6 @@ def _at_period_end(
                     record.as_of, record.score, record.value, record.status
                 )
     return found
-
-
-def _row_guards(layout: TabLayout, grid: Grid) -> list[RowGuard]:
-    """Every cell the outputs were computed from, as read: the header row up to the last
-    output column, and every other column of every row below it.
-
-    A backend refuses (or undoes) a write when one of them moved, so no score is left beside
-    another row than the one it was computed from, and no output lands on a person's column.
-    """
-    tab, header = layout.tab, layout.header_row
-    outputs = set(layout.outputs.values())
-    new = {layout.outputs[h] for h in layout.new_outputs}
-    guards = [
-        RowGuard(tab, header, col, _value(grid, header, col))
-        for col in range(1, max(outputs) + 1)
-        if col not in new
-    ]
-    for row in range(header + 1, len(grid) + 1):
-        line = grid[row - 1]
-        guards += [
-            RowGuard(tab, row, col, line[col - 1])
-            for col in range(1, len(line) + 1)
-            if col not in outputs
-        ]
-    return guards
-
-
-def _output_cells(
-    layout: TabLayout,
-    grid: Grid,
-    rows: dict[int, Outputs],
-    score_format: str = SCORE_FORMAT,
-) -> tuple[list[CellWrite], list[RowGuard]]:
-    """Score/Status/Note/Trend cells for every item row; stale outputs on other rows are cleared."""
-    tab = layout.tab
-    cells = [
-        CellWrite(
-            tab, layout.header_row, layout.outputs[h], layout.output_headers[h], keep_format=True
-        )
-        for h in layout.new_outputs
-    ]
-    guards = _row_guards(layout, grid)
-    out_cols = [layout.outputs[h] for h in OUTPUT_COLUMNS]
-    score_col, status_col, note_col, trend_col = out_cols
-    for row, (score, status, note, trend) in rows.items():
-        colour = status.colour
-        cells.append(CellWrite(tab, row, score_col, score, colour, score_format))
-        cells.append(CellWrite(tab, row, status_col, status.value, colour))
-        cells.append(CellWrite(tab, row, note_col, note or None))
-        cells.append(CellWrite(tab, row, trend_col, trend))
-    for row in range(layout.header_row + 1, len(grid) + 1):
-        if row in rows:
-            continue
-        for col in out_cols:
-            if _value(grid, row, col) not in (None, ""):
-                cells.append(CellWrite(tab, row, col, None))
-    return cells, guards
-
-
-def _columns_to_mark(layout: TabLayout, *, attainment: bool = False) -> list[OutputColumn]:
-    """Mark the output columns that carry no marker yet; a new one also gets the look of the
-    person's last header cell and a width that fits what it holds and its header (a KPI's
-    Score shows `94% of target`)."""
-    holds = OUTPUT_WIDTHS | ({"Score": ATTAINMENT_WIDTH} if attainment else {})
-    return [
-        OutputColumn(
-            layout.tab,
-            out,
-            layout.outputs[out],
-            layout.header_row,
-            layout.style_from if out in layout.new_outputs else None,
-            max(holds[out], len(layout.output_headers[out]) + 2.0)
-            if out in layout.new_outputs
-            else None,
-        )
-        for out in layout.unmarked
-    ]
-
-
-def _value(grid: Grid, row: int, col: int) -> CellValue:
-    if row > len(grid) or col > len(grid[row - 1]):
-        return None
-    return grid[row - 1][col - 1]
-
-
-def _history_grid(snapshot: Snapshot, tabs: cfg.Tabs) -> Grid | None:
-    """The History tab as read, if the workbook has one: the past runs trends are drawn from."""
-    real = snapshot.find_tab(tabs.history) if tabs.history else None
-    return snapshot.tabs.get(real) if real else None
-
-
-class Trends:
-    """The Trend cell of each item: from a scorecard's periods, else from past runs in History."""
-
-    def __init__(self, snapshot: Snapshot, tabs: cfg.Tabs, as_of: date) -> None:
-        self.as_of = as_of
-        self.past = recent_values(
-            _history_grid(snapshot, tabs), before=as_of, limit=SPARK_POINTS - 1
-        )
-
-    def key_result(self, scored: KeyResultScore) -> str | None:
-        """A key result's score over the last runs and this one."""
-        if scored.score is None:
-            return None
-        past = self.past.get(("kr", scored.key_result.key), [])
-        return trend_cell([*past, scored.score])
-
-    def kpi(self, kpi: Kpi) -> str | None:
-        """A scorecard KPI's periods; another KPI's Actual over the last runs and this one."""
-        if any(p.value is not None for p in kpi.series):
-            return trend_cell(kpi_trend_values(kpi, self.as_of), kpi.higher_is_better)
-        if kpi.actual is None:
-            return None
-        past = self.past.get(("kpi", kpi.key), [])
-        return trend_cell([*past, kpi.actual], kpi.higher_is_better)
-
-
-def plan_writes(
-    snapshot: Snapshot,
-    scored: Scored,
-    tabs: cfg.Tabs,
-    workbook: str,
-    as_of: date,
-) -> WritePlan:
-    """The desired content of every cell and tab sheetsync owns in this workbook."""
-    plan = WritePlan()
-    trends = Trends(snapshot, tabs, as_of)
-    rows: dict[int, Outputs]
-    if scored.okrs:
-        layout = scored.okrs.layout
-        rows = {
-            s.key_result.row: (s.score, s.status, s.note, trends.key_result(s))
-            for s in scored.key_results
-        }
-        rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.okrs.invalid}
-        cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows)
-        plan.cells += cells
-        plan.guards += guards
-        plan.columns += _columns_to_mark(layout)
-    if scored.kpis:
-        layout = scored.kpis.layout
-        rows = {
-            k.kpi.row: (kpi_attainment(k.kpi), k.status, k.note, trends.kpi(k.kpi))
-            for k in scored.kpi_scores
-        }
-        rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.kpis.invalid}
-        cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows, ATTAINMENT_FORMAT)
-        plan.cells += cells
-        plan.guards += guards
-        plan.columns += _columns_to_mark(layout, attainment=True)
-    if tabs.summary:
-        existing = snapshot.find_tab(tabs.summary)
-        check_owned(snapshot.tabs.get(existing) if existing else None, tabs.summary, workbook)
-        invalid_kpis = len(scored.kpis.invalid) if scored.kpis else 0
-        items = items_of(scored.key_results, scored.okrs.invalid if scored.okrs else ())
-        plan.owned_tabs.append(
-            summary_tab(
-                existing or tabs.summary,
-                workbook,
-                as_of,
-                scored.objectives,
-                scored.kpi_scores,
-                invalid_kpis,
-                scored.problems,
-                tree=scored.alignment.nodes if scored.alignment.used else (),
-                overridden=sum(is_overridden(s, as_of) for s in scored.key_results),
-                teams=by_team(items),
-                owners=by_owner(items),
-            )
-        )
-    return plan
 
 
 @dataclass

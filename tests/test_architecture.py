@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sheetsync"
 
-APPLICATION = ("config", "sync", "runner", "service", "cli", "template")
+APPLICATION = ("config", "sync", "writes", "children", "runner", "service", "cli", "template")
 """The application on top: wires the layers below; nothing below imports it (config aside)."""
 
 ALERT_DECISIONS = ("decide", "events", "history", "log", "cells", "recipients", "pending")
