@@ -22,9 +22,9 @@ when counting, they are the stale rule's business):
   Done or Achieved from anything else (if `notify_wins`; not on the first run).
 * **Confidence** — the owner's `Confidence` fell by 3 points or more (High -> Low) since the
   last run that recorded one: a `confidence` alert to the owner, once per drop.
-* **Check-ins** — an item with an `Updated` date (the owner's last check-in) is stale when
-  that date is `stale_after_days` old or more, whatever its value or status (finished grades
-  aside): the check-in, not an unchanged value, is then the staleness signal.
+* **Check-ins** — an item with an `Updated` date (the owner's last check-in) that is not On
+  track or Done is stale when that date is its cadence (else `stale_after_days`) old or more,
+  whatever its value: the check-in, not an unchanged value, is then the staleness signal.
 * **Graded** — an objective whose period has closed (its status is a final grade): a
   `graded` notice with its final grade, once per objective and period (`decide_grades`).
 
@@ -349,6 +349,8 @@ def _stale_after(item: ItemState, settings: Alerts) -> int:
 def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
     if item.status in FINAL:
         return None
+    if item.status.colour is Colour.GREEN:
+        return None  # an item On track or Done is not stale, however steady or unvisited
     if item.checked_in is not None:  # the owner checks in: their last check-in says it all
         return item.checked_in
     since: date | None = None
@@ -357,8 +359,6 @@ def _stale_since(item: ItemState, runs: Sequence[_Run]) -> date | None:
             if not _is_grey(run.status):
                 break
             since = run.day
-    elif item.status.colour is Colour.GREEN:
-        return None  # an item On track or Done is not stale, however steady its value
     elif item.value is not None:
         for run in reversed(runs):
             if _is_grey(run.status) or not _same(run.value, item.value):
