@@ -75,6 +75,15 @@ class RowReader:
             Problem(self.layout.tab, self.ref(name), value, expected, message, row=self.row)
         )
 
+    def unique(self, name: str, value: str, seen: dict[str, str], what: str, expected: str) -> None:
+        """Record `value` (case-insensitively) in `seen`, or a problem naming where it was first."""
+        if value.casefold() in seen:
+            self.problem(
+                name, f"duplicate {what} (also at {seen[value.casefold()]})", expected, value
+            )
+        else:
+            seen[value.casefold()] = self.ref(name)
+
     def parsed(self, name: str, parser: Callable[[CellValue], T], default: T) -> T:
         value = self.raw(name)
         try:

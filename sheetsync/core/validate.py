@@ -175,15 +175,8 @@ def read_kpis(
         row = r.row
         if name is None:
             r.problem("name", "the KPI has no name", "a name for the KPI")
-        elif name.casefold() in seen:
-            r.problem(
-                "name",
-                f"duplicate KPI name (also at {seen[name.casefold()]})",
-                "each KPI name once",
-                name,
-            )
         else:
-            seen[name.casefold()] = r.ref("name")
+            r.unique("name", name, seen, "KPI name", "each KPI name once")
         higher = r.parsed("direction", parse_kpi_direction, True)
         cadence_days = r.parsed("cadence", parse_cadence, None)
         checked_in = None
@@ -394,15 +387,7 @@ def read_okrs(
             )
         kr_id = r.text("id")
         if kr_id is not None:
-            if kr_id.casefold() in seen_ids:
-                r.problem(
-                    "id",
-                    f"duplicate ID (also at {seen_ids[kr_id.casefold()]})",
-                    "a unique ID per key result",
-                    kr_id,
-                )
-            else:
-                seen_ids[kr_id.casefold()] = r.ref("id")
+            r.unique("id", kr_id, seen_ids, "ID", "a unique ID per key result")
         kr_type = r.parsed("type", parse_kr_type, KrType.METRIC)
         start = r.number("start")
         start_given = start is not None
