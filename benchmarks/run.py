@@ -82,10 +82,11 @@ def _peak_rss_mb(code: str) -> float:
     return int(out.stdout.split()[-1]) / 1024
 
 
-def bench_excel(n: int, work: Path, repeat: int) -> dict[str, Any]:
-    original = write_xlsx(work / f"bench-{n}.xlsx", n)
-    target = work / f"target-{n}.xlsx"
-    saved = work / f"saved-{n}.xlsx"
+def sync_and_floor(
+    original: Path, target: Path, saved: Path
+) -> tuple[Callable[[], None], Callable[[], None], Callable[[], None]]:
+    """`fresh` (copy the original over the target), `sync` (a whole sheetsync run of the
+    target) and `floor` (openpyxl loading and saving the target), for `median_time`."""
     config = excel_config(target)
 
     def fresh() -> None:
@@ -99,6 +100,15 @@ def bench_excel(n: int, work: Path, repeat: int) -> dict[str, Any]:
     def sync() -> None:
         report = run_all(config, as_of=AS_OF, now=NOW)
         assert not report.failed, report.failed[0].error
+
+    return fresh, sync, floor
+
+
+def bench_excel(n: int, work: Path, repeat: int) -> dict[str, Any]:
+    original = write_xlsx(work / f"bench-{n}.xlsx", n)
+    target = work / f"target-{n}.xlsx"
+    saved = work / f"saved-{n}.xlsx"
+    fresh, sync, floor = sync_and_floor(original, target, saved)
 
     floor_s = median_time(floor, repeat, fresh)
     sync_s = median_time(sync, repeat, fresh)

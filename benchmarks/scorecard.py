@@ -11,7 +11,6 @@ KPI (so the scorecard tab has 2N rows and 12 more columns). Prints the ratios.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -19,8 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import AS_OF, NOW, excel_config, median_time  # noqa: E402
-from sheetsync.runner import run_all  # noqa: E402
+from benchmarks.run import median_time, sync_and_floor  # noqa: E402
 from tests.e2e.workbooks import write_like_excel  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -43,20 +41,7 @@ def measure(work: Path, count: int, scorecard: bool, repeat: int) -> tuple[float
         work / f"original-{scorecard}.xlsx", {"OKRs": okrs, "KPIs": kpi_tab(count, scorecard)}
     )
     target, saved = work / f"target-{scorecard}.xlsx", work / "saved.xlsx"
-    config = excel_config(target)
-
-    def fresh() -> None:
-        shutil.copyfile(original, target)
-
-    def floor() -> None:
-        import openpyxl
-
-        openpyxl.load_workbook(target).save(saved)
-
-    def sync() -> None:
-        report = run_all(config, as_of=AS_OF, now=NOW)
-        assert not report.failed, report.failed[0].error
-
+    fresh, sync, floor = sync_and_floor(original, target, saved)
     return median_time(sync, repeat, fresh), median_time(floor, repeat, fresh)
 
 
