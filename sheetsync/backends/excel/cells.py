@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 import re
+import string
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import chain, product
 from typing import Any, TypeAlias
 
 from lxml import etree
-from openpyxl.utils.datetime import to_excel
 
 from sheetsync.backends.base import (
     CellValue,
@@ -25,6 +26,7 @@ from sheetsync.backends.excel.ooxml import (
     XML_SPACE,
     DamagedPackage,
 )
+from sheetsync.backends.excel.serials import to_excel
 
 _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -55,8 +57,20 @@ def column_letters(col: int) -> str:
     return text
 
 
-COLUMN_NUMBERS = {column_letters(col): col for col in range(1, 16385)}
-"""Column letters -> number, for every column a worksheet has."""
+_ALPHABET = string.ascii_uppercase
+COLUMN_NUMBERS = dict(
+    zip(
+        chain(
+            _ALPHABET,
+            map("".join, product(_ALPHABET, repeat=2)),
+            map("".join, product(_ALPHABET, repeat=3)),
+        ),
+        range(1, 16385),
+        strict=False,  # the letters run on to ZZZ; a worksheet ends at XFD
+    )
+)
+"""Column letters -> number, for every column a worksheet has (A to XFD: letters in column
+order, built without converting each number, which would cost start-up time)."""
 
 
 def cell_ref(row: int, col: int) -> str:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
 
 from sheetsync.backends.base import (
     OutputColumn,
@@ -40,6 +39,7 @@ from sheetsync.backends.excel.ooxml import (
 from sheetsync.backends.excel.owned_tabs import OwnedRows, count_differences
 from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_target
 from sheetsync.backends.excel.read import marker_name
+from sheetsync.backends.excel.serials import MAC_1904, WINDOWS_1900
 from sheetsync.backends.excel.shared_strings import SharedStrings
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
@@ -89,7 +89,7 @@ class PlanEditor:
             self._tabs.append(_Tab(sheet.get("name"), int(sheet.get("sheetId")), part, kind))
         properties = self._workbook.find(f"{{{MAIN_NS}}}workbookPr")
         date1904 = properties is not None and properties.get("date1904") in ("1", "true")
-        self._epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+        self._epoch = MAC_1904 if date1904 else WINDOWS_1900
         self._sheets: dict[str, Worksheet] = {}
         self._styles: Styles | None = None
         self._styles_part = ""

@@ -27,17 +27,19 @@ from datetime import datetime
 from typing import Any
 
 from lxml import etree
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.datetime import (
-    CALENDAR_MAC_1904,
-    CALENDAR_WINDOWS_1900,
-    from_excel,
-    from_ISO8601,
-)
 
 from sheetsync.backends.base import CellValue, Grid
 from sheetsync.backends.excel.limits import Limits, check_part_sizes, check_text, parse_part
 from sheetsync.backends.excel.ooxml import refuse_strict
+from sheetsync.backends.excel.serials import (
+    BUILTIN_FORMATS,
+    MAC_1904,
+    WINDOWS_1900,
+    from_excel,
+    from_iso8601,
+    is_date_format,
+    is_timedelta_format,
+)
 from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.plan import NumberFormats
 
@@ -190,7 +192,7 @@ class _Reader:
             ns,
             lambda: self._shared_strings(related.get("sharedStrings"), ns),
             date_styles,
-            CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900,
+            MAC_1904 if date1904 else WINDOWS_1900,
             self._limits,
             number_styles,
         )
@@ -359,7 +361,7 @@ class _Cells:
                     value = _boolean(text)
                 elif kind == "d":
                     try:
-                        value = from_ISO8601(text)
+                        value = from_iso8601(text)  # type: ignore[assignment]  # as openpyxl: a time or duration passes through
                     except ValueError:
                         value = text
                 else:  # "e" (an error code such as #N/A) or a type sheetsync does not know
@@ -423,7 +425,7 @@ class _Cells:
         found = self._dates.get(key, self)
         if found is self:
             try:
-                found = from_excel(number, self._epoch, timedelta=timedelta)
+                found = from_excel(number, self._epoch, timedelta_=timedelta)
             except (OverflowError, ValueError):
                 found = "#VALUE!"  # as openpyxl: a date out of range reads as an error
             self._dates[key] = found

@@ -8,9 +8,9 @@ import copy
 from typing import Any
 
 from lxml import etree
-from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE
 
 from sheetsync.backends.excel.ooxml import MAIN_NS, NEW_STYLES, STYLES_ORDER, insert_ordered
+from sheetsync.backends.excel.serials import BUILTIN_FORMATS, BUILTIN_FORMATS_REVERSE
 from sheetsync.core.model import Colour
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
-from openpyxl.formula.translate import Translator
 
 from sheetsync.backends.excel.cells import (
     BLANK,
@@ -148,6 +147,9 @@ class Worksheet:
         for group, (master, row, col) in masters.items():
             if (row, col) not in targets:
                 continue
+            # Imported here: openpyxl costs start-up time, and few sheets need this.
+            from openpyxl.formula.translate import Translator
+
             origin, text = cell_ref(row, col), "=" + master.text
             for formula, r, c in sharing.get(group, []):
                 if (r, c) not in targets:
