@@ -3,10 +3,11 @@
     python benchmarks/google_bytes.py [--sizes 1000,10000] [--repeat 3]
 
 Per size, on a fresh spreadsheet of realistic shape (`benchmarks.workbooks`): the first sync
-and an unchanged re-run (a new process's backend, remembering tabs as `sheetsync run` does in
-its state directory), each as requests, bytes down and up (HTTP headers and bodies as they
-crossed the socket, compressed when they were) and the CPU seconds of the thread running the
-sync (the stand-in answers in other threads and is not counted).
+and an unchanged re-run, each a whole `sheetsync run` process with the default configuration
+(alerts on; only the stand-in's address, the key file and a generous HTTP timeout set), as
+requests, bytes down and up (HTTP headers and bodies as they crossed the socket, compressed
+when they were) and the CPU seconds and peak memory of the `sheetsync run` process (start-up
+included; the stand-in answers in this process and is not counted).
 
 The reference, measured in the same run on the same spreadsheet, is issue #14's: the bytes of
 the OKRs and KPIs values alone, as one `values.batchGet` of both tabs (unformatted values, no
@@ -23,23 +24,20 @@ import json
 import statistics
 import sys
 import tempfile
-import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.google_bench import bench_config  # noqa: E402
+from benchmarks.processes import measure, sheetsync_run, write_config  # noqa: E402
 from benchmarks.workbooks import rows  # noqa: E402
-from sheetsync.runner import run_all  # noqa: E402
 from tests.sheets_standin import Formula, SheetsStandIn  # noqa: E402
 from tests.sheets_standin.fixtures import write_service_account_file  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 AS_OF = date(2026, 11, 15)
-NOW = datetime(2026, 11, 15, 2, 0)
 
 
 def _cells(data: list[list[Any]]) -> list[list[Any]]:
@@ -79,25 +77,32 @@ class Bench:
             f"bench-{n}", {"OKRs": _cells(okrs), "KPIs": _cells(kpis)}
         )
 
-    def sync(self, sid: str) -> dict[str, Any]:
-        """One sync as `sheetsync run` does it (alerts off, no Alerts tab), measured."""
-        folder = Path(self.tmp.name)
-        config = bench_config(
-            self.api, self.key, sid, folder, tabs={"alerts": ""}, state_dir=str(folder / "state")
-        )
+    def config(self, sids: list[str], requests_per_minute: int | None = None) -> Path:
+        """The default configuration for these spreadsheets, in a folder of their own (its
+        `.sheetsync` state directory remembers their tabs from one run to the next)."""
+        folder = Path(self.tmp.name) / f"config-{sids[0]}"
+        folder.mkdir(exist_ok=True)
+        google = {"api_url": self.api.url, "credentials": str(self.key), "timeout": 300}
+        if requests_per_minute is not None:
+            google["requests_per_minute"] = requests_per_minute
+        extra = "[google]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in google.items())
+        entries = [{"name": f"bench-{i}", "spreadsheet": sid} for i, sid in enumerate(sids)]
+        return write_config(folder, entries, extra)
+
+    def sync(self, config: Path, *options: str) -> dict[str, Any]:
+        """One whole `sheetsync run` process, measured."""
         self.api.reset_counts()
-        started = time.thread_time()
-        report = run_all(config, as_of=AS_OF, now=NOW)
-        cpu = time.thread_time() - started
-        (wb,) = report.workbooks
-        assert wb.error is None, wb.error
+        cost = measure(sheetsync_run(config, AS_OF, *options))
         written = sum(written_cells(r.body) for r in self.api.requests_of("batchUpdate"))
         return {
             "requests": self.api.api_requests,
             "down": self.api.bytes_down,
             "up": self.api.bytes_up,
-            "cpu": cpu,
+            "cpu": cost.cpu,
+            "peak_mb": cost.peak_mb,
             "cells": written,
+            "tokens": self.api.counts.get("token", 0),
+            "refused_for_quota": self.api.refused_for_quota,
         }
 
     def reference(self, sid: str) -> dict[str, int]:
@@ -122,8 +127,9 @@ class Bench:
         firsts, unchanged = [], []
         for _ in range(repeat):
             sid = self.spreadsheet(n)
-            firsts.append(self.sync(sid))
-            unchanged.append(self.sync(sid))
+            config = self.config([sid])
+            firsts.append(self.sync(config))
+            unchanged.append(self.sync(config))
         ref = self.reference(sid)
         first = _median(firsts)
         same = _median(unchanged)

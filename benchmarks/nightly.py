@@ -1,41 +1,32 @@
-"""What a night costs, measured the way a user pays for it: whole `sheetsync run` processes.
+"""What an Excel night costs as whole `sheetsync run` processes, against its references.
 
-    python benchmarks/nightly.py [--sizes 1000,10000] [--nights 30] [--repeat 3]
+Per size, on a workbook of realistic shape (`benchmarks.workbooks`), with the default
+configuration (alerts on, no mail server: alerts are logged in the Alerts tab; one backup):
 
-Every figure is a separate process from start to exit (imports and start-up included) with the
-default configuration (alerts on, no mail server: alerts are logged in the Alerts tab), timed
-as CPU seconds (user + system) and peak resident memory of that process alone (`os.wait4`).
-Each is printed as a ratio against a reference measured in the same run, on the same file:
+* first sync (nothing written yet) against openpyxl load + save of the same file, what any
+  tool that edits the workbook in place pays (CPU and peak memory);
+* an unchanged re-run against python-calamine reading every sheet of the synced file (the
+  fastest reader of the values, Rust), and its peak memory against openpyxl load + save of
+  the synced file;
+* a re-run after 1% of the Current values changed, against the same calamine read.
 
-* openpyxl load + save: what any tool that edits the workbook in place pays;
-* python-calamine reading every sheet: the fastest reader of the values (Rust).
-
-Cases, per size: first sync (nothing written yet), an unchanged re-run, a re-run after 1% of
-the Current values changed, and `--nights` nights in a row at the smallest size with the as-of
-date advancing one day a night and nothing changed (History grows), night 1 against the last.
-Results go to benchmarks/results/nightly.md (+ .json). The goals are issue #14's.
+Each process is measured by `benchmarks.processes`; `benchmarks/run.py` prints the figures
+with issue #14's goals. The calamine reference needs `pip install -e ".[bench]"`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import re
 import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.processes import Cost, measure, median, sheetsync_run, write_config
+from benchmarks.workbooks import OKR_HEADER, write_xlsx
 
-from benchmarks.workbooks import write_xlsx  # noqa: E402
-
-RESULTS = ROOT / "benchmarks" / "results"
 FIRST_NIGHT = date(2026, 10, 5)
 
 OPENPYXL = "import openpyxl, sys\nwb = openpyxl.load_workbook(sys.argv[1])\nwb.save(sys.argv[2])\n"
@@ -46,86 +37,79 @@ CALAMINE = (
 )
 
 
-@dataclass(frozen=True)
-class Cost:
-    cpu: float
-    """User + system CPU seconds of the process."""
-    peak_mb: float
-    """Its peak resident memory."""
+def excel_config(folder: Path, workbook: Path) -> Path:
+    """The default configuration for one workbook (alerts on, one backup)."""
+    return write_config(folder, [{"name": "bench", "path": workbook.name}])
 
 
-LAUNCHER = """
-import json, os, subprocess, sys
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-err = proc.stderr.read()
-_, status, usage = os.wait4(proc.pid, 0)
-print(json.dumps({"code": os.waitstatus_to_exitcode(status), "err": err.decode()[-2000:],
-                  "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}))
-"""
+def openpyxl_cost(book: Path, out: Path) -> Cost:
+    return measure([sys.executable, "-c", OPENPYXL, str(book), str(out)])
 
 
-def measure(argv: list[str]) -> Cost:
-    """Run one process to its end; its own CPU time and peak memory.
+def calamine_cost(book: Path) -> Cost:
+    return measure([sys.executable, "-c", CALAMINE, str(book)])
 
-    Through a small launcher process: Linux counts in a child's peak memory the pages of the
-    parent it was forked from, and this script's own memory must not be counted.
+
+def change_one_percent(path: Path) -> int:
+    """Add 1 to the Current value of every hundredth key result, as Excel would save it.
+
+    The cached values in the sheet XML are edited in place (plain numbers only, never a
+    person's formula): saving through openpyxl instead would drop every formula's cached
+    result and so change far more than 1% of what sheetsync reads. Returns the cells changed.
     """
-    done = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *argv], cwd=ROOT, capture_output=True, text=True
-    )
-    result = json.loads(done.stdout)
-    if result["code"] not in (0, 1):  # 1: invalid rows or alerts not delivered, still synced
-        raise RuntimeError(f"{argv} exited {result['code']}: {result['err']}")
-    return Cost(result["cpu"], result["peak_mb"])
+    column = chr(ord("A") + OKR_HEADER.index("Current"))
+    part = _sheet_part(path, "OKRs")
+    changed = 0
+
+    def bump(match: re.Match[str]) -> str:
+        nonlocal changed
+        row, attrs, value = int(match[1]), match[2], match[3]
+        if (row - 2) % 100 or 't="' in attrs:
+            return match[0]
+        changed += 1
+        return f'<c r="{column}{row}"{attrs}><v>{float(value) + 1:g}</v></c>'
+
+    pattern = re.compile(rf'<c r="{column}(\d+)"([^>]*)><v>([^<]+)</v></c>')
+    edited = path.with_suffix(".edited")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(edited, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == part:
+                data = pattern.sub(bump, data.decode("utf-8")).encode("utf-8")
+            target.writestr(item, data)
+    edited.replace(path)
+    return changed
 
 
-def median(costs: list[Cost]) -> Cost:
-    return Cost(
-        statistics.median(c.cpu for c in costs), statistics.median(c.peak_mb for c in costs)
-    )
-
-
-def sheetsync_run(config: Path, as_of: date) -> list[str]:
-    return [sys.executable, "-m", "sheetsync.cli", "run", "--config", str(config),
-            "--as-of", as_of.isoformat()]  # fmt: skip
-
-
-def write_config(folder: Path, workbook: Path) -> Path:
-    config = folder / "sheetsync.toml"
-    config.write_text(
-        f'[[workbooks]]\nname = "bench"\npath = "{workbook.name}"\n\n[excel]\nbackups = 0\n',
-        encoding="utf-8",
-    )
-    return config
-
-
-def change_one_percent(path: Path) -> None:
-    """Edit 1% of the Current values the way a person would (openpyxl saves the whole file)."""
-    import openpyxl
-
-    wb = openpyxl.load_workbook(path)
-    sheet = wb["OKRs"]
-    header = [c.value for c in sheet[1]]
-    current = header.index("Current") + 1
-    for row in range(2, sheet.max_row + 1, 100):
-        cell = sheet.cell(row, current)
-        if isinstance(cell.value, int | float):
-            cell.value = cell.value + 1
-    wb.save(path)
+def _sheet_part(path: Path, title: str) -> str:
+    """The package part holding the sheet called `title` (workbook.xml, then its rels)."""
+    with zipfile.ZipFile(path) as package:
+        workbook = package.read("xl/workbook.xml").decode("utf-8")
+        rels = package.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    sheet = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*/>', workbook)
+    if sheet is None:
+        raise ValueError(f"{path.name} has no tab {title!r}")
+    rid = re.search(r'r:id="([^"]+)"', sheet[0])
+    target = rid and re.search(rf'<Relationship [^>]*Id="{rid[1]}"[^>]*/>', rels)
+    found = target and re.search(r'Target="([^"]+)"', target[0])
+    if not found:
+        raise ValueError(f"{path.name}: no part for tab {title!r}")
+    return "xl/" + found[1].removeprefix("/xl/")
 
 
 def bench_size(n: int, work: Path, repeat: int) -> dict[str, Any]:
-    folder = work / f"n{n}"
+    """First, unchanged and 1%-changed syncs of `n` key results, medians of `repeat` rounds,
+    and their references on the same files."""
+    folder = work / f"excel-{n}"
     folder.mkdir()
     pristine = write_xlsx(folder / "pristine.xlsx", n)
     book = folder / "okrs.xlsx"
-    config = write_config(folder, book)
+    config = excel_config(folder, book)
     out = folder / "saved.xlsx"
 
     def fresh() -> None:
         shutil.copyfile(pristine, book)
-        for owned in folder.glob("*.lock"):
-            owned.unlink()
+        shutil.rmtree(folder / ".sheetsync", ignore_errors=True)
 
     first, unchanged, changed = [], [], []
     for _ in range(repeat):
@@ -138,101 +122,27 @@ def bench_size(n: int, work: Path, repeat: int) -> dict[str, Any]:
     fresh()
     measure(sheetsync_run(config, FIRST_NIGHT))
     shutil.copyfile(book, synced)
-    openpyxl_cost = median(
-        [measure([sys.executable, "-c", OPENPYXL, str(synced), str(out)]) for _ in range(repeat)]
-    )
-    calamine_cost = median(
-        [measure([sys.executable, "-c", CALAMINE, str(synced)]) for _ in range(repeat)]
-    )
     return {
         "rows": n,
         "first": median(first).__dict__,
         "unchanged": median(unchanged).__dict__,
         "changed_1pct": median(changed).__dict__,
-        "openpyxl": openpyxl_cost.__dict__,
-        "calamine": calamine_cost.__dict__,
+        "openpyxl": median([openpyxl_cost(pristine, out) for _ in range(repeat)]).__dict__,
+        "openpyxl_synced": median([openpyxl_cost(synced, out) for _ in range(repeat)]).__dict__,
+        "calamine": median([calamine_cost(synced) for _ in range(repeat)]).__dict__,
     }
 
 
 def bench_nights(n: int, nights: int, work: Path) -> dict[str, Any]:
-    folder = work / f"nights{n}"
+    """`nights` unchanged nights in a row of `n` key results, the as-of date one day later
+    each night (History grows): each night's cost."""
+    folder = work / f"nights-{n}"
     folder.mkdir()
     book = folder / "okrs.xlsx"
     write_xlsx(book, n)
-    config = write_config(folder, book)
+    config = excel_config(folder, book)
     per_night = []
     for night in range(nights):
         cost = measure(sheetsync_run(config, FIRST_NIGHT + timedelta(days=night)))
         per_night.append(cost.__dict__)
     return {"rows": n, "nights": per_night, "file_mb": book.stat().st_size / 1e6}
-
-
-def render(sizes: list[dict[str, Any]], nights: dict[str, Any]) -> str:
-    lines = [
-        "# Nightly cost, whole processes (CPU seconds, peak MB)",
-        "",
-        "| rows | first sync / openpyxl load+save (goal <= 0.5x) "
-        "| unchanged / calamine read (goal <= 3x) | 1% changed / calamine read "
-        "| peak memory first / openpyxl (goal <= 1x) | peak memory unchanged / openpyxl |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in sizes:
-        op, ca = r["openpyxl"], r["calamine"]
-        lines.append(
-            f"| {r['rows']:,} "
-            f"| {r['first']['cpu'] / op['cpu']:.2f}x ({r['first']['cpu']:.2f}s / {op['cpu']:.2f}s) "
-            f"| {r['unchanged']['cpu'] / ca['cpu']:.1f}x "
-            f"({r['unchanged']['cpu']:.2f}s / {ca['cpu']:.2f}s) "
-            f"| {r['changed_1pct']['cpu'] / ca['cpu']:.1f}x ({r['changed_1pct']['cpu']:.2f}s) "
-            f"| {r['first']['peak_mb'] / op['peak_mb']:.2f}x "
-            f"({r['first']['peak_mb']:.0f} / {op['peak_mb']:.0f} MB) "
-            f"| {r['unchanged']['peak_mb'] / op['peak_mb']:.2f}x "
-            f"({r['unchanged']['peak_mb']:.0f} MB) |"
-        )
-    if nights:
-        first, last = nights["nights"][0], nights["nights"][-1]
-        count = len(nights["nights"])
-        lines += [
-            "",
-            f"{count} nights in a row at {nights['rows']:,} key results, nothing changed, "
-            "History growing (goal: the last night within 1.2x the first unchanged night):",
-            "",
-            "| night | CPU s | peak MB |",
-            "|---:|---:|---:|",
-        ]
-        for i in sorted({0, 1, count // 2, count - 1}):
-            night = nights["nights"][i]
-            lines.append(f"| {i + 1} | {night['cpu']:.2f} | {night['peak_mb']:.0f} |")
-        second = nights["nights"][1] if count > 1 else first
-        lines += [
-            "",
-            f"Last night / first unchanged night: CPU {last['cpu'] / second['cpu']:.2f}x, "
-            f"memory {last['peak_mb'] / second['peak_mb']:.2f}x; workbook "
-            f"{nights['file_mb']:.1f} MB after {count} nights.",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--nights", type=int, default=30)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    with tempfile.TemporaryDirectory(prefix="sheetsync-nightly-") as tmp:
-        work = Path(tmp)
-        results = [bench_size(n, work, args.repeat) for n in sizes]
-        nights = bench_nights(min(sizes), args.nights, work) if args.nights else {}
-    table = render(results, nights)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "nightly.md").write_text(table, encoding="utf-8")
-    (RESULTS / "nightly.json").write_text(
-        json.dumps({"sizes": results, "nights": nights}, indent=2), encoding="utf-8"
-    )
-    print(table)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

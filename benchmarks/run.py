@@ -1,32 +1,42 @@
-"""sheetsync benchmarks: ratios against the floor, not absolute times.
+"""sheetsync benchmark: every row of issue #14's table, each goal beside its figure.
 
-    python benchmarks/run.py [--quick] [--sizes 100,1000] [--latency 0.1] [--repeat 3]
+    python benchmarks/run.py [--quick] [--with-100k] [--sizes 1000,10000] [--repeat 3]
+                             [--only excel,history,google,core,workers,google-many]
 
-1. Excel: a full `sheetsync run` of one workbook vs openpyxl loading and saving the same file
-   (the least any tool that edits the file in place pays), and peak memory against the same floor.
-2. Google, calls: Sheets API requests per sync against the local API stand-in, at every size,
-   beside the request count of the per-row gspread loop people write by hand.
-3. Google, time: sync time with an injected per-request latency (round trips, not rows).
-4. Scoring core: validation + scoring + planning on in-memory grids, rows per second, and its
-   share of the Excel sync.
-5. Growth: how each cost grows from 1,000 to 10,000 to 50,000 rows (flags worse than linear).
+Every sync is a whole `sheetsync run` process from start to exit with the default
+configuration (alerts on), measured by `benchmarks.processes` (CPU seconds, peak memory), and
+each figure is printed as a ratio against its reference measured in the same run, on the same
+file, beside issue #14's goal and whether it is met:
 
-Medians of repeated runs in one process; the table goes to benchmarks/results/latest.md (+ .json).
+* Excel (`benchmarks.nightly`): first sync against openpyxl load+save, an unchanged sync and a
+  sync after 1% of the values changed against a python-calamine read, peak memory against
+  openpyxl; 100,000 rows only with `--with-100k`.
+* History over many nights (`benchmarks.history_nights`): the last night against the first
+  unchanged one.
+* Google (`benchmarks.google_bytes`, on the local Sheets API stand-in): unchanged download
+  against the OKRs and KPIs values, client CPU, first-sync upload per written cell, requests.
+* The pure core (validation, scoring, write planning; in process, it has no I/O): rows per
+  second and its share of a whole Excel sync of the same size.
+* 200 small Excel workbooks (`benchmarks.many_workbooks`): `--workers 2` against 1.
+* 200 small Google workbooks, one `sheetsync run` with its rate limit set exactly at the
+  stand-in's quota (counted on arrival, as Google does): token requests, 429s.
+
+`--quick` (1,000 rows, one round, fewer nights and workbooks) takes a few minutes on 2 cores.
+The table goes to benchmarks/results/latest.md (+ .json). Needs `pip install -e ".[bench]"`.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import importlib
 import json
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,215 +44,431 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.workbooks import grids, write_xlsx  # noqa: E402
+from benchmarks import google_bytes, nightly  # noqa: E402
+from benchmarks.processes import measure, median  # noqa: E402
+from benchmarks.workbooks import grids  # noqa: E402
 from sheetsync.backends.base import Snapshot  # noqa: E402
 from sheetsync.config import parse_config  # noqa: E402
-from sheetsync.runner import run_all  # noqa: E402
 from sheetsync.sync import plan_writes, score_snapshot  # noqa: E402
 
 AS_OF = date(2026, 11, 15)
-NOW = datetime(2026, 11, 15, 2, 0)
 RESULTS = ROOT / "benchmarks" / "results"
+SECTIONS = ("startup", "excel", "history", "google", "core", "workers", "google-many")
+GOOGLE_LARGEST = 10_000
+"""Google sizes stop here: above it the stand-in (Python, in this process) is the bottleneck."""
+SMALL_ROWS = 20
+"""Key results in each of the many small Google workbooks."""
 
 
-def median_time(
-    fn: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None
-) -> float:
-    times = []
-    for _ in range(repeat):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+@dataclass
+class Row:
+    """One line of the table: a figure, its reference from the same run, and the goal."""
+
+    what: str
+    size: str
+    figure: str
+    reference: str
+    ratio: float | None
+    """figure / reference; None when the measure could not run (see `verdict`)."""
+    goal: str = ""
+    verdict: str = "no goal"
+    percent: bool = False
+    """The ratio reads as a share (of the reference) rather than a multiple of it."""
+
+    def ratio_text(self) -> str:
+        if self.ratio is None:
+            return "-"
+        return f"**{self.ratio:.1%}**" if self.percent else f"**{self.ratio:.2f}x**"
 
 
-def excel_config(path: Path) -> Any:
-    return parse_config(
-        {
-            "workbooks": [{"name": "bench", "path": str(path)}],
-            "alerts": {"enabled": False},
-            "excel": {"backups": 0},
-        },
-        source=str(path.parent / "bench.toml"),
-    )
+def judged(row: Row, at_most: float | None = None, at_least: float | None = None) -> Row:
+    """`row` with its verdict against the goal (a ratio at most or at least a bound)."""
+    assert row.ratio is not None
+    met = (at_most is None or row.ratio <= at_most) and (at_least is None or row.ratio >= at_least)
+    row.verdict = "met" if met else "NOT MET"
+    return row
 
 
-def _peak_rss_mb(code: str) -> float:
-    """Peak resident memory of a fresh Python process running `code` (its own VmHWM).
+def not_measured(what: str, why: str, goal: str) -> Row:
+    return Row(what, "-", "-", "-", None, goal, f"not measured: {why}")
 
-    Read inside the child: the rusage of a forked child also counts the pages it shared
-    with this (large) parent before exec.
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def _mb(mb: float) -> str:
+    return f"{mb:,.0f} MB"
+
+
+def _bytes(n: float) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+# --- start-up ------------------------------------------------------------------------------
+
+
+def startup_rows(repeat: int) -> list[Row]:
+    """What every run pays before it opens a workbook: `sheetsync --version` as a process,
+    against the Python interpreter starting and doing nothing. No goal of its own; it is
+    part of every whole-process figure below."""
+    python = median([measure([sys.executable, "-c", "pass"]) for _ in range(repeat)])
+    version = [sys.executable, "-m", "sheetsync.cli", "--version"]
+    startup = median([measure(version) for _ in range(repeat)])
+    return [
+        Row("Start-up (`sheetsync --version`), CPU", "-", _s(startup.cpu),
+            f"Python doing nothing {_s(python.cpu)}", startup.cpu / python.cpu)
+    ]  # fmt: skip
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+
+def excel_rows(results: list[dict[str, Any]]) -> list[Row]:
+    rows = []
+    for r in results:
+        size = f"{r['rows']:,}"
+        op, op_synced, ca = r["openpyxl"], r["openpyxl_synced"], r["calamine"]
+        first, same, changed = r["first"], r["unchanged"], r["changed_1pct"]
+        rows += [
+            judged(
+                Row("Excel first sync, CPU", size, _s(first["cpu"]),
+                    f"openpyxl load+save {_s(op['cpu'])}", first["cpu"] / op["cpu"], "<= 0.5x"),
+                at_most=0.5,
+            ),
+            judged(
+                Row("Excel unchanged sync, CPU", size, _s(same["cpu"]),
+                    f"python-calamine read {_s(ca['cpu'])}", same["cpu"] / ca["cpu"], "<= 3x"),
+                at_most=3,
+            ),
+            Row("Excel sync after 1% of values changed, CPU", size, _s(changed["cpu"]),
+                f"python-calamine read {_s(ca['cpu'])}", changed["cpu"] / ca["cpu"]),
+            judged(
+                Row("Excel first sync, peak memory", size, _mb(first["peak_mb"]),
+                    f"openpyxl load+save {_mb(op['peak_mb'])}",
+                    first["peak_mb"] / op["peak_mb"], "<= 1x"),
+                at_most=1,
+            ),
+            judged(
+                Row("Excel unchanged sync, peak memory", size, _mb(same["peak_mb"]),
+                    f"openpyxl load+save of the synced file {_mb(op_synced['peak_mb'])}",
+                    same["peak_mb"] / op_synced["peak_mb"], "<= 1x"),
+                at_most=1,
+            ),
+        ]  # fmt: skip
+    return rows
+
+
+# --- History over many nights ----------------------------------------------------------------
+
+
+def history_rows(sizes: list[int], nights: int, work: Path) -> list[Row]:
+    """The last of `nights` unchanged nights against the first unchanged one.
+
+    `benchmarks/history_nights.py` (both backends) is measured when it is there; until it
+    lands, `benchmarks.nightly.bench_nights` (Excel) is.
     """
-    probe = "\nprint(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
-    out = subprocess.run(
-        [sys.executable, "-c", code + probe], cwd=ROOT, check=True, capture_output=True, text=True
+    goal = "<= 1.2x"
+    try:
+        history_nights = importlib.import_module("benchmarks.history_nights")
+    except ModuleNotFoundError:
+        history_nights = None
+    if history_nights is None:
+        r = nightly.bench_nights(min(sizes), nights, work)
+        return [_night_row("excel", r["rows"], r["nights"], goal)]
+    results = history_nights.measure(sizes, nights, ["excel", "google"])
+    return [_night_row(r["backend"], r["rows"], r["nights"], goal) for r in results]
+
+
+def _night_row(backend: str, n: int, per_night: list[dict[str, float]], goal: str) -> Row:
+    first = per_night[1] if len(per_night) > 1 else per_night[0]
+    last = per_night[-1]
+    row = Row(
+        f"{backend.capitalize()}: night {len(per_night)} in a row, nothing changed, CPU",
+        f"{n:,}",
+        f"{_s(last['cpu'])}, {_mb(last['peak_mb'])}",
+        f"first unchanged night {_s(first['cpu'])}, {_mb(first['peak_mb'])}",
+        last["cpu"] / first["cpu"],
+        goal,
     )
-    return int(out.stdout.split()[-1]) / 1024
+    return judged(row, at_most=1.2)
 
 
-def sync_and_floor(
-    original: Path, target: Path, saved: Path
-) -> tuple[Callable[[], None], Callable[[], None], Callable[[], None]]:
-    """`fresh` (copy the original over the target), `sync` (a whole sheetsync run of the
-    target) and `floor` (openpyxl loading and saving the target), for `median_time`."""
-    config = excel_config(target)
-
-    def fresh() -> None:
-        shutil.copyfile(original, target)
-
-    def floor() -> None:
-        import openpyxl
-
-        openpyxl.load_workbook(target).save(saved)
-
-    def sync() -> None:
-        report = run_all(config, as_of=AS_OF, now=NOW)
-        assert not report.failed, report.failed[0].error
-
-    return fresh, sync, floor
+# --- Google ----------------------------------------------------------------------------------
 
 
-def bench_excel(n: int, work: Path, repeat: int) -> dict[str, Any]:
-    original = write_xlsx(work / f"bench-{n}.xlsx", n)
-    target = work / f"target-{n}.xlsx"
-    saved = work / f"saved-{n}.xlsx"
-    fresh, sync, floor = sync_and_floor(original, target, saved)
+def google_rows(results: list[dict[str, Any]]) -> list[Row]:
+    rows = []
+    for r in results:
+        size = f"{r['rows']:,}"
+        u, f, ref = r["unchanged"], r["first"], r["reference"]
+        rows += [
+            judged(
+                Row("Google unchanged sync, bytes down", size, _bytes(u["down"]),
+                    f"OKRs+KPIs values {_bytes(ref['values'])}", r["unchanged_down_ratio"],
+                    "<= 1.5x"),
+                at_most=1.5,
+            ),
+            judged(
+                Row("Google unchanged sync, client CPU", size, _s(u["cpu"]), "the goal, 1 s",
+                    u["cpu"] / 1.0, "<= 1x (1 s at 10k)"),
+                at_most=1,
+            ),
+            judged(
+                Row("Google first sync, bytes up per written cell", size,
+                    f"{r['first_up_per_cell']:.0f} B ({_bytes(f['up'])}, {f['cells']:,.0f} cells)",
+                    "the goal, 40 B", r["first_up_per_cell"] / 40, "<= 1x (40 B)"),
+                at_most=1,
+            ),
+            judged(
+                Row("Google requests, unchanged sync", size, f"{u['requests']:.0f}", "the goal, 1",
+                    u["requests"] / 1, "<= 1x (1)"),
+                at_most=1,
+            ),
+            judged(
+                Row("Google requests, first sync (something to write)", size,
+                    f"{f['requests']:.0f}", "the goal, 2", f["requests"] / 2, "<= 1x (2)"),
+                at_most=1,
+            ),
+        ]  # fmt: skip
+    return rows
 
-    floor_s = median_time(floor, repeat, fresh)
-    sync_s = median_time(sync, repeat, fresh)
-    fresh()
-    sync()
-    unchanged_s = median_time(sync, repeat)
-    fresh()
-    floor_mb = _peak_rss_mb(
-        f"import openpyxl; openpyxl.load_workbook({str(target)!r}).save({str(saved)!r})"
-    )
-    fresh()
-    sync_mb = _peak_rss_mb(
-        "from benchmarks.run import excel_config, AS_OF, NOW\n"
-        "from sheetsync.runner import run_all\nfrom pathlib import Path\n"
-        f"run_all(excel_config(Path({str(target)!r})), as_of=AS_OF, now=NOW)"
-    )
-    return {
-        "floor_s": floor_s,
-        "sync_s": sync_s,
-        "unchanged_s": unchanged_s,
-        "ratio": sync_s / floor_s,
-        "floor_mb": floor_mb,
-        "sync_mb": sync_mb,
-        "mem_ratio": sync_mb / floor_mb,
-    }
+
+def google_many_rows(result: dict[str, Any], count: int, quota: int) -> list[Row]:
+    size = f"{count} x {SMALL_ROWS}"
+    return [
+        judged(
+            Row(f"{count} small Google workbooks: token requests per key file", size,
+                f"{result['tokens']}", "1 key file", result["tokens"] / 1, "<= 1x (1 per file)"),
+            at_most=1,
+        ),
+        judged(
+            Row(f"{count} small Google workbooks: 429s at the quota bound ({quota}/min)", size,
+                f"{result['refused_for_quota']} of {result['requests']} requests "
+                f"({result['wall']:.0f} s)", f"{result['requests']} requests",
+                result["refused_for_quota"] / result["requests"], "0", percent=True),
+            at_most=0,
+        ),
+    ]  # fmt: skip
 
 
-def bench_core(n: int, repeat: int) -> dict[str, Any]:
+# --- the pure core ---------------------------------------------------------------------------
+
+
+def bench_core(n: int, repeat: int) -> float:
+    """Seconds of validation, scoring and write planning for `n` key results (median)."""
     okrs, kpis = grids(n)
     snapshot = Snapshot({"OKRs": okrs, "KPIs": kpis})
     config = parse_config({"workbooks": [{"name": "bench", "path": "x.xlsx"}]})
     wb = config.workbooks[0]
-
-    def core() -> None:
+    times = []
+    for _ in range(repeat + 1):  # the first round warms up (lazy imports, caches), untimed
+        start = time.perf_counter()
         scored = score_snapshot(snapshot, "bench", config, wb, AS_OF)
         plan_writes(snapshot, scored, config.tabs, "bench", AS_OF)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:])
 
-    seconds = median_time(core, repeat)
-    return {"core_s": seconds, "rows_per_s": n / seconds}
+
+def core_rows(n: int, seconds: float, excel_first_cpu: float | None) -> list[Row]:
+    size = f"{n:,}"
+    rows = [
+        judged(
+            Row("Pure core (validate, score, plan), rows/s", size, f"{n / seconds:,.0f} rows/s",
+                "the goal, 300,000 rows/s", n / seconds / 300_000, ">= 1x (300k rows/s)"),
+            at_least=1,
+        )
+    ]  # fmt: skip
+    if excel_first_cpu is not None:
+        rows.append(
+            judged(
+                Row("Pure core, share of an Excel first sync", size, _s(seconds),
+                    f"Excel first sync {_s(excel_first_cpu)}", seconds / excel_first_cpu,
+                    "< 5%", percent=True),
+                at_most=0.05,
+            )
+        )  # fmt: skip
+    return rows
 
 
-def growth(results: dict[int, dict[str, Any]], key: str) -> list[str]:
-    """Cost ratio between consecutive sizes >= 1,000, flagged when worse than linear."""
-    sizes = [s for s in sorted(results) if s >= 1000 and key in results[s]]
-    notes = []
-    for a, b in itertools.pairwise(sizes):
-        ratio = results[b][key] / results[a][key]
-        rows = b / a
-        flag = " WORSE THAN LINEAR" if ratio > rows * 1.3 else ""
-        notes.append(f"{a:,}->{b:,}: x{ratio:.1f} for x{rows:.0f} rows{flag}")
-    return notes
+# --- many Excel workbooks, workers -----------------------------------------------------------
+
+
+def workers_rows(count: int) -> list[Row]:
+    goal = ">= 1.7x"
+    what = f"{count} small Excel workbooks, --workers 2 vs 1"
+    try:
+        many = importlib.import_module("benchmarks.many_workbooks")
+    except ModuleNotFoundError:
+        return [not_measured(what, "benchmarks/many_workbooks.py has not landed", goal)]
+    results = {r["workers"]: r for r in many.measure(count, [1, 2])}
+    one, two = results[1], results[2]
+    row = Row(what, f"{count}", f"2 workers {_s(two['wall'])}", f"1 worker {_s(one['wall'])}",
+              one["wall"] / two["wall"], goal)  # fmt: skip
+    return [judged(row, at_least=1.7)]
+
+
+# --- the whole run ---------------------------------------------------------------------------
+
+
+def measure_all(args: argparse.Namespace, work: Path) -> tuple[list[Row], dict[str, Any]]:
+    """Every selected section, in the table's order; the raw figures and timings beside."""
+    only = set(args.only.split(",")) if args.only else set(SECTIONS)
+    rows: list[Row] = []
+    raw: dict[str, Any] = {"seconds": {}}
+
+    def section(name: str, fn: Callable[[], list[Row]]) -> None:
+        if name not in only:
+            return
+        print(f"… {name}", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        rows.extend(fn())
+        raw["seconds"][name] = round(time.monotonic() - started, 1)
+        print(f"  {name}: {raw['seconds'][name]:.0f} s", file=sys.stderr, flush=True)
+
+    excel: list[dict[str, Any]] = []
+
+    def do_excel() -> list[Row]:
+        for n in args.sizes:
+            repeat = args.repeat if n <= 10_000 else max(1, args.repeat - 2)
+            excel.append(nightly.bench_size(n, work, repeat))
+        raw["excel"] = excel
+        return excel_rows(excel)
+
+    def do_google() -> list[Row]:
+        bench = google_bytes.Bench()
+        try:
+            results = [bench.measure(n, args.repeat) for n in args.sizes if n <= GOOGLE_LARGEST]
+        finally:
+            bench.close()
+        raw["google"] = results
+        return google_rows(results)
+
+    def do_core() -> list[Row]:
+        out = []
+        for n in args.sizes:
+            seconds = bench_core(n, args.repeat)
+            first = next((r["first"]["cpu"] for r in excel if r["rows"] == n), None)
+            out += core_rows(n, seconds, first)
+        return out
+
+    def do_google_many() -> list[Row]:
+        count = args.google_workbooks
+        quota = args.google_quota or count
+        result = many_google_workbooks(count, quota)
+        raw["google_many"] = result
+        return google_many_rows(result, count, quota)
+
+    section("startup", lambda: startup_rows(args.repeat))
+    section("excel", do_excel)
+    section("history", lambda: history_rows(args.night_sizes or args.sizes, args.nights, work))
+    section("google", do_google)
+    section("core", do_core)
+    section("workers", lambda: workers_rows(args.workbooks))
+    section("google-many", do_google_many)
+    return rows, raw
+
+
+def many_google_workbooks(count: int, quota: int) -> dict[str, Any]:
+    """`count` small spreadsheets in one `sheetsync run --workers 2` whose rate limit is set
+    exactly at the stand-in's quota of `quota` requests a minute (on a stand-in of its own)."""
+    bench = google_bytes.Bench()
+    try:
+        config = bench.config([bench.spreadsheet(SMALL_ROWS) for _ in range(count)], quota)
+        bench.api.set_quota(quota, per_seconds=60)
+        started = time.monotonic()
+        result = bench.sync(config, "--workers", "2")
+        result["wall"] = time.monotonic() - started
+        return result
+    finally:
+        bench.close()
+
+
+def render(rows: list[Row], args: argparse.Namespace, raw: dict[str, Any]) -> str:
+    seconds = ", ".join(f"{k} {v:.0f} s" for k, v in raw["seconds"].items())
+    lines = [
+        f"# sheetsync benchmark ({datetime.now():%Y-%m-%d %H:%M}, Python "
+        f"{sys.version.split()[0]}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the end)",
+        "",
+        f"`python benchmarks/run.py {' '.join(args.argv)}`".replace(" `", "`"),
+        f"(medians of {args.repeat}; took {seconds}).",
+        "",
+        "| what | key results | figure | reference, same run | ratio | goal | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.what} | {r.size} | {r.figure} | {r.reference} | {r.ratio_text()} "
+            f"| {r.goal} | {r.verdict} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1,000 rows, one round, 10 nights, 40 workbooks: a few minutes",
+    )
+    parser.add_argument(
+        "--with-100k",
+        action="store_true",
+        help="add 100,000 rows (Excel and core; one round; adds about 10 min)",
+    )
+    parser.add_argument("--sizes", help="comma-separated key-result counts (default 1000,10000)")
+    parser.add_argument("--repeat", type=int, help="rounds per measure, median (default 3)")
+    parser.add_argument("--nights", type=int, help="nights in a row for History (default 30)")
+    parser.add_argument("--night-sizes", help="key-result counts for the nights (default: sizes)")
+    parser.add_argument("--workbooks", type=int, help="small Excel workbooks (default 200)")
+    parser.add_argument("--google-workbooks", type=int, help="small Google workbooks (default 200)")
+    parser.add_argument(
+        "--google-quota",
+        type=int,
+        help="the stand-in's quota and the run's requests_per_minute "
+        "(default: one per workbook, so the first sync spans two minutes)",
+    )
+    parser.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RESULTS / "latest",
+        help="where the .md and .json go (default benchmarks/results/latest)",
+    )
+    args = parser.parse_args(argv)  # fmt: skip
+    quick = args.quick
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    sizes = args.sizes or ("1000" if quick else "1000,10000")
+    args.sizes = [int(s) for s in sizes.split(",") if s]
+    if args.with_100k:
+        args.sizes.append(100_000)
+    if args.night_sizes:
+        args.night_sizes = [int(s) for s in args.night_sizes.split(",") if s]
+    args.repeat = args.repeat or (1 if quick else 3)
+    args.nights = args.nights or (10 if quick else 30)
+    args.workbooks = args.workbooks or (40 if quick else 200)
+    args.google_workbooks = args.google_workbooks or (20 if quick else 200)
+    if args.only and not set(args.only.split(",")) <= set(SECTIONS):
+        parser.error(f"--only takes {','.join(SECTIONS)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 50,000-row size")
-    parser.add_argument("--sizes", help="comma-separated row counts (overrides --quick)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measure (median)")
-    parser.add_argument("--latency", type=float, default=0.1, help="seconds per Google request")
-    parser.add_argument("--no-google", action="store_true", help="skip the Google measures")
-    args = parser.parse_args(argv)
-    sizes = [100, 1000, 10_000] if args.quick else [100, 1000, 10_000, 50_000]
-    if args.sizes:
-        sizes = [int(s) for s in args.sizes.split(",")]
-
-    results: dict[int, dict[str, Any]] = {}
+    args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sheetsync-bench-") as tmp:
-        work = Path(tmp)
-        google = None if args.no_google else _google_bench(args.latency)
-        for n in sizes:
-            repeat = args.repeat if n <= 10_000 else max(1, args.repeat - 1)
-            print(f"… {n:,} rows", file=sys.stderr, flush=True)
-            results[n] = bench_excel(n, work, repeat) | bench_core(n, repeat)
-            results[n]["core_share"] = results[n]["core_s"] / results[n]["sync_s"]
-            if google:
-                results[n] |= google(n)
-        if google:
-            google(None)
-    table = render(results, args)
+        rows, raw = measure_all(args, Path(tmp))
+    table = render(rows, args, raw)
     print(table)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.md").write_text(table + "\n", encoding="utf-8")
-    payload = {"sizes": {str(k): v for k, v in results.items()}, "args": vars(args)}
-    (RESULTS / "latest.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".md").write_text(table, encoding="utf-8")
+    payload = {
+        "rows": [asdict(r) for r in rows],
+        "raw": raw,
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    }
+    args.out.with_suffix(".json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return 0
-
-
-def _google_bench(latency: float) -> Callable[[int | None], dict[str, Any]] | None:
-    try:
-        from benchmarks.google_bench import GoogleBench
-    except ImportError:
-        return None
-    return GoogleBench(latency)
-
-
-def render(results: dict[int, dict[str, Any]], args: argparse.Namespace) -> str:
-    lines = [
-        f"# sheetsync benchmark ({datetime.now():%Y-%m-%d %H:%M}, Python {sys.version.split()[0]}, "
-        f"{os.cpu_count()} cores)",
-        "",
-        "| rows | Excel sync / openpyxl load+save | unchanged re-run / floor "
-        "| peak memory sync / floor | Google requests per sync (first / unchanged) "
-        "| hand-written gspread loop requests "
-        f"| Google sync: local / at {args.latency * 1000:.0f} ms per request (hand-written loop) "
-        "| scoring core rows/s | core share of Excel sync |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for n, r in sorted(results.items()):
-        lines.append(
-            f"| {n:,} | **{r['ratio']:.2f}x** ({r['sync_s']:.2f}s / {r['floor_s']:.2f}s) "
-            f"| {r['unchanged_s'] / r['floor_s']:.2f}x "
-            f"| {r['mem_ratio']:.2f}x ({r['sync_mb']:.0f} / {r['floor_mb']:.0f} MB) "
-            f"| {r.get('requests_first', '-')} / {r.get('requests_unchanged', '-')} "
-            f"| {r.get('naive_requests', '-')} "
-            f"| {_google_time(r)} "
-            f"| {r['rows_per_s']:,.0f} | {r['core_share']:.1%} |"
-        )
-    lines += ["", "Growth (cost ratio between sizes; linear = the row ratio):", ""]
-    for key, label in (
-        ("sync_s", "Excel sync"),
-        ("floor_s", "openpyxl floor"),
-        ("core_s", "scoring core"),
-        ("google_latency_s", "Google sync"),
-    ):
-        notes = growth(results, key)
-        if notes:
-            lines.append(f"- {label}: " + "; ".join(notes))
-    return "\n".join(lines)
-
-
-def _google_time(r: dict[str, Any]) -> str:
-    if "google_latency_s" not in r:
-        return "-"
-    return f"{r['google_s']:.2f}s / {r['google_latency_s']:.2f}s ({r['naive_latency_s']:,.0f}s)"
 
 
 if __name__ == "__main__":

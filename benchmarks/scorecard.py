@@ -1,9 +1,10 @@
 """KPI scorecards: Excel sync of a 12-month scorecard against openpyxl load+save of the file.
 
-Measured the way `benchmarks/run.py` measures the Excel sync (a full `run_all` of one workbook,
-alerts off, no backup, medians of repeated runs): the same 1,000 key results beside a KPIs tab
-of N KPIs, once with one Actual per KPI and once as a 12-month scorecard with a Target row per
-KPI (so the scorecard tab has 2N rows and 12 more columns). Prints the ratios.
+Measured the way `benchmarks/run.py` measures the Excel first sync (a whole `sheetsync run`
+process with the default configuration against an openpyxl load+save process, CPU seconds,
+medians of repeated runs): the same 1,000 key results beside a KPIs tab of N KPIs, once with
+one Actual per KPI and once as a 12-month scorecard with a Target row per KPI (so the
+scorecard tab has 2N rows and 12 more columns). Prints the ratios.
 
     python benchmarks/scorecard.py [--kpis 500] [--repeat 5]
 """
@@ -11,6 +12,7 @@ KPI (so the scorecard tab has 2N rows and 12 more columns). Prints the ratios.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.run import median_time, sync_and_floor  # noqa: E402
+from benchmarks.nightly import FIRST_NIGHT, excel_config, openpyxl_cost  # noqa: E402
+from benchmarks.processes import measure as process_cost  # noqa: E402
+from benchmarks.processes import median, sheetsync_run  # noqa: E402
 from tests.e2e.workbooks import write_like_excel  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -35,14 +39,23 @@ def kpi_tab(count: int, scorecard: bool) -> list[list[object]]:
 
 
 def measure(work: Path, count: int, scorecard: bool, repeat: int) -> tuple[float, float]:
+    """CPU seconds of a first sync and of openpyxl load+save of the same file (medians)."""
     okrs = [["Objective", "Key Result", "Target", "Current"]]
     okrs += [[f"Objective {i // 5}", f"KR {i}", 100, i % 100] for i in range(1000)]
+    folder = work / f"scorecard-{scorecard}"
+    folder.mkdir()
     original = write_like_excel(
-        work / f"original-{scorecard}.xlsx", {"OKRs": okrs, "KPIs": kpi_tab(count, scorecard)}
+        folder / "original.xlsx", {"OKRs": okrs, "KPIs": kpi_tab(count, scorecard)}
     )
-    target, saved = work / f"target-{scorecard}.xlsx", work / "saved.xlsx"
-    fresh, sync, floor = sync_and_floor(original, target, saved)
-    return median_time(sync, repeat, fresh), median_time(floor, repeat, fresh)
+    target = folder / "okrs.xlsx"
+    config = excel_config(folder, target)
+    syncs, floors = [], []
+    for _ in range(repeat):
+        shutil.copyfile(original, target)
+        shutil.rmtree(folder / ".sheetsync", ignore_errors=True)
+        syncs.append(process_cost(sheetsync_run(config, FIRST_NIGHT)))
+        floors.append(openpyxl_cost(original, folder / "saved.xlsx"))
+    return median(syncs).cpu, median(floors).cpu
 
 
 def main() -> int:
