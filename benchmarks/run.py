@@ -294,17 +294,17 @@ def core_rows(n: int, seconds: float, excel_first_cpu: float | None) -> list[Row
 # --- many Excel workbooks, workers -----------------------------------------------------------
 
 
-def workers_rows(count: int) -> list[Row]:
+def workers_rows(count: int, repeat: int) -> list[Row]:
     goal = ">= 1.7x"
     what = f"{count} small Excel workbooks, --workers 2 vs 1"
     try:
         many = importlib.import_module("benchmarks.many_workbooks")
     except ModuleNotFoundError:
         return [not_measured(what, "benchmarks/many_workbooks.py has not landed", goal)]
-    results = {r["workers"]: r for r in many.measure(count, [1, 2])}
+    results = {r["workers"]: r for r in many.measure(count, (1, 2), rounds=repeat)}
     one, two = results[1], results[2]
-    row = Row(what, f"{count}", f"2 workers {_s(two['wall'])}", f"1 worker {_s(one['wall'])}",
-              one["wall"] / two["wall"], goal)  # fmt: skip
+    row = Row(what, f"{count} x {SMALL_ROWS}", f"2 workers {_s(two['seconds'])} (wall)",
+              f"1 worker {_s(one['seconds'])}", one["seconds"] / two["seconds"], goal)  # fmt: skip
     return [judged(row, at_least=1.7)]
 
 
@@ -364,7 +364,7 @@ def measure_all(args: argparse.Namespace, work: Path) -> tuple[list[Row], dict[s
     section("history", lambda: history_rows(args.night_sizes or args.sizes, args.nights, work))
     section("google", do_google)
     section("core", do_core)
-    section("workers", lambda: workers_rows(args.workbooks))
+    section("workers", lambda: workers_rows(args.workbooks, args.repeat))
     section("google-many", do_google_many)
     return rows, raw
 
