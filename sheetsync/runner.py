@@ -1,20 +1,29 @@
-"""A whole run: every configured workbook (concurrently, one shard), then alert delivery.
+"""A whole run: every configured workbook (in worker processes with `--workers N`, one shard),
+then alert delivery.
 
 A failing workbook is recorded and the others go on; the report's exit code tells cron what
 happened. This is the only place besides the CLI that chooses real adapters (`open_backend`).
+
+With one worker every workbook is synced in this process, one after the other. With more, in
+that many worker processes (`workers.py`, `ops/processes.py`): parsing and scoring are
+CPU-bound Python, which threads cannot run on two cores at once. Either way the run is the
+same: children before their parents (`children_first`), then this process delivers the
+alerts of every workbook as one digest per person, then each workbook with alerts records
+their delivery in its Alerts tab through the backend that synced it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +33,6 @@ from sheetsync.alerts import (
     OutboxMailer,
     PendingAlert,
     SmtpMailer,
-    apply_delivery,
     deliver,
     smtp_password,
 )
@@ -32,11 +40,24 @@ from sheetsync.alerts.chat import ChatPoster, channel_url
 from sheetsync.alerts.deliver import DeliveryReport, write_previews
 from sheetsync.alerts.recipients import is_chat, unreachable_owners
 from sheetsync.alerts.send import MailDeliveryError, missing_password_hint
-from sheetsync.backends.base import WorkbookBackend, WritePlan
-from sheetsync.core.errors import ConfigError, SheetsyncError, WorkbookError
+from sheetsync.backends.base import WorkbookBackend
+from sheetsync.core.errors import ConfigError
 from sheetsync.core.model import Status
 from sheetsync.ops.logsetup import register_secret
-from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
+from sheetsync.ops.processes import WorkerDied, WorkerProcesses
+from sheetsync.sync import SyncOutcome, WorkbookReport
+from sheetsync.workers import (
+    BackendFactory,
+    Job,
+    close_in_worker,
+    is_kept,
+    record_delivery,
+    record_in_worker,
+    start,
+    sync_in_worker,
+    sync_one,
+    undelivered_marks,
+)
 
 if TYPE_CHECKING:
     from sheetsync.backends.google.session import RequestLimiter
@@ -45,7 +66,7 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
 
-BackendFactory = Callable[[cfg.Workbook, cfg.Config], WorkbookBackend]
+__all__ = ["BackendFactory", "BackendOpener", "RunReport", "open_backend", "run_all"]
 
 
 def open_backend(
@@ -75,12 +96,9 @@ def open_backend(
     from sheetsync.backends.google import GoogleSheetsWorkbook, RetryPolicy
     from sheetsync.backends.google.known_tabs import KnownTabs
 
-    credentials = wb.credentials or config.google.credentials
     return GoogleSheetsWorkbook(
         wb.spreadsheet or "",
-        credentials=credentials
-        if credentials in (None, "default")
-        else str(config.resolve(credentials)),
+        credentials=google_credentials(wb, config),
         api_url=config.google.api_url,
         label=wb.name,
         timeout=config.google.timeout,
@@ -91,6 +109,27 @@ def open_backend(
         limiter=limiter,
         known_tabs=KnownTabs(remembered_tabs_dir(config)),
     )
+
+
+def google_credentials(wb: cfg.Workbook, config: cfg.Config) -> str | None:
+    """The credentials a Google workbook uses: a file's resolved path, "default" or None."""
+    credentials = wb.credentials or config.google.credentials
+    if credentials in (None, "default"):
+        return credentials
+    return str(config.resolve(credentials))
+
+
+@dataclass(frozen=True)
+class BackendOpener:
+    """`open_backend` with the run's rate limiter and lock time, as one picklable object
+    (worker processes get it at their start: a limiter shared across them can only cross
+    then)."""
+
+    limiter: RequestLimiter | None = None
+    stale_temp_before: float | None = None
+
+    def __call__(self, wb: cfg.Workbook, config: cfg.Config) -> WorkbookBackend:
+        return open_backend(wb, config, self.limiter, stale_temp_before=self.stale_temp_before)
 
 
 def remembered_tabs_dir(config: cfg.Config) -> Path | None:
@@ -226,50 +265,10 @@ def _counts(counter: Counter[Status]) -> dict[str, int]:
     return {status.value: n for status, n in Status.in_order(counter)}
 
 
-def run_workbooks(
-    workbooks: list[cfg.Workbook],
-    step: Callable[[cfg.Workbook], SyncOutcome],
-    *,
-    workers: int = 1,
-    on_done: Callable[[WorkbookReport], None] | None = None,
-    stop: threading.Event | None = None,
-) -> list[SyncOutcome]:
-    """Run `step` for each workbook, `workers` at a time; an error fails only its workbook.
-
-    When `stop` is set (SIGTERM in `serve`), workbooks not yet started are skipped and
-    reported as such; the ones in hand finish.
-    """
-
-    def guarded(wb: cfg.Workbook) -> SyncOutcome:
-        started = time.monotonic()
-        if stop is not None and stop.is_set():
-            return SyncOutcome(WorkbookReport(wb.name, error="skipped: sheetsync was stopping"))
-        try:
-            outcome = step(wb)
-        except WorkbookError as exc:
-            outcome = SyncOutcome(WorkbookReport(wb.name, error=exc.detail))
-        except SheetsyncError as exc:
-            outcome = SyncOutcome(WorkbookReport(wb.name, error=str(exc)))
-        except Exception as exc:  # a bug must not stop the other workbooks
-            log.exception("unexpected error in workbook %s", wb.name)
-            outcome = SyncOutcome(WorkbookReport(wb.name, error=f"internal error: {exc!r}"))
-        if outcome.report.error:
-            outcome.report.duration = time.monotonic() - started
-            log.error("%s: %s", wb.name, outcome.report.error)
-        if on_done:
-            on_done(outcome.report)
-        return outcome
-
-    if workers <= 1 or len(workbooks) <= 1:
-        return [guarded(wb) for wb in workbooks]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sync") as pool:
-        return list(pool.map(guarded, workbooks))
-
-
 def children_first(workbooks: list[cfg.Workbook]) -> list[list[cfg.Workbook]]:
     """Waves of workbooks: each parent after the children it reads that are in this run.
 
-    A parent reads its children's Summary; when a child is synced by the same process, that
+    A parent reads its children's Summary; when a child is synced by the same run, that
     read then sees tonight's scores. Children in another shard are read as they last were.
     """
     present = {wb.name: wb for wb in workbooks}
@@ -289,21 +288,145 @@ def children_first(workbooks: list[cfg.Workbook]) -> list[list[cfg.Workbook]]:
     return [wave for wave in waves if wave]
 
 
-def run_in_waves(
+class _InThisProcess:
+    """The workbooks synced here, one at a time (`--workers 1`)."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self._kept: list[SyncOutcome] = []
+
+    def sync(self, wave: list[cfg.Workbook], finished: _Finished) -> list[SyncOutcome]:
+        outcomes = []
+        for wb in wave:
+            outcome = finished(wb, partial(sync_one, self.job, wb))
+            if self.job.keep_open and is_kept(outcome):
+                self._kept.append(outcome)
+            outcomes.append(outcome)
+        return outcomes
+
+    def record(self, planned: list[SyncOutcome], delivery: DeliveryReport) -> None:
+        for o in planned:
+            record_delivery(o, delivery)
+
+    def close(self) -> None:
+        for o in self._kept:
+            if o.backend is not None:
+                o.backend.close()
+
+
+class _InWorkers:
+    """The workbooks synced in worker processes, each by the first one free."""
+
+    def __init__(self, job: Job, count: int, google: bool) -> None:
+        # What a worker needs, imported once in the fork server rather than in each worker.
+        preload = ["sheetsync.workers", "sheetsync.runner", "sheetsync.backends.excel"]
+        preload += ["sheetsync.backends.google"] if google else []
+        self.pool = WorkerProcesses(count, start, (job,), preload=preload)
+        self._holder: dict[str, int] = {}
+        """The worker holding each workbook open for its delivery marks."""
+        self._workbooks: dict[str, cfg.Workbook] = {}
+        self.job = job
+
+    def sync(self, wave: list[cfg.Workbook], finished: _Finished) -> list[SyncOutcome]:
+        def one(slot: int, wb: cfg.Workbook) -> SyncOutcome:
+            outcome = finished(wb, lambda: self.pool.submit(slot, sync_in_worker, wb).result())
+            if self.job.keep_open and is_kept(outcome):
+                self._holder[wb.name], self._workbooks[wb.name] = slot, wb
+            return outcome
+
+        return self.pool.for_each(wave, one)
+
+    def record(self, planned: list[SyncOutcome], delivery: DeliveryReport) -> None:
+        def one(slot: int, o: SyncOutcome) -> None:
+            wb = self._workbooks[o.report.name]
+            try:
+                error = self.pool.submit(slot, record_in_worker, wb, delivery).result()
+            except WorkerDied as exc:
+                error = undelivered_marks(exc)
+            if error:
+                o.report.error = error
+            self._holder.pop(wb.name, None)
+
+        self.pool.for_each(planned, one, slot_of=lambda o: self._holder[o.report.name])
+
+    def close(self) -> None:
+        try:
+            if self._holder:
+                self.pool.each_process(close_in_worker)
+        finally:
+            self.pool.close()
+
+
+class _Finished:
+    """Runs one workbook's sync and does what follows in this process: a worker that died
+    fails its workbook, `stop` skips what has not started, errors are logged, `on_done`."""
+
+    def __init__(
+        self,
+        on_done: Callable[[WorkbookReport], None] | None,
+        stop: threading.Event | None,
+    ) -> None:
+        self.on_done = on_done
+        self.stop = stop
+
+    def __call__(self, wb: cfg.Workbook, sync: Callable[[], SyncOutcome]) -> SyncOutcome:
+        started = time.monotonic()
+        if self.stop is not None and self.stop.is_set():
+            return SyncOutcome(WorkbookReport(wb.name, error="skipped: sheetsync was stopping"))
+        try:
+            outcome = sync()
+        except WorkerDied as exc:
+            outcome = SyncOutcome(WorkbookReport(wb.name, error=f"not synced: {exc}"))
+            outcome.report.duration = time.monotonic() - started
+        if outcome.report.error:
+            log.error("%s: %s", wb.name, outcome.report.error)
+        if self.on_done:
+            self.on_done(outcome.report)
+        return outcome
+
+
+def _where(
+    job: Job, workers: int, workbooks: Sequence[cfg.Workbook]
+) -> _InThisProcess | _InWorkers:
+    """This process for one worker (or one workbook), else that many worker processes."""
+    count = min(workers, max(map(len, children_first(list(workbooks))), default=0))
+    if count <= 1:
+        return _InThisProcess(job)
+    google = any(wb.spreadsheet for wb in workbooks)
+    return _InWorkers(_with_google_tokens(job, workbooks), count, google)
+
+
+def _in_waves(
+    place: _InThisProcess | _InWorkers,
     selected: list[cfg.Workbook],
-    step: Callable[[cfg.Workbook], SyncOutcome],
-    *,
-    workers: int = 1,
-    on_done: Callable[[WorkbookReport], None] | None = None,
-    stop: threading.Event | None = None,
+    finished: _Finished,
 ) -> list[SyncOutcome]:
-    """`run_workbooks` over `children_first` waves; the outcomes in the workbooks' order."""
+    """Every selected workbook, children before parents; the outcomes in `selected`'s order."""
     outcomes = []
     for wave in children_first(selected):
-        outcomes += run_workbooks(wave, step, workers=workers, on_done=on_done, stop=stop)
+        outcomes += place.sync(wave, finished)
     order = {wb.name: i for i, wb in enumerate(selected)}
     outcomes.sort(key=lambda o: order.get(o.report.name, len(order)))
     return outcomes
+
+
+def _with_google_tokens(job: Job, workbooks: Sequence[cfg.Workbook]) -> Job:
+    """The job with this process's Google access tokens, one per credentials the workbooks
+    use, fetched now so that worker processes need none of their own. A token that cannot be
+    had is left out: each workbook then fails in its worker with the reason, as in one process.
+    """
+    google = [wb for wb in workbooks if wb.spreadsheet]
+    if not google:
+        return job
+    from sheetsync.backends.google.auth import fetch_token, held_tokens
+
+    config = job.config
+    for credentials in dict.fromkeys(google_credentials(wb, config) for wb in google):
+        try:
+            fetch_token(credentials, api_url=config.google.api_url)
+        except Exception as exc:  # reported per workbook by the workers
+            log.debug("no Google token to share for %s: %s", credentials or "default", exc)
+    return dataclasses.replace(job, tokens=held_tokens())
 
 
 def page_names(config: cfg.Config) -> dict[str, str]:
@@ -336,24 +459,12 @@ def write_report(
     """
     from sheetsync.report import build_page, write_reports
 
-    factory = factory or open_backend
-
-    def step(wb: cfg.Workbook) -> SyncOutcome:
-        backend = factory(wb, config)
-        try:
-            return sync_workbook(
-                backend,
-                wb,
-                config,
-                as_of,
-                now,
-                dry_run=True,
-                open_child=lambda child: factory(child, config),
-            )
-        finally:
-            backend.close()
-
-    outcomes = run_in_waves(config.workbooks, step, workers=workers)
+    job = Job(config, as_of, now, factory or open_backend, dry_run=True, scored=True)
+    place = _where(job, workers, config.workbooks)
+    try:
+        outcomes = _in_waves(place, config.workbooks, _Finished(None, None))
+    finally:
+        place.close()
     names = page_names(config)
     pages = []
     for o in outcomes:
@@ -400,51 +511,41 @@ def run_all(
     owner alerts cannot reach.
     """
     started = time.monotonic()
-    factory = factory or open_backend
     selected = config.workbooks if workbooks is None else workbooks
-
-    def step(wb: cfg.Workbook) -> SyncOutcome:
-        backend = factory(wb, config)
-        outcome = None
-        try:
-            outcome = sync_workbook(
-                backend,
-                wb,
-                config,
-                as_of,
-                now,
-                dry_run=dry_run,
-                open_child=lambda child: factory(child, config),
-            )
-            return outcome
-        finally:
-            if not (alerts and outcome and outcome.alerts and outcome.alerts.pending):
-                backend.close()
-
-    outcomes = run_in_waves(selected, step, workers=workers, on_done=on_done, stop=stop)
-    report = RunReport(
+    job = Job(
+        config,
         as_of,
-        [o.report for o in outcomes],
+        now,
+        factory or open_backend,
         dry_run=dry_run,
-        invalid_rows_fail=config.run.invalid_rows == "fail",
+        keep_open=alerts and not dry_run,
+        scored=check_recipients,
     )
-    report.mode = "dry run" if dry_run else "run"
-    if check_recipients and config.alerts.enabled:
-        by_name = {wb.name: wb for wb in selected}
-        for o in outcomes:
-            if o.scored is not None and o.report.name in by_name:
-                settings = config.alerts_for(by_name[o.report.name])
-                o.report.recipient_problems = unreachable_owners(o.scored.items, settings)
+    place = _where(job, workers, selected)
     try:
+        outcomes = _in_waves(place, selected, _Finished(on_done, stop))
+        report = RunReport(
+            as_of,
+            [o.report for o in outcomes],
+            dry_run=dry_run,
+            invalid_rows_fail=config.run.invalid_rows == "fail",
+        )
+        report.mode = "dry run" if dry_run else "run"
+        if check_recipients and config.alerts.enabled:
+            by_name = {wb.name: wb for wb in selected}
+            for o in outcomes:
+                if o.scored is not None and o.report.name in by_name:
+                    settings = config.alerts_for(by_name[o.report.name])
+                    o.report.recipient_problems = unreachable_owners(o.scored.items, settings)
         if alerts:
-            _deliver_alerts(
+            delivered = _deliver_alerts(
                 outcomes, config, report, now, dry_run=dry_run, mailer=mailer, stop=stop,
                 preview=preview, chat=chat,
             )  # fmt: skip
+            if delivered is not None:
+                place.record(*delivered)
     finally:
-        for o in outcomes:
-            if o.backend is not None and o.alerts and o.alerts.pending:
-                o.backend.close()
+        place.close()
     report.duration = time.monotonic() - started
     return report
 
@@ -529,7 +630,9 @@ def _deliver_alerts(
     stop: threading.Event | None = None,
     preview: str | None = None,
     chat: ChatPoster | None = None,
-) -> None:
+) -> tuple[list[SyncOutcome], DeliveryReport] | None:
+    """Deliver what every workbook has pending, as one digest per recipient; the workbooks
+    whose Alerts tab must then record the delivery, with it (None when nothing was sent)."""
     planned = [o for o in outcomes if o.alerts and o.alerts.pending and not o.report.error]
     pending = [p for o in planned for p in o.alerts.pending]  # type: ignore[union-attr]
     for o in outcomes:
@@ -554,9 +657,9 @@ def _deliver_alerts(
         if preview:
             paths = write_previews(pending, Path(preview), config.email, now, report_links(config))
             report.previews = [str(p) for p in paths]
-        return
+        return None
     if not pending:
-        return
+        return None
     if chat is None and any(is_chat(r) for p in pending for r in p.recipients):
         chat = choose_chat(config)
     how = "given mailer"
@@ -569,7 +672,7 @@ def _deliver_alerts(
         if chat is None:
             report.alerts_pending = _still_pending(pending, None)
             report.alert_errors.append(f"{report.alerts_pending} alerts {how}")
-            return
+            return None
         mailer = _NoMailServer(how)
     delivery = deliver(
         pending,
@@ -591,12 +694,4 @@ def _deliver_alerts(
     for o in planned:
         assert o.alerts is not None
         o.report.alerts_sent = len({p.event_id for p in o.alerts.pending} & sent)
-    for o in planned:
-        assert o.alerts is not None and o.backend is not None
-        tab = apply_delivery(o.alerts.alerts_tab, delivery, workbook=o.report.name)
-        try:
-            o.backend.write(WritePlan(owned_tabs=[tab]))
-        except SheetsyncError as exc:
-            # The digests went out but are still logged as pending: the next run re-sends
-            # them under the same Message-IDs, which mail systems collapse.
-            o.report.error = f"alerts were sent but their delivery could not be recorded: {exc}"
+    return planned, delivery

@@ -1,5 +1,8 @@
 """Running for real: the lock, shards, the shared rate limiter, progress, heartbeat, `serve`.
 
+Worker processes (`--workers N`) are the runner's; the lock, the heartbeat, the progress bar and
+the signals stay in this process, and the rate limiter is shared by every worker of the shard.
+
 The CLI calls `execute_run` for `sheetsync run` and `serve_forever` for `sheetsync serve`;
 both end up in `runner.run_all`.
 """
@@ -14,18 +17,18 @@ from contextlib import ExitStack
 from datetime import date, datetime
 
 from sheetsync import config as cfg
-from sheetsync.backends.base import WorkbookBackend
 from sheetsync.ops.alive import alive_file
 from sheetsync.ops.alive import mark as mark_alive
 from sheetsync.ops.heartbeat import ping, url_for_shard
 from sheetsync.ops.lock import run_lock
+from sheetsync.ops.processes import worker_context
 from sheetsync.ops.ratelimit import RateLimiter
 from sheetsync.ops.shard import parse_shard, select
 from sheetsync.runner import (
+    BackendOpener,
     RunReport,
     choose_chat,
     choose_mailer,
-    open_backend,
     run_all,
     write_report,
 )
@@ -57,12 +60,13 @@ def execute_run(
     workbooks = select(
         config.workbooks if workbooks is None else workbooks, index, count, key=lambda w: w.name
     )
-    limiter = RateLimiter(config.google.requests_per_minute, shards=count)
-
+    # One budget for the whole shard: with worker processes, in memory they all share.
+    limiter = RateLimiter(
+        config.google.requests_per_minute,
+        shards=count,
+        processes=worker_context() if min(workers, len(workbooks)) > 1 else None,
+    )
     locked_at: float | None = None  # when this run took its lock (none for a dry run)
-
-    def factory(wb: cfg.Workbook, c: cfg.Config) -> WorkbookBackend:
-        return open_backend(wb, c, limiter, stale_temp_before=locked_at)
 
     # The mail settings (and password file) are checked before any workbook is touched.
     mailer = None if dry_run else choose_mailer(config, stop=stop)[0]
@@ -72,6 +76,7 @@ def execute_run(
         if not dry_run:
             stack.enter_context(run_lock(config.resolve(config.state_dir), name=lock_name))
             locked_at = time.time()  # a save's temp file older than this is a dead run's
+        factory = BackendOpener(limiter, stale_temp_before=locked_at)
         on_done = stack.enter_context(_progress(len(workbooks))) if progress else None
         url = config.schedule.heartbeat_url
         url = url_for_shard(url, index, count) if url and not dry_run else None

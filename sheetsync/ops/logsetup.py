@@ -58,6 +58,10 @@ class _Secrets:
             }
             self._rebuild()
 
+    def values(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._registered | self._from_env)
+
     def clear(self) -> None:
         with self._lock:
             self._registered.clear()
@@ -81,6 +85,12 @@ def register_secret(value: str | None) -> None:
     """Redact `value` from every log record from now on (None and short values are ignored)."""
     if value:
         _secrets.register(value)
+
+
+def registered_secrets() -> frozenset[str]:
+    """Every value this process redacts (registered or from the environment), for a worker
+    process to redact the same ones in its own log lines."""
+    return _secrets.values()
 
 
 def forget_secrets() -> None:

@@ -15,6 +15,13 @@ that late arrives after the one it replaces has left Google's window, whatever t
 Several shards (`--shard I/N`) are separate processes that share the project's quota; give each
 its share with `RateLimiter(rpm, shards=N)`. The shares add up to no more than the quota.
 
+The worker processes of one run (`--workers N`) share one budget rather than split it, so a
+worker that happens to get all the Google workbooks may use the whole share: made with
+`processes=context` (a multiprocessing context), the window lives in shared memory under a
+lock shared by those processes, and the limiter is handed to each worker as it starts (such
+objects can only cross into a process at its start). `time.monotonic` is one clock for every
+process of the machine, so the workers' request times compare.
+
 Example:
     limiter = RateLimiter(config.google.requests_per_minute, shards=shard_count)
     limiter.acquire()  # before every API request, from any thread
@@ -26,8 +33,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
+from multiprocessing.context import BaseContext
+from typing import Any
 
 WINDOW_SECONDS = 60.0
 
@@ -37,7 +45,8 @@ class RateLimiter:
 
     Callers are served in the order they call `acquire()`: each reserves the earliest free slot
     under the lock and then sleeps outside it, so a waiting thread never blocks the others' turn.
-    `clock` and `sleep` are injectable so tests can run on a fake clock.
+    `clock` and `sleep` are injectable so tests can run on a fake clock. With `processes` (a
+    multiprocessing context) the budget is shared by every process the limiter is given to.
     """
 
     def __init__(
@@ -48,6 +57,7 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         window_seconds: float = WINDOW_SECONDS,
+        processes: BaseContext | None = None,
     ) -> None:
         if not requests_per_minute > 0:
             raise ValueError(f"requests_per_minute must be above 0, not {requests_per_minute!r}")
@@ -64,17 +74,28 @@ class RateLimiter:
             self.window = window_seconds / share
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._slots: deque[float] = deque(maxlen=self.limit)
-        """Start times of the last `limit` requests; some may be reserved in the future."""
-        self.transit = 0.0
-        """The longest time a request took from sending to its response, in seconds."""
+        self._lock: Any = processes.Lock() if processes else threading.Lock()
+        # The start times of the last `limit` requests (some may be reserved in the future), as
+        # a ring: `_slots[_state[NEXT]]` is the oldest once `_state[COUNT]` reaches `limit`.
+        # `_state[TRANSIT]`: the longest time a request took from sending to its response.
+        if processes:
+            self._slots: Any = processes.RawArray("d", self.limit)
+            self._state: Any = processes.RawArray("d", 3)
+        else:
+            self._slots = [0.0] * self.limit
+            self._state = [0.0] * 3
         self._window_seconds = window_seconds
 
     @property
     def requests_per_minute(self) -> float:
         """This limiter's budget (this shard's share of the quota)."""
         return self.limit * self._window_seconds / self.window
+
+    @property
+    def transit(self) -> float:
+        """The longest time a request took from sending to its response, in seconds."""
+        with self._lock:
+            return float(self._state[_TRANSIT])
 
     def acquire(self, timeout: float | None = None) -> bool:
         """Wait until a request may go, then count it. Returns True.
@@ -85,12 +106,15 @@ class RateLimiter:
         with self._lock:
             now = self._clock()
             slot = now
-            if len(self._slots) == self.limit:
-                slot = max(now, self._slots[0] + self.window + self.transit)
+            oldest = int(self._state[_NEXT])
+            if self._state[_COUNT] >= self.limit:
+                slot = max(now, self._slots[oldest] + self.window + self._state[_TRANSIT])
             wait = slot - now
             if timeout is not None and wait > timeout:
                 return False
-            self._slots.append(slot)
+            self._slots[oldest] = slot
+            self._state[_NEXT] = (oldest + 1) % self.limit
+            self._state[_COUNT] = min(self._state[_COUNT] + 1, self.limit)
         if wait > 0:
             self._sleep(wait)
         return True
@@ -98,7 +122,10 @@ class RateLimiter:
     def finished(self, seconds: float) -> None:
         """Report how long a request took from sending to its response (see the module doc)."""
         with self._lock:
-            self.transit = max(self.transit, seconds)
+            self._state[_TRANSIT] = max(self._state[_TRANSIT], seconds)
 
     def __repr__(self) -> str:
         return f"RateLimiter(limit={self.limit}, window={self.window:g}s)"
+
+
+_NEXT, _COUNT, _TRANSIT = range(3)

@@ -4,6 +4,11 @@ tokens, and keeping the access token away from hosts other than the API and toke
 Credentials are a fixed cost of the process, not of each workbook: a key file is read and its
 credentials built once, and every workbook that uses it shares them, so one access token
 serves the whole run (200 workbooks used to mean 200 key parses and 200 token requests).
+
+A run with worker processes (`--workers N`) still asks for one token per credentials: the
+parent gets it (`fetch_token`) and hands the tokens it holds (`held_tokens`) to each worker,
+which gives them to the credentials it builds from the same file (`adopt_tokens`). A worker
+asks for a token of its own only when that one expires during the run.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,8 +55,14 @@ KEY_FILE_KINDS = ("service_account", "authorized_user")
 """Credentials whose file in the config already says who sheetsync is."""
 ADC_METADATA = ("metadata server", 0, 0)
 """The cache key of the credentials the metadata server gives (one per process)."""
-_loaded: dict[tuple[str, int, int], LoadedCredentials] = {}
+CacheKey = tuple[str, int, int]
+"""A credentials file as it is now: its resolved path, modification time and size."""
+_loaded: dict[CacheKey, LoadedCredentials] = {}
 _loading = threading.Lock()
+Token = tuple[str, datetime | None]
+"""An access token and when it expires (naive UTC, as google-auth keeps it)."""
+_adopted: dict[CacheKey, Token] = {}
+"""Tokens a parent process handed over, for the credentials built here from the same file."""
 
 
 def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCredentials:
@@ -73,6 +85,7 @@ def load_credentials(path: str | os.PathLike[str] | None = None) -> LoadedCreden
         if key not in _loaded:
             loaded = _read_credentials(file, where)
             _refresh_one_at_a_time(loaded.credentials)
+            _give_adopted_token(key, loaded.credentials)
             _loaded[key] = loaded
             log.info("Google credentials: %s", describe(loaded))
         return _loaded[key]
@@ -96,6 +109,47 @@ def _refresh_one_at_a_time(credentials: Credentials) -> None:
                 refresh(request)
 
     credentials.refresh = refresh_once  # type: ignore[method-assign]
+
+
+def fetch_token(path: str | os.PathLike[str] | None, *, api_url: str | None) -> None:
+    """Load the credentials and get their access token now, unless they hold a valid one,
+    so that worker processes can be given it (`held_tokens`). Raises what loading raises, or
+    google-auth's error when the token endpoint refuses."""
+    from google.auth.transport.requests import Request
+
+    from sheetsync.backends.google.addresses import GOOGLE_API_ROOT, resolve_api_url
+
+    credentials = load_credentials(path).credentials
+    if resolve_api_url(api_url) != GOOGLE_API_ROOT:
+        keep_tokens_home(credentials)
+    if not credentials.valid:
+        credentials.refresh(Request())
+
+
+def held_tokens() -> dict[CacheKey, Token]:
+    """The valid access tokens this process holds, by credentials file, for worker processes.
+
+    They are secrets: they go to our own worker processes only, never to a log."""
+    with _loading:
+        return {
+            key: (loaded.credentials.token, loaded.credentials.expiry)
+            for key, loaded in _loaded.items()
+            if loaded.credentials.valid and loaded.credentials.token
+        }
+
+
+def adopt_tokens(tokens: dict[CacheKey, Token]) -> None:
+    """Use the tokens a parent process got (`held_tokens`) for the same credentials files
+    (same path, modification time and size), until they expire."""
+    with _loading:
+        _adopted.update(tokens)
+        for key, loaded in _loaded.items():
+            _give_adopted_token(key, loaded.credentials)
+
+
+def _give_adopted_token(key: CacheKey, credentials: Credentials) -> None:
+    if key in _adopted and not credentials.valid:
+        credentials.token, credentials.expiry = _adopted[key]
 
 
 def _credentials_file(path: str | os.PathLike[str] | None) -> tuple[Path, str]:
@@ -301,6 +355,7 @@ def application_default() -> LoadedCredentials:
                     key="credentials",
                 ) from None
             _refresh_one_at_a_time(creds)
+            _give_adopted_token(ADC_METADATA, creds)
             _loaded[ADC_METADATA] = LoadedCredentials(
                 creds, "the metadata server", None, "metadata server"
             )

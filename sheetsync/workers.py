@@ -1,0 +1,205 @@
+"""One workbook of a run, in this process or in a worker process (`--workers N`).
+
+`sync_one` is what a run does with each workbook: open it, sync it (`sync.sync_workbook`), and
+turn an error into that workbook's failure so the others go on. When alerts are pending the
+workbook stays open: once the runner has delivered the alerts of every workbook (one digest per
+person for the whole run), `record_delivery` writes the Alerts tab's delivery marks through the
+same backend, so its check that nobody saved the workbook in between still holds.
+
+With `--workers N` the runner starts N worker processes (`ops/processes.py`) and gives each the
+run's `Job`. A worker syncs the workbooks it is handed and answers with plain data
+(`for_parent`): the workbook's report, its pending alerts, and its scores when asked. A
+workbook with pending alerts stays open in that worker, and the runner sends the delivery back
+to the worker that holds it (`record_in_worker`). When that worker died in between, the new
+process in its place reads the Alerts tab again and marks that (`apply_delivery` on the grid).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sheetsync import config as cfg
+from sheetsync.alerts import DeliveryReport, apply_delivery
+from sheetsync.backends.base import OwnedTab, WorkbookBackend, WritePlan
+from sheetsync.core.errors import SheetsyncError, WorkbookError
+from sheetsync.ops.processes import tag
+from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[cfg.Workbook, cfg.Config], WorkbookBackend]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a process needs to sync any workbook of one run (pickled into each worker)."""
+
+    config: cfg.Config
+    as_of: date
+    now: datetime
+    opener: BackendFactory
+    """Opens a workbook's backend; a module-level function or a picklable object."""
+    dry_run: bool = False
+    keep_open: bool = False
+    """Keep a workbook with pending alerts open for `record_delivery` (a run delivering)."""
+    scored: bool = False
+    """A worker sends the scores back too (validate's owner checks, the report pages)."""
+    tokens: dict[Any, Any] = field(default_factory=dict)
+    """Google access tokens the parent holds (`auth.held_tokens`), for the workers to use."""
+
+
+def sync_one(job: Job, wb: cfg.Workbook) -> SyncOutcome:
+    """Sync one workbook; an error fails only this workbook (its report says why)."""
+    started = time.monotonic()
+    try:
+        outcome = _sync(job, wb)
+    except WorkbookError as exc:
+        outcome = SyncOutcome(WorkbookReport(wb.name, error=exc.detail))
+    except SheetsyncError as exc:
+        outcome = SyncOutcome(WorkbookReport(wb.name, error=str(exc)))
+    except Exception as exc:  # a bug must not stop the other workbooks
+        log.exception("unexpected error in workbook %s", wb.name)
+        outcome = SyncOutcome(WorkbookReport(wb.name, error=f"internal error: {exc!r}"))
+    if outcome.report.error:
+        outcome.report.duration = time.monotonic() - started
+    return outcome
+
+
+def _sync(job: Job, wb: cfg.Workbook) -> SyncOutcome:
+    backend = job.opener(wb, job.config)
+    outcome = None
+    try:
+        outcome = sync_workbook(
+            backend,
+            wb,
+            job.config,
+            job.as_of,
+            job.now,
+            dry_run=job.dry_run,
+            open_child=lambda child: job.opener(child, job.config),
+        )
+        return outcome
+    finally:
+        if not (job.keep_open and outcome and is_kept(outcome)):
+            backend.close()
+
+
+def is_kept(outcome: SyncOutcome) -> bool:
+    """Whether the workbook stays open after its sync, for its alerts' delivery marks."""
+    return bool(outcome.alerts and outcome.alerts.pending and not outcome.report.error)
+
+
+def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
+    """Write the Alerts tab with each alert's delivery, through the backend that synced it,
+    and close that backend. A failure becomes the workbook's error."""
+    assert outcome.alerts is not None and outcome.backend is not None
+    tab = apply_delivery(outcome.alerts.alerts_tab, delivery, workbook=outcome.report.name)
+    try:
+        outcome.backend.write(WritePlan(owned_tabs=[tab]))
+    except SheetsyncError as exc:
+        outcome.report.error = undelivered_marks(exc)
+    finally:
+        outcome.backend.close()
+
+
+def undelivered_marks(why: object) -> str:
+    # The digests went out but are still logged as pending: the next run re-sends them under
+    # the same Message-IDs, which mail systems collapse.
+    return f"alerts were sent but their delivery could not be recorded: {why}"
+
+
+def for_parent(outcome: SyncOutcome, *, scored: bool) -> SyncOutcome:
+    """What a worker sends back: no backend, snapshot or plan; the scores only when asked; the
+    alert plan without its tabs' rows (the worker writes them, the parent needs the alerts)."""
+    alerts = outcome.alerts
+    if alerts is not None:
+        alerts = dataclasses.replace(
+            alerts,
+            history_tab=OwnedTab(alerts.history_tab.name, []),
+            alerts_tab=OwnedTab(alerts.alerts_tab.name, []) if alerts.alerts_tab else None,
+        )
+    return SyncOutcome(outcome.report, outcome.scored if scored else None, alerts=alerts)
+
+
+# --- in a worker process ------------------------------------------------------------------
+
+_job: Job | None = None
+_kept: dict[str, SyncOutcome] = {}
+"""The workbooks this worker synced that wait for their alerts' delivery marks, by name."""
+
+
+def start(job: Job) -> None:
+    """A worker's setup: the run it works for (and the parent's Google tokens)."""
+    global _job
+    _job = job
+    if job.tokens:
+        from sheetsync.backends.google.auth import adopt_tokens
+
+        adopt_tokens(job.tokens)
+
+
+def _current_job() -> Job:
+    if _job is None:
+        raise RuntimeError("not a worker process: start(job) was not called")
+    return _job
+
+
+def sync_in_worker(wb: cfg.Workbook) -> SyncOutcome:
+    """`sync_one` in a worker: log lines name the workbook; an open workbook is kept here."""
+    job = _current_job()
+    tag(workbook=wb.name)
+    try:
+        outcome = sync_one(job, wb)
+    finally:
+        tag(workbook=None)
+    if job.keep_open and is_kept(outcome):
+        _kept[wb.name] = outcome
+    return for_parent(outcome, scored=job.scored)
+
+
+def record_in_worker(wb: cfg.Workbook, delivery: DeliveryReport) -> str | None:
+    """Write a workbook's delivery marks (see `record_delivery`); the error, if any.
+
+    A workbook this process does not hold (the worker that synced it died) is opened again:
+    its Alerts tab is read as it is now and marked.
+    """
+    tag(workbook=wb.name)
+    try:
+        kept = _kept.pop(wb.name, None)
+        if kept is not None:
+            record_delivery(kept, delivery)
+            return kept.report.error
+        return _record_again(_current_job(), wb, delivery)
+    finally:
+        tag(workbook=None)
+
+
+def _record_again(job: Job, wb: cfg.Workbook, delivery: DeliveryReport) -> str | None:
+    name = job.config.tabs_for(wb).alerts
+    try:
+        backend = job.opener(wb, job.config)
+        try:
+            snapshot = backend.read([name])
+            real = snapshot.find_tab(name)
+            grid = snapshot.tabs[real] if real else None
+            tab = apply_delivery(grid, delivery, workbook=wb.name, tab=real or name)
+            backend.write(WritePlan(owned_tabs=[tab]))
+        finally:
+            backend.close()
+    except SheetsyncError as exc:
+        return undelivered_marks(exc)
+    return None
+
+
+def close_in_worker() -> None:
+    """Close every workbook still kept (a run that ended before recording delivery)."""
+    while _kept:
+        _, outcome = _kept.popitem()
+        if outcome.backend is not None:
+            outcome.backend.close()
