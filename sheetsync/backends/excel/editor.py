@@ -41,6 +41,7 @@ from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_tar
 from sheetsync.backends.excel.read import marker_name
 from sheetsync.backends.excel.serials import MAC_1904, WINDOWS_1900
 from sheetsync.backends.excel.shared_strings import SharedStrings
+from sheetsync.backends.excel.sheet_text import NeedsTree, SheetText
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
@@ -91,6 +92,8 @@ class PlanEditor:
         date1904 = properties is not None and properties.get("date1904") in ("1", "true")
         self._epoch = MAC_1904 if date1904 else WINDOWS_1900
         self._sheets: dict[str, Worksheet] = {}
+        self._texts: dict[str, SheetText] = {}
+        """People's tabs patched as text, by part (`SheetText`); the others are trees."""
         self._styles: Styles | None = None
         self._styles_part = ""
         self._shared = SharedStrings(self.package, self._related("sharedStrings"))
@@ -111,10 +114,11 @@ class PlanEditor:
                 raise ValueError(f"cell ({write.row}, {write.col}) is outside a worksheet")
             name = names.get(write.tab) or names.setdefault(write.tab, self._tab(write.tab).name)
             by_tab.setdefault(name, {})[write.row, write.col] = write
+        self._open_as_text(plan, by_tab)
         marked = self._mark_columns(plan.columns)
         for name, writes in by_tab.items():
             tab = self._tab(name)
-            sheet = self._sheet(tab)
+            sheet = self._person_sheet(tab)
             sheet.release_formulas(set(writes), tab.name)
             for (row, col), write in sorted(writes.items()):
                 value, fmt = desired_content(write.value, self._epoch)
@@ -141,7 +145,7 @@ class PlanEditor:
         changed = False
         for column in columns:
             tab = self._tab(column.tab)
-            sheet = self._sheet(tab)
+            sheet = self._person_sheet(tab)
             if column.style_from is not None:
                 style = sheet.style_of(column.header_row, column.style_from)
                 changed |= sheet.set_style(column.header_row, column.col, style)
@@ -224,6 +228,32 @@ class PlanEditor:
                 self.package.xml(tab.part), self._shared, self.package.splice_target
             )
         return sheet
+
+    def _open_as_text(self, plan: WritePlan, by_tab: dict[str, dict[tuple[int, int], Any]]) -> None:
+        """Open each person's tab the plan writes to as text (`SheetText`) where it can be,
+        reading the cells to be written now: a tab it cannot handle stays for the tree."""
+        owned = {t.name.strip().casefold() for t in plan.owned_tabs}
+        cells: dict[str, set[tuple[int, int]]] = {name: set(w) for name, w in by_tab.items()}
+        for column in plan.columns:
+            where = cells.setdefault(self._tab(column.tab).name, set())
+            where.add((column.header_row, column.col))
+            if column.style_from is not None:
+                where.add((column.header_row, column.style_from))
+        for name, targets in cells.items():
+            tab = self._tab(name)
+            part = tab.part
+            if part is None or name.strip().casefold() in owned or part in self._sheets:
+                continue
+            try:
+                sheet = SheetText(self.package.raw(part), part, self._shared, self.package.parser)
+                sheet.prepare(targets)
+            except NeedsTree:
+                continue
+            self._texts[part] = sheet
+
+    def _person_sheet(self, tab: _Tab) -> Worksheet | SheetText:
+        """A person's tab to write output cells to: as text if it could be opened so."""
+        return self._texts.get(tab.part or "") or self._sheet(tab)
 
     # --- owned tabs ---
 
@@ -387,6 +417,11 @@ class PlanEditor:
                 self.package.splices[tab.part or ""] = sheet.splices
                 if sheet.removed_formulas:
                     removed[tab.sheet_id] = sheet.removed_formulas
+            text = self._texts.get(tab.part or "")
+            if text is not None and text.changed:
+                self.package.set_bytes(tab.part or "", text.to_bytes())
+                if text.removed_formulas:
+                    removed[tab.sheet_id] = text.removed_formulas
         if self._styles is not None and self._styles.changed:
             self.package.touch(self._styles_part)
         if removed:

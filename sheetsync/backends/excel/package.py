@@ -32,7 +32,7 @@ class XlsxPackage:
         check_part_sizes(self._zip, limits or Limits())
         self._infos = self._zip.infolist()
         self._names = {info.filename.casefold(): info.filename for info in self._infos}
-        self._parser = new_parser()
+        self.parser = new_parser()
         self._trees: dict[str, Any] = dict(trees or {})
         self.splice_target = f"sheetsync-{secrets.token_hex(8)}"
         """The target of the processing instructions that stand, in a tree, for rows or cells
@@ -41,6 +41,7 @@ class XlsxPackage:
         self.splices: dict[str, dict[str, str]] = {}
         """Part -> placeholder key -> the XML to put in its place."""
         self._changed: set[str] = set()
+        self._bytes: dict[str, bytes] = {}
         self._added: dict[str, Any] = {}
         self._removed: set[str] = set()
 
@@ -58,8 +59,17 @@ class XlsxPackage:
                 data = self._zip.read(name)
             except KeyError as exc:
                 raise DamagedPackage(f"its part {name} is missing") from exc
-            tree = self._trees[name] = parse_part(data, name, self._parser)
+            tree = self._trees[name] = parse_part(data, name, self.parser)
         return tree
+
+    def raw(self, name: str) -> bytes:
+        """A part's bytes as stored (KeyError if absent)."""
+        return self._zip.read(name)
+
+    def set_bytes(self, name: str, data: bytes) -> None:
+        """Give a part new content as bytes (a part patched as text, not as a tree)."""
+        self._bytes[name] = data
+        self.touch(name)
 
     def touch(self, name: str) -> None:
         if name not in self._added:
@@ -98,6 +108,8 @@ class XlsxPackage:
         return out.getvalue()
 
     def _serialize(self, name: str) -> bytes:
+        if name in self._bytes:
+            return self._bytes[name]
         data = _xml_bytes(self._trees[name])
         splices = self.splices.get(name)
         return _splice(data, self.splice_target, splices) if splices else data

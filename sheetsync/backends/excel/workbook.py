@@ -4,9 +4,12 @@ Reading (`read.py`) parses the worksheets with lxml and gives what openpyxl's re
 data-only mode would, so a formula arrives as the result Excel last calculated, several times
 faster. Writing never goes through openpyxl: its save drops cached formula results,
 drawings, sparklines and every extension block it does not model. Instead the .xlsx package (a
-zip of XML parts) is patched with lxml, touching only
+zip of XML parts) is patched, touching only
 
-* the `<c>` elements of the cells sheetsync owns on people's tabs (a formula there is replaced);
+* the `<c>` elements of the cells sheetsync owns on people's tabs (a formula there is replaced),
+  spliced into the sheet's XML as text (`sheet_text.py`), so the rest of a person's sheet keeps
+  its exact bytes and no tree of it is built (a sheet it cannot patch as text is edited as an
+  lxml tree);
 * `xl/styles.xml`, which gains only the fills, number formats and cell formats those cells need
   and reuses them when they are already there, so a second run adds nothing;
 * the worksheets of the tabs sheetsync owns (their `<sheetData>`), and their registration in
@@ -22,9 +25,11 @@ it open or after it changed on disk since it was read.
 This module holds only `ExcelWorkbook`, the port's implementation, which wires the others:
 `read.py` (reading values), `disk.py` (the file on disk: checks, atomic replace, backups),
 `editor.py` (applying a plan to the package in memory) and, below it, `package.py` (the zip's
-parts), `worksheet.py` (a worksheet's XML), `styles.py` (fills, number formats, cell formats),
+parts), `sheet_text.py` (a person's worksheet patched as text), `worksheet.py` (a worksheet's
+XML as a tree), `styles.py` (fills, number formats, cell formats),
 `owned_tabs.py` (owned tabs' rows as XML text), `cells.py` (references and cell values),
-`shared_strings.py` and `ooxml.py` (namespaces, tags, schema order); `limits.py` bounds what
+`shared_strings.py`, `serials.py` (built-in number formats, date serials) and `ooxml.py`
+(namespaces, tags, schema order); `limits.py` bounds what
 is read (each part's size, each text's length) and refuses parts that declare a DTD.
 """
 
@@ -101,8 +106,8 @@ class ExcelWorkbook(WorkbookBackend):
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Read the named tabs' values; formulas give the result Excel last calculated.
 
-        The worksheets parsed to read them are kept for `write`, which patches those trees
-        rather than parsing the same parts again.
+        The trees of the tabs sheetsync owns are kept for `write`, which patches them rather
+        than parsing the same parts again; people's tabs are written as text, not kept.
         """
         self._parsed = None
         if self._stale_temp_before is not None:
