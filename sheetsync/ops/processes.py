@@ -40,6 +40,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -52,6 +53,13 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 log = logging.getLogger(__name__)
+
+# Every worker runs the parent's main module again (`python -m sheetsync.cli` as `__mp_main__`),
+# which the fork server imported on purpose so that its imports are already there; runpy warns
+# that the module was imported first. Workers inherit this filter from the fork server.
+warnings.filterwarnings(
+    "ignore", r"'[\w.]+' found in sys\.modules after import of package", RuntimeWarning
+)
 
 
 class WorkerDied(Exception):
@@ -88,7 +96,7 @@ class WorkerProcesses:
             raise ValueError(f"count must be at least 1, not {count!r}")
         self._context = context or worker_context()
         if self._context.get_start_method() == "forkserver":
-            modules = [*_main_module(), *preload]
+            modules = [__name__, *_main_module(), *preload]
             self._context.set_forkserver_preload(modules)  # type: ignore[attr-defined]
         self._log_queue: Any = self._context.Queue()
         self._listener = logging.handlers.QueueListener(self._log_queue, _LocalLoggers())
