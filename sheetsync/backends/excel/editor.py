@@ -259,11 +259,38 @@ class PlanEditor:
 
     def _write_owned(self, owned: OwnedTab, result: WriteResult) -> None:
         """Bring an owned tab's rows, then its charts, to `owned`'s content."""
+        if self._owned_unchanged_as_text(owned, result):
+            return
         self._write_owned_rows(owned, result)
         tab = self._tab(owned.name)
         assert tab.part is not None
         charts = SheetCharts(self.package, tab.part, self._sheet(tab).root)
         result.charts_changed += charts.apply(owned.charts, tab.name, owned.rows)
+
+    def _owned_unchanged_as_text(self, owned: OwnedTab, result: WriteResult) -> bool:
+        """True when an owned tab's rows are, byte for byte, the XML sheetsync would write
+        for them (as after its own last write): then only its charts are checked, on the
+        sheet without its rows, and no tree of the tab is built. False (nothing done) when
+        anything differs, the tab is new or already a tree: the tree path compares it then.
+        """
+        tab = self._find_tab(owned.name)
+        if tab is None or tab.part is None or tab.kind != "worksheet" or tab.part in self._sheets:
+            return False
+        try:
+            sheet = SheetText(
+                self.package.raw(tab.part), tab.part, self._shared, self.package.parser
+            )
+        except NeedsTree:
+            return False
+        wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
+        if not sheet.has_rows(wanted.rows):
+            return False
+        charts = SheetCharts(self.package, tab.part, sheet.root)
+        changed = charts.apply(owned.charts, tab.name, owned.rows)
+        if changed:
+            result.charts_changed += changed
+            self.package.set_bytes(tab.part, sheet.to_bytes(skeleton_changed=True))
+        return True
 
     def _write_owned_rows(self, owned: OwnedTab, result: WriteResult) -> None:
         """Bring an owned tab to `owned`'s content, rewriting only the rows that differ.

@@ -63,13 +63,18 @@ def parse_part(data: bytes, name: str, parser: etree.XMLParser) -> Any:
     references nothing declares: XML no reader accepts.
     """
     root = etree.fromstring(data, parser)
-    if root.getroottree().docinfo.doctype:
+    refuse_dtd(root, name)
+    return root
+
+
+def refuse_dtd(root: Any, name: str) -> None:
+    """Refuse a part whose document declares a DTD (see `parse_part`)."""
+    if root is not None and root.getroottree().docinfo.doctype:
         raise RefusedPackage(
             f"its part {name} declares a DTD (<!DOCTYPE …>), which an .xlsx file may not"
             " contain, so sheetsync neither reads nor writes it; open the workbook in Excel or"
             " LibreOffice and save it as Excel Workbook (.xlsx)"
         )
-    return root
 
 
 def _size(size: int) -> str:

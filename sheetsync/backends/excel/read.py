@@ -21,10 +21,9 @@ cached, shared strings, inline and rich text joined without their phonetic hints
 difference: text is unescaped the way Excel shows it (`_x0041_` is "A", `_x005F_x0041_` is
 "_x0041_"), which is also how the writer compares and writes it, so text round-trips.
 
-The parsed roots of the tabs sheetsync owns are handed back with the values, so a write that
-follows the read patches the same trees instead of parsing the parts again. People's tabs are
-not kept: the writer patches them as text (`sheet_text.py`), and a 10,000-row tab's tree
-holds about 100 MB.
+No parsed tree is kept after its tab is read (a 10,000-row tab's tree holds about 100 MB): the
+writer patches people's tabs as text and recognises unchanged owned tabs by their text
+(`sheet_text.py`), and parses only a tab it has to change as a tree.
 """
 
 from __future__ import annotations
@@ -32,15 +31,22 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from io import BytesIO
 from typing import Any
 
 from lxml import etree
 
 from sheetsync.backends.base import CellValue, Grid
-from sheetsync.backends.excel.limits import Limits, check_part_sizes, check_text, parse_part
+from sheetsync.backends.excel.limits import (
+    Limits,
+    check_part_sizes,
+    check_text,
+    parse_part,
+    refuse_dtd,
+)
 from sheetsync.backends.excel.ooxml import refuse_strict
 from sheetsync.backends.excel.serials import (
     BUILTIN_FORMATS,
@@ -52,7 +58,6 @@ from sheetsync.backends.excel.serials import (
     is_timedelta_format,
 )
 from sheetsync.core.layout import OUTPUT_COLUMNS
-from sheetsync.core.owned import is_owned
 from sheetsync.core.plan import NumberFormats
 
 __all__ = ["WorkbookValues", "new_parser", "read_values"]
@@ -74,10 +79,9 @@ def new_parser() -> etree.XMLParser:
 
 @dataclass
 class WorkbookValues:
-    """The values read, and the parsed parts they came from (part name -> root element)."""
+    """The values read (no parsed part is kept: see the module's docstring)."""
 
     grids: dict[str, Grid]
-    trees: dict[str, Any] = field(default_factory=dict)
     formats: dict[str, NumberFormats] = field(default_factory=dict)
     """tab -> (row, col) -> number format code of its numeric cells that are not General."""
     output_columns: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -216,20 +220,13 @@ class _Reader:
             if kind != "chartsheet" and self._find(target) is not None:
                 todo[name] = target
         grids: dict[str, Grid] = {}
-        trees: dict[str, Any] = {}
         formats: dict[str, NumberFormats] = {}
         for name, target in todo.items():
-            tree = self._trees.pop(target, None)
-            if tree is None:
-                tree = parse_part(self._zip.read(target), target, self._parser)
-            grids[name] = cells.grid(tree, name, formats.setdefault(name, {}))
-            if is_owned(grids[name]):  # a person's tab is written as text (`sheet_text.py`)
-                trees[target] = tree
-            del tree  # the next tab's tree reuses its memory
+            xml = self._zip.read(target)
+            grids[name] = cells.stream(xml, target, name, formats.setdefault(name, {}))
         markers = output_markers(workbook, ns, [name for name, _ in sheets])
         return WorkbookValues(
             grids,
-            trees,
             formats=formats,
             output_columns={t: m for t, m in markers.items() if t in grids},
         )
@@ -306,21 +303,47 @@ class _Cells:
             self._shared = self._load_shared()
         return self._shared
 
-    def grid(self, root: Any, tab: str, formats: NumberFormats | None = None) -> Grid:
+    def stream(
+        self, data: bytes, part: str, tab: str, formats: NumberFormats | None = None
+    ) -> Grid:
+        """The grid of a worksheet part read row by row (`_walk`), each row's elements dropped
+        once read: memory stays that of one row, not of the sheet's tree (a 10,000-row tab's
+        tree holds about 100 MB). Refuses a part that declares a DTD, as `parse_part` does.
+        """
+        ns = self._ns
+        rows = etree.iterparse(
+            BytesIO(data),
+            events=("end",),
+            tag=f"{{{ns}}}row",
+            resolve_entities=False,
+            huge_tree=True,
+            no_network=True,
+        )
+
+        def complete_rows() -> Iterator[Any]:
+            for _, row in rows:
+                yield row  # read whole by `_walk` before the next is asked for
+                row.clear(keep_tail=True)
+                parent = row.getparent()
+                while row.getprevious() is not None:
+                    del parent[0]
+
+        grid = self._walk(complete_rows(), tab, formats)
+        refuse_dtd(rows.root, part)
+        return grid
+
+    def _walk(self, rows: Iterable[Any], tab: str, formats: NumberFormats | None) -> Grid:
         """The sheet's rows as openpyxl's `iter_rows(values_only=True)` gives them with its
         dimensions reset, trailing empty cells and rows dropped, empty rows between kept.
 
-        One pass over the row, cell, value and text elements in document order: a cell's value
-        is set when its `<v>` (or inline `<is>`'s `<t>`s) arrive, so nothing is buffered.
+        `rows` are the `<row>` elements, each complete when it arrives. One pass over each
+        row's cell, value and text elements in document order: a cell's value is set when its
+        `<v>` (or inline `<is>`'s `<t>`s) arrive, so nothing is buffered.
         `formats`, when given, receives the number format code of each formatted numeric cell.
         """
         ns = self._ns
-        data = root.find(f"{{{ns}}}sheetData")
-        if data is None:
-            return []
-        row_tag, c_tag, v_tag, is_tag, t_tag, rph_tag = (
-            f"{{{ns}}}{tag}" for tag in ("row", "c", "v", "is", "t", "rPh")
-        )
+        tags = [f"{{{ns}}}{tag}" for tag in ("c", "v", "is", "t", "rPh")]
+        c_tag, v_tag, is_tag, t_tag, _ = tags
         date_styles = self._date_styles
         number_styles = self._number_styles if formats is not None else None
         columns = _columns
@@ -332,104 +355,105 @@ class _Cells:
         kind: str | None = None
         inline = done = False
         phonetic: Any = None
-        for element in data.iter(row_tag, c_tag, v_tag, is_tag, t_tag, rph_tag):
-            tag = element.tag
-            if tag == c_tag:
-                ref = element.get("r")
-                if ref is None:
-                    col += 1
-                else:
-                    found = columns.get(ref.rstrip(_DIGITS))
-                    col = found if found is not None else _column(ref, col + 1)
-                cell, kind = element, element.get("t")
-                inline = done = False
-                phonetic = None
-                continue
-            if tag == v_tag:
-                if done or kind == "inlineStr":
-                    continue
-                done = True
-                text = element.text
-                if not text:
-                    continue
-                if len(text) > max_text:
-                    self._too_long(text, tab, cell)
-                value: CellValue
-                if kind is None or kind == "n":
-                    value = _number(text)
-                    if (date_styles or number_styles) and not isinstance(value, str):
-                        style = _integer(cell.get("s")) or 0
-                        timedelta = date_styles.get(style)
-                        if timedelta is not None:
-                            value = self._date(text, value, timedelta)
-                        elif number_styles and style in number_styles and col > 0:
-                            formats[(number, col)] = number_styles[style]  # type: ignore[index]
-                elif kind == "s":
-                    index = _integer(text)
-                    strings = self._strings()
-                    value = (
-                        strings[index] if index is not None and 0 <= index < len(strings) else ""
-                    )
-                    if len(value) > max_text:
-                        self._too_long(value, tab, cell)
-                elif kind == "str":
-                    value = _unescape(text) if "_x" in text else text
-                elif kind == "b":
-                    value = _boolean(text)
-                elif kind == "d":
-                    try:
-                        value = from_iso8601(text)  # type: ignore[assignment]  # as openpyxl: a time or duration passes through
-                    except ValueError:
-                        value = text
-                else:  # "e" (an error code such as #N/A) or a type sheetsync does not know
-                    value = text
-            elif tag == t_tag:
-                if not inline or (phonetic is not None and element.getparent() is phonetic):
-                    continue
-                text = element.text
-                if not text:
-                    continue
-                if "_x" in text:
-                    text = _unescape(text)
-                joined: str = values[col - 1] + text  # type: ignore[operator]  # "" by its <is>
-                if len(joined) > max_text:
-                    self._too_long(joined, tab, cell)
-                values[col - 1] = joined
-                continue
-            elif tag == is_tag:
-                if kind != "inlineStr" or inline:
-                    continue
-                inline = True
-                value = ""
-            elif tag == row_tag:
-                ref = element.get("r")
-                parsed = _integer(ref) if ref else None
-                number = number + 1 if parsed is None else parsed
-                col = 0
-                cell, kind = None, None
-                inline, done = False, True  # no cell yet: ignore strays until the first <c>
-                if number <= last:  # openpyxl skips a row repeated or out of order
-                    values = []
-                    continue
+        for row in rows:
+            ref = row.get("r")
+            parsed = _integer(ref) if ref else None
+            number = number + 1 if parsed is None else parsed
+            col = 0
+            cell, kind = None, None
+            inline, done = False, True  # no cell yet: ignore strays until the first <c>
+            if number <= last:  # openpyxl skips a row repeated or out of order
+                values = []
+            else:
                 while last < number - 1:
                     grid.append([])
                     last += 1
                 values = []
                 grid.append(values)
                 last = number
-                continue
-            else:  # rPh: the phonetic reading of the text, not part of it
-                phonetic = element
-                continue
-            if col <= 0:
-                continue
-            size = len(values)
-            if col > size:
-                if col > size + 1:
-                    values.extend([None] * (col - 1 - size))
-                values.append(value)
-            else:
-                values[col - 1] = value
+            for element in row.iter(*tags):
+                tag = element.tag
+                if tag == c_tag:
+                    ref = element.get("r")
+                    if ref is None:
+                        col += 1
+                    else:
+                        found = columns.get(ref.rstrip(_DIGITS))
+                        col = found if found is not None else _column(ref, col + 1)
+                    cell, kind = element, element.get("t")
+                    inline = done = False
+                    phonetic = None
+                    continue
+                if tag == v_tag:
+                    if done or kind == "inlineStr":
+                        continue
+                    done = True
+                    text = element.text
+                    if not text:
+                        continue
+                    if len(text) > max_text:
+                        self._too_long(text, tab, cell)
+                    value: CellValue
+                    if kind is None or kind == "n":
+                        value = _number(text)
+                        if (date_styles or number_styles) and not isinstance(value, str):
+                            style = _integer(cell.get("s")) or 0
+                            timedelta = date_styles.get(style)
+                            if timedelta is not None:
+                                value = self._date(text, value, timedelta)
+                            elif number_styles and style in number_styles and col > 0:
+                                formats[(number, col)] = number_styles[style]  # type: ignore[index]
+                    elif kind == "s":
+                        index = _integer(text)
+                        strings = self._strings()
+                        value = (
+                            strings[index]
+                            if index is not None and 0 <= index < len(strings)
+                            else ""
+                        )
+                        if len(value) > max_text:
+                            self._too_long(value, tab, cell)
+                    elif kind == "str":
+                        value = _unescape(text) if "_x" in text else text
+                    elif kind == "b":
+                        value = _boolean(text)
+                    elif kind == "d":
+                        try:
+                            value = from_iso8601(text)  # type: ignore[assignment]  # as openpyxl: a time or duration passes through
+                        except ValueError:
+                            value = text
+                    else:  # "e" (an error code such as #N/A) or a type sheetsync does not know
+                        value = text
+                elif tag == t_tag:
+                    if not inline or (phonetic is not None and element.getparent() is phonetic):
+                        continue
+                    text = element.text
+                    if not text:
+                        continue
+                    if "_x" in text:
+                        text = _unescape(text)
+                    joined: str = values[col - 1] + text  # type: ignore[operator]  # "" by its <is>
+                    if len(joined) > max_text:
+                        self._too_long(joined, tab, cell)
+                    values[col - 1] = joined
+                    continue
+                elif tag == is_tag:
+                    if kind != "inlineStr" or inline:
+                        continue
+                    inline = True
+                    value = ""
+                else:  # rPh: the phonetic reading of the text, not part of it
+                    phonetic = element
+                    continue
+                if col <= 0:
+                    continue
+                size = len(values)
+                if col > size:
+                    if col > size + 1:
+                        values.extend([None] * (col - 1 - size))
+                    values.append(value)
+                else:
+                    values[col - 1] = value
         while grid and not grid[-1]:
             grid.pop()
         return grid

@@ -8,6 +8,10 @@ class finds rows and cells with regular expressions over the XML and compares or
 the target cells' text. An unchanged run finds that every output cell already holds what it
 should and leaves the part untouched; a changed one replaces those cells' text only.
 
+The same index tells whether a tab sheetsync owns is, row for row, the XML sheetsync would
+write for it (`has_rows`): an unchanged Summary, History or Alerts tab is recognised without
+building its tree either.
+
 Only the part outside `<sheetData>` (columns, dimension, views: small) is parsed, as a
 skeleton worksheet, so column widths and the dimension are edited by `Worksheet` exactly as on
 a whole tree. A sheet or a cell this class does not handle as text raises `NeedsTree` before
@@ -166,6 +170,11 @@ class SheetText:
         self.changed = False
         self.removed_formulas: set[str] = set()
 
+    @property
+    def root(self) -> Any:
+        """The worksheet without its rows (columns, dimension, drawing ...), as a tree."""
+        return self._skeleton.root
+
     def _index_rows(self) -> None:
         data = self._data
         close = b"</" + self._prefix + b"row>"
@@ -193,6 +202,18 @@ class SheetText:
             self._rows[number] = _Row(found.start(), found.end(), closing, end, found[2])
             self._numbers.append(number)
             previous, position = number, end
+
+    def has_rows(self, rows: dict[int, str | None]) -> bool:
+        """Whether the sheet's rows are exactly these (row number -> its whole XML), in
+        number and in every byte."""
+        if len(rows) != len(self._rows):
+            return False
+        data = self._data
+        for number, xml in rows.items():
+            row = self._rows.get(number)
+            if row is None or xml is None or data[row.start : row.end] != xml.encode():
+                return False
+        return True
 
     def prepare(self, cells: set[tuple[int, int]]) -> None:
         """Read the cells to be written, so that one this class does not handle raises
@@ -460,10 +481,14 @@ class SheetText:
 
     # --- the part ---
 
-    def to_bytes(self) -> bytes:
-        """The part with its edited cells and rows, every other byte as it was."""
+    def to_bytes(self, *, skeleton_changed: bool = False) -> bytes:
+        """The part with its edited cells and rows, every other byte as it was.
+
+        `skeleton_changed`: the part outside the rows (`root`) was edited by someone else
+        (the charts' `<drawing>`), so it is serialised again.
+        """
         data = self._data
-        if self._skeleton.changed or self._dimension_changed:
+        if skeleton_changed or self._skeleton.changed or self._dimension_changed:
             serialised = etree.tostring(
                 self._skeleton.root, xml_declaration=True, encoding="UTF-8", standalone=True
             )

@@ -40,7 +40,6 @@ import zipfile
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
@@ -100,16 +99,14 @@ class ExcelWorkbook(WorkbookBackend):
         self.limits = limits or Limits()
         self._file = WorkbookFile(self.path, label=self.label, backups=backups)
         self._seen: SeenFile | None = None
-        self._parsed: tuple[SeenFile, dict[str, Any]] | None = None
         self._stale_temp_before = stale_temp_before
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Read the named tabs' values; formulas give the result Excel last calculated.
 
-        The trees of the tabs sheetsync owns are kept for `write`, which patches them rather
-        than parsing the same parts again; people's tabs are written as text, not kept.
+        Each sheet is read row by row and nothing parsed is kept: `write` patches people's
+        tabs as text and parses only the owned tabs it has to change.
         """
-        self._parsed = None
         if self._stale_temp_before is not None:
             self._file.remove_stale_temp_files(self._stale_temp_before)
             self._stale_temp_before = None  # once per sync
@@ -121,7 +118,6 @@ class ExcelWorkbook(WorkbookBackend):
             raise self._file.not_xlsx(exc) from exc
         except RefusedPackage as exc:
             raise BackendError(str(exc), workbook=self.label) from None
-        self._parsed = (seen, values.trees)
         return Snapshot(
             values.grids,
             number_formats=values.formats,
@@ -141,11 +137,9 @@ class ExcelWorkbook(WorkbookBackend):
             return WriteResult()
         seen = self._seen or self._file.load()
         self._file.check_unchanged(seen)
-        parsed, self._parsed = self._parsed, None  # the editor changes the trees: use them once
-        trees = parsed[1] if parsed is not None and parsed[0] is seen else {}
         try:
             with cyclic_gc_paused():
-                editor = PlanEditor(seen.data, trees, self.limits)
+                editor = PlanEditor(seen.data, limits=self.limits)
                 result = editor.apply(plan)
                 data = editor.package.to_bytes() if result.wrote else b""
         except zipfile.BadZipFile as exc:
@@ -165,7 +159,3 @@ class ExcelWorkbook(WorkbookBackend):
         self._file.check_writable(seen)
         self._seen = self._file.replace(data, seen)
         return result
-
-    def close(self) -> None:
-        """Drop the worksheets kept from `read` for `write`."""
-        self._parsed = None

@@ -91,3 +91,25 @@ def test_a_tab_in_a_prefixed_namespace_is_written_in_that_prefix(okrs_file, edit
     assert '<x:c r="' in after and "<c " not in after
     assert_well_formed(okrs_file)
     assert load(okrs_file)["OKRs"].cell(5, NOTE).value == "checked row 5"
+
+
+def test_an_unchanged_summary_whose_chart_a_person_removed_gets_it_back(tmp_path, edit_package):
+    """The Summary's rows are as sheetsync wrote them, so they are recognised as text; the
+    chart's anchor in the sheet is put back without rewriting a row."""
+    from sheetsync.cli import main
+    from tests.e2e.test_summary_charts import AS_OF, chart_parts, synced
+
+    path, config = synced(tmp_path)
+    parts = chart_parts(path)
+    summary_part = next(p for p in zipfile.ZipFile(path).namelist() if p.endswith("sheet3.xml"))
+    rows_before = re.search(r"<sheetData>.*</sheetData>", part_text(path, summary_part), re.S)[0]
+    edit_package(path, {summary_part: lambda xml: re.sub(r"<drawing [^>]*/>", "", xml)})
+    assert "<drawing " not in part_text(path, summary_part)
+
+    assert main(["run", "--config", str(config), "--as-of", AS_OF]) == 0
+
+    after = part_text(path, summary_part)
+    assert "<drawing " in after
+    assert set(parts) <= set(chart_parts(path))
+    assert re.search(r"<sheetData>.*</sheetData>", after, re.S)[0] == rows_before
+    assert_well_formed(path)
