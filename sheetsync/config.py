@@ -210,6 +210,9 @@ class Alerts(_Strict):
     notify_wins: bool = Field(False, description="an item reaching Done or Achieved")
     notify_invalid: bool = Field(True, description="an item becoming Invalid, at once")
     notify_grades: bool = Field(True, description="each objective's final grade when it closes")
+    notify_confidence: bool = Field(
+        True, description="an owner's Confidence falling by 3 points or more (High -> Low)"
+    )
     stale_after_days: int = Field(14, ge=0)
     history_days: int = Field(400, ge=0, description="History rows kept; 0 keeps all")
     summary_to: list[str] = Field(default_factory=list)

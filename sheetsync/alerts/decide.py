@@ -21,7 +21,8 @@ when counting, they are the stale rule's business):
 * **Improving** — Off track eased to At risk (if `notify_improving`); **Win** — it reached
   Done or Achieved from anything else (if `notify_wins`; not on the first run).
 * **Confidence** — the owner's `Confidence` fell by 3 points or more (High -> Low) since the
-  last run that recorded one: a `confidence` alert to the owner, once per drop.
+  last run that recorded one: a `confidence` alert to the owner, once per drop (if
+  `notify_confidence`).
 * **Check-ins** — an item with an `Updated` date (the owner's last check-in) that is not On
   track or Done is stale when that date is its cadence (else `stale_after_days`) old or more,
   whatever its value: the check-in, not an unchanged value, is then the staleness signal.
@@ -562,7 +563,8 @@ def decide_alerts(
         kinds += _transition_events(item, runs, settings)
         kinds += _invalid_events(item, runs, logged, settings)
         kinds += _stale_events(item, runs, logged, as_of, settings)
-        kinds += _confidence_events(item, past)
+        if settings.notify_confidence:
+            kinds += _confidence_events(item, past)
         for kind in kinds:
             eid = event_id(workbook, item.kind, item.key, kind, as_of)
             if eid in known:

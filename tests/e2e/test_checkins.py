@@ -17,6 +17,15 @@ OKRS = [
 ]  # fmt: skip
 
 
+def mail_to_dee(mail, alerts: str) -> str:  # noqa: F811
+    """Config: mail through the loopback server, Dee's address, and these [alerts] settings."""
+    return (
+        f'[email]\nhost = "127.0.0.1"\nport = {mail.port}\nsecurity = "none"\n'
+        'sender = "sheetsync@example.com"\n'
+        f'[alerts]\n{alerts}\n[alerts.owners]\n"Dee" = "dee@example.com"\n'
+    )
+
+
 def kind(logged):
     """The event's kind, as its Event ID starts."""
     return str(logged["Event ID"]).split("-")[0]
@@ -27,12 +36,7 @@ def test_a_confidence_drop_alerts_the_owner_and_a_missed_check_in_is_stale(
     tmp_path,
     mail,  # noqa: F811
 ):
-    mail_to_dee = (
-        f'[email]\nhost = "127.0.0.1"\nport = {mail.port}\nsecurity = "none"\n'
-        'sender = "sheetsync@example.com"\n'
-        '[alerts]\nstale_after_days = 30\n[alerts.owners]\n"Dee" = "dee@example.com"\n'
-    )
-    config = okrs_workbook(sheets, tmp_path, OKRS, mail_to_dee)
+    config = okrs_workbook(sheets, tmp_path, OKRS, mail_to_dee(mail, "stale_after_days = 30"))
 
     assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 0
     okrs = sheets.values("team", "OKRs")
@@ -77,3 +81,20 @@ def test_confidence_outside_one_to_ten_is_a_validation_error_on_its_cell(sheets,
     okrs = sheets.values("team", "OKRs")
     assert cell(okrs, 2, "Status") == "Invalid"
     assert "G2" in cell(okrs, 2, "Note") and "1 to 10" in cell(okrs, 2, "Note")
+
+
+def test_with_notify_confidence_off_a_drop_is_shown_but_not_alerted(
+    sheets,
+    tmp_path,
+    mail,  # noqa: F811
+):
+    config = okrs_workbook(
+        sheets, tmp_path, OKRS[:2], mail_to_dee(mail, "notify_confidence = false")
+    )
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 0
+    sheets.edit("team", "OKRs", "G2", 4)
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-22"]) == 0
+
+    assert cell(sheets.values("team", "OKRs"), 2, "Note").startswith("confidence 4/10")
+    assert not [r for r in alerts_rows(sheets) if kind(r) == "confidence"]
+    assert not mail.inbox.messages

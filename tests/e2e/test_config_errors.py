@@ -101,3 +101,10 @@ def test_other_commands_print_the_problem_once_too(tmp_path, capsys, command):
     assert main([command, "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.count("no workbooks") == 1
+
+
+def test_the_confidence_switch_takes_true_or_false_only(tmp_path, capsys):
+    (line,) = errors_for(tmp_path, f'[alerts]\nnotify_confidence = "rarely"\n{WORKBOOK}', capsys)
+    assert line == (
+        "key 'alerts.notify_confidence': `notify_confidence = \"rarely\"`: expected true or false"
+    )

@@ -423,3 +423,15 @@ def test_reaching_done_is_a_win_when_wins_are_asked_for_but_not_on_the_first_run
     [event] = nightly.run(1, kpi(Status.DONE, 50_000))
     assert event.kind is EventKind.WIN
     assert nightly.kinds(2, kpi(Status.DONE, 50_000)) == []
+
+
+# Check-ins: a confidence drop
+
+
+def test_a_confidence_drop_of_three_points_is_alerted_unless_notify_confidence_is_off():
+    history = [record(0, ON, confidence=8.0)]
+    [event] = decide(history, kpi(ON, confidence=4.0), 1)
+    assert event.kind is EventKind.CONFIDENCE
+    assert event.message.startswith("Confidence dropped to 4/10 (was 8/10 on 2026-01-05)")
+
+    assert decide(history, kpi(ON, confidence=4.0), 1, notify_confidence=False) == []
