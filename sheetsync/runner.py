@@ -480,6 +480,7 @@ def write_report(
                 key_results=scored.key_results if scored else (),
                 kpis=scored.kpi_scores if scored else (),
                 problems=scored.problems if scored else (),
+                invalid=scored.okrs.invalid if scored and scored.okrs else (),
                 error=o.report.error,
             )
         )

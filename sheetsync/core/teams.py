@@ -95,6 +95,11 @@ def objective_teams(items: Iterable[Item]) -> dict[str, str]:
     return teams
 
 
+def team_of(team: str | None, objective: str | None, teams: dict[str, str]) -> str | None:
+    """A key result's team: its own `Team` cell, else its objective's (`objective_teams`)."""
+    return team or (teams.get(objective) if objective else None)
+
+
 def _describe(item: Item) -> str:
     """'Grow / Leads (Off track, Ana)': enough to find the row."""
     owner = f", {item.owner}" if item.owner else ""
@@ -111,14 +116,18 @@ def _group(items: Iterable[tuple[str, Item]]) -> list[Group]:
     return sorted(groups.values(), key=lambda g: g.name.casefold())
 
 
-def by_team(items: Sequence[Item]) -> list[Group]:
-    """One group per team (alphabetical); key results without a team are left out."""
+def by_team(items: Sequence[Item], *, unassigned: str | None = None) -> list[Group]:
+    """One group per team (alphabetical); key results without a team are left out, or grouped
+    last under `unassigned` (the report page shows every key result)."""
     teams = objective_teams(items)
-    return _group(
-        (team, item)
-        for item in items
-        if (team := item.team or (teams.get(item.objective) if item.objective else None))
+    groups = _group(
+        (team, item) for item in items if (team := team_of(item.team, item.objective, teams))
     )
+    if unassigned is not None:
+        groups += _group(
+            (unassigned, item) for item in items if not team_of(item.team, item.objective, teams)
+        )
+    return groups
 
 
 def by_owner(items: Sequence[Item]) -> list[Group]:
@@ -131,10 +140,15 @@ def by_owner(items: Sequence[Item]) -> list[Group]:
     )
 
 
+def attention_listed(group: Group) -> tuple[list[str], int]:
+    """The red items named (the first MAX_ATTENTION_LISTED) and how many more there are."""
+    listed = group.attention[:MAX_ATTENTION_LISTED]
+    return listed, len(group.attention) - len(listed)
+
+
 def attention_text(group: Group) -> str:
     """The Needs attention cell: the red items by name, the rest counted."""
-    listed = group.attention[:MAX_ATTENTION_LISTED]
-    more = len(group.attention) - len(listed)
+    listed, more = attention_listed(group)
     return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
 
 

@@ -15,6 +15,7 @@ from datetime import date
 
 from sheetsync.core.alignment import TreeNode, expected_of
 from sheetsync.core.model import (
+    InvalidRow,
     KeyResultScore,
     KpiScore,
     KrType,
@@ -22,12 +23,24 @@ from sheetsync.core.model import (
     Problem,
     Status,
 )
+from sheetsync.core.teams import (
+    Group,
+    attention_listed,
+    by_owner,
+    by_team,
+    items_of,
+    objective_owners,
+    objective_teams,
+    team_of,
+)
 from sheetsync.core.units import format_number, format_score, with_unit
 
 TONES = {"C6EFCE": "good", "FFEB9C": "warn", "FFC7CE": "bad", "D9D9D9": "none"}
 """Status fill colour -> the page's tone (its CSS class)."""
 SYMBOLS = {"good": "✓", "warn": "!", "bad": "✕", "none": "–"}
 """A shape beside each status word, so colour is never the only signal."""
+NO_TEAM = "No team"
+"""The section of key results no Team cell names, when others do."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,10 @@ class KeyResultRow:
     score: ScoreView | None
     status: StatusView
     note: str
+    target_from: str = ""
+    """A relative key result's target, worked out: '= +30% from 1000'."""
+    confidence: str = ""
+    """The owner's confidence, shown beside the score: 'confidence 7/10'."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,34 @@ class ObjectiveSection:
     score: ScoreView | None
     status: StatusView
     key_results: list[KeyResultRow]
+    owner: str = ""
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """A team or an objective owner: key results by status, and the red ones by name."""
+
+    name: str
+    total: int
+    counts: list[tuple[StatusView, int]]
+    attention: list[str]
+    more: int
+    """Red items beyond the ones named."""
+
+    @classmethod
+    def of(cls, group: Group) -> GroupView:
+        listed, more = attention_listed(group)
+        counts = [(StatusView.of(s), n) for s, n in Status.in_order(group.counts)]
+        return cls(group.name, group.total, counts, listed, more)
+
+
+@dataclass(frozen=True)
+class TeamSection:
+    """One team's part of the page: its counts and what needs attention, then its key results
+    by objective (the grouping of the Summary's "By team")."""
+
+    team: GroupView
+    objectives: list[ObjectiveSection]
 
 
 @dataclass(frozen=True)
@@ -124,6 +169,9 @@ class WorkbookPage:
     error: str | None = None
     tree: list[TreeRow] = field(default_factory=list)
     objectives: list[ObjectiveSection] = field(default_factory=list)
+    teams: list[TeamSection] = field(default_factory=list)
+    """Empty when no key result names a team: the key results are then shown by objective."""
+    owners: list[GroupView] = field(default_factory=list)
     kpis: list[KpiRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     objective_counts: list[tuple[StatusView, int]] = field(default_factory=list)
@@ -155,9 +203,13 @@ def build_page(
     key_results: Sequence[KeyResultScore] = (),
     kpis: Sequence[KpiScore] = (),
     problems: Sequence[Problem] = (),
+    invalid: Sequence[InvalidRow] = (),
     error: str | None = None,
 ) -> WorkbookPage:
-    """The page of one workbook from its scores (the tree falls back to the flat objectives)."""
+    """The page of one workbook from its scores (the tree falls back to the flat objectives).
+
+    `invalid` are the OKRs tab's invalid rows: counted in their team's and owner's groups.
+    """
     page = WorkbookPage(name, file_name, as_of, location, error)
     krs_of: dict[str, list[KeyResultScore]] = {}
     for s in key_results:
@@ -181,20 +233,38 @@ def build_page(
         )
         for n in nodes
     ]
-    by_objective: dict[str, list[KeyResultRow]] = {o.name: [] for o in objectives}
-    for s in key_results:
-        by_objective.setdefault(s.key_result.objective, []).append(_key_result_row(s))
+    items = items_of(key_results, invalid)
+    owners = objective_owners(items)
     scores = {o.name: o for o in objectives}
-    page.objectives = [
-        ObjectiveSection(
-            objective,
-            ScoreView.of(scores[objective].score) if objective in scores else None,
-            StatusView.of(scores[objective].status if objective in scores else Status.NO_DATA),
-            rows,
-        )
-        for objective, rows in by_objective.items()
-        if rows
-    ]
+
+    def sections(chosen: Sequence[KeyResultScore]) -> list[ObjectiveSection]:
+        by_objective: dict[str, list[KeyResultRow]] = {o.name: [] for o in objectives}
+        for s in chosen:
+            by_objective.setdefault(s.key_result.objective, []).append(_key_result_row(s))
+        return [
+            ObjectiveSection(
+                objective,
+                ScoreView.of(scores[objective].score) if objective in scores else None,
+                StatusView.of(scores[objective].status if objective in scores else Status.NO_DATA),
+                rows,
+                owners.get(objective, ""),
+            )
+            for objective, rows in by_objective.items()
+            if rows
+        ]
+
+    page.objectives = sections(key_results)
+    if by_team(items):
+        teams = objective_teams(items)
+        krs_of_team: dict[str, list[KeyResultScore]] = {}
+        for s in key_results:
+            team = team_of(s.key_result.team, s.key_result.objective, teams) or NO_TEAM
+            krs_of_team.setdefault(team.casefold(), []).append(s)
+        page.teams = [
+            TeamSection(GroupView.of(g), sections(krs_of_team.get(g.name.casefold(), [])))
+            for g in by_team(items, unassigned=NO_TEAM)
+        ]
+    page.owners = [GroupView.of(g) for g in by_owner(items)]
     page.kpis = [_kpi_row(k) for k in kpis]
     page.problems = [p.describe() for p in problems]
     counts = Counter(o.status for o in objectives)
@@ -211,6 +281,14 @@ def _key_result_row(s: KeyResultScore) -> KeyResultRow:
         target = "" if kr.target is None else format_number(kr.target, kr.target_style or kr.style)
         if kr.type in (KrType.STAY_ABOVE, KrType.STAY_BELOW) and target:
             target = f"{'at least' if kr.type is KrType.STAY_ABOVE else 'at most'} {target}"
+    target_from = ""
+    if kr.change is not None and kr.type is KrType.METRIC and kr.target is not None:
+        target_from = f"= {kr.change.text} from {format_number(kr.start, kr.style)}"
+    note, confidence = s.note, ""
+    if kr.confidence is not None:
+        confidence = f"confidence {kr.confidence}"
+        # shown beside the score, so the Note's copy of it is left out here
+        note = note.removeprefix(confidence).removeprefix("; ")
     return KeyResultRow(
         kr.text,
         kr.owner or "",
@@ -218,7 +296,9 @@ def _key_result_row(s: KeyResultScore) -> KeyResultRow:
         target,
         ScoreView.of(s.score),
         StatusView.of(s.status),
-        s.note,
+        note,
+        target_from,
+        confidence,
     )
 
 

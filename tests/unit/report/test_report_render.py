@@ -57,3 +57,61 @@ def test_page_file_names_are_safe_and_unique():
     names = [file_name_for(n, taken) for n in ("Sales OKRs", "sales/okrs", "index", "../x", "")]
     assert names == ["sales-okrs.html", "sales-okrs-2.html", "index-2.html", "x.html",
                      "workbook.html"]  # fmt: skip
+
+
+def test_key_results_are_grouped_by_team_with_counts_attention_owners_and_confidence():
+    from sheetsync.core.model import Change, Confidence, InvalidRow, ObjectiveScore, Problem
+
+    rows = [
+        KeyResult(2, "Grow", "Leads", owner="Ana", team="Sales", target=100, period=Q4,
+                  confidence=Confidence(7.0)),
+        KeyResult(3, "Grow", "Deals", owner="Bo", target=10, period=Q4),
+        KeyResult(4, "Care", "Visits", owner="Cy", start=1000, target=1300, period=Q4,
+                  change=Change(0.3, relative=True, text="+30%"), start_given=False),
+    ]  # fmt: skip
+    scores = [
+        KeyResultScore(rows[0], 0.6, Status.ON_TRACK, "confidence 7/10; ahead", value=60),
+        KeyResultScore(rows[1], 0.1, Status.OFF_TRACK, value=1),
+        KeyResultScore(rows[2], 0.2, Status.AT_RISK, value=1060),
+    ]
+    broken = InvalidRow(
+        "OKRs", 5, (Problem("OKRs", "D5", "ten", "a number", "not a number"),), "Care", None, "Cy"
+    )
+    page = build_page(
+        "Team",
+        "team.html",
+        AS_OF,
+        objectives=[
+            ObjectiveScore("Grow", 0.35, Status.AT_RISK),
+            ObjectiveScore("Care", 0.2, Status.AT_RISK),
+        ],
+        key_results=scores,
+        invalid=[broken],
+    )
+    # Grow's team (given once, on Leads) holds Deals too; Care names no team.
+    assert [(t.team.name, t.team.total) for t in page.teams] == [("Sales", 2), ("No team", 2)]
+    sales = page.teams[0]
+    assert [(s.word, n) for s, n in sales.team.counts] == [("Off track", 1), ("On track", 1)]
+    assert sales.team.attention == ["Grow / Deals (Off track, Bo)"]
+    assert [o.name for o in page.teams[1].objectives] == ["Care"]
+    assert [(o.name, o.total) for o in page.owners] == [("Ana", 2), ("Cy", 2)]
+
+    leads, _ = sales.objectives[0].key_results
+    assert (leads.confidence, leads.note) == ("confidence 7/10", "ahead")
+    (visits,) = page.teams[1].objectives[0].key_results
+    assert (visits.target, visits.target_from) == ("1300", "= +30% from 1000")
+
+    html = render_page(page)
+    assert '<h3 id="team-1">Sales</h3>' in html and '<h3 id="team-2">No team</h3>' in html
+    assert "<li>Grow / Deals (Off track, Bo)</li>" in html
+    assert "owner Ana" in html and '<span class="conf">confidence 7/10</span>' in html
+
+
+def test_without_any_team_the_key_results_stay_grouped_by_objective():
+    kr = KeyResult(2, "Grow", "Leads", owner="Ana", target=100, period=Q4)
+    page = build_page(
+        "Team", "t.html", AS_OF, key_results=[KeyResultScore(kr, 0.5, Status.ON_TRACK)]
+    )
+    assert page.teams == []
+    html = render_page(page)
+    assert 'id="teams"' not in html and '<h2 id="key-results">Key results</h2>' in html
