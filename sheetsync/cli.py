@@ -298,15 +298,16 @@ def _run_again(args: argparse.Namespace, config_path: Path) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from sheetsync.runner import write_report
+    from sheetsync.service import execute_report
 
     config = cfg.load_config(args.config)
-    written, reports = write_report(
+    written, reports = execute_report(
         config,
         Path(args.out),
         as_of=_as_of(args),
         now=datetime.now().astimezone(),
         workers=args.workers,
+        shard=args.shard,
     )
     console = _console()
     for w in reports:
@@ -495,9 +496,9 @@ COMMANDS = (
         "write the report pages: one HTML page per workbook and an index",
         "Read and score every workbook (writing none of them) and write one self-contained "
         "HTML page per workbook plus index.html: the alignment tree, key results, KPIs and "
-        "problems.",
+        "problems. With --shard, only that shard's workbooks; the index lists them all.",
         "sheetsync report --config config/sheetsync.toml --out /var/www/okrs",
-        ("config", "out", "as_of", "workers"),
+        ("config", "out", "as_of", "workers", "shard"),
         {
             0: "every page written",
             1: "a workbook could not be read (its page says why; the others were written)",

@@ -451,18 +451,21 @@ def write_report(
     now: datetime,
     workers: int = 1,
     factory: BackendFactory | None = None,
+    workbooks: list[cfg.Workbook] | None = None,
 ) -> tuple[list[Path], list[WorkbookReport]]:
-    """Read and score every workbook (writing none of them) and write the report pages.
+    """Read and score the workbooks (writing none of them) and write their report pages.
 
-    Returns the files written and each workbook's report (errors included: a workbook that
-    cannot be read still gets a page that says so).
+    `workbooks` is this shard's selection (default all): only their pages are written, and the
+    index lists every configured workbook. Returns the files written and each workbook's report
+    (errors included: a workbook that cannot be read still gets a page that says so).
     """
     from sheetsync.report import build_page, write_reports
 
+    selected = config.workbooks if workbooks is None else workbooks
     job = Job(config, as_of, now, factory or open_backend, dry_run=True, scored=True)
-    place = _where(job, workers, config.workbooks)
+    place = _where(job, workers, selected)
     try:
-        outcomes = _in_waves(place, config.workbooks, _Finished(None, None))
+        outcomes = _in_waves(place, selected, _Finished(None, None))
     finally:
         place.close()
     names = page_names(config)
@@ -484,7 +487,8 @@ def write_report(
                 error=o.report.error,
             )
         )
-    return write_reports(pages, as_of, out_dir), [o.report for o in outcomes]
+    listed = [(wb.name, names[wb.name]) for wb in config.workbooks]
+    return write_reports(pages, as_of, out_dir, listed), [o.report for o in outcomes]
 
 
 def run_all(

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date, datetime
+from pathlib import Path
 
 from sheetsync import config as cfg
 from sheetsync.ops.alive import alive_file
@@ -195,7 +196,7 @@ def serve_forever(
             )
             for w in report.failed:
                 log.error("workbook %s failed: %s", w.name, w.error)
-            refresh_report(current, now)
+            refresh_report(current, now, shard)
 
         return job
 
@@ -216,11 +217,14 @@ def serve_forever(
             if config.report.dir and config.report.port:
                 from sheetsync.ops.static import StaticServer
 
-                server = StaticServer(
-                    config.resolve(config.report.dir), config.report.bind, config.report.port
-                )
-                log.info("report pages served read-only at %s", server.url)
-                refresh_report(config, datetime.now(load_zone(config.schedule.timezone)))
+                folder = config.resolve(config.report.dir)
+                if shard is None or parse_shard(shard)[0] == 0:
+                    # one server for the shared folder: shards on one host would clash on the port
+                    server = StaticServer(folder, config.report.bind, config.report.port)
+                    log.info("report pages served read-only at %s", server.url)
+                else:
+                    log.info("report pages written to %s; shard 0 serves them", folder)
+                refresh_report(config, datetime.now(load_zone(config.schedule.timezone)), shard)
             run_loop(scheduler, stop=stop, sleep=idle, handle_signals=False)
         finally:
             if server is not None:
@@ -228,15 +232,35 @@ def serve_forever(
     return 0
 
 
-def refresh_report(config: cfg.Config, now: datetime) -> None:
-    """`serve`: rewrite the report pages in `[report] dir` (if set); a failure is only logged."""
+def execute_report(
+    config: cfg.Config,
+    out_dir: Path,
+    *,
+    as_of: date,
+    now: datetime,
+    workers: int = 1,
+    shard: str | None = None,
+) -> tuple[list[Path], list[WorkbookReport]]:
+    """The report pages of this process's shard of the workbooks, into `out_dir`.
+
+    Each shard writes its own workbooks' pages (so no process reads every workbook) and the
+    index, which lists every configured workbook from the lines each shard left beside it.
+    """
+    index, count = parse_shard(shard) if shard else (0, 1)
+    workbooks = select(config.workbooks, index, count, key=lambda w: w.name)
+    return write_report(config, out_dir, as_of=as_of, now=now, workers=workers, workbooks=workbooks)
+
+
+def refresh_report(config: cfg.Config, now: datetime, shard: str | None = None) -> None:
+    """`serve`: rewrite this shard's report pages in `[report] dir` (if set) and the index; a
+    failure is only logged."""
     if not config.report.dir:
         return
     from sheetsync.core.errors import SheetsyncError
 
     try:
-        written, _ = write_report(
-            config, config.resolve(config.report.dir), as_of=now.date(), now=now
+        written, _ = execute_report(
+            config, config.resolve(config.report.dir), as_of=now.date(), now=now, shard=shard
         )
     except (SheetsyncError, OSError) as exc:
         log.error("report pages not written: %s", exc)

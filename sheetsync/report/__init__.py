@@ -4,11 +4,12 @@
 jinja2 and writes the files. Nothing here reads or writes a workbook.
 """
 
-from sheetsync.report.page import WorkbookPage, build_page, file_name_for
+from sheetsync.report.page import IndexEntry, WorkbookPage, build_page, file_name_for
 from sheetsync.report.render import INDEX, render_index, render_page, write_reports
 
 __all__ = [
     "INDEX",
+    "IndexEntry",
     "WorkbookPage",
     "build_page",
     "file_name_for",

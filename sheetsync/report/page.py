@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sheetsync.core.alignment import TreeNode, expected_of
 from sheetsync.core.model import (
@@ -180,6 +181,57 @@ class WorkbookPage:
     def link(self) -> str | None:
         """The workbook's address when it is a web link (a Google spreadsheet)."""
         return self.location if self.location.startswith("https://") else None
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One workbook's line on the index, kept apart from its page: each shard writes its own
+    workbooks' pages, and the index lists every workbook from these lines."""
+
+    name: str
+    file_name: str
+    as_of: str | None
+    """The date its page was written for; None when no page has been written yet."""
+    objective_counts: list[tuple[StatusView, int]] = field(default_factory=list)
+    problems: int = 0
+    error: str | None = None
+
+    @classmethod
+    def of(cls, page: WorkbookPage) -> IndexEntry:
+        return cls(
+            page.name,
+            page.file_name,
+            page.as_of.isoformat(),
+            page.objective_counts,
+            len(page.problems),
+            page.error,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "file_name": self.file_name,
+            "as_of": self.as_of,
+            "objective_counts": [[s.word, s.tone, s.symbol, n] for s, n in self.objective_counts],
+            "problems": self.problems,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexEntry:
+        """Raises KeyError, TypeError or ValueError for anything but what `to_json` wrote."""
+        counts = [
+            (StatusView(str(w), str(t), str(y)), int(n)) for w, t, y, n in data["objective_counts"]
+        ]
+        error = data["error"]
+        return cls(
+            str(data["name"]),
+            str(data["file_name"]),
+            str(data["as_of"]),
+            counts,
+            int(data["problems"]),
+            None if error is None else str(error),
+        )
 
 
 def file_name_for(name: str, taken: set[str]) -> str:

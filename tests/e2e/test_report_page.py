@@ -50,13 +50,15 @@ def reports(sheets_api, service_account_file, tmp_path):
 def test_report_pages_are_self_contained_files_one_per_workbook(reports):
     out = reports / "report"
     assert sorted(p.name for p in out.iterdir()) == [
+        ".index.json",  # the index's lines, for shards that write their own pages
+        ".index.lock",
         "company.html",
         "index.html",
         "marketing.html",
         "sales.html",
         "support.html",
     ]
-    for page in out.iterdir():
+    for page in out.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         # Nothing to fetch: no scripts, stylesheets, images, fonts or imports.
         for asset in ("<script", "<link", "<img", "src=", "url(", "@import"):
@@ -177,3 +179,109 @@ def test_serve_writes_the_report_and_serves_it_read_only_on_loopback(excel_sheet
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+
+
+def report_shards(config: Path, out: Path, shards: tuple[str, ...]) -> None:
+    """`sheetsync report --shard I/N` for each shard, as processes side by side."""
+    procs = [
+        subprocess.Popen(
+            [
+                *SHEETSYNC,
+                "report",
+                "--config",
+                str(config),
+                "--out",
+                str(out),
+                "--as-of",
+                "2026-11-15",
+                "--shard",
+                shard,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for shard in shards
+    ]
+    for proc in procs:
+        out_text, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out_text + err
+
+
+def test_each_shard_writes_its_own_pages_and_the_index_lists_every_workbook(
+    sheets_api, service_account_file, tmp_path
+):
+    google = GoogleSheets(sheets_api, service_account_file)
+    config = make_cascade(google, ExcelSheets(tmp_path), tmp_path)
+    night(config, "2026-11-15")
+    out = tmp_path / "site"
+
+    # The company's shard first: its own two pages; the index already lists all four.
+    report_shards(config, out, ("1/2",))
+    assert sorted(p.name for p in out.glob("*.html")) == [
+        "company.html", "index.html", "marketing.html"]  # fmt: skip
+    index = words(re.sub(r"<[^>]+>", " ", (out / "index.html").read_text()))
+    assert "Sales – No page yet" in index and "Support – No page yet" in index
+    assert "Marketing ✕ Off track 1 – Invalid 2 2 2026-11-15" in index
+
+    # Both shards at once, into the same folder: every page, one index listing them all.
+    before = len(sheets_api.log)
+    report_shards(config, out, ("0/2", "1/2"))
+    assert sorted(p.name for p in out.glob("*.html")) == [
+        "company.html", "index.html", "marketing.html", "sales.html", "support.html"]  # fmt: skip
+    page = (out / "index.html").read_text()
+    for name in ("company", "sales", "support", "marketing"):
+        assert f'href="{name}.html"' in page
+    assert "No page yet" not in page
+    # Each workbook was read by one shard only: Company and its child Support's Summary in
+    # one, Support in the other; nothing was written.
+    sheet_requests = [r.kind for r in sheets_api.log[before:] if r.kind != "token"]
+    assert sorted(sheet_requests) == ["get", "get", "get"]
+
+
+def test_serve_shards_write_their_own_pages_into_one_folder_and_shard_0_serves_it(
+    excel_sheets, tmp_path
+):
+    okrs = [["Objective", "Key Result", "Owner", "Target", "Current"],
+            ["Grow", "Leads", "Ana", 100, 60]]  # fmt: skip
+    kpis = [["KPI", "Target", "Actual"]]
+    # Sales is in shard 0 of 2, Marketing in shard 1 (the split the cascade story runs).
+    entries = [excel_sheets.create(n, {"OKRs": okrs, "KPIs": kpis}) for n in ("Sales", "Marketing")]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extra = f'[report]\ndir = "site"\nport = {port}\n[schedule]\nat = "03:30"\n'
+    config = write_config(tmp_path, entries, extra)
+    procs = {
+        shard: subprocess.Popen(
+            [*SHEETSYNC, "serve", "--config", str(config), "--shard", shard],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for shard in ("1/2", "0/2")
+    }
+    try:
+        logs = {}
+        for shard, proc in procs.items():
+            seen, deadline = "", time.monotonic() + 60
+            while "report pages written:" not in seen and time.monotonic() < deadline:
+                seen += proc.stderr.readline()
+            logs[shard] = seen
+        assert f"served read-only at http://127.0.0.1:{port}/" in logs["0/2"], logs
+        assert "shard 0 serves them" in logs["1/2"] and "served read-only" not in logs["1/2"]
+        assert "report pages written: 2" in logs["1/2"]  # its page and the index
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/")
+        index = conn.getresponse().read().decode()
+        assert 'href="sales.html"' in index and 'href="marketing.html"' in index
+        for page in ("/sales.html", "/marketing.html"):
+            conn.request("GET", page)
+            response = conn.getresponse()
+            assert response.status == 200 and "Leads" in response.read().decode()
+        conn.close()
+        for proc in procs.values():
+            proc.send_signal(signal.SIGTERM)
+        assert [proc.wait(timeout=30) for proc in procs.values()] == [0, 0]
+    finally:
+        for proc in procs.values():
+            proc.kill()

@@ -6,7 +6,7 @@ from datetime import date
 
 from sheetsync.core.alignment import TreeNode
 from sheetsync.core.model import KeyResult, KeyResultScore, Kpi, KpiScore, Period, Status
-from sheetsync.report import build_page, file_name_for, render_index, render_page
+from sheetsync.report import IndexEntry, build_page, file_name_for, render_index, render_page
 from sheetsync.report.page import sparkline
 
 AS_OF = date(2026, 11, 15)
@@ -24,7 +24,7 @@ def test_text_from_a_sheet_is_escaped_never_markup():
     html = render_page(page)
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b&gt;Grow&lt;/b&gt;" in html and "Team &lt;x&gt;" in html
-    assert "Team &lt;x&gt;" in render_index([page], AS_OF)
+    assert "Team &lt;x&gt;" in render_index([IndexEntry.of(page)], AS_OF)
 
 
 def test_every_status_shows_its_word_and_a_symbol_not_only_a_colour():
@@ -115,3 +115,25 @@ def test_without_any_team_the_key_results_stay_grouped_by_objective():
     assert page.teams == []
     html = render_page(page)
     assert 'id="teams"' not in html and '<h2 id="key-results">Key results</h2>' in html
+
+
+def test_the_index_lists_every_workbook_whichever_shard_wrote_its_page(tmp_path):
+    from sheetsync.report import write_reports
+
+    listed = [("Sales", "sales.html"), ("Support", "support.html")]
+    sales = build_page("Sales", "sales.html", AS_OF)
+    write_reports([sales], AS_OF, tmp_path, listed)
+    index = (tmp_path / "index.html").read_text()
+    assert 'href="sales.html"' in index and 'href="support.html"' not in index
+    assert "No page yet" in index
+
+    support = build_page("Support", "support.html", date(2026, 11, 16))
+    write_reports([support], date(2026, 11, 16), tmp_path, listed)
+    index = (tmp_path / "index.html").read_text()
+    assert 'href="sales.html"' in index and 'href="support.html"' in index
+    assert "<td>2026-11-15</td>" in index and "<td>2026-11-16</td>" in index
+
+    # A damaged state file only forgets the other shards' lines until they write again.
+    (tmp_path / ".index.json").write_text("{not json", encoding="utf-8")
+    write_reports([sales], AS_OF, tmp_path, listed)
+    assert "No page yet" in (tmp_path / "index.html").read_text()
