@@ -98,6 +98,35 @@ def night(config: Path, as_of: str, shards: tuple[str, ...] = ("0/2", "1/2")) ->
     return results
 
 
+def report_shards(
+    config: Path, out: Path, as_of: str, shards: tuple[str, ...] = ("0/2", "1/2")
+) -> None:
+    """`sheetsync report --shard I/N` for each shard, as processes side by side, into `out`."""
+    procs = [
+        subprocess.Popen(
+            [
+                *SHEETSYNC,
+                "report",
+                "--config",
+                str(config),
+                "--out",
+                str(out),
+                "--as-of",
+                as_of,
+                "--shard",
+                shard,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for shard in shards
+    ]
+    for proc in procs:
+        out_text, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, out_text + err
+
+
 def tree(values: list[list]) -> dict[str, list]:
     start = next(i for i, row in enumerate(values) if row and row[0] == "Alignment tree")
     header = values[start + 1]

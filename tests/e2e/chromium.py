@@ -45,6 +45,11 @@ document.getElementById("page").addEventListener("load", function () {{
 </script></body></html>"""
 
 
+def words(text: str) -> str:
+    """Visible text with every run of spaces, tabs and line breaks as one space."""
+    return " ".join(text.split())
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium")
     if path:

@@ -3,7 +3,8 @@
 The company workbook and its three departments (Excel and Google mixed) are synced by two
 shard processes; `sheetsync report` then writes one page per workbook and an index. Chromium
 loads them from a loopback server at desktop and phone widths; the test reads the text a person
-sees and takes the screenshots kept in docs/ (SHEETSYNC_UPDATE_DOCS=1 refreshes them).
+sees and takes screenshots at both widths (the README's pictures come from the fuller story in
+test_manager_story.py).
 """
 
 from __future__ import annotations
@@ -11,28 +12,20 @@ from __future__ import annotations
 import email
 import email.policy
 import http.client
-import os
 import re
 import signal
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from sheetsync.cli import main
-from tests.e2e.cascade import SHEETSYNC, make_cascade, night
-from tests.e2e.chromium import Chromium, png_size, serve_folder
+from tests.e2e.cascade import SHEETSYNC, make_cascade, night, report_shards
+from tests.e2e.chromium import Chromium, png_size, serve_folder, words
 from tests.e2e.workbooks import ExcelSheets, GoogleSheets, write_config
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 DESKTOP, PHONE = (1280, 1100), (390, 1500)
-
-
-def words(text: str) -> str:
-    """Visible text with every run of spaces, tabs and line breaks as one space."""
-    return " ".join(text.split())
 
 
 @pytest.fixture
@@ -114,8 +107,8 @@ def test_a_manager_sees_the_cascade_with_scores_and_status_words_at_desktop_and_
         "/favicon.ico",
     }
 
-    # Screenshots at both widths (kept in docs/ for the README).
-    folder = DOCS if os.environ.get("SHEETSYNC_UPDATE_DOCS") == "1" else tmp_path
+    # Screenshots at both widths.
+    folder = tmp_path
     shots = []
     with serve_folder(reports) as (url, _):
         for name, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
@@ -181,33 +174,6 @@ def test_serve_writes_the_report_and_serves_it_read_only_on_loopback(excel_sheet
         proc.kill()
 
 
-def report_shards(config: Path, out: Path, shards: tuple[str, ...]) -> None:
-    """`sheetsync report --shard I/N` for each shard, as processes side by side."""
-    procs = [
-        subprocess.Popen(
-            [
-                *SHEETSYNC,
-                "report",
-                "--config",
-                str(config),
-                "--out",
-                str(out),
-                "--as-of",
-                "2026-11-15",
-                "--shard",
-                shard,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for shard in shards
-    ]
-    for proc in procs:
-        out_text, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, out_text + err
-
-
 def test_each_shard_writes_its_own_pages_and_the_index_lists_every_workbook(
     sheets_api, service_account_file, tmp_path
 ):
@@ -217,7 +183,7 @@ def test_each_shard_writes_its_own_pages_and_the_index_lists_every_workbook(
     out = tmp_path / "site"
 
     # The company's shard first: its own two pages; the index already lists all four.
-    report_shards(config, out, ("1/2",))
+    report_shards(config, out, "2026-11-15", ("1/2",))
     assert sorted(p.name for p in out.glob("*.html")) == [
         "company.html", "index.html", "marketing.html"]  # fmt: skip
     index = words(re.sub(r"<[^>]+>", " ", (out / "index.html").read_text()))
@@ -226,7 +192,7 @@ def test_each_shard_writes_its_own_pages_and_the_index_lists_every_workbook(
 
     # Both shards at once, into the same folder: every page, one index listing them all.
     before = len(sheets_api.log)
-    report_shards(config, out, ("0/2", "1/2"))
+    report_shards(config, out, "2026-11-15")
     assert sorted(p.name for p in out.glob("*.html")) == [
         "company.html", "index.html", "marketing.html", "sales.html", "support.html"]  # fmt: skip
     page = (out / "index.html").read_text()
