@@ -49,7 +49,7 @@ def read_children(
         where = f"'{name}' {summary}"
         backend = open_child(child)
         try:
-            snapshot = backend.read([summary])
+            snapshot = backend.read_only([summary])
         except SheetsyncError as exc:
             found.problems.append(
                 Problem(where, None, None, "a readable workbook", f"cannot read it: {exc}", False)

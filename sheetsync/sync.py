@@ -244,8 +244,11 @@ def default_period(scoring: cfg.Scoring, as_of: date, source: str = "config") ->
         raise cfg.ConfigError(str(exc), path=source, key="scoring.default_period") from exc
 
 
-def tab_names(tabs: cfg.Tabs) -> list[str]:
-    return [t for t in (tabs.okrs, tabs.kpis, tabs.summary, tabs.history, tabs.alerts) if t]
+def tab_names(tabs: cfg.Tabs, alerts: bool = True) -> list[str]:
+    """The tabs a sync reads; the Alerts tab only when alerts are on (off, it is never written,
+    and asking for a tab a workbook does not have keeps Google from reading by range)."""
+    alerts_tab = tabs.alerts if alerts else ""
+    return [t for t in (tabs.okrs, tabs.kpis, tabs.summary, tabs.history, alerts_tab) if t]
 
 
 def score_snapshot(
@@ -515,7 +518,7 @@ def sync_workbook(
     children = read_children(wb, config, open_child) if wb.children and open_child else None
     for cycle in range(1, MAX_CYCLES + 1):
         report.cycles = cycle
-        snapshot = backend.read(tab_names(tabs))
+        snapshot = backend.read(tab_names(tabs, config.alerts_for(wb).enabled))
         scored = score_snapshot(
             snapshot, backend.label, config, wb, as_of, children.objectives if children else ()
         )

@@ -52,6 +52,11 @@ class WorkbookBackend(ABC):
     def read(self, tabs: Sequence[str]) -> Snapshot:
         """Read the named tabs (matched case-insensitively); missing tabs are simply absent."""
 
+    def read_only(self, tabs: Sequence[str]) -> Snapshot:
+        """`read` for a reader that will not write (a parent reading a child's Summary), so a
+        backend may fetch less: only these tabs, nothing it would need to write."""
+        return self.read(tabs)
+
     @abstractmethod
     def write(self, plan: WritePlan) -> WriteResult:
         """Bring the owned cells and tabs to the plan's content; raise WorkbookError on failure.

@@ -6,7 +6,9 @@ Rather than spend a request on learning them, the backend remembers the titles t
 run received (one small JSON file per spreadsheet in `<state_dir>/google-tabs/`). The first
 run of a spreadsheet, or one whose wanted tabs are not all remembered, reads every tab as
 before; a remembered tab that was deleted or renamed since costs one more read that night.
-The file is only a hint: one that cannot be read or written changes nothing but the bytes.
+A ranged answer adds its titles to those remembered, so a parent reading only a child's
+Summary does not make the child forget its other tabs. The file is only a hint: one that
+cannot be read or written changes nothing but the bytes.
 """
 
 from __future__ import annotations
@@ -49,9 +51,17 @@ class KnownTabs:
         self._memory[spreadsheet_id] = titles
         return list(titles)
 
-    def put(self, spreadsheet_id: str, titles: Iterable[str]) -> None:
-        """Remember `titles` (written atomically; a failure is logged and forgotten)."""
-        titles = sorted(set(titles))
+    def put(self, spreadsheet_id: str, titles: Iterable[str], *, every_tab: bool = True) -> None:
+        """Remember `titles` (written atomically; a failure is logged and forgotten).
+
+        `every_tab`: the titles are all the spreadsheet's tabs (an answer without `ranges`);
+        otherwise they are added to those remembered (a ranged answer shows only its tabs, and
+        says nothing of the others).
+        """
+        merged = set(titles)
+        if not every_tab:
+            merged.update(self.get(spreadsheet_id) or ())
+        titles = sorted(merged)
         if self._memory.get(spreadsheet_id) == titles:
             return
         self._memory[spreadsheet_id] = titles

@@ -8,7 +8,8 @@ and 300 per project):
   the sync uses when it knows their exact titles from an earlier answer (`known_tabs`, kept
   between runs), because a range naming a missing tab fails the whole request; otherwise (the
   first run, a tab not seen before) it reads every tab. A remembered tab deleted or renamed
-  since costs one more read that run.
+  since costs one more read that run. `read_only()` (a parent reading a child's Summary, no
+  write to follow) always asks by `ranges`: a tab that is not there comes back as a 400.
 - `write(plan)` compares the plan with what `read()` saw (values, fills and number formats of
   the owned cells) and makes NO request when nothing differs. Otherwise it makes exactly one:
   ONE `spreadsheets.batchUpdate`, which the API applies atomically, carrying everything:
@@ -169,6 +170,8 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._grids: dict[str, Grid] = {}
         self._read_ok = False
         self._known = known_tabs or KnownTabs()
+        self._every_tab = True
+        """The last read answered with every tab (not by `ranges`)."""
 
     # --- the port -----------------------------------------------------------------------
 
@@ -189,16 +192,32 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         return self._retries
 
     def read(self, tabs: Sequence[str]) -> Snapshot:
-        """Values of the named tabs (case-insensitive) in one `spreadsheets.get`."""
+        """Values of the named tabs (case-insensitive) in one `spreadsheets.get`: by `ranges`
+        when their titles are remembered, else every tab (to learn their titles)."""
         ranged = self._known_titles(tabs)
         doc = self._call("read", lambda: self._get(ranged))
+        assert doc is not None
+        return self._snapshot(doc, tabs)
+
+    def read_only(self, tabs: Sequence[str]) -> Snapshot:
+        """`read`, with no write to follow (a parent reading a child's Summary): the tabs are
+        always asked for by `ranges`, still in one request. When their titles are not
+        remembered and one of them is not there, Google's 400 says so and the snapshot is empty
+        (the only caller reads one tab)."""
+        ranged = self._known_titles(tabs) or list(dict.fromkeys(tabs))
+        doc = self._call("read", lambda: self._get(ranged, guessed=True))
+        return Snapshot({}) if doc is None else self._snapshot(doc, tabs)
+
+    def _snapshot(self, doc: Mapping[str, Any], tabs: Sequence[str]) -> Snapshot:
+        """The named tabs of a `spreadsheets.get` answer; remembers every tab's cells and the
+        titles for the next run."""
         formats: dict[str, NumberFormats] = {}
         with cyclic_gc_paused():
             grids = self._load(doc, formats)
         snapshot = Snapshot(grids)
         wanted = {name for name in (snapshot.find_tab(t) for t in tabs) if name}
         assert self._tabs is not None
-        self._known.put(self.spreadsheet_id, self._tabs)
+        self._known.put(self.spreadsheet_id, self._tabs, every_tab=self._every_tab)
         return Snapshot(
             {name: grid for name, grid in grids.items() if name in wanted},
             number_formats={name: f for name, f in formats.items() if name in wanted},
@@ -212,13 +231,14 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         """Write what differs from the last read in one batch, checked in its own answer.
 
         Makes no request when nothing differs, else one `spreadsheets.batchUpdate` (plus one
-        `spreadsheets.get` first if `read` was never called). The batch's answer carries the
-        guarded tabs' rows as the write left them; when a guarded cell no longer holds what
-        the plan expects (rows or columns moved since `read`), what the write replaced there
-        is put back (one more batchUpdate) and RowsMovedError makes the pipeline redo the
-        cycle. When one cell is planned twice, the last write wins.
+        `spreadsheets.get` first if `read` was never called, or did not ask for a tab the plan
+        names). The batch's answer carries the guarded tabs' rows as the write left them; when
+        a guarded cell no longer holds what the plan expects (rows or columns moved since
+        `read`), what the write replaced there is put back (one more batchUpdate) and
+        RowsMovedError makes the pipeline redo the cycle. When one cell is planned twice, the
+        last write wins.
         """
-        if self._tabs is None:
+        if self._tabs is None or self._unread(plan):
             doc = self._call("read", self._get_all)
             with cyclic_gc_paused():
                 self._load(doc)
@@ -248,6 +268,13 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             charts_changed=len(charts),
         )
 
+    def _unread(self, plan: WritePlan) -> bool:
+        """Whether the plan names a tab the last (ranged) read did not ask for: it may exist."""
+        if self._every_tab or self._tabs is None:
+            return False
+        names = {owned.name for owned in plan.owned_tabs} | {w.tab for w in plan.cells}
+        return any(find_tab(self._tabs, name) is None for name in names)
+
     def _charts(self, plan: WritePlan, creates: Sequence[OwnedTab]) -> list[TabCharts]:
         """The owned tabs whose charts differ from what was read (a new tab's, if it has any)."""
         assert self._tabs is not None
@@ -268,7 +295,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
 
     def close(self) -> None:
         if self._tabs is not None:  # with the tabs this run created, for the next run
-            self._known.put(self.spreadsheet_id, self._tabs)
+            self._known.put(self.spreadsheet_id, self._tabs, every_tab=self._every_tab)
         self._session.close()
 
     # --- reading --------------------------------------------------------------------------
@@ -283,14 +310,17 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             return None
         return list(dict.fromkeys(t for t in titles if t is not None))
 
-    def _get(self, titles: list[str] | None) -> dict[str, Any]:
-        """The read: only `titles` by ranges, or every tab when one of them is gone."""
-        if titles is not None and self._known.get(self.spreadsheet_id) is not None:
+    def _get(self, titles: list[str] | None, guessed: bool = False) -> dict[str, Any] | None:
+        """The read: only `titles` by ranges, or every tab when one of them is gone. With
+        `guessed` (titles not checked against remembered ones), None when one is not there."""
+        if titles is not None and (guessed or self._known.get(self.spreadsheet_id) is not None):
             try:
                 return self._get_doc(titles)
             except gspread.exceptions.APIError as exc:
                 if exc.code != 400 or not is_unknown_range(str(exc.error.get("message", ""))):
                     raise
+                if guessed:
+                    return None
                 log.info("%s: a remembered tab is gone; reading every tab", self.label)
                 self._known.forget(self.spreadsheet_id)
         return self._get_doc(None)
@@ -299,6 +329,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         return self._get_doc(None)
 
     def _get_doc(self, titles: list[str] | None) -> dict[str, Any]:
+        self._every_tab = titles is None
         with cyclic_gc_paused():  # decoding the answer builds one object per cell
             return self._client.http_client.spreadsheets_get(
                 self.spreadsheet_id, params=read_params(titles)

@@ -52,3 +52,61 @@ def test_parent_sync_reads_each_google_child_once_and_writes_only_itself(
     (company,) = report.workbooks
     assert company.requests == len(own) + 2
     assert company.objectives[0].note.startswith("includes 301 child objectives")
+
+
+def test_a_parent_asks_a_google_child_for_its_summary_tab_only_and_the_child_keeps_ranged_reads(
+    sheets_api, service_account_file, tmp_path
+):
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    big = [[None, f"Team goal {i}", "Company: C1", f"KR {i}", 10, i % 10] for i in range(300)]
+    entries = [
+        sheets.create("Company", {"OKRs": [HEAD, ["C1", "Grow", None, "Revenue", 100, 50]]}),
+        sheets.create("Sales", {"OKRs": [HEAD, *big]}),
+    ]
+    raw = {
+        "workbooks": [{**entries[0], "children": ["Sales"]}, entries[1]],
+        "google": {"api_url": sheets_api.url, "credentials": str(service_account_file)},
+        "tabs": {"kpis": ""},
+        "alerts": {"enabled": False},
+    }
+    config_file = tmp_path / "sheetsync.toml"
+    config_file.write_text("# written by the test; the settings are below\n")
+    in_memory = parse_config(raw, source=str(tmp_path / "not-a-file.toml"))
+    run_all(in_memory, as_of=AS_OF, now=NOW, alerts=False)  # remembers nothing between runs
+
+    before = len(sheets_api.log)
+    run_all(in_memory, as_of=AS_OF, now=NOW, workbooks=in_memory.workbooks[:1], alerts=False)
+    (child_read,) = [r for r in sheets_api.log[before:] if sheets.ids["Sales"] in r.path]
+    assert child_read.params["ranges"] == ["'Summary'"]
+    assert child_read.status == 200
+
+    remembering = parse_config(raw, source=str(config_file))
+    run_all(remembering, as_of=AS_OF, now=NOW, alerts=False)  # children first, then the parent
+    before = len(sheets_api.log)
+    run_all(remembering, as_of=AS_OF, now=NOW, workbooks=remembering.workbooks[1:], alerts=False)
+    (child_sync,) = [r for r in sheets_api.log[before:] if r.kind == "get"]
+    assert child_sync.params["ranges"] == ["'OKRs'", "'Summary'", "'History'"]
+
+
+def test_a_child_without_a_summary_yet_costs_the_parent_one_request(
+    sheets_api, service_account_file, tmp_path
+):
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    entries = [
+        sheets.create("Company", {"OKRs": [HEAD, ["C1", "Grow", None, "Revenue", 100, 50]]}),
+        sheets.create("Sales", {"OKRs": [HEAD, [None, "Sell", "Company: C1", "Deals", 10, 5]]}),
+    ]
+    raw = {
+        "workbooks": [{**entries[0], "children": ["Sales"]}, entries[1]],
+        "google": {"api_url": sheets_api.url, "credentials": str(service_account_file)},
+        "tabs": {"kpis": ""},
+        "alerts": {"enabled": False},
+    }
+    config = parse_config(raw, source=str(tmp_path / "sheetsync.toml"))
+
+    report = run_all(config, as_of=AS_OF, now=NOW, workbooks=config.workbooks[:1], alerts=False)
+
+    (child_read,) = [r for r in sheets_api.log if sheets.ids["Sales"] in r.path]
+    assert child_read.params["ranges"] == ["'Summary'"]
+    (company,) = report.workbooks
+    assert any("no sheetsync Summary yet" in p for p in company.problems)
