@@ -45,20 +45,25 @@ def _cells(data: list[list[Any]]) -> list[list[Any]]:
 
 
 def written_cells(body: Any) -> int:
-    """Cells a batchUpdate body writes: each CellData of its updateCells, each repeatCell's
-    range."""
-    count = 0
+    """Cells a batchUpdate body writes, each counted once however many of its requests touch
+    it (a value in an updateCells and a fill in a repeatCell are one written cell)."""
+    cells: set[tuple[int, int, int]] = set()
     for request in (body or {}).get("requests", []):
         update = request.get("updateCells")
         if update:
-            count += sum(len(row.get("values", [])) for row in update.get("rows", []))
+            start = update.get("start", {})
+            sheet, top, left = (start.get(k, 0) for k in ("sheetId", "rowIndex", "columnIndex"))
+            for i, row in enumerate(update.get("rows", [])):
+                cells.update((sheet, top + i, left + j) for j in range(len(row.get("values", []))))
         repeat = request.get("repeatCell")
         if repeat:
             r = repeat.get("range", {})
-            count += (r.get("endRowIndex", 0) - r.get("startRowIndex", 0)) * (
-                r.get("endColumnIndex", 0) - r.get("startColumnIndex", 0)
+            cells.update(
+                (r.get("sheetId", 0), i, j)
+                for i in range(r.get("startRowIndex", 0), r.get("endRowIndex", 0))
+                for j in range(r.get("startColumnIndex", 0), r.get("endColumnIndex", 0))
             )
-    return count
+    return len(cells)
 
 
 class Bench:

@@ -18,7 +18,9 @@ refresh-token flow), and lets a test steer it:
 - measure traffic: every request records the bytes it sent up and received down
   (`bytes_up`, `bytes_down`, per record and in total); a response is gzip-compressed, as
   Google's performance guide says, only when the request has `Accept-Encoding: gzip` AND a
-  `User-Agent` containing "gzip";
+  `User-Agent` containing "gzip"; a request body sent with `Content-Encoding: gzip` is
+  decompressed, as Google's front end does for its own Java and .NET API clients, which
+  compress every request body by default (`bytes_up` counts it compressed);
 - build and inspect spreadsheets from plain python lists (`create_spreadsheet`, `values`,
   `background`, `formula`, `insert_rows`, `insert_columns`, `sort_rows`...).
 
@@ -646,12 +648,18 @@ class SheetsStandIn:
         content_type = handler.headers.get("Content-Type", "")
         body: Any = None
         body_error = None
-        if raw:
+        text = raw
+        if raw and handler.headers.get("Content-Encoding", "").strip().lower() == "gzip":
+            try:
+                text = gzip.decompress(raw)
+            except (OSError, EOFError):
+                text, body_error = b"", ApiError(400, "Invalid JSON payload received.")
+        if text:
             if "application/x-www-form-urlencoded" in content_type:
-                body = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
+                body = {k: v[-1] for k, v in parse_qs(text.decode()).items()}
             else:
                 try:
-                    body = json.loads(raw)
+                    body = json.loads(text)
                 except ValueError:
                     body_error = ApiError(400, "Invalid JSON payload received.")
         headers_in = dict(handler.headers.items())

@@ -1,6 +1,7 @@
 """Building the one `spreadsheets.batchUpdate` body: `addSheet` for new owned tabs (with sheet
 IDs chosen here), their column widths, `appendDimension` where a grid must grow, the changed
-cells in as few `updateCells` rectangles as their runs allow, with exact `fields` masks, and the
+parts of the changed cells (`payload`: values in as few `updateCells` rectangles as their runs
+allow, fills and number formats as one `repeatCell` per rectangle of equal ones), and the
 chart requests of the owned tabs."""
 
 from __future__ import annotations
@@ -8,62 +9,17 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 from typing import Any
 
 from sheetsync.backends.base import OUTPUT_MARKER, OutputColumn, OwnedTab
 from sheetsync.backends.google.charts import TabCharts, chart_requests
 from sheetsync.backends.google.diff import CellOp
 from sheetsync.backends.google.errors import rows_moved
+from sheetsync.backends.google.payload import blocks, tab_requests
 from sheetsync.backends.google.tabs import GridSize
 
-
-def cell_rectangles(ops: list[CellOp]) -> list[tuple[int, int, list[list[CellOp]]]]:
-    """Group cells into as few rectangles as runs allow: (top row, left col, rows of ops)."""
-    by_row: dict[int, list[CellOp]] = defaultdict(list)
-    for op in ops:
-        by_row[op.row].append(op)
-    rects: list[tuple[int, int, list[list[CellOp]]]] = []
-    open_rects: dict[tuple[int, int], int] = {}
-    by_col = attrgetter("col")
-    for row in sorted(by_row):
-        line = by_row[row]
-        if len(line) > 1:
-            line.sort(key=by_col)
-        runs: list[list[CellOp]] = []
-        run: list[CellOp] = []
-        last_col = -2
-        for op in line:
-            col = op.col
-            if run and last_col == col - 1:
-                run.append(op)
-            else:
-                run = [op]
-                runs.append(run)
-            last_col = col
-        for run in runs:
-            key = (run[0].col, len(run))
-            index = open_rects.get(key)
-            if index is not None:
-                top, _, body = rects[index]
-                if top + len(body) == row:
-                    body.append(run)
-                    continue
-            open_rects[key] = len(rects)
-            rects.append((row, run[0].col, [run]))
-    return rects
-
-
-ONLY_VALUE_MASK = "userEnteredValue"
-VALUE_MASK = "userEnteredValue,userEnteredFormat.backgroundColor"
-FORMAT_MASK = VALUE_MASK + ",userEnteredFormat.numberFormat"
-MASKS = {"value": ONLY_VALUE_MASK, "fill": VALUE_MASK, "format": FORMAT_MASK}
-
-
-def _mask_of(op: CellOp) -> str:
-    if op.keep_format:
-        return "value"
-    return "format" if op.number_format is not None else "fill"
+FORMAT_MASK = "userEnteredValue,userEnteredFormat.backgroundColor,userEnteredFormat.numberFormat"
+"""The mask that puts a cell back whole: value, fill and number format."""
 
 
 def pixels(width: float) -> int:
@@ -106,11 +62,11 @@ def build_batch(
     """
     sizes = dict(grid)
     requests_: list[dict[str, Any]] = []
-    groups: dict[tuple[str, str], list[CellOp]] = defaultdict(list)
+    groups: dict[str, list[CellOp]] = defaultdict(list)
     for op in ops:
-        groups[(op.tab, _mask_of(op))].append(op)
+        groups[op.tab].append(op)
     need: dict[str, tuple[int, int]] = {}
-    for (title, _), group in groups.items():
+    for title, group in groups.items():
         rows, cols = need.get(title, (0, 0))
         need[title] = (
             max(rows, max(op.row for op in group) + 1),
@@ -169,8 +125,8 @@ def build_batch(
                     }
                 )
         sizes[title] = GridSize(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
-    for (title, mask), group in sorted(groups.items()):
-        requests_ += update_cells(group, sizes[title].sheet_id, MASKS[mask])
+    for title, group in sorted(groups.items()):
+        requests_ += tab_requests(group, sizes[title].sheet_id)
     for column in columns:
         if column.tab not in sizes:
             raise rows_moved(f"tab '{column.tab}' was deleted while syncing", label)
@@ -192,7 +148,7 @@ def update_cells(ops: list[CellOp], sheet_id: int, mask: str) -> list[dict[str, 
                 "fields": mask,
             }
         }
-        for top, left, body in cell_rectangles(ops)
+        for top, left, body in blocks(ops)
     ]
 
 

@@ -96,11 +96,24 @@ def api_colour(fill: Colour | str) -> dict[str, float]:
     return {k: int(text[i : i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
+def fill_colour(fill: str) -> dict[str, float]:
+    """A cell fill (`RRGGBB`) as a Color, each part to 3 decimals and 0 left out: 3 decimals
+    tell the 256 levels of a part apart (they are 1/255 = 0.0039 apart), so the fill reads
+    back as the same `RRGGBB`, in half the bytes."""
+    found: dict[str, float] = {}
+    for name, at in (("red", 0), ("green", 2), ("blue", 4)):
+        level = int(fill[at : at + 2], 16)
+        if level:
+            found[name] = 1 if level == 255 else round(level / 255, 3)
+    return found
+
+
 _FORMATS: dict[tuple[str | None, str | None], dict[str, Any] | None] = {}
 
 
 def cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] | None:
-    """The userEnteredFormat for a fill and number format, built once per pair (read-only)."""
+    """The userEnteredFormat for a fill and number format, built once per pair (read-only),
+    with the colour in full (what puts back a person's cell exactly as it was)."""
     key = (fill, number_format)
     try:
         return _FORMATS[key]
@@ -110,7 +123,7 @@ def cell_format(fill: str | None, number_format: str | None) -> dict[str, Any] |
     if fill is not None:
         fmt["backgroundColor"] = api_colour(fill)
     if number_format is not None:
-        fmt["numberFormat"] = _number_format(number_format)
+        fmt["numberFormat"] = number_format_of(number_format)
     result = fmt or None
     if len(_FORMATS) < 4096:
         _FORMATS[key] = result
@@ -124,7 +137,9 @@ def serial_number(value: date | datetime) -> float:
     return float((value - _EPOCH.date()).days)
 
 
-def _number_format(pattern: str) -> dict[str, str]:
+def number_format_of(pattern: str) -> dict[str, str]:
+    """The NumberFormat of a format code: its type (percent, date, date-time or number) and
+    the code as its pattern."""
     lowered = re.sub(r'"[^"]*"', "", pattern).lower()  # `0" days"` is a number, not a date
     if "%" in pattern:
         kind = "PERCENT"

@@ -13,10 +13,15 @@ from sheetsync.backends.google.cells import FILL_TEXT, ValueKey, cell_format, de
 from sheetsync.backends.google.tabs import EMPTY_CELL, CellState, GridSize, TabState, find_tab
 from sheetsync.core.errors import WorkbookLayoutError
 
+VALUE, FILL, NUMBER_FORMAT = 1, 2, 4
+"""What of a cell changes (`CellOp.changes`): only those parts are sent."""
+EVERYTHING = VALUE | FILL | NUMBER_FORMAT
+
 
 @dataclass(slots=True)
 class CellOp:
-    """One cell to write: its full value and fill, and its number format when it has one."""
+    """One cell to write: its full value and fill, and its number format when it has one;
+    `changes` says which of them differ from what was read (only those are sent)."""
 
     tab: str
     row: int
@@ -28,6 +33,8 @@ class CellOp:
     """`value_key(value)`, computed once by the diff."""
     keep_format: bool = False
     """Write the value only; the cell keeps its look (an output header)."""
+    changes: int = EVERYTHING
+    """`VALUE | FILL | NUMBER_FORMAT`: the parts that differ from the cell as read."""
 
     def cell_data(self) -> dict[str, Any]:
         if self.keep_format:
@@ -85,15 +92,25 @@ def diff_cell(
     if write.keep_format:
         if have.value == key:
             return None
-        return CellOp(actual, row, col, payload, have.fill, have.number_format, key, True)
+        return CellOp(actual, row, col, payload, have.fill, have.number_format, key, True, VALUE)
     number_format = write.number_format
-    if (
-        have.value == key
-        and have.fill == fill
-        and (number_format is None or have.number_format == number_format)
-    ):
+    changes = _changes(have, key, fill, number_format)
+    if not changes:
         return None
-    return CellOp(actual, row, col, payload, fill, number_format, key)
+    return CellOp(actual, row, col, payload, fill, number_format, key, False, changes)
+
+
+def _changes(have: CellState, key: ValueKey, fill: str | None, number_format: str | None) -> int:
+    """The parts of a cell read as `have` that differ from the wanted ones (a number format
+    of None asks for none in particular)."""
+    changes = 0
+    if have.value != key:
+        changes = VALUE
+    if have.fill != fill:
+        changes |= FILL
+    if number_format is not None and have.number_format != number_format:
+        changes |= NUMBER_FORMAT
+    return changes
 
 
 def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[CellOp]:
@@ -122,18 +139,14 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
             if formatted and payload is not None:
                 fmt = number_format(r + 1, c + 1) or fmt
             fill = fills_get((r, c)) if fills else None
-            if tab is None:
-                if payload is None and fill is None:
+            have = cells_get((r, c), EMPTY_CELL)
+            if have.value == key and have.fill == fill:
+                if fmt is None or have.number_format == fmt:
                     continue
+                changes = NUMBER_FORMAT
             else:
-                have = cells_get((r, c), EMPTY_CELL)
-                if (
-                    have.value == key
-                    and have.fill == fill
-                    and (fmt is None or have.number_format == fmt)
-                ):
-                    continue
-            append(CellOp(title, r, c, payload, fill, fmt, key))
+                changes = _changes(have, key, fill, fmt)
+            append(CellOp(title, r, c, payload, fill, fmt, key, False, changes))
     return ops
 
 

@@ -2,12 +2,18 @@
 configured API root, with a timeout, the rate-limiter hook and a request count on each one,
 asking for gzip-compressed answers the way Google's performance guide says (an
 `Accept-Encoding: gzip` header AND a User-Agent containing "gzip"; either alone gets the
-answer uncompressed). A 10,000-row read shrinks about tenfold on the wire."""
+answer uncompressed). A 10,000-row read shrinks about tenfold on the wire.
+
+Request bodies (the batchUpdate) go compact and gzip-compressed (`Content-Encoding: gzip`), as
+Google's own Java and .NET API clients send every request body by default: cell data repeats
+the same keys in every cell, so a first sync's upload shrinks about twentyfold."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import requests
@@ -67,3 +73,13 @@ class SheetsSession(AuthorizedSession):
             return super().request(method, url, *args, **kwargs)
         finally:
             self._limiter.finished(time.monotonic() - sent)
+
+
+JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Content-Encoding": "gzip"}
+
+
+def packed_json(body: Mapping[str, Any]) -> bytes:
+    """`body` as compact JSON (no spaces, text as UTF-8), gzip-compressed: the bytes to send
+    with `JSON_HEADERS`."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return gzip.compress(text.encode("utf-8"), compresslevel=6)

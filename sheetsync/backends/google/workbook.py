@@ -101,7 +101,12 @@ from sheetsync.backends.google.guards import (
 )
 from sheetsync.backends.google.known_tabs import KnownTabs
 from sheetsync.backends.google.retries import RetryPolicy, is_ambiguous, retrying
-from sheetsync.backends.google.session import RequestLimiter, SheetsSession
+from sheetsync.backends.google.session import (
+    JSON_HEADERS,
+    RequestLimiter,
+    SheetsSession,
+    packed_json,
+)
 from sheetsync.backends.google.tabs import (
     META_FIELDS,
     GridSize,
@@ -390,7 +395,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     def _batch_update(self, body: Mapping[str, Any], params: Mapping[str, str]) -> Any:
         url = SPREADSHEET_BATCH_UPDATE_URL % self.spreadsheet_id
         with cyclic_gc_paused():  # the answer may carry every checked row
-            answer = self._client.http_client.request("post", url, json=body, params=dict(params))
+            answer = self._client.http_client.request(
+                "post", url, data=packed_json(body), params=dict(params), headers=dict(JSON_HEADERS)
+            )
             return answer.json()
 
     def _check_answer(

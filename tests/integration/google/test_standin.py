@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+from typing import Any
+
 import pytest
 
 from tests.integration.google.workbooks import okr_rows
@@ -162,3 +166,86 @@ def test_standin_copy_paste_of_the_format_leaves_the_value(sheets_api: SheetsSta
     assert sheets_api.value(sid, "OKRs", "B1") == "Score"
     assert sheets_api.background(sid, "OKRs", "B1") == "305496"
     assert sheets_api.cell(sid, "OKRs", "B1")["userEnteredFormat"]["textFormat"]["bold"] is True
+
+
+def test_standin_repeat_cell_writes_only_the_masked_part_to_every_cell_of_its_range(
+    sheets_api: SheetsStandIn,
+) -> None:
+    """RepeatCellRequest: "Updates all cells in the range to the values in the given Cell
+    object. Only the fields listed in the fields field are updated; others are unchanged." A
+    masked part the cell leaves out is cleared; a GridRange start left out is unbounded (from
+    the first row or column), an end left out runs to the end of the grid."""
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(3)}, rows=6, cols=7)
+    http = sheets_api.gspread_client().http_client
+
+    def repeat(area: dict[str, int], cell: dict[str, Any], fields: str) -> None:
+        request = {"repeatCell": {"range": {"sheetId": 0, **area}, "cell": cell, "fields": fields}}
+        http.batch_update(sid, {"requests": [request]})
+
+    red = {"userEnteredFormat": {"backgroundColor": {"red": 1, "green": 0.78, "blue": 0.808}}}
+    percent = {"userEnteredFormat": {"numberFormat": {"type": "PERCENT", "pattern": "0%"}}}
+    repeat({"startRowIndex": 1, "endRowIndex": 3, "endColumnIndex": 4}, red, FILL)
+    repeat({"startRowIndex": 1, "startColumnIndex": 3, "endColumnIndex": 4}, percent, FORMAT)
+
+    row_2 = [sheets_api.background(sid, "OKRs", f"{c}2") for c in "ABCDE"]
+    assert row_2 == ["FFC7CE"] * 4 + [None]
+    assert sheets_api.background(sid, "OKRs", "A4") is None
+    assert sheets_api.value(sid, "OKRs", "D2") == 0  # the value stayed
+    formats = [sheets_api.number_format(sid, "OKRs", f"D{r}") for r in (1, 2, 6)]
+    assert formats == [None] + [{"type": "PERCENT", "pattern": "0%"}] * 2
+    assert sheets_api.background(sid, "OKRs", "D2") == "FFC7CE"  # the fill stayed
+
+    repeat({"startRowIndex": 1, "endRowIndex": 2, "endColumnIndex": 2}, {}, FILL)
+
+    row_2 = [sheets_api.background(sid, "OKRs", f"{c}2") for c in "ABC"]
+    assert row_2 == [None, None, "FFC7CE"]
+    assert sheets_api.number_format(sid, "OKRs", "D2") == {"type": "PERCENT", "pattern": "0%"}
+
+
+FILL = "userEnteredFormat.backgroundColor"
+FORMAT = "userEnteredFormat.numberFormat"
+
+
+def test_standin_update_cells_with_a_value_mask_keeps_the_look_and_an_empty_cell_clears(
+    sheets_api: SheetsStandIn,
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(2)})
+    http = sheets_api.gspread_client().http_client
+    http.batch_update(sid, {"requests": [WRITE_E2]})
+    look = {
+        "backgroundColor": {"red": 1, "green": 0.78, "blue": 0.808},
+        "numberFormat": {"type": "NUMBER", "pattern": "0.00"},
+    }
+    area = {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 3}
+    area |= {"startColumnIndex": 4, "endColumnIndex": 5}
+    paint = {"range": area, "cell": {"userEnteredFormat": look}, "fields": "userEnteredFormat"}
+    http.batch_update(sid, {"requests": [{"repeatCell": paint}]})
+    score = {"values": [{"userEnteredValue": {"numberValue": 0.25}}]}
+    start = {"sheetId": 0, "rowIndex": 1, "columnIndex": 4}
+    write = {"start": start, "rows": [{"values": [{}]}, score], "fields": "userEnteredValue"}
+
+    http.batch_update(sid, {"requests": [{"updateCells": write}]})
+
+    assert sheets_api.value(sid, "OKRs", "E2") is None
+    assert sheets_api.value(sid, "OKRs", "E3") == 0.25
+    assert sheets_api.background(sid, "OKRs", "E2") == "FFC7CE"
+    assert sheets_api.number_format(sid, "OKRs", "E3") == {"type": "NUMBER", "pattern": "0.00"}
+
+
+def test_standin_takes_a_gzip_compressed_request_body_and_refuses_a_broken_one(
+    sheets_api: SheetsStandIn,
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(2)})
+    session = sheets_api.session()
+    url = f"{sheets_api.url}/v4/spreadsheets/{sid}:batchUpdate"
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    packed = gzip.compress(json.dumps({"requests": [WRITE_E2]}).encode())
+
+    broken = session.post(url, data=packed[:-8], headers=headers)
+    assert broken.status_code == 400
+    assert sheets_api.value(sid, "OKRs", "E2") is None
+
+    answer = session.post(url, data=packed, headers=headers)
+    assert answer.status_code == 200
+    assert sheets_api.value(sid, "OKRs", "E2") == 0.5
+    assert sheets_api.requests_of("batchUpdate")[-1].bytes_up < 1000

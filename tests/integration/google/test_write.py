@@ -3,6 +3,8 @@ text that stays text, and everything sheetsync does not own left alone."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +221,102 @@ def test_text_longer_than_a_google_cell_holds_is_cut_with_a_marker_and_written_o
         "[cut by sheetsync: 123,456 characters; a Google Sheets cell holds 50,000]"
     )
     assert not repeat.wrote, "the cut text is what the next run plans too"
+
+
+def _batch(api: SheetsStandIn) -> list[tuple[str, dict[str, Any]]]:
+    """The last batchUpdate's requests as (kind, body) pairs."""
+    body = api.requests_of("batchUpdate")[-1].body
+    return [next(iter(r.items())) for r in body["requests"]]
+
+
+def test_a_first_write_sends_the_output_columns_as_one_block_and_each_format_once(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(6)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+
+    book.write(score_plan(6))
+
+    (values, formats) = _batch(sheets_api)
+    assert values[0] == "updateCells"
+    assert values[1]["start"] == {"sheetId": 0, "rowIndex": 1, "columnIndex": 4}
+    assert [len(row["values"]) for row in values[1]["rows"]] == [3] * 6  # E2:G7, one request
+    assert values[1]["fields"] == "userEnteredValue,userEnteredFormat.backgroundColor"
+    assert formats == (
+        "repeatCell",
+        {
+            "range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 7}
+            | {"startColumnIndex": 4, "endColumnIndex": 5},
+            "cell": {"userEnteredFormat": {"numberFormat": {"type": "NUMBER", "pattern": "0.00"}}},
+            "fields": "userEnteredFormat.numberFormat",
+        },
+    )
+    assert sheets_api.number_format(sid, "OKRs", "E7") == {"type": "NUMBER", "pattern": "0.00"}
+    assert [sheets_api.background(sid, "OKRs", f"{c}3") for c in "EFG"] == [
+        Colour.GREEN.value,
+        Colour.GREEN.value,
+        None,
+    ]
+
+
+def test_new_scores_in_the_same_colours_go_as_values_alone(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(6)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    plan = score_plan(6)
+    book.write(plan)
+    moved = [
+        replace(w, value=w.value + 0.01) if isinstance(w.value, float) and w.row > 4 else w
+        for w in plan.cells
+    ]
+
+    book.write(WritePlan(cells=moved, guards=plan.guards))
+
+    ((kind, update),) = _batch(sheets_api)
+    assert kind == "updateCells" and update["fields"] == "userEnteredValue"
+    assert update["start"] == {"sheetId": 0, "rowIndex": 4, "columnIndex": 4}
+    assert [row["values"] for row in update["rows"]] == [
+        [{"userEnteredValue": {"numberValue": w.value}}] for w in moved if w.col == 5 and w.row > 4
+    ]
+    assert sheets_api.background(sid, "OKRs", "E5") == Colour.GREEN.value
+    assert sheets_api.number_format(sid, "OKRs", "E5") == {"type": "NUMBER", "pattern": "0.00"}
+
+
+def test_a_colour_that_changed_alone_goes_as_one_fill_for_the_run(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(6)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    plan = score_plan(6)
+    book.write(plan)
+    amber = [replace(w, fill=Colour.AMBER) if w.fill else w for w in plan.cells]
+
+    book.write(WritePlan(cells=amber, guards=plan.guards))
+
+    ((kind, repeat),) = _batch(sheets_api)
+    assert kind == "repeatCell" and repeat["fields"] == "userEnteredFormat.backgroundColor"
+    assert repeat["range"] == {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 7} | {
+        "startColumnIndex": 4,
+        "endColumnIndex": 6,
+    }
+    assert sheets_api.background(sid, "OKRs", "F7") == Colour.AMBER.value
+    assert sheets_api.values(sid, "OKRs")[6][4:] == [0.8333, "On track", "note 5"]
+
+
+def test_the_write_goes_as_compact_gzip_compressed_json(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(300)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+
+    book.write(score_plan(300))
+
+    (request,) = sheets_api.requests_of("batchUpdate")
+    assert request.headers["Content-Encoding"] == "gzip"
+    assert request.bytes_up * 5 < len(json.dumps(request.body, separators=(",", ":")))
+    assert sheets_api.value(sid, "OKRs", "G301") == "note 299"
