@@ -15,8 +15,11 @@ and 300 per project):
   ONE `spreadsheets.batchUpdate`, which the API applies atomically, carrying everything:
   `addSheet` for new owned tabs (with sheet IDs chosen here, so later requests in the batch can
   use them), `appendDimension` where a grid must grow, `updateDimensionProperties` for new
-  tabs' column widths, and `updateCells` with exact `fields` masks for every changed cell.
-  Owned tabs send only the rows that differ, so an append-only History costs only its new rows.
+  tabs' column widths, and the changed parts of the changed cells (`payload`): values as
+  `updateCells` blocks with a value-only mask, fills and number formats as one `repeatCell`
+  per run of equal ones, nothing for a part that is already right. Owned tabs send only the
+  rows that differ, so an append-only History costs only its new rows. The body goes as
+  compact, gzip-compressed JSON.
   The batch asks for the guarded tabs' rows in its own answer (`includeSpreadsheetInResponse`,
   `responseRanges`), so the check that no row or column moved since `read` sees exactly what
   the write hit. When one moved, a second batchUpdate puts back what the write replaced and
@@ -40,8 +43,9 @@ not Sheets requests).
 This module holds only `GoogleSheetsWorkbook`, which wires the modules beside it: `addresses`
 (API root, spreadsheet ID), `auth` (credentials), `session` (HTTP), `retries`, `errors` (failures
 into sheetsync's exceptions), `cells` (value and format conversion), `tabs` (what was read),
-`diff` (what to write), `guards` (the check in the write's answer), `undo` (putting back what a
-misplaced write replaced) and `batch` (the batchUpdate body).
+`diff` (what to write), `payload` (the changed cells as lean requests), `guards` (the check in
+the write's answer), `undo` (putting back what a misplaced write replaced) and `batch` (the
+batchUpdate body).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ import gzip
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from sheetsync.backends.google.known_tabs import KnownTabs
 from sheetsync.config import parse_config
@@ -138,8 +141,13 @@ def test_a_cell_without_a_formula_comes_once_and_a_formula_cell_with_its_formula
     assert formula["userEnteredValue"] == {"formulaValue": "=SUM(C1:C9)"}
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [{"alerts": {"enabled": False}, "tabs": {"alerts": ""}}, {"alerts": {"enabled": False}}],
+    ids=["no Alerts tab configured", "alerts off, so the Alerts tab is not asked for"],
+)
 def test_sheetsync_run_remembers_the_tabs_beside_its_config_and_reads_by_range_next_night(
-    sheets_api: SheetsStandIn, service_account_file: Path, tmp_path: Path
+    sheets_api: SheetsStandIn, service_account_file: Path, tmp_path: Path, settings: dict[str, Any]
 ) -> None:
     sid = sheets_api.create_spreadsheet(
         "Team OKRs",
@@ -161,8 +169,7 @@ def test_sheetsync_run_remembers_the_tabs_beside_its_config_and_reads_by_range_n
         {
             "workbooks": [{"name": "team", "spreadsheet": sid}],
             "google": {"api_url": sheets_api.url, "credentials": str(service_account_file)},
-            "alerts": {"enabled": False},
-            "tabs": {"alerts": ""},
+            **settings,
         },
         source=str(config_file),
     )
@@ -176,42 +183,4 @@ def test_sheetsync_run_remembers_the_tabs_beside_its_config_and_reads_by_range_n
     (request,) = sheets_api.requests_of("get")
     assert request.params["ranges"] == ["'OKRs'", "'KPIs'", "'Summary'", "'History'"]
     assert (tmp_path / ".sheetsync" / "google-tabs" / f"{sid}.json").is_file()
-
-
-def test_with_alerts_off_the_alerts_tab_is_never_asked_for_so_the_next_night_reads_by_range(
-    sheets_api: SheetsStandIn, service_account_file: Path, tmp_path: Path
-) -> None:
-    sid = sheets_api.create_spreadsheet(
-        "Team OKRs",
-        {
-            "OKRs": [
-                ["Objective", "Key Result", "Owner", "Start", "Target", "Current", "Period"],
-                ["Grow", "Leads", "ana@example.com", 0, 100, 42, "2026-Q4"],
-            ],
-            "KPIs": [
-                ["KPI", "Owner", "Direction", "Target", "Actual"],
-                ["Churn", "ana@example.com", "lower", 0.05, 0.04],
-            ],
-            "Dashboard": [[f"chart data {i}"] * 20 for i in range(200)],
-        },
-    )
-    config_file = tmp_path / "sheetsync.toml"
-    config_file.write_text("# written by the test; the settings are below\n")
-    config = parse_config(
-        {
-            "workbooks": [{"name": "team", "spreadsheet": sid}],
-            "google": {"api_url": sheets_api.url, "credentials": str(service_account_file)},
-            "alerts": {"enabled": False},
-        },
-        source=str(config_file),
-    )
-    first = run_all(config, as_of=date(2026, 11, 15), now=datetime(2026, 11, 15, 2))
-    sheets_api.reset_counts()
-
-    night = run_all(config, as_of=date(2026, 11, 15), now=datetime(2026, 11, 15, 2))
-
-    assert first.workbooks[0].error is None and night.workbooks[0].error is None
     assert "Alerts" not in [s.title for s in sheets_api.spreadsheet(sid).sheets]
-    assert sheets_api.api_requests == 1
-    (request,) = sheets_api.requests_of("get")
-    assert request.params["ranges"] == ["'OKRs'", "'KPIs'", "'Summary'", "'History'"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sheetsync.backends.base import CellWrite, OwnedTab, RowGuard, WritePlan
+from sheetsync.backends.google import GoogleSheetsWorkbook
 from sheetsync.core.model import Colour
 from tests.integration.google.workbooks import HEADER, okr_rows, open_book, score_plan
 from tests.sheets_standin import Formula, SheetsStandIn
@@ -229,14 +230,22 @@ def _batch(api: SheetsStandIn) -> list[tuple[str, dict[str, Any]]]:
     return [next(iter(r.items())) for r in body["requests"]]
 
 
+def _scored(
+    api: SheetsStandIn, service_account_file: Path, n: int
+) -> tuple[str, GoogleSheetsWorkbook, WritePlan]:
+    """A spreadsheet of n key results, read and then written with `score_plan(n)`."""
+    sid = api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(n)})
+    book = open_book(api, sid, service_account_file)
+    book.read(["OKRs"])
+    plan = score_plan(n)
+    book.write(plan)
+    return sid, book, plan
+
+
 def test_a_first_write_sends_the_output_columns_as_one_block_and_each_format_once(
     sheets_api: SheetsStandIn, service_account_file: Path
 ) -> None:
-    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(6)})
-    book = open_book(sheets_api, sid, service_account_file)
-    book.read(["OKRs"])
-
-    book.write(score_plan(6))
+    sid, _, _ = _scored(sheets_api, service_account_file, 6)
 
     (values, formats) = _batch(sheets_api)
     assert values[0] == "updateCells"
@@ -263,11 +272,7 @@ def test_a_first_write_sends_the_output_columns_as_one_block_and_each_format_onc
 def test_new_scores_in_the_same_colours_go_as_values_alone(
     sheets_api: SheetsStandIn, service_account_file: Path
 ) -> None:
-    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(6)})
-    book = open_book(sheets_api, sid, service_account_file)
-    book.read(["OKRs"])
-    plan = score_plan(6)
-    book.write(plan)
+    sid, book, plan = _scored(sheets_api, service_account_file, 6)
     moved = [
         replace(w, value=w.value + 0.01) if isinstance(w.value, float) and w.row > 4 else w
         for w in plan.cells
@@ -288,11 +293,7 @@ def test_new_scores_in_the_same_colours_go_as_values_alone(
 def test_a_colour_that_changed_alone_goes_as_one_fill_for_the_run(
     sheets_api: SheetsStandIn, service_account_file: Path
 ) -> None:
-    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(6)})
-    book = open_book(sheets_api, sid, service_account_file)
-    book.read(["OKRs"])
-    plan = score_plan(6)
-    book.write(plan)
+    sid, book, plan = _scored(sheets_api, service_account_file, 6)
     amber = [replace(w, fill=Colour.AMBER) if w.fill else w for w in plan.cells]
 
     book.write(WritePlan(cells=amber, guards=plan.guards))
@@ -310,11 +311,7 @@ def test_a_colour_that_changed_alone_goes_as_one_fill_for_the_run(
 def test_the_write_goes_as_compact_gzip_compressed_json(
     sheets_api: SheetsStandIn, service_account_file: Path
 ) -> None:
-    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": okr_rows(300)})
-    book = open_book(sheets_api, sid, service_account_file)
-    book.read(["OKRs"])
-
-    book.write(score_plan(300))
+    sid, _, _ = _scored(sheets_api, service_account_file, 300)
 
     (request,) = sheets_api.requests_of("batchUpdate")
     assert request.headers["Content-Encoding"] == "gzip"
