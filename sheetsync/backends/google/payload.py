@@ -198,7 +198,10 @@ def tab_requests(ops: list[CellOp], sheet_id: int) -> list[dict[str, Any]]:
         cell = {"userEnteredFormat": {"numberFormat": number_format_of(pattern)}}
         requests.append(repeat_cell(sheet_id, block, cell, NUMBER_FORMAT_FIELDS))
     values = [op for op in ops if op.changes & VALUE or (op.row, op.col) in fill_inline]
-    return (value_requests(values, sheet_id, fill_inline) if values else []) + requests
+    own = [op for op in values if not op.keep_format]
+    headers = [op for op in values if op.keep_format]  # a person's look: never restated
+    found = value_requests(own, sheet_id, fill_inline) if own else []
+    return found + (value_requests(headers, sheet_id) if headers else []) + requests
 
 
 _FILL, _NUMBER_FORMAT = attrgetter("fill"), attrgetter("number_format")

@@ -317,3 +317,23 @@ def test_the_write_goes_as_compact_gzip_compressed_json(
     assert request.headers["Content-Encoding"] == "gzip"
     assert request.bytes_up * 5 < len(json.dumps(request.body, separators=(",", ":")))
     assert sheets_api.value(sid, "OKRs", "G301") == "note 299"
+
+
+def test_an_output_header_keeps_the_persons_look_exactly_beside_inline_fills(
+    sheets_api: SheetsStandIn, service_account_file: Path
+) -> None:
+    rows: list[list[Any]] = [HEADER[:4], *okr_rows(6)[1:]]
+    sid = sheets_api.create_spreadsheet("Team OKRs", {"OKRs": rows})
+    sheets_api.set_format(sid, "OKRs", "A1:G1", background="4A86E8", bold=True)
+    header = sheets_api.cell(sid, "OKRs", "E1")["userEnteredFormat"]
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    plan = score_plan(6)
+    scores = [w for w in plan.cells if w.col == 5]  # one column: the header tops its block
+    title = CellWrite("OKRs", 1, 5, "Score", keep_format=True)
+
+    book.write(WritePlan(cells=[title, *scores], guards=plan.guards))
+
+    assert sheets_api.value(sid, "OKRs", "E1") == "Score"
+    assert sheets_api.cell(sid, "OKRs", "E1")["userEnteredFormat"] == header
+    assert sheets_api.background(sid, "OKRs", "E2") == Colour.RED.value
