@@ -17,7 +17,8 @@ from that clean state in milliseconds. Since that server was started with the en
 working directory of its time, each worker takes the parent's current ones when it starts.
 
 What the parent keeps: signals and logging. Workers ignore SIGINT and SIGTERM (the parent asks
-for a stop by not handing out more work, as with threads, so a write is never cut in half), and
+for a stop by not handing out more work, as with threads, so a write is never cut in half; the
+fork server ignores them too, see `fork_server.py`), and
 send their log records to the parent, which logs them through its own loggers and handlers (the
 same stream, format and redaction); `tag` names the current item on each record
 (`workbook=...`). Secrets the parent registered are redacted in the workers too.
@@ -96,7 +97,7 @@ class WorkerProcesses:
             raise ValueError(f"count must be at least 1, not {count!r}")
         self._context = context or worker_context()
         if self._context.get_start_method() == "forkserver":
-            modules = [__name__, *_main_module(), *preload]
+            modules = ["sheetsync.ops.fork_server", __name__, *_main_module(), *preload]
             self._context.set_forkserver_preload(modules)  # type: ignore[attr-defined]
         self._log_queue: Any = self._context.Queue()
         self._listener = logging.handlers.QueueListener(self._log_queue, _LocalLoggers())

@@ -179,6 +179,37 @@ def test_a_worker_process_that_dies_fails_only_its_workbook(tmp_path):
     assert len(list((tmp_path / "team" / "outbox").glob("*.eml"))) == 2
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="finds the worker through /proc")
+def test_sigterm_to_the_whole_group_lets_the_workbooks_in_hand_finish(tmp_path):
+    """systemd stops a service by sending SIGTERM to every process of it: the workers finish
+    the workbook in hand (here one waiting for its file), the run hands out no more and ends
+    with its summary, as a run without workers does."""
+    names = ["stuck"] + [f"team-{i}" for i in range(8)]
+    config = teams(tmp_path / "team", names[1:])
+    stuck = tmp_path / "team" / "stuck.xlsx"
+    os.mkfifo(stuck)
+    text = config.read_text()
+    config.write_text('[[workbooks]]\nname = "stuck"\npath = "stuck.xlsx"\n' + text)
+    argv = [sys.executable, "-m", "sheetsync.cli", "run", "--config", str(config),
+            "--as-of", "2026-11-15", "--workers", "2", "--json"]  # fmt: skip
+    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, start_new_session=True)  # fmt: skip
+    try:
+        writer = _writer_once_read(stuck, timeout=60)
+        os.killpg(run.pid, signal.SIGTERM)
+        time.sleep(0.5)  # the parent has set its stop before the stuck workbook goes on
+        os.close(writer)  # the file ends: that workbook fails on its own, not killed
+        out, err = run.communicate(timeout=60)
+    finally:
+        run.kill()
+
+    assert run.returncode == 1, err
+    report = {w["name"]: w for w in json.loads(out)["workbooks"]}
+    assert "is not an .xlsx workbook" in report["stuck"]["error"]
+    for name in names[1:]:
+        assert report[name]["ok"] or report[name]["error"] == "skipped: sheetsync was stopping"
+
+
 def test_worker_log_lines_reach_the_run_log_naming_the_workbook_without_secrets(
     sheets_api, service_account_file, tmp_path, capsys, monkeypatch
 ):
