@@ -50,6 +50,7 @@ from sheetsync.workers import (
     BackendFactory,
     Job,
     close_in_worker,
+    delivery_for,
     is_kept,
     record_delivery,
     record_in_worker,
@@ -340,7 +341,8 @@ class _InWorkers:
         def one(slot: int, o: SyncOutcome) -> None:
             wb = self._workbooks[o.report.name]
             try:
-                error = self.pool.submit(slot, record_in_worker, wb, delivery).result()
+                mine = delivery_for(delivery, o)
+                error = self.pool.submit(slot, record_in_worker, wb, mine).result()
             except WorkerDied as exc:
                 error = undelivered_marks(exc)
             if error:
@@ -615,10 +617,11 @@ class _NoMailServer:
 
 def _still_pending(pending: list[PendingAlert], delivery: DeliveryReport | None) -> int:
     """How many alerts are still owed to someone after `delivery` (all of them without one)."""
+    outcomes = delivery.outcomes if delivery else {}  # built once: it is every digest's events
     owed = set()
     for alert in pending:
         for recipient in alert.recipients:
-            outcome = delivery.outcome(alert.event_id, recipient) if delivery else None
+            outcome = outcomes.get((alert.event_id, recipient.casefold()))
             if outcome is None or outcome.state == "pending":
                 owed.add(alert.event_id)
     return len(owed)

@@ -108,6 +108,19 @@ def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
         outcome.backend.close()
 
 
+def delivery_for(delivery: DeliveryReport, outcome: SyncOutcome) -> DeliveryReport:
+    """The part of a run's delivery about one workbook's alerts: what its worker is sent
+    (a digest lists the events of every workbook; sending all of them to each is quadratic)."""
+    ids = {p.event_id for p in outcome.alerts.pending} if outcome.alerts else set()
+    return DeliveryReport(
+        [
+            dataclasses.replace(d, event_ids=tuple(e for e in d.event_ids if e in ids))
+            for d in delivery.digests
+            if ids.intersection(d.event_ids)
+        ]
+    )
+
+
 def undelivered_marks(why: object) -> str:
     # The digests went out but are still logged as pending: the next run re-sends them under
     # the same Message-IDs, which mail systems collapse.
