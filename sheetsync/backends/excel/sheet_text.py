@@ -89,7 +89,6 @@ class _Row:
         "cols",
         "end",
         "open_end",
-        "plain",
         "raw",
         "start",
         "starts",
@@ -103,8 +102,6 @@ class _Row:
         self._attributes: dict[bytes, bytes] | None = None
         self.cols: list[int] | None = None
         self.starts: list[int] = []
-        self.plain: bool | None = None
-        """Whether every cell of the row starts `<c r="`, so a cell is found by its reference."""
 
     @property
     def attributes(self) -> dict[bytes, bytes]:
@@ -147,7 +144,6 @@ class SheetText:
         self._cell_start = re.compile(rb'<%sc\s+r="([A-Z]{1,3})(\d+)"' % p)
         """A cell whose reference is its first attribute, as every producer writes it."""
         self._cell_tag = b"<" + self._prefix + b"c"
-        self._cell_ref = b"<" + self._prefix + b'c r="'
         self._quick_cell = re.compile(
             rb'<%sc r="([A-Z]{1,3}\d+)"(?: s="(\d+)")?(?: t="(\w+)")?(?:/>|>(' % p
             + rb"<%sv>[^<]*</%sv>|<%sis><%st(?: xml:space=\"preserve\")?>[^<]*</%st></%sis>"
@@ -166,6 +162,8 @@ class SheetText:
         """Row -> column -> the cell's new XML (None: the cell is removed)."""
         self._spans: dict[int, bytes] = {}
         """Row -> its new `spans` attribute value (empty: remove it)."""
+        self._column_styles: dict[int, int] = {}
+        """Column -> the format its cells show with no `<c>` (`<cols>`; widths do not change it)."""
         self._dimension_changed = False
         self.changed = False
         self.removed_formulas: set[str] = set()
@@ -216,8 +214,13 @@ class SheetText:
         return True
 
     def prepare(self, cells: set[tuple[int, int]]) -> None:
-        """Read the cells to be written, so that one this class does not handle raises
-        NeedsTree now, before anything is changed."""
+        """Index the rows and read the cells to be written, so that a row or a cell this
+        class does not handle raises NeedsTree now, before anything is changed (nothing
+        after this raises it)."""
+        for number in {number for number, _ in cells}:
+            row = self._rows.get(number)
+            if row is not None:
+                self._index(row, number)
         for number, col in cells:
             self._cell(number, col)
 
@@ -278,24 +281,28 @@ class SheetText:
         key = (number, col)
         if key in self._read:
             return self._read[key]
-        row = self._rows.get(number)
-        cell = None
-        if row is not None:
-            data = self._data
-            if row.plain is None:
-                cells = data.count(self._cell_tag, row.open_end, row.close)
-                row.plain = cells == data.count(self._cell_ref, row.open_end, row.close)
-            if row.plain:
-                ref = self._cell_ref + cell_ref(number, col).encode() + b'"'
-                start = data.find(ref, row.open_end, row.close)
-                cell = None if start < 0 else self._parse(start, row.close)
-            else:
+        edits = self._edits.get(number)
+        if edits is not None and col in edits:
+            xml = edits[col]
+            cell = None if xml is None else self._parse_own(xml)
+        else:
+            cell = None
+            row = self._rows.get(number)
+            if row is not None:
                 cols = self._index(row, number)
                 at = bisect_left(cols, col)
                 if at < len(cols) and cols[at] == col:
                     cell = self._parse(row.starts[at], row.close)
         self._read[key] = cell
         return cell
+
+    @staticmethod
+    def _parse_own(xml: bytes) -> _Cell:
+        """A cell sheetsync has just written (`cell_xml`)."""
+        found = _CELL.match(xml)
+        assert found is not None
+        inner = b"" if found[3] else xml[found.end() : xml.rfind(b"</")]
+        return _Cell(xml, _attributes(found[2]), inner)
 
     def _parse(self, start: int, stop: int) -> _Cell:
         data = self._data
@@ -372,7 +379,10 @@ class SheetText:
         row = self._rows.get(number)
         if row is not None and row.attributes.get(b"customFormat") in (b"1", b"true"):
             return int(row.attributes.get(b"s", b"0"))
-        return self._skeleton._default_style(0, col)
+        style = self._column_styles.get(col)
+        if style is None:
+            style = self._column_styles[col] = self._skeleton._default_style(0, col)
+        return style
 
     def _style(self, number: int, col: int) -> tuple[_Cell | None, int]:
         cell = self._cell(number, col)
@@ -459,12 +469,8 @@ class SheetText:
         if added:
             self._skeleton._grow(number, col)
             self._widen_spans(number, col)
-        xml = f'<{self.prefix}c r="{cell_ref(number, col)}"{tail}'.encode()
-        edits[col] = xml
-        found = _CELL.match(xml)
-        assert found is not None
-        inner = b"" if found[3] else xml[found.end() : xml.rfind(b"</")]
-        self._read[number, col] = _Cell(xml, _attributes(found[2]), inner)
+        edits[col] = f'<{self.prefix}c r="{cell_ref(number, col)}"{tail}'.encode()
+        self._read.pop((number, col), None)  # read again from the edit if asked for
 
     def _widen_spans(self, number: int, col: int) -> None:
         row = self._rows.get(number)

@@ -113,3 +113,26 @@ def test_an_unchanged_summary_whose_chart_a_person_removed_gets_it_back(tmp_path
     assert set(parts) <= set(chart_parts(path))
     assert re.search(r"<sheetData>.*</sheetData>", after, re.S)[0] == rows_before
     assert_well_formed(path)
+
+
+def test_a_row_with_its_cells_out_of_order_is_written_on_the_tree(okrs_file, edit_package):
+    """Some producers write a row's cells out of column order; the text path leaves such a
+    sheet to the tree (found before anything is changed, not half way through)."""
+
+    def swap_first_cells(xml):
+        first, second = (
+            re.search(r'<c r="A2".*?</c>', xml)[0],
+            re.search(r'<c r="B2".*?</c>', xml)[0],
+        )
+        return xml.replace(first + second, second + first)
+
+    edit_package(okrs_file, {OKRS_PART: swap_first_cells})
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+
+    result = workbook.write(results_plan())
+
+    assert result.wrote and result.cells_changed == 12
+    okrs = load(okrs_file)["OKRs"]
+    assert okrs.cell(2, SCORE).value == 0.2 and okrs.cell(2, NOTE).value == "checked row 2"
+    assert okrs["A2"].value == "Grow sales" and okrs["B2"].value == "KR 1"
