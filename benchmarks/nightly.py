@@ -88,12 +88,12 @@ def _sheet_part(path: Path, title: str) -> str:
         rels = package.read("xl/_rels/workbook.xml.rels").decode("utf-8")
     sheet = re.search(rf'<sheet [^>]*name="{re.escape(title)}"[^>]*/>', workbook)
     if sheet is None:
-        raise ValueError(f"{path.name} has no tab {title!r}")
+        raise KeyError(f"{path.name} has no tab {title!r}")
     rid = re.search(r'r:id="([^"]+)"', sheet[0])
     target = rid and re.search(rf'<Relationship [^>]*Id="{rid[1]}"[^>]*/>', rels)
     found = target and re.search(r'Target="([^"]+)"', target[0])
     if not found:
-        raise ValueError(f"{path.name}: no part for tab {title!r}")
+        raise KeyError(f"{path.name}: no part for tab {title!r}")
     return "xl/" + found[1].removeprefix("/xl/")
 
 

@@ -15,7 +15,7 @@ ROWS = [
     "Excel sync after 1% of values changed, CPU",
     "Excel first sync, peak memory",
     "Excel unchanged sync, peak memory",
-    "night",
+    ": night",
     "Google unchanged sync, bytes down",
     "Google unchanged sync, client CPU",
     "Google first sync, bytes up per written cell",
