@@ -138,6 +138,9 @@ class SheetText:
         skeleton = data[: self._body_start] + self._placeholder + data[self._body_end :]
         self._skeleton = Worksheet(parse_part(skeleton, name, parser), shared, "sheetsync-rows")
         self.prefix = self._skeleton.prefix
+        rows = self._skeleton.data
+        if len(rows) != 1 or rows[0].tag is not etree.PI:  # `<sheetData>` in another namespace
+            raise NeedsTree("rows the skeleton does not hold")
         if self.prefix.encode() != self._prefix:
             raise NeedsTree("rows in another namespace prefix")
         p = re.escape(self._prefix)
@@ -183,6 +186,8 @@ class SheetText:
                 break
             if (found[1] or b"") != self._prefix:
                 raise NeedsTree("rows in another namespace prefix")
+            if found[2].count(b'"') % 2 or found[2].count(b"'") % 2:
+                raise NeedsTree("a row's attribute holding a '>'")
             plain = _ROW_NUMBER.match(found[2])
             number_text = plain[1] if plain else _attributes(found[2]).get(b"r")
             if number_text is None or not number_text.isdigit():
@@ -220,6 +225,7 @@ class SheetText:
         for number in {number for number, _ in cells}:
             row = self._rows.get(number)
             if row is not None:
+                row.attributes  # noqa: B018 - read now: an attribute it refuses raises here
                 self._index(row, number)
         for number, col in cells:
             self._cell(number, col)
@@ -315,8 +321,8 @@ class SheetText:
                 attributes[b"t"] = quick[3]
             return _Cell(quick[0], attributes, quick[4] or b"")
         found = _CELL.match(data, start, stop)
-        if found is None:
-            raise NeedsTree("a cell that does not read")
+        if found is None or found[2].count(b'"') % 2 or found[2].count(b"'") % 2:
+            raise NeedsTree("a cell that does not read (an attribute holding a '>'?)")
         attributes = _attributes(found[2])
         if not attributes.keys() <= _CELL_ATTRIBUTES:
             raise NeedsTree("a cell with attributes sheetsync does not rewrite")
