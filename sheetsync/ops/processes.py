@@ -24,7 +24,8 @@ same stream, format and redaction); `tag` names the current item on each record
 (`workbook=...`). Secrets the parent registered are redacted in the workers too.
 
 A worker that dies (a crash, the OOM killer, SIGKILL) fails only the call it was running, with
-`WorkerDied`; the slot starts a new process for its next call.
+`WorkerDied`; the slot starts a new process for its next call. A worker whose parent dies
+(SIGKILL) ends at once rather than wait for work forever.
 
 Example:
     with WorkerProcesses(2, setup, (job,), preload=["sheetsync.workers"]) as pool:
@@ -37,6 +38,8 @@ import copy
 import logging
 import logging.handlers
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.process
 import os
 import signal
 import sys
@@ -315,6 +318,13 @@ class _ToParent(logging.handlers.QueueHandler):
         return record
 
 
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    """End this worker when the parent is gone (killed with SIGKILL, by the OOM killer): it
+    would otherwise wait for work forever, and keep the fork server alive with it."""
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(1)
+
+
 def _start_worker(
     log_queue: Any,
     levels: Mapping[str, int],
@@ -340,6 +350,9 @@ def _start_worker(
         logging.getLogger(name or None).setLevel(level)
     for secret in secrets:
         register_secret(secret)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), name="parent", daemon=True).start()
     try:
         setup(*setup_args)
     except BaseException:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +93,43 @@ def test_worker_log_lines_reach_this_process_naming_the_item(caplog):
     assert record.getMessage() == "looked at Sales"
     assert record.workbook == "Sales"  # type: ignore[attr-defined]
     assert record.process != os.getpid()
+
+
+PARENT = """
+import os, sys, time
+from sheetsync.ops.processes import WorkerProcesses
+from tests.integration.ops.test_processes import _nothing
+if __name__ == "__main__":
+    pool = WorkerProcesses(1, _nothing)
+    print(pool.submit(0, os.getpid).result(), flush=True)
+    time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="watches the worker through /proc")
+def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
+    """A run killed with SIGKILL (the OOM killer, a timeout's last resort) leaves no worker
+    waiting for work forever."""
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    root = Path(__file__).resolve().parents[3]
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=root, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(root)})  # fmt: skip
+    try:
+        worker = int(parent.stdout.readline())  # type: ignore[union-attr]
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 30
+        while not _gone(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(worker)
+    finally:
+        parent.kill()
