@@ -15,13 +15,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.alerts.events import EventKind
 from sheetsync.alerts.pending import PendingAlert
 from sheetsync.core.model import Colour, Status
+
+if TYPE_CHECKING:
+    import jinja2
 
 _LABEL = {
     EventKind.ALERT: "Needs attention",
@@ -49,6 +50,9 @@ _ORDER = {
 
 @cache
 def _environment(html: bool) -> jinja2.Environment:
+    # Imported here: jinja2 costs a run's start-up time, and a run without mail renders none.
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("sheetsync", "templates"),
         autoescape=html,

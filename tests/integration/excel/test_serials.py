@@ -114,14 +114,19 @@ def test_text_that_is_no_iso_date_is_refused_like_openpyxl_does():
     assert isinstance(serials.from_excel(1.5, timedelta_=True), timedelta)
 
 
-def test_syncing_an_excel_workbook_does_not_import_openpyxl():
-    """openpyxl's import costs more start-up time than reading a small workbook."""
+def test_syncing_an_excel_workbook_imports_neither_openpyxl_nor_jinja2(tmp_path):
+    """openpyxl's import costs more start-up time than reading a small workbook, and jinja2
+    is needed only to render mail: a run that sends none does not import them."""
+    from tests.integration.conftest import build_okrs
+
+    build_okrs(tmp_path / "okrs.xlsx")
+    config = tmp_path / "sheetsync.toml"
+    config.write_text('[[workbooks]]\nname = "team"\npath = "okrs.xlsx"\n', encoding="utf-8")
     probe = (
         "import sys\n"
-        "import sheetsync.cli, sheetsync.runner\n"
-        "from sheetsync.backends.excel import ExcelWorkbook\n"
-        "import sheetsync.backends.excel.editor\n"
-        "print('openpyxl' in sys.modules)\n"
+        "from sheetsync.cli import main\n"
+        f"code = main(['run', '--config', {str(config)!r}, '--as-of', '2026-10-05'])\n"
+        "print(sorted({'openpyxl', 'jinja2'} & {m.split('.')[0] for m in sys.modules}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
