@@ -135,22 +135,19 @@ class WorkerProcesses:
         The future's `result()` raises `WorkerDied` when the process stopped before answering.
         `fn` and `args` are pickled, so `fn` must be a module-level function.
         """
-        with self._lock:
-            executor = self._slots[slot]
-            if executor is None or executor in self._dead:
-                executor = self._slots[slot] = ProcessPoolExecutor(
-                    1,
-                    mp_context=self._context,
-                    initializer=_start_worker,
-                    initargs=self._start_args,
-                )
         outer: Future[R] = Future()
-        try:
-            inner = executor.submit(fn, *args)
-        except BrokenProcessPool:
-            self._bury(executor)
-            outer.set_exception(WorkerDied(DIED))
-            return outer
+        for attempt in (1, 2):
+            executor = self._executor(slot)
+            try:
+                inner = executor.submit(fn, *args)
+                break
+            except BrokenProcessPool:
+                # Its process died while idle (the OOM killer, a kill by hand): nothing of
+                # this call ran, so it goes to a new process, once.
+                self._bury(executor)
+                if attempt == 2:
+                    outer.set_exception(WorkerDied(DIED))
+                    return outer
 
         def relay(done: Future[R]) -> None:
             error = done.exception()
@@ -164,6 +161,19 @@ class WorkerProcesses:
 
         inner.add_done_callback(relay)
         return outer
+
+    def _executor(self, slot: int) -> ProcessPoolExecutor:
+        """The slot's process pool of one, a new one when it has none or its process died."""
+        with self._lock:
+            executor = self._slots[slot]
+            if executor is None or executor in self._dead:
+                executor = self._slots[slot] = ProcessPoolExecutor(
+                    1,
+                    mp_context=self._context,
+                    initializer=_start_worker,
+                    initargs=self._start_args,
+                )
+            return executor
 
     def _bury(self, executor: ProcessPoolExecutor) -> None:
         """Mark a slot's process dead: that slot's next call starts a new one (the dead one is

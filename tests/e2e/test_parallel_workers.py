@@ -225,3 +225,54 @@ def test_worker_log_lines_reach_the_run_log_naming_the_workbook_without_secrets(
     (line,) = [line for line in err.splitlines() if "Google Sheets read failed" in line]
     assert "workbook=team-0" in line and "retrying" in line
     assert "backend *** overloaded" in line and secret not in err
+
+
+def _worker_pids() -> list[int]:
+    """This process's grandchildren: the workers the fork server (a child) forked."""
+    parent_of: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parent_of[int(entry.name)] = int(fields[1])
+    children = {pid for pid, parent in parent_of.items() if parent == os.getpid()}
+    return sorted(pid for pid, parent in parent_of.items() if parent in children)
+
+
+def test_a_worker_killed_while_the_mail_goes_out_still_gets_its_workbooks_marked_sent(tmp_path):
+    """The OOM killer picks a worker holding workbooks open while this process sends the
+    digests: the mail went out, so the sent marks must still reach those Alerts tabs (a new
+    process reads each tab again), or the next night would send the same digests again."""
+    from datetime import UTC, date, datetime
+
+    from sheetsync.alerts import OutboxMailer
+    from sheetsync.config import load_config
+    from sheetsync.runner import run_all
+
+    class OomKillerMailer(OutboxMailer):
+        def __init__(self, folder: Path) -> None:
+            super().__init__(folder)
+            self.killed: list[int] = []
+
+        def send(self, msg):  # type: ignore[no-untyped-def]
+            if not self.killed:
+                victim = _worker_pids()[0]
+                os.kill(victim, signal.SIGKILL)
+                self.killed.append(victim)
+                time.sleep(0.5)  # the pool has seen it die before the marks are written
+            super().send(msg)
+
+    config = load_config(teams(tmp_path / "team"))
+    mailer = OomKillerMailer(tmp_path / "team" / "outbox")
+
+    report = run_all(config, as_of=date(2026, 11, 15), now=datetime(2026, 11, 15, 6, tzinfo=UTC),
+                     workers=2, mailer=mailer)  # fmt: skip
+
+    assert mailer.killed
+    assert {r.name: r.error for r in report.workbooks if r.error} == {}
+    for name in TEAMS:
+        alerts = tabs_without_times(tmp_path / "team" / f"{name}.xlsx")["Alerts"][2:]
+        assert alerts and all("sent" in str(row[-2]) for row in alerts), (name, alerts)

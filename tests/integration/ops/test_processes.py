@@ -37,8 +37,11 @@ def die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def ignore_ctrl_c() -> bool:
-    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+def ignore_ctrl_c_and_sigterm() -> tuple[bool, bool]:
+    return (
+        signal.getsignal(signal.SIGINT) is signal.SIG_IGN,
+        signal.getsignal(signal.SIGTERM) is signal.SIG_IGN,
+    )
 
 
 def warn_about(item: str) -> None:
@@ -80,8 +83,23 @@ def test_a_dead_worker_fails_only_its_call_and_its_slot_gets_a_new_process(worke
     assert workers.submit(1, recall, "x").result()[1] is None
 
 
+def test_a_worker_killed_while_idle_is_replaced_before_the_next_call_runs(workers):
+    """The OOM killer may pick a worker between two calls (holding a big workbook while the
+    parent sends mail): the slot's next call runs in a new process instead of failing unrun."""
+    pid, _ = workers.submit(0, recall, "x").result()
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the pool's own thread has seen the death
+
+    after, remembered = workers.submit(0, recall, "x").result()
+
+    assert after != pid and remembered is None
+
+
 def test_workers_leave_ctrl_c_and_sigterm_to_the_parent(workers):
-    assert workers.submit(0, ignore_ctrl_c).result() is True
+    assert workers.submit(0, ignore_ctrl_c_and_sigterm).result() == (True, True)
 
 
 def test_worker_log_lines_reach_this_process_naming_the_item(caplog):
