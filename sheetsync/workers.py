@@ -27,6 +27,7 @@ from typing import Any
 from sheetsync import config as cfg
 from sheetsync.alerts import DeliveryReport, apply_delivery
 from sheetsync.backends.base import OwnedTab, WorkbookBackend, WritePlan
+from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.core.errors import SheetsyncError, WorkbookError
 from sheetsync.ops.processes import tag
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
@@ -58,7 +59,8 @@ def sync_one(job: Job, wb: cfg.Workbook) -> SyncOutcome:
     """Sync one workbook; an error fails only this workbook (its report says why)."""
     started = time.monotonic()
     try:
-        outcome = _sync(job, wb)
+        with cyclic_gc_paused():
+            outcome = _sync(job, wb)
     except WorkbookError as exc:
         outcome = SyncOutcome(WorkbookReport(wb.name, error=exc.detail))
     except SheetsyncError as exc:

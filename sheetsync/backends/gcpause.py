@@ -5,6 +5,8 @@ freed by reference counting (or live on as the remembered state); meanwhile the 
 rescan every live object again and again without finding anything to free, which costs about a
 third of a sync's time. The pause is process-wide, so nested and concurrent holders (workbooks
 synced on several threads) are counted: the collector is back on when the last one leaves.
+The runner holds it for each workbook's whole sync (validation, scoring and planning allocate
+as much as the backend's loops), and the backends around their own loops for other callers.
 """
 
 from __future__ import annotations
