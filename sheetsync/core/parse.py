@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -27,6 +28,11 @@ class ParseError(ValueError):
 
 def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def blanks(cells: Iterable[object]) -> list[bool]:
+    """`is_blank` of each cell of a column (inlined: it runs for every cell of a tab)."""
+    return [v is None or (isinstance(v, str) and not v.strip()) for v in cells]
 
 
 def normalise_header(text: object) -> str:

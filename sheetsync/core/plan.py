@@ -47,7 +47,7 @@ class Snapshot:
         return next((t for t in self.tabs if t.strip().casefold() == wanted), None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellWrite:
     """One cell sheetsync owns on a person's tab (an output column), with its fill."""
 
@@ -87,7 +87,7 @@ class OutputColumn:
     """Width in characters for a new column; None leaves the width alone."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowGuard:
     """A cell whose read value must still be there when we write: the row has not moved."""
 

@@ -24,6 +24,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 SIGNIFICANT_DIGITS = 15
 """Digits kept when showing a number: every decimal of up to 15 digits survives a float
@@ -65,7 +66,7 @@ class NumberStyle:
     @property
     def is_general(self) -> bool:
         """Says nothing a plain number would not (no unit, no grouping, no fixed decimals)."""
-        return self == NumberStyle(decimal_comma=self.decimal_comma)
+        return self == (_GENERAL_COMMA if self.decimal_comma else GENERAL)
 
     @property
     def shows_unit(self) -> bool:
@@ -74,6 +75,7 @@ class NumberStyle:
 
 
 GENERAL = NumberStyle()
+_GENERAL_COMMA = NumberStyle(decimal_comma=True)
 
 
 def format_number(value: float, style: NumberStyle | None = None) -> str:
@@ -140,13 +142,15 @@ def with_unit(style: NumberStyle, unit: str | None) -> NumberStyle:
     return replace(style, suffix=f" {unit}", code=None)
 
 
+@lru_cache(maxsize=4096)
 def pick_style(*styles: NumberStyle | None) -> NumberStyle:
     """The style that tells most, in the order given (Current before Target before Start).
 
     One item's numbers (value, target, change) are shown alike: a cell with a unit wins over a
     plain one, then one with grouping or fixed decimals, then the first given. Its decimals are
     the fewest any of the cells shows (each number still gets the decimals it needs), so
-    `16.5%` beside `15%` does not turn the target into `15.0%`.
+    `16.5%` beside `15%` does not turn the target into `15.0%`. Remembered: a tab's rows
+    combine the same few styles.
     """
     given = [s for s in styles if s is not None]
     chosen = given[0] if given else GENERAL

@@ -54,7 +54,7 @@ from sheetsync.core.parse import (
 )
 from sheetsync.core.plan import CellValue, Grid
 from sheetsync.core.relative import parse_change
-from sheetsync.core.rows import NumberReading, RowReader
+from sheetsync.core.rows import NumberReading, RowReader, TabCells
 from sheetsync.core.scorecard import (
     MONTH,
     QUARTER,
@@ -135,8 +135,9 @@ def read_kpis(
     targets: dict[str, list[RowReader]] = {}
     last_name: str | None = None
     period_cols = [c.col for c in card.columns]
-    for row in range(layout.header_row + 1, len(grid) + 1):
-        r = RowReader(grid, layout, row, reading)
+    cells = TabCells(grid, layout, reading)
+    for row in cells.rows():
+        r = cells.row(row)
         if r.is_empty() and all(is_blank(cell_at(grid, row, c)) for c in period_cols):
             continue
         is_target = r.parsed("kind", parse_row_kind, False)
@@ -333,6 +334,10 @@ def _period_values(
     return values
 
 
+_OBJECTIVE_LEVEL = ("objective", *OBJECTIVE_FIELDS)
+"""A row with only these filled names an objective (a grouping row), no key result."""
+
+
 def read_okrs(
     grid: Grid,
     tab: str,
@@ -359,8 +364,11 @@ def read_okrs(
     objective_names: list[str] = []
     seen_ids: dict[str, str] = {}
     objective: str | None = None
-    for row in range(layout.header_row + 1, len(grid) + 1):
-        r = RowReader(grid, layout, row, reading)
+    cells = TabCells(grid, layout, reading)
+    change_of = partial(parse_change, decimal=cells.reading.decimal)
+    objective_fields = [name for name in OBJECTIVE_FIELDS if name in layout.columns]
+    for row in cells.rows():
+        r = cells.row(row)
         if r.is_empty():
             continue
         named = r.text("objective")
@@ -368,12 +376,12 @@ def read_okrs(
             objective = named
         if objective is not None:
             objective_names.append(objective)
-            objective_cells += [
-                ObjectiveCell(objective, name, row, r.ref(name), r.raw(name))
-                for name in OBJECTIVE_FIELDS
-                if not is_blank(r.raw(name))
-            ]
-        if r.is_empty(ignore=("objective", *OBJECTIVE_FIELDS)):
+            for name in objective_fields:
+                if not is_blank(r.raw(name)):
+                    objective_cells.append(
+                        ObjectiveCell(objective, name, row, r.ref(name), r.raw(name))
+                    )
+        if r.is_empty(ignore=_OBJECTIVE_LEVEL):
             objective_rows.append(row)
             continue
         text = r.text("key_result")
@@ -405,7 +413,7 @@ def read_okrs(
             override_until = r.parsed("override_until", parse_period, None)
         change = None
         if not is_blank(r.raw("change")):
-            change = r.parsed("change", partial(parse_change, decimal=r.reading.decimal), None)
+            change = r.parsed("change", change_of, None)
         confidence = r.parsed("confidence", parse_confidence, None)
         checked_in = None
         if not is_blank(r.raw("updated")):
@@ -487,7 +495,9 @@ def read_okrs(
                 weight=1.0 if weight is None else weight,
                 period=period,
                 kpi=kpi,
-                style=pick_style(*(r.styles.get(f) for f in ("current", "target", "start"))),
+                style=pick_style(
+                    r.styles.get("current"), r.styles.get("target"), r.styles.get("start")
+                ),
                 start_style=r.styles.get("start"),
                 target_style=r.styles.get("target"),
                 override=override,
