@@ -201,3 +201,21 @@ def desired_value(value: object) -> tuple[dict[str, Any] | None, str | None, Val
         return {"numberValue": value}, None, ("n", float(value))  # type: ignore[arg-type]
     payload, fmt = _payload(value)
     return payload, fmt, value_key(payload)
+
+
+def desired_key(value: object) -> tuple[ValueKey, str | None]:
+    """`desired_value(value)` without the payload: the value key and number format a cell
+    must have to need no write (an owned tab compares every cell; few need writing)."""
+    kind = type(value)
+    if kind is str:
+        if len(value) > MAX_CELL_TEXT:  # type: ignore[arg-type]
+            value = fit_text(value)  # type: ignore[arg-type]
+        return (("s", value) if value else None), None
+    if value is None:
+        return None, None
+    if kind is float:
+        return (("n", value) if math.isfinite(value) else None), None  # type: ignore[arg-type]
+    if kind is int:
+        return ("n", float(value)), None  # type: ignore[arg-type]
+    _, fmt, key = desired_value(value)
+    return key, fmt

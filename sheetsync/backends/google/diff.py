@@ -9,7 +9,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sheetsync.backends.base import CellWrite, OutputColumn, OwnedTab, WritePlan
-from sheetsync.backends.google.cells import FILL_TEXT, ValueKey, cell_format, desired_value
+from sheetsync.backends.google.cells import (
+    FILL_TEXT,
+    ValueKey,
+    cell_format,
+    desired_key,
+    desired_value,
+)
 from sheetsync.backends.google.tabs import EMPTY_CELL, CellState, GridSize, TabState, find_tab
 from sheetsync.core.errors import WorkbookLayoutError
 
@@ -114,7 +120,11 @@ def _changes(have: CellState, key: ValueKey, fill: str | None, number_format: st
 
 
 def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[CellOp]:
-    """The cells of owned tab `title` that differ from `owned` (all of them when `tab` is new)."""
+    """The cells of owned tab `title` that differ from `owned` (all of them when `tab` is new).
+
+    Runs for every cell of every owned tab: a cell is compared by its value key, fill and
+    number format before anything is built to write it.
+    """
     ops: list[CellOp] = []
     append = ops.append
     widths = tab.row_widths() if tab else {}
@@ -135,8 +145,9 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
         n_want = len(want)
         width = max(n_want, widths.get(r, 0))
         for c in range(width):
-            payload, fmt, key = desired_value(want[c] if c < n_want else None)
-            if formatted and payload is not None:
+            value = want[c] if c < n_want else None
+            key, fmt = desired_key(value)
+            if formatted and key is not None:
                 fmt = number_format(r + 1, c + 1) or fmt
             fill = fills_get((r, c)) if fills else None
             have = cells_get((r, c), EMPTY_CELL)
@@ -146,6 +157,7 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
                 changes = NUMBER_FORMAT
             else:
                 changes = _changes(have, key, fill, fmt)
+            payload = desired_value(value)[0]
             append(CellOp(title, r, c, payload, fill, fmt, key, False, changes))
     return ops
 

@@ -144,43 +144,48 @@ def load_tabs(
     """Every tab's cells as remembered for diffing, and each tab's values with rows padded.
 
     `formats`, when given, receives each tab's number formats of numeric cells (1-based).
+    A tab's cells are read row by row with plain loops: this runs for every cell read.
     """
     tabs: dict[str, TabState] = {}
     grids: dict[str, Grid] = {}
+    colours = RememberedColours()
     for sheet in doc.get("sheets", []) or []:
         title, size = title_and_grid(sheet)
         tab = TabState(size.sheet_id, title, size.rows, size.cols)
-        values: dict[tuple[int, int], CellValue] = {}
+        rows: dict[int, dict[int, CellValue]] = {}
         shown: NumberFormats = {}
         cells = tab.cells
-        for r, c, cell in cells_of(sheet):
-            fmt = cell.get("userEnteredFormat")
-            effective = cell.get("effectiveValue")
-            entered = cell.get("userEnteredValue")
-            key = value_key(entered if entered else effective)
-            value = python_value(effective)
-            if fmt:
-                number_format = fmt.get("numberFormat")
-                cells[(r, c)] = CellState(
-                    key,
-                    hex_colour(fmt.get("backgroundColor")),
-                    (number_format or {}).get("pattern"),
-                )
-                if number_format and isinstance(value, int | float):
-                    pattern = shown_pattern(number_format)
-                    if pattern:
-                        shown[(r + 1, c + 1)] = pattern
-            else:
-                cells[(r, c)] = CellState(key, None, None)
-            if value is not None:
-                values[(r, c)] = value
+        for block in sheet.get("data", []) or []:
+            top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
+            for i, row_data in enumerate(block.get("rowData", []) or []):
+                r = top + i
+                line: dict[int, CellValue] = {}
+                for j, cell in enumerate(row_data.get("values", []) or [], start=left):
+                    if not cell:
+                        continue
+                    effective = cell.get("effectiveValue")
+                    entered = cell.get("userEnteredValue")
+                    key, value = read_cell(entered, effective)
+                    fmt = cell.get("userEnteredFormat")
+                    if fmt:
+                        number_format = fmt.get("numberFormat")
+                        cells[(r, j)] = CellState(
+                            key,
+                            colours.hex(fmt.get("backgroundColor")),
+                            (number_format or {}).get("pattern"),
+                        )
+                        if number_format and isinstance(value, int | float):
+                            pattern = shown_pattern(number_format)
+                            if pattern:
+                                shown[(r + 1, j + 1)] = pattern
+                    else:
+                        cells[(r, j)] = CellState(key, None, None)
+                    if value is not None:
+                        line[j] = value
+                if line:
+                    rows.setdefault(r, {}).update(line)
         if formats is not None:
             formats[title] = shown
-        height = max((r for r, _ in values), default=-1) + 1
-        width = max((c for _, c in values), default=-1) + 1
-        grid: Grid = [[None] * width for _ in range(height)]
-        for (r, c), value in values.items():
-            grid[r][c] = value
         tab.markers = column_markers(sheet)
         tab.charts = {
             int(chart["chartId"]): dict(chart)
@@ -188,8 +193,55 @@ def load_tabs(
             if "chartId" in chart
         }
         tabs[title] = tab
-        grids[title] = grid
+        grids[title] = _padded_grid(rows)
     return tabs, grids
+
+
+def read_cell(
+    entered: Mapping[str, Any] | None, effective: Mapping[str, Any] | None
+) -> tuple[ValueKey, CellValue]:
+    """A cell's value key (its formula when it has one) and its value for the core:
+    `value_key(entered or effective)` and `python_value(effective)`, numbers and text first."""
+    if not entered and effective:
+        if "numberValue" in effective:
+            number = effective["numberValue"]
+            return ("n", float(number)), number
+        if "stringValue" in effective:
+            text = effective["stringValue"]
+            return ("s", text) if text != "" else None, text
+    return value_key(entered if entered else effective), python_value(effective)
+
+
+def _padded_grid(rows: Mapping[int, Mapping[int, CellValue]]) -> Grid:
+    """Rows of values (0-based row -> column -> value) as a grid, every row as wide as the
+    widest, up to the last row holding a value."""
+    height = max(rows, default=-1) + 1
+    width = max((max(line) for line in rows.values()), default=-1) + 1
+    grid: Grid = [[None] * width for _ in range(height)]
+    for r, line in rows.items():
+        padded = grid[r]
+        for c, value in line.items():
+            padded[c] = value
+    return grid
+
+
+class RememberedColours:
+    """`hex_colour` of each fill read, worked out once per colour (a tab has a handful)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[Any, ...], str | None] = {}
+
+    def hex(self, colour: Mapping[str, Any] | None) -> str | None:
+        if colour is None:
+            return None
+        key = tuple(colour.items())
+        found = self.seen.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self.seen[key] = hex_colour(colour)
+        return found  # type: ignore[return-value]
+
+
+_UNSEEN = object()
 
 
 def column_markers(sheet: Mapping[str, Any]) -> dict[str, int]:
