@@ -19,6 +19,8 @@ _MAX_SERIAL = 2958465  # 9999-12-31
 
 def cell_text(value: object) -> str:
     """A cell as trimmed text ("" for blank); whole floats lose their ".0"."""
+    if type(value) is str:  # most cells: text needs no other check
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
