@@ -12,8 +12,8 @@ from sheetsync.backends.base import (
     CellValue,
     CellWrite,
     Grid,
+    GuardedRows,
     OutputColumn,
-    RowGuard,
     Snapshot,
     WritePlan,
 )
@@ -44,29 +44,20 @@ Outputs = tuple[float | None, Status, str, str | None]
 """What sheetsync writes on one item row: score, status, note and trend."""
 
 
-def _row_guards(layout: TabLayout, grid: Grid) -> list[RowGuard]:
+def _row_guards(layout: TabLayout, grid: Grid) -> GuardedRows:
     """Every cell the outputs were computed from, as read: the header row up to the last
     output column, and every other column of every row below it.
 
     A backend refuses (or undoes) a write when one of them moved, so no score is left beside
     another row than the one it was computed from, and no output lands on a person's column.
     """
-    tab, header = layout.tab, layout.header_row
-    outputs = set(layout.outputs.values())
-    new = {layout.outputs[h] for h in layout.new_outputs}
-    guards = [
-        RowGuard(tab, header, col, _value(grid, header, col))
-        for col in range(1, max(outputs) + 1)
-        if col not in new
-    ]
-    for row in range(header + 1, len(grid) + 1):
-        line = grid[row - 1]
-        guards += [
-            RowGuard(tab, row, col, line[col - 1])
-            for col in range(1, len(line) + 1)
-            if col not in outputs
-        ]
-    return guards
+    return GuardedRows(
+        layout.tab,
+        grid,
+        layout.header_row,
+        frozenset(layout.outputs.values()),
+        frozenset(layout.outputs[h] for h in layout.new_outputs),
+    )
 
 
 def _output_cells(
@@ -74,7 +65,7 @@ def _output_cells(
     grid: Grid,
     rows: dict[int, Outputs],
     score_format: str = SCORE_FORMAT,
-) -> tuple[list[CellWrite], list[RowGuard]]:
+) -> tuple[list[CellWrite], GuardedRows]:
     """Score/Status/Note/Trend cells for every item row; stale outputs on other rows are cleared."""
     tab = layout.tab
     cells = [
@@ -179,7 +170,7 @@ def plan_writes(
         rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.okrs.invalid}
         cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows)
         plan.cells += cells
-        plan.guards += guards
+        plan.guarded.append(guards)
         plan.columns += _columns_to_mark(layout)
     if scored.kpis:
         layout = scored.kpis.layout
@@ -190,7 +181,7 @@ def plan_writes(
         rows |= {b.row: (None, Status.INVALID, b.note, None) for b in scored.kpis.invalid}
         cells, guards = _output_cells(layout, snapshot.tabs[layout.tab], rows, ATTAINMENT_FORMAT)
         plan.cells += cells
-        plan.guards += guards
+        plan.guarded.append(guards)
         plan.columns += _columns_to_mark(layout, attainment=True)
     if tabs.summary:
         existing = snapshot.find_tab(tabs.summary)

@@ -52,7 +52,7 @@ class MemoryWorkbook(WorkbookBackend):
         return changed
 
     def write(self, plan: WritePlan) -> WriteResult:
-        for guard in plan.guards:
+        for guard in plan.all_guards():
             if self.cell(guard.tab, guard.row, guard.col) != guard.expected:
                 raise RowsMovedError(
                     f"rows on tab '{guard.tab}' moved while syncing", workbook=self.label

@@ -7,6 +7,7 @@ These types live in the core so that parsing, scoring and planning never import 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeAlias
@@ -97,6 +98,38 @@ class RowGuard:
     expected: CellValue
 
 
+@dataclass(frozen=True, eq=False)
+class GuardedRows:
+    """Every cell the outputs of a person's tab were computed from, kept as the grid read:
+    the header row up to the last output column (but a column sheetsync adds), and every
+    other column of every row below it.
+
+    Iterating gives one `RowGuard` per cell. Only a backend that checks guards cell by cell
+    does, and only when it writes (Google checks them in the batch's own answer; Excel
+    compares the whole file's bytes instead), so an unchanged sync builds none.
+    """
+
+    tab: str
+    grid: Grid
+    header_row: int
+    outputs: frozenset[int]
+    """Output columns: written by sheetsync, so never guarded below the header."""
+    new_outputs: frozenset[int]
+    """Output columns sheetsync adds in this write: their header cell is not guarded either."""
+
+    def __iter__(self) -> Iterator[RowGuard]:
+        tab, grid, header = self.tab, self.grid, self.header_row
+        for col in range(1, max(self.outputs) + 1):
+            if col not in self.new_outputs:
+                line = grid[header - 1] if header <= len(grid) else []
+                yield RowGuard(tab, header, col, line[col - 1] if col <= len(line) else None)
+        outputs = self.outputs
+        for row in range(header + 1, len(grid) + 1):
+            for col, value in enumerate(grid[row - 1], start=1):
+                if col not in outputs:
+                    yield RowGuard(tab, row, col, value)
+
+
 OWNED_DATA_ROW = 3
 """The first data row of an owned tab, below its marker (row 1) and header (row 2)."""
 
@@ -181,6 +214,14 @@ class WritePlan:
     guards: list[RowGuard] = field(default_factory=list)
     columns: list[OutputColumn] = field(default_factory=list)
     """Output columns to mark (and, when new, to style and size)."""
+    guarded: list[GuardedRows] = field(default_factory=list)
+    """Person's tabs whose rows are guarded whole (a guard per cell, made when checked)."""
+
+    def all_guards(self) -> Iterator[RowGuard]:
+        """Every cell that must still hold what was read: `guards`, then the `guarded` tabs'."""
+        yield from self.guards
+        for rows in self.guarded:
+            yield from rows
 
     @property
     def is_empty(self) -> bool:

@@ -75,7 +75,7 @@ class TabCheck:
 
 
 def tab_checks(
-    tabs: Mapping[str, TabState], guards: Sequence[RowGuard], ops: Iterable[CellOp], label: str
+    tabs: Mapping[str, TabState], guards: Iterable[RowGuard], ops: Iterable[CellOp], label: str
 ) -> list[TabCheck]:
     """A check per guarded tab, returning every row from the top to the last guarded or
     written one (the rows above a header are returned too: they show a header that moved).

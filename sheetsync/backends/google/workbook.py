@@ -258,7 +258,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         charts = self._charts(plan, creates)
         if not ops and not creates and not columns and not charts:
             return WriteResult(cells_changed=0, wrote=False)
-        checks = tab_checks(self._tabs, plan.guards, ops, self.label)
+        checks = tab_checks(self._tabs, plan.all_guards(), ops, self.label)
         grid = {
             name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()
         }
