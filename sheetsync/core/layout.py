@@ -334,12 +334,19 @@ def _second_table_below(
 ) -> LayoutProblem | None:
     """A row further down that repeats the required headers: a second table stacked below.
 
-    Only rows whose number columns (Target, Current/Actual) hold a header-like name are looked
-    at closely, so a long tab of numbers costs a type check per row and column.
+    Only rows whose number columns (Target, Current/Actual) hold text are looked at closely,
+    so a long tab of numbers costs a type check per row and column.
     """
     watched = [columns[name] - 1 for name in required if name in _NUMBER_FIELDS]
-    for row in range(header_row + 1, len(grid) + 1):
-        line = grid[row - 1]
+    below = grid[header_row:]
+    with_text = {  # the rows with text in a number column: the only ones worth a closer look
+        i
+        for index in watched
+        for i, line in enumerate(below)
+        if index < len(line) and isinstance(line[index], str)
+    }
+    for i in sorted(with_text):
+        row, line = header_row + 1 + i, below[i]
         width = len(line)
         hit = any(index < width and _field_named(line[index], names) for index in watched)
         if hit and all(name in _fields_in(line, names) for name in required):
@@ -480,7 +487,10 @@ def _output_columns(
     }
     new_outputs = [out for out in OUTPUT_COLUMNS if out not in outputs]
     # After the last column anyone uses, header or not: a person's unlabelled data is theirs.
-    last = max(_used_width(row) for row in grid[header_row - 1 :])
+    last = 0
+    for row in grid[header_row - 1 :]:
+        if len(row) > last:  # a row no longer than the widest so far cannot be wider
+            last = max(last, _used_width(row))
     for out in new_outputs:
         last += 1
         outputs[out] = last

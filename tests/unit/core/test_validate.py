@@ -98,6 +98,19 @@ def test_missing_required_column_is_a_tab_level_error_naming_the_header_cells():
     assert "Target" in err.value.problem.message
 
 
+def test_a_second_table_stacked_below_is_refused_naming_its_header_row():
+    row = ["K1", "Grow", "Ship it", "ana@example.com", 0, 10, 5, ""]
+    with pytest.raises(LayoutProblem) as err:
+        okrs(row, row, [], HEAD, row)
+    assert err.value.problem.cell == "A5"
+    assert "headers in rows 1 and 5" in err.value.problem.message
+
+
+def test_text_in_a_number_column_that_is_no_header_row_is_only_a_bad_cell():
+    tab = okrs(["K1", "Grow", "Ship it", "ana@example.com", 0, "Target", 5, ""])
+    assert "Target" in only_problem(tab).message
+
+
 def test_text_where_a_number_belongs_names_cell_value_and_expectation():
     tab = okrs(["K1", "O", "KR", None, 0, "lots", 5], ["K2", "O", "KR2", None, 0, 10, 5])
     p = only_problem(tab)
