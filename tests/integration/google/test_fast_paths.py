@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sheetsync.backends.google.cells import (
@@ -31,6 +31,7 @@ extended_values = st.one_of(
 formulas = st.one_of(st.none(), st.just({}), st.builds(lambda f: {"formulaValue": f}, st.text()))
 
 
+@settings(deadline=None)  # timings on a loaded machine say nothing here
 @given(formulas, extended_values)
 def test_a_cell_read_fast_is_the_same_as_converted_the_general_way(entered, effective):
     key, value = read_cell(entered, effective)
@@ -45,6 +46,7 @@ colours = st.one_of(
 )
 
 
+@settings(deadline=None)  # timings on a loaded machine say nothing here
 @given(st.lists(colours, max_size=20))
 def test_fills_worked_out_once_per_colour_are_the_same_as_each_worked_out_alone(fills):
     remembered = RememberedColours()
@@ -64,6 +66,7 @@ values_to_write = st.one_of(
 )
 
 
+@settings(deadline=None)  # timings on a loaded machine say nothing here
 @given(values_to_write)
 def test_a_value_compared_by_its_key_alone_has_the_key_and_format_of_its_payload(value):
     _, fmt, key = desired_value(value)

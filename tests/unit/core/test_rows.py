@@ -61,7 +61,7 @@ def one_by_one(parser, cells):
     return found
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(cell_values, max_size=30), st.sampled_from(PARSERS))
 def test_a_column_parsed_at_once_means_what_each_cell_means_alone(cells, parser):
     # repr, not ==: 1, 1.0 and True are equal, -0.0 == 0.0, and a parser tells them apart
@@ -92,7 +92,7 @@ def tabs(draw):
     return TabCells(grid, layout, NumberReading(decimal, formats))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(tabs())
 def test_numbers_read_per_column_match_each_cell_read_alone(cells):
     layout = cells.layout
@@ -116,7 +116,7 @@ def test_numbers_read_per_column_match_each_cell_read_alone(cells):
                 assert by_column.problems == alone.problems
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(tabs())
 def test_empty_rows_per_column_are_the_rows_with_no_field_filled(cells):
     grid, layout = cells.grid, cells.layout
