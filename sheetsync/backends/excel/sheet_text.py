@@ -17,13 +17,16 @@ skeleton worksheet, so column widths and the dimension are edited by `Worksheet`
 a whole tree. A sheet or a cell this class does not handle as text raises `NeedsTree` before
 anything is written, and the editor does that tab on the whole tree instead: shared, array or
 data-table formulas (overwriting them needs the formulas around them), comments, CDATA or
-namespace declarations among the rows, rows or cells without a reference or out of order,
-a row with an extension list, and cells with attributes other than r, s, t, cm and vm.
+namespace declarations among the rows, two prefixes for the SpreadsheetML namespace, a part
+in an encoding other than UTF-8 or whose part outside the rows does not read on its own (a
+`<sheetData` in a comment), rows or cells without a reference or out of order, a row with an
+extension list, and cells with attributes other than r, s, t, cm and vm.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +63,8 @@ _TREE_ONLY = re.compile(
 """What, among the rows, sends the sheet to the whole tree."""
 _ROW = re.compile(rb"<(\w+:)?row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<(\w+:)?c\b([^>]*?)(/?)>")
-_ATTRIBUTE = re.compile(rb"([\w:]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_ATTRIBUTE = re.compile(rb"\s+([^\s=\"'<>/]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+"""One attribute, its whole name (`my-r` is not `r`), after the whitespace before it."""
 _ROW_NUMBER = re.compile(rb'\s+r="(\d+)"')
 _CELL_ATTRIBUTES = {b"r", b"s", b"t", b"cm", b"vm"}
 _SIMPLE_VALUE = re.compile(rb"<(?:\w+:)?v>([^<&]*)</(?:\w+:)?v>")
@@ -68,7 +72,13 @@ _SIMPLE_INLINE = re.compile(
     rb"<(?:\w+:)?is><(?:\w+:)?t(?: xml:space=\"preserve\")?>([^<&]*)</(?:\w+:)?t></(?:\w+:)?is>"
     rb"|<(?:\w+:)?is><(?:\w+:)?t(?: xml:space=\"preserve\")?/></(?:\w+:)?is>"
 )
-_FORMULA_START = re.compile(rb"<(?:\w+:)?f\b")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s/>]")
+"""A formula anywhere in a cell's XML (after whitespace too), as `cell.find(FORMULA)` finds
+it: text and attribute values hold no `<`, and comments or CDATA go to the tree."""
+_DECLARED_ENCODING = re.compile(
+    rb"(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']"
+)
+"""The encoding the part's XML declaration names (none: UTF-8, the only one read as text)."""
 
 
 class _Cell:
@@ -122,6 +132,9 @@ class SheetText:
     def __init__(
         self, data: bytes, name: str, shared: Callable[[int], str], parser: etree.XMLParser
     ) -> None:
+        declared = _DECLARED_ENCODING.match(data)
+        if declared is not None and declared[1].lower() != b"utf-8":
+            raise NeedsTree("a part in another encoding than UTF-8")
         found = _SHEET_DATA.search(data)
         if found is None or found[2]:
             raise NeedsTree("no rows")
@@ -134,15 +147,25 @@ class SheetText:
         if _TREE_ONLY.search(data, self._body_start, self._body_end):
             raise NeedsTree("formulas, comments or declarations among the rows")
         self._shared = shared
-        self._placeholder = b"<?sheetsync-rows?>"
+        target = f"sheetsync-rows-{secrets.token_hex(8)}"
+        self._placeholder = f"<?{target}?>".encode()
+        """Where the rows go in the skeleton: a name no part holds (as the tree's splices)."""
+        if self._placeholder in data:
+            raise NeedsTree("the rows' placeholder already in the part")
         skeleton = data[: self._body_start] + self._placeholder + data[self._body_end :]
-        self._skeleton = Worksheet(parse_part(skeleton, name, parser), shared, "sheetsync-rows")
+        try:
+            root = parse_part(skeleton, name, parser)
+        except etree.XMLSyntaxError as exc:  # a `<sheetData` in a comment, say; or damaged
+            raise NeedsTree("the part without its rows does not read") from exc
+        self._skeleton = Worksheet(root, shared, target)
         self.prefix = self._skeleton.prefix
         rows = self._skeleton.data
         if len(rows) != 1 or rows[0].tag is not etree.PI:  # `<sheetData>` in another namespace
             raise NeedsTree("rows the skeleton does not hold")
         if self.prefix.encode() != self._prefix:
             raise NeedsTree("rows in another namespace prefix")
+        if [uri for uri in rows.nsmap.values() if uri == MAIN_NS] != [MAIN_NS]:
+            raise NeedsTree("two prefixes for the rows' namespace")
         p = re.escape(self._prefix)
         self._cell_start = re.compile(rb'<%sc\s+r="([A-Z]{1,3})(\d+)"' % p)
         """A cell whose reference is its first attribute, as every producer writes it."""
@@ -344,7 +367,7 @@ class SheetText:
         inner = cell.inner
         if not inner:
             return BLANK
-        if _FORMULA_START.match(inner):
+        if _FORMULA.match(inner):
             return ("f", None)
         kind = cell.attributes.get(b"t", b"n")
         if kind == b"inlineStr":
@@ -421,7 +444,7 @@ class SheetText:
             return True
         if style == base and self._content(cell) == value:
             return False
-        if _FORMULA_START.match(cell.inner):
+        if _FORMULA.search(cell.inner):
             self.removed_formulas.add(cell_ref(number, col))
         if value == BLANK and style == self._default_style(number, col):
             self._edit(number, col, None)
@@ -565,10 +588,16 @@ class SheetText:
 
 
 def _attributes(text: bytes) -> dict[bytes, bytes]:
+    """A tag's attributes (the text after its name), each read whole from where the one
+    before ended; anything else among them (not XML, then) raises NeedsTree."""
     found: dict[bytes, bytes] = {}
-    for match in _ATTRIBUTE.finditer(text):
+    position = 0
+    while (match := _ATTRIBUTE.match(text, position)) is not None:
         value = match[2] if match[2] is not None else match[3]
         if b'"' in value:
             raise NeedsTree("an attribute holding a quote")
         found[match[1]] = value
+        position = match.end()
+    if text[position:].strip():
+        raise NeedsTree("a tag's attributes that do not read")
     return found
