@@ -7,6 +7,7 @@ import subprocess
 import sys
 import warnings
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -41,6 +42,24 @@ def results_plan(rows: int = 4) -> WritePlan:
 def entries(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
         return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def calc_chain_edits(cells: str) -> dict[str, Callable[[str], str] | str]:
+    """The `edit_package` edits that give a workbook a calculation chain of these `<c>`s,
+    with its relationship and content type (XlsxWriter writes none)."""
+    return {
+        "xl/calcChain.xml": f'<calcChain xmlns="{MAIN[1:-1]}">{cells}</calcChain>',
+        "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
+            "</Relationships>",
+            '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+        ),
+        "[Content_Types].xml": lambda xml: xml.replace(
+            "</Types>",
+            '<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxml'
+            'formats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
+        ),
+    }
 
 
 def sheet_xml(path: Path, part: str = OKRS_PART) -> etree._Element:

@@ -19,6 +19,7 @@ from tests.integration.excel.conftest import (
     MAIN,
     OKRS_PART,
     assert_well_formed,
+    calc_chain_edits,
     entries,
     load,
     results_plan,
@@ -216,26 +217,7 @@ def test_an_array_formula_reaching_into_output_cells_is_refused(tmp_path):
 
 
 def test_overwritten_formulas_leave_the_calculation_chain(okrs_file, edit_package):
-    chain = (
-        '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<c r="E2" i="1"/><c r="E3"/></calcChain>'
-    )
-    edit_package(
-        okrs_file,
-        {
-            "xl/calcChain.xml": chain,
-            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
-                "</Relationships>",
-                '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
-                '2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
-            ),
-            "[Content_Types].xml": lambda xml: xml.replace(
-                "</Types>",
-                '<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxml'
-                'formats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
-            ),
-        },
-    )
+    edit_package(okrs_file, calc_chain_edits('<c r="E2" i="1"/><c r="E3"/>'))
     workbook = ExcelWorkbook(okrs_file)
     workbook.read(["OKRs"])
 

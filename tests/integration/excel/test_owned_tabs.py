@@ -18,6 +18,7 @@ from sheetsync.core.model import Colour
 from tests.integration.excel.conftest import (
     MAIN,
     assert_well_formed,
+    calc_chain_edits,
     entries,
     load,
     sheet_xml,
@@ -257,20 +258,7 @@ def test_a_formula_in_an_owned_tab_is_replaced_and_leaves_the_calculation_chain(
             LOG_PART: lambda xml: xml.replace(
                 '<c r="C3"><v>0</v></c>', '<c r="C3"><f>1-1</f><v>0</v></c>'
             ),
-            "xl/calcChain.xml": (
-                '<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                '<c r="C3" i="3"/><c r="E2" i="1"/></calcChain>'
-            ),
-            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
-                "</Relationships>",
-                '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
-                '2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
-            ),
-            "[Content_Types].xml": lambda xml: xml.replace(
-                "</Types>",
-                '<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxml'
-                'formats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
-            ),
+            **calc_chain_edits('<c r="C3" i="3"/><c r="E2" i="1"/>'),
         },
     )
     assert b"<f>1-1</f>" in entries(okrs_file)[LOG_PART]

@@ -17,6 +17,7 @@ from tests.integration.excel.conftest import (
     MAIN,
     OKRS_PART,
     assert_well_formed,
+    calc_chain_edits,
     entries,
     load,
     sheet_xml,
@@ -44,21 +45,10 @@ def test_a_formula_indented_in_its_cell_leaves_the_calculation_chain_when_overwr
     okrs_file, edit_package
 ):
     """Excel reports a damaged workbook if the chain names a cell that lost its formula."""
-    chain = f'<calcChain xmlns="{NS}"><c r="E2" i="1"/><c r="E3"/></calcChain>'
     edit_package(
         okrs_file,
         {
-            "xl/calcChain.xml": chain,
-            "xl/_rels/workbook.xml.rels": lambda xml: xml.replace(
-                "</Relationships>",
-                '<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
-                '2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
-            ),
-            "[Content_Types].xml": lambda xml: xml.replace(
-                "</Types>",
-                '<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxml'
-                'formats-officedocument.spreadsheetml.calcChain+xml"/></Types>',
-            ),
+            **calc_chain_edits('<c r="E2" i="1"/><c r="E3"/>'),
             OKRS_PART: lambda xml: xml.replace(E2, '<c r="E2">\n      <f>2+5</f><v>7</v></c>'),
         },
     )
