@@ -34,6 +34,9 @@ class Tabs(_Strict):
     summary: str = "Summary"
     history: str = "History"
     alerts: str = "Alerts"
+    state: str = "History state"
+    """What History's decisions need of past runs, one row per spell of an item (`alerts.state`);
+    read every night instead of History."""
 
 
 class Outputs(_Strict):

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from functools import cached_property
 
 from sheetsync import config as cfg
-from sheetsync.alerts import WorkbookAlertPlan, plan_workbook_alerts
-from sheetsync.alerts.history import last_two_values, parse_history
+from sheetsync.alerts import WorkbookAlertPlan, load_memory, plan_workbook_alerts
+from sheetsync.alerts.state import ItemMemory, Memory, before
+from sheetsync.alerts.state import Period as ItemPeriod
 from sheetsync.backends.base import (
     Grid,
     Snapshot,
@@ -62,10 +63,7 @@ from sheetsync.core.scoring import (
     score_objective,
 )
 from sheetsync.core.validate import KpiTab, OkrTab, read_kpis, read_okrs
-from sheetsync.writes import (
-    history_grid,
-    plan_writes,
-)
+from sheetsync.writes import plan_writes
 
 MAX_CYCLES = 3
 """How often a sync is redone when a person moved rows between our read and our write."""
@@ -85,6 +83,12 @@ class Scored:
     """Worth a look, but no row is invalid because of them (shown by `validate` and `run`)."""
     alignment: Alignment = field(default_factory=Alignment)
     """The objectives' tree, children from other workbooks included (core/alignment.py)."""
+    memory: Memory = field(default_factory=Memory)
+    """History's compact state as read (`alerts.state`): what past runs left."""
+    periods: dict[tuple[str, str], ItemPeriod] = field(default_factory=dict)
+    """Each key result's period, by (kind, key)."""
+    past: dict[tuple[str, str], ItemMemory] = field(default_factory=dict)
+    """Each item's memory of the runs before this as-of date."""
 
     @cached_property
     def items(self) -> list[ItemState]:
@@ -248,7 +252,32 @@ def tab_names(tabs: cfg.Tabs, alerts: bool = True) -> list[str]:
     """The tabs a sync reads; the Alerts tab only when alerts are on (off, it is never written,
     and asking for a tab a workbook does not have keeps Google from reading by range)."""
     alerts_tab = tabs.alerts if alerts else ""
-    return [t for t in (tabs.okrs, tabs.kpis, tabs.summary, tabs.history, alerts_tab) if t]
+    return [
+        t for t in (tabs.okrs, tabs.kpis, tabs.summary, tabs.history, alerts_tab, tabs.state) if t
+    ]
+
+
+def _grid(snapshot: Snapshot, name: str) -> Grid | None:
+    real = snapshot.find_tab(name) if name else None
+    return snapshot.tabs[real] if real else None
+
+
+class _Past:
+    """Each item's memory of the runs before `as_of`, computed once per item."""
+
+    def __init__(
+        self, memory: Memory, periods: dict[tuple[str, str], ItemPeriod], as_of: date
+    ) -> None:
+        self.memory, self.periods, self.as_of = memory, periods, as_of
+        self.found: dict[tuple[str, str], ItemMemory] = {}
+
+    def __call__(self, kind: str, key: str) -> ItemMemory:
+        view = self.found.get((kind, key))
+        if view is None:
+            period = self.periods.get((kind, key), ItemPeriod())
+            view = before(self.memory.of(kind, key), self.as_of, period)
+            self.found[(kind, key)] = view
+        return view
 
 
 def score_snapshot(
@@ -338,16 +367,31 @@ def score_snapshot(
         raise WorkbookLayoutError(exc.problem.describe(), workbook=workbook) from exc
 
     rules = rules_from(config.scoring)
-    recorded = last_two_values(history_grid(snapshot, tabs), before=as_of) if kpi_tab else {}
+    key_results = okr_tab.key_results if okr_tab else []
+    periods = {
+        ("kr", kr.key): ItemPeriod(kr.period.start, kr.period.end)
+        for kr in key_results
+        if kr.period
+    }
+    memory = load_memory(
+        _grid(snapshot, tabs.state),
+        _grid(snapshot, tabs.history),
+        _grid(snapshot, tabs.alerts),
+        periods,
+        workbook=workbook,
+        tabs=tabs,
+    )
+    past = _Past(memory, periods, as_of)
     kpi_scores = (
-        [score_kpi(k, as_of, recorded.get(("kpi", k.key), ())) for k in kpi_tab.kpis]
+        [score_kpi(k, as_of, past("kpi", k.key).earlier.changes) for k in kpi_tab.kpis]
         if kpi_tab
         else []
     )
     actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
-    key_results = okr_tab.key_results if okr_tab else []
-    key_results, change_notes = _resolve_changes(snapshot, tabs, key_results, as_of)
-    at_end = _at_period_end(snapshot, tabs, key_results, as_of)
+    key_results, change_notes = _resolve_changes(key_results, as_of, past)
+    at_end = _at_period_end(key_results, as_of, past)
+    for kr in key_results:  # every key result's past, for its Trend cell
+        past("kr", kr.key)
     kr_scores = [
         apply_override(
             with_confidence(
@@ -403,45 +447,36 @@ def score_snapshot(
         problems,
         warnings=warnings,
         alignment=alignment,
+        memory=memory,
+        periods=periods,
+        past=past.found,
     )
 
 
 def _resolve_changes(
-    snapshot: Snapshot, tabs: cfg.Tabs, key_results: list[KeyResult], as_of: date
+    key_results: list[KeyResult], as_of: date, past: Callable[[str, str], ItemMemory]
 ) -> tuple[list[KeyResult], dict[str, str]]:
-    """Relative key results with their Start (from History when the cell is blank) and Target,
-    and the Note saying where they came from, by key result key."""
-    open_start = {kr.key for kr in key_results if kr.change and not kr.start_given}
-    real = snapshot.find_tab(tabs.history) if open_start and tabs.history else None
-    recorded: dict[str, list[tuple[date, float | None]]] = {}
-    for record in parse_history(snapshot.tabs[real]) if real else []:
-        if record.kind == "kr" and record.key in open_start:
-            recorded.setdefault(record.key, []).append((record.as_of, record.value))
+    """Relative key results with their Start (the state's first value in the period when the
+    cell is blank) and Target, and the Note saying where they came from, by key result key."""
     resolved, notes = [], {}
     for kr in key_results:
-        started = start_of_period(kr, recorded.get(kr.key, []), as_of)
+        start = past("kr", kr.key).earlier.start if kr.change and not kr.start_given else None
+        started = start_of_period(kr, [start] if start else [], as_of)
         kr, notes[kr.key] = resolve_change(kr, started, as_of)
         resolved.append(kr)
     return resolved, {key: note for key, note in notes.items() if note}
 
 
 def _at_period_end(
-    snapshot: Snapshot, tabs: cfg.Tabs, key_results: list[KeyResult], as_of: date
+    key_results: list[KeyResult], as_of: date, past: Callable[[str, str], ItemMemory]
 ) -> dict[str, AtPeriodEnd]:
-    """Key result key -> History's last record on or before the end of its (ended) period."""
-    ended = {kr.key: kr.period.end for kr in key_results if kr.period and as_of > kr.period.end}
-    real = snapshot.find_tab(tabs.history) if ended and tabs.history else None
-    if real is None:
-        return {}
+    """Key result key -> its last run on or before the end of its (ended) period."""
     found: dict[str, AtPeriodEnd] = {}
-    for record in parse_history(snapshot.tabs[real]):  # in date order
-        end = ended.get(record.key) if record.kind == "kr" else None
-        if end is not None and record.as_of <= end:
-            seen = found.get(record.key)
-            if seen is None or record.as_of >= seen.as_of:
-                found[record.key] = AtPeriodEnd(
-                    record.as_of, record.score, record.value, record.status
-                )
+    for kr in key_results:
+        if kr.period and as_of > kr.period.end:
+            end = past("kr", kr.key).earlier.end
+            if end is not None and end.as_of <= kr.period.end:
+                found[kr.key] = AtPeriodEnd(end.as_of, end.score, end.value, end.status)
     return found
 
 
@@ -467,31 +502,29 @@ def plan_alerts(
     now: datetime,
     alerts: cfg.Alerts | None = None,
 ) -> WorkbookAlertPlan | None:
-    """History (always, when the tab is configured) and the Alerts log with new events.
+    """History and its state (always, when the tabs are configured) and the Alerts log with new
+    events (alerts need the History and Alerts tabs).
 
     `alerts` is the workbook's [alerts] settings (`Config.alerts_for`), default the global ones.
     """
-    if not tabs.history:
+    if not tabs.history and not tabs.state:
         return None
-
-    def grid(name: str) -> Grid | None:
-        real = snapshot.find_tab(name) if name else None
-        return snapshot.tabs[real] if real else None
-
     settings = alerts or config.alerts
-    if not tabs.alerts:
+    if not tabs.alerts or not tabs.history:
         settings = settings.model_copy(update={"enabled": False})
     return plan_workbook_alerts(
         workbook=workbook,
         location=location,
-        history_grid=grid(tabs.history),
-        alerts_grid=grid(tabs.alerts),
+        history_grid=_grid(snapshot, tabs.history),
+        alerts_grid=_grid(snapshot, tabs.alerts),
         items=scored.items,
         as_of=as_of,
         now=now,
         settings=settings,
         tabs=tabs,
         objectives=scored.objective_items,
+        memory=scored.memory,
+        periods=scored.periods,
     )
 
 
@@ -530,7 +563,9 @@ def sync_workbook(
             alerts=config.alerts_for(wb),
         )  # fmt: skip
         if alerts:
-            plan.owned_tabs += [t for t in (alerts.history_tab, alerts.alerts_tab) if t]
+            plan.owned_tabs += [
+                t for t in (alerts.history_tab, alerts.alerts_tab, alerts.state_tab) if t
+            ]
             report.alerts_planned = len(alerts.events)
         outcome = SyncOutcome(report, scored, snapshot, plan, alerts, backend)
         report.objectives = scored.objectives

@@ -7,7 +7,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from sheetsync import config as cfg
-from sheetsync.alerts.history import recent_values
 from sheetsync.backends.base import (
     CellValue,
     CellWrite,
@@ -34,7 +33,7 @@ from sheetsync.core.scoring import (
 )
 from sheetsync.core.summary import summary_tab
 from sheetsync.core.teams import by_owner, by_team, items_of
-from sheetsync.core.trend import SPARK_POINTS, kpi_trend_values, trend_cell
+from sheetsync.core.trend import kpi_trend_values, trend_cell
 from sheetsync.core.units import ATTAINMENT_FORMAT, ATTAINMENT_WIDTH, SCORE_FORMAT
 
 if TYPE_CHECKING:
@@ -118,20 +117,13 @@ def _value(grid: Grid, row: int, col: int) -> CellValue:
     return grid[row - 1][col - 1]
 
 
-def history_grid(snapshot: Snapshot, tabs: cfg.Tabs) -> Grid | None:
-    """The History tab as read, if the workbook has one: the past runs trends are drawn from."""
-    real = snapshot.find_tab(tabs.history) if tabs.history else None
-    return snapshot.tabs.get(real) if real else None
-
-
 class Trends:
-    """The Trend cell of each item: from a scorecard's periods, else from past runs in History."""
+    """The Trend cell of each item: from a scorecard's periods, else from past runs (the last
+    numbers History's state keeps, see `alerts.state`)."""
 
-    def __init__(self, snapshot: Snapshot, tabs: cfg.Tabs, as_of: date) -> None:
+    def __init__(self, scored: Scored, as_of: date) -> None:
         self.as_of = as_of
-        self.past = recent_values(
-            history_grid(snapshot, tabs), before=as_of, limit=SPARK_POINTS - 1
-        )
+        self.past = {item: list(view.earlier.recent) for item, view in scored.past.items()}
 
     def key_result(self, scored: KeyResultScore) -> str | None:
         """A key result's score over the last runs and this one."""
@@ -159,7 +151,7 @@ def plan_writes(
 ) -> WritePlan:
     """The desired content of every cell and tab sheetsync owns in this workbook."""
     plan = WritePlan()
-    trends = Trends(snapshot, tabs, as_of)
+    trends = Trends(scored, as_of)
     rows: dict[int, Outputs]
     if scored.okrs:
         layout = scored.okrs.layout

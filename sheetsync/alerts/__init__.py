@@ -42,7 +42,8 @@ e-mails), `send` (SMTP/outbox), `deliver`. All but `send` and `deliver` are pure
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -67,9 +68,20 @@ from sheetsync.alerts.send import (
     SmtpMailer,
     smtp_password,
 )
+from sheetsync.alerts.state import (
+    ItemMemory,
+    Memory,
+    Period,
+    before,
+    history_due,
+    memory_from_history,
+    parse_state,
+    remember,
+    state_tab,
+)
 from sheetsync.config import Alerts, Tabs
 from sheetsync.core.model import ItemState
-from sheetsync.core.owned import check_owned
+from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.plan import Grid, OwnedTab
 
 __all__ = [
@@ -80,11 +92,14 @@ __all__ = [
     "DigestResult",
     "EventKind",
     "HistoryRecord",
+    "ItemMemory",
     "MailDeliveryError",
     "Mailer",
+    "Memory",
     "MemoryMailer",
     "OutboxMailer",
     "PendingAlert",
+    "Period",
     "SkippedRow",
     "SmtpMailer",
     "WorkbookAlertPlan",
@@ -93,9 +108,11 @@ __all__ = [
     "deliver",
     "digest_message_id",
     "event_id",
+    "load_memory",
     "parse_alert_log",
     "parse_history",
     "plan_workbook_alerts",
+    "remembered",
     "render_digest",
     "smtp_password",
 ]
@@ -105,16 +122,61 @@ __all__ = [
 class WorkbookAlertPlan:
     """What one workbook's sync writes for alerts, and what is waiting to be sent."""
 
-    history_tab: OwnedTab
+    history_tab: OwnedTab | None
+    """None when the History tab is turned off (`[tabs] history = ""`)."""
     alerts_tab: OwnedTab | None
     """None when alerts are disabled: the Alerts tab is left as it is."""
     pending: list[PendingAlert] = field(default_factory=list)
     """Every event of this workbook some recipient has not received (new and left over),
-    rebuilt from History, the items and the config (see `pending`)."""
+    rebuilt from the state, the items and the config (see `pending`)."""
     events: list[AlertEvent] = field(default_factory=list)
     """The events this run raised."""
     skipped: list[str] = field(default_factory=list)
     """Alerts-tab rows that are pending but were not sent, each with its cell and why."""
+    state_tab: OwnedTab | None = None
+    """History's compact state after this run (`alerts.state`); None without a state tab."""
+    history_rows: int = 0
+    """History rows this run added."""
+
+
+def load_memory(
+    state_grid: Grid | None,
+    history_grid: Grid | None,
+    alerts_grid: Grid | None,
+    periods: Mapping[tuple[str, str], Period] | None = None,
+    *,
+    workbook: str = "",
+    tabs: Tabs | None = None,
+) -> Memory:
+    """The workbook's memory of past runs: its state tab, or, when it has none yet, built once
+    from its History tab (every row kept as it is) and the Alerts log's event dates."""
+    tabs = tabs or Tabs()
+    check_owned(state_grid, tabs.state or "History state", workbook)
+    memory = parse_state(state_grid)
+    if memory is not None:
+        return memory
+    alerted: dict[str, set[date]] = defaultdict(set)
+    for entry in parse_alert_log(alerts_grid):
+        if entry.as_of is not None:
+            alerted[entry.item].add(entry.as_of)
+    rows = len(history_grid) if history_grid and is_owned(history_grid) else 0
+    return memory_from_history(parse_history(history_grid), rows, periods, alerted)
+
+
+def remembered(
+    memory: Memory,
+    items: Sequence[ItemState],
+    as_of: date,
+    periods: Mapping[tuple[str, str], Period] | None = None,
+) -> dict[tuple[str, str], ItemMemory]:
+    """Each item's memory of the runs before `as_of` (what scoring, trends and alerts read)."""
+    periods = periods or {}
+    return {
+        (item.kind, item.key): before(
+            memory.of(item.kind, item.key), as_of, periods.get((item.kind, item.key), Period())
+        )
+        for item in items
+    }
 
 
 def plan_workbook_alerts(
@@ -128,33 +190,90 @@ def plan_workbook_alerts(
     settings: Alerts,
     tabs: Tabs | None = None,
     objectives: Sequence[ItemState] = (),
+    *,
+    memory: Memory | None = None,
+    periods: Mapping[tuple[str, str], Period] | None = None,
 ) -> WorkbookAlertPlan:
-    """The History and Alerts tabs for this run of one workbook, with new events as pending.
+    """The History, state and Alerts tabs for this run of one workbook, new events as pending.
 
-    `history_grid` and `alerts_grid` are the tabs as read (None when missing); `objectives`
-    are the workbook's objectives as items keyed with their period (for end-of-period
-    grades, see `decide.decide_grades`). Raises
-    WorkbookLayoutError when either tab exists but was made by a person.
+    `history_grid` and `alerts_grid` are the tabs as read (None when missing); `memory` the
+    state as read (`load_memory`; built from `history_grid` when not given); `periods` each
+    item's period. History gets a row only for an item whose figures changed since its last
+    run, on its first run, and on its first run on or after its period's end. `objectives`
+    are the workbook's objectives as items keyed with their period (for end-of-period grades,
+    see `decide.decide_grades`). Raises WorkbookLayoutError when a tab exists but was made by
+    a person.
     """
     tabs = tabs or Tabs()
+    periods = periods or {}
     check_owned(history_grid, tabs.history, workbook)
     check_owned(alerts_grid, tabs.alerts, workbook)
-    history_tab = updated_history(
-        history_grid, items, as_of, workbook, tab=tabs.history, keep_days=settings.history_days
+    if memory is None:
+        memory = load_memory(None, history_grid, alerts_grid, periods, workbook=workbook)
+    past = remembered(memory, items, as_of, periods)
+    history = [record for view in past.values() for record in view.records()]
+    log = parse_alert_log(alerts_grid) if settings.enabled else []
+    events = (
+        decide_alerts(history, items, as_of, settings, log, workbook=workbook)
+        + decide_grades(objectives, as_of, settings, log, workbook=workbook)
+        if settings.enabled
+        else []
     )
+    alerted = {(e.item.kind, e.item.key) for e in events}
+
+    due: list[ItemState] = []
+    after = Memory(history_rows=memory.history_rows)
+    for item in items:
+        key = (item.kind, item.key)
+        view, period = past[key], periods.get(key, Period())
+        recorded = bool(tabs.history) and history_due(
+            memory.items.get(key), view, item, as_of, period
+        )
+        if recorded:
+            due.append(item)
+        stored = memory.items.get(key)
+        last = stored.last if stored is not None else None
+        again = last is not None and last.first == as_of and last.alerted
+        after.items[key] = remember(
+            view,
+            item,
+            as_of,
+            alerted=key in alerted or again,
+            recorded=recorded,
+            keep_days=settings.history_days,
+        )
+    for key, gone in memory.items.items():  # items not in this run (a row deleted): kept a while
+        last = gone.last
+        kept = settings.history_days <= 0 or (
+            last is not None and (as_of - last.last).days <= settings.history_days
+        )
+        if key not in after.items and last is not None and kept:
+            after.items[key] = gone
+
+    history_tab = None
+    if tabs.history:
+        history_tab = updated_history(
+            history_grid,
+            due,
+            as_of,
+            workbook,
+            tab=tabs.history,
+            keep_days=settings.history_days,
+            styled=items,
+        )
+        after.history_rows = len(history_tab.rows)
+    state = state_tab(after, tab=tabs.state) if tabs.state else None
     if not settings.enabled:
-        return WorkbookAlertPlan(history_tab=history_tab, alerts_tab=None)
-    log = parse_alert_log(alerts_grid)
-    events = decide_alerts(
-        parse_history(history_grid), items, as_of, settings, log, workbook=workbook
-    ) + decide_grades(objectives, as_of, settings, log, workbook=workbook)
+        return WorkbookAlertPlan(
+            history_tab, None, state_tab=state, history_rows=len(due) if history_tab else 0
+        )
     alerts_tab = updated_alerts_tab(
         alerts_grid, workbook, new=new_log_records(events, now, settings), tab=tabs.alerts
     )
-    # Rebuilt from the tabs as written, so a first attempt and a later re-send are identical.
+    # Rebuilt from the state as it now stands, so a first attempt and a re-send are identical.
     pending, skipped = owed_alerts(
         parse_alert_log(alerts_tab.rows),
-        parse_history(history_tab.rows),
+        [record for view in after.items.values() for record in view.records()],
         [*items, *objectives],
         settings,
         workbook=workbook,
@@ -165,7 +284,15 @@ def plan_workbook_alerts(
             alerts_tab.rows, workbook, outcomes=skipped_outcomes(skipped), tab=alerts_tab.name
         )
     problems = [s.describe(workbook, alerts_tab.name) for s in skipped]
-    return WorkbookAlertPlan(history_tab, alerts_tab, pending, events, problems)
+    return WorkbookAlertPlan(
+        history_tab,
+        alerts_tab,
+        pending,
+        events,
+        problems,
+        state_tab=state,
+        history_rows=len(due) if history_tab else 0,
+    )
 
 
 def apply_delivery(

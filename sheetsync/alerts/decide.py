@@ -85,6 +85,8 @@ class _Run:
     value: float | None
     note: str = ""
     """What was wrong, on an Invalid run (History's Note)."""
+    runs: int = 1
+    """How many runs it stands for (a spell of the state tab counts each of its runs)."""
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,7 @@ def _status_events(
         said = [d for d in status_logs if onset <= d]
         if not said:
             streak = [r for r in runs if not _is_grey(r.status) and r.day >= onset]
-            return [EventKind.ALERT] if len(streak) >= settings.alert_after else []
+            return [EventKind.ALERT] if sum(r.runs for r in streak) >= settings.alert_after else []
         if (
             settings.remind_every_days > 0
             and item.status not in FINAL
@@ -452,7 +454,7 @@ def _event(
     workbook: str,
 ) -> AlertEvent | None:
     runs = [
-        *(_Run(r.as_of, r.status, r.value, r.note) for r in past),
+        *(_Run(r.as_of, r.status, r.value, r.note, r.runs) for r in past),
         _Run(as_of, item.status, item.value, item.note),
     ]
     doubt = None
@@ -555,7 +557,7 @@ def decide_alerts(
     for item in items:
         past = _past(by_item.get((item.kind, item.key), []), as_of)
         runs = [
-            *(_Run(r.as_of, r.status, r.value, r.note) for r in past),
+            *(_Run(r.as_of, r.status, r.value, r.note, r.runs) for r in past),
             _Run(as_of, item.status, item.value, item.note),
         ]
         logged = logged_by_item.get(item.key, [])

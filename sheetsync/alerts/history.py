@@ -1,4 +1,4 @@
-"""The History tab: one row per KPI and key result per run, the memory alert decisions read.
+"""The History tab: a row per KPI and key result when it changes, the log trends are drawn from.
 
 Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then data rows
 
@@ -7,13 +7,17 @@ Layout (an owned tab, see `sheetsync.core.owned`): marker row, header row, then 
 
 Rows are in as-of order. As of is a real date; Value and Target are shown in the number
 format of the person's cells, Score with two decimals (a KPI's Score is its attainment,
-shown as `94% of target`); every cell keeps full precision. Re-running a date replaces that
-date's rows rather than adding a second set, so History holds exactly one row per item per
-as-of date however often the job runs. Note holds the problem of an Invalid item (`G2: Target:
-not a number (found 'ten')`), so that once it is corrected the alert can say what was wrong;
-it is the last column so that a History tab written before it existed keeps its rows as they
-are (they simply have no Note), and the Status cell stays a plain status every version reads.
-Because the tab lives in the workbook, a run on a fresh machine decides alerts exactly as one
+shown as `94% of target`); every cell keeps full precision. An item gets a row on its first
+run, whenever its value, status, target, score, confidence, check-in or note changed since its
+last run, and on its first run on or after its period's end (see `alerts.plan_workbook_alerts`);
+re-running a date adds nothing unless the item changed in between. What the decisions need of
+past runs is kept in the small state tab (`alerts.state`), so a night never reads this one
+(older tabs with one row per item per night keep every row). Note holds the problem of an
+Invalid item (`G2: Target: not a number (found 'ten')`), so that once it is corrected the alert
+can say what was wrong; it is the last column so that a History tab written before it existed
+keeps its rows as they are (they simply have no Note), and the Status cell stays a plain status
+every version reads.
+Because both tabs live in the workbook, a run on a fresh machine decides alerts exactly as one
 that ran yesterday on the same host.
 
 Pure: takes grids and returns an `OwnedTab`; the backends do the reading and writing.
@@ -55,7 +59,7 @@ HISTORY_HEADER: tuple[str, ...] = (
     "Updated",
     "Note",
 )
-HISTORY_TITLE = "History, one row per KPI and key result per run"
+HISTORY_TITLE = "History, a row per KPI and key result when it changes"
 
 _KIND_LABEL = {"kr": "KR", "kpi": "KPI"}
 _COL = {name: i for i, name in enumerate(HISTORY_HEADER)}
@@ -106,6 +110,8 @@ class HistoryRecord:
     """The owner's last check-in as of that day."""
     note: str = ""
     """What was wrong, when the item was Invalid (empty in tabs older than the Note column)."""
+    runs: int = 1
+    """How many runs this record stands for (a spell of the state tab, see `alerts.state`)."""
 
 
 def _columns(grid: Grid) -> dict[str, int]:
@@ -290,8 +296,10 @@ def updated_history(
     *,
     tab: str = "History",
     keep_days: int = 0,
+    styled: Sequence[ItemState] = (),
 ) -> OwnedTab:
-    """The History tab with this run's rows: appended, or replacing the rows of the same date.
+    """The History tab with this run's rows added (`items`: those that get one, see
+    `alerts.plan_workbook_alerts`; rows already there for the same date stay).
 
     With `keep_days`, dates older than that are dropped, in one cut once the oldest is a month
     past the limit (so the tab is rewritten about monthly, not every night). 0 keeps everything.
@@ -313,7 +321,7 @@ def updated_history(
     cutoff = _retention_cutoff(body, as_of, keep_days)
     for row in body:
         day = cell_date(row[0]) if row else None
-        if day == as_of or (cutoff and day is not None and day < cutoff):
+        if cutoff and day is not None and day < cutoff:
             continue
         if day is not None and day > as_of and insert_at is None:
             insert_at = len(kept)
@@ -337,7 +345,10 @@ def updated_history(
         widths=dict(_WIDTHS),
         formats=_number_formats(
             rows,
-            {(_KIND_LABEL[i.kind], i.key): (i.style, i.target_style or i.style) for i in items},
+            {
+                (_KIND_LABEL[i.kind], i.key): (i.style, i.target_style or i.style)
+                for i in (*styled, *items)
+            },
         ),
         column_formats={
             _COL["As of"] + 1: DATE_FORMAT,

@@ -40,3 +40,18 @@ def test_a_target_and_a_change_on_one_row_is_a_validation_error(sheets, tmp_path
     okrs = sheets.values("team", "OKRs")
     assert cell(okrs, 2, "Status") == "Invalid"
     assert cell(okrs, 2, "Note").startswith("F2: both a Target and a Change")
+
+
+def test_without_a_history_tab_the_start_still_stays_where_the_period_began(sheets, tmp_path):
+    # History turned off: the period's first value is kept in the state tab, so the target
+    # does not drift with every night's Current (it used to be re-taken on every run).
+    config = okrs_workbook(sheets, tmp_path, OKRS, '[tabs]\nhistory = ""\n')
+
+    assert main(["run", "--config", str(config), "--as-of", "2026-10-05"]) == 0
+    sheets.edit("team", "OKRs", "G2", 1150)
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 0
+
+    okrs = sheets.values("team", "OKRs")
+    assert "target 1300 = +30% from 1000 (value on 2026-10-05)" in cell(okrs, 2, "Note")
+    assert cell(okrs, 2, "Score") == 0.5
+    assert "History" not in sheets.tabs("team")

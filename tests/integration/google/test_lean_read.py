@@ -181,6 +181,12 @@ def test_sheetsync_run_remembers_the_tabs_beside_its_config_and_reads_by_range_n
     assert first.workbooks[0].error is None and night.workbooks[0].error is None
     assert sheets_api.api_requests == 1
     (request,) = sheets_api.requests_of("get")
-    assert request.params["ranges"] == ["'OKRs'", "'KPIs'", "'Summary'", "'History'"]
+    assert request.params["ranges"] == [
+        "'OKRs'",
+        "'KPIs'",
+        "'Summary'",
+        "'History'",
+        "'History state'",
+    ]
     assert (tmp_path / ".sheetsync" / "google-tabs" / f"{sid}.json").is_file()
     assert "Alerts" not in [s.title for s in sheets_api.spreadsheet(sid).sheets]

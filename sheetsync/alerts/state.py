@@ -1,0 +1,518 @@
+"""History's compact state: what the decisions need of past runs, per item, in a small tab.
+
+History records an item only when it changes, so a night's cost cannot come from reading it.
+Everything a run needs of the past is here instead, one row per *spell* of an item: runs in
+a row where its status, value and confidence stayed the same (target, score, check-in and
+note may move within a spell; the spell shows the latest). A spell knows its first and last
+run, how many runs it spans and the run before its last, which is all the alert rules ask
+of a timeline: when a streak began, how many runs it lasted, what the status was before it,
+what the last run showed. A run that raised an alert starts a spell of its own, so the
+event can be rebuilt from this tab exactly as it was decided (`alerts.pending`).
+
+Per item, on its last spell's row, also the figures other parts of a sync read of the past
+(each over the runs *before* that spell's last run, so a re-run of the same date can leave
+that run out): the first value of the current period (a relative key result's Start), the
+last run on or before the period's end (the frozen grade), the last different numbers (a
+KPI's change since), the last few numbers (the Trend sparkline), and the date of the item's
+last History row. Spells that ended more than `keep_days` before the run are dropped, so the
+tab's size follows how often items change within that window, not how long sheetsync ran.
+
+Layout (an owned tab): marker row (A1 the marker, B1:C1 how many rows the History tab has,
+so new History rows are written below them without reading it), header row, one row per spell
+in item order, oldest spell first.
+
+Pure: takes grids, items and dates; returns data and an `OwnedTab`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from sheetsync.alerts.cells import cell_date, cell_number, cell_text
+from sheetsync.alerts.history import HistoryRecord
+from sheetsync.core.model import ItemState, Status
+from sheetsync.core.owned import is_owned, owned_body, owned_grid
+from sheetsync.core.plan import CellValue, Grid, OwnedTab
+from sheetsync.core.trend import SPARK_POINTS
+from sheetsync.core.units import DATE_FORMAT
+
+STATE_TITLE = "History state, what sheetsync remembers of past runs (one row per spell of an item)"
+STATE_HEADER: tuple[str, ...] = (
+    "Kind",
+    "Key",
+    "From",
+    "To",
+    "Runs",
+    "Before",
+    "Alerted",
+    "Status",
+    "Value",
+    "Target",
+    "Score",
+    "Confidence",
+    "Updated",
+    "Note",
+    "Recorded",
+    "Start on",
+    "Start",
+    "End on",
+    "End score",
+    "End value",
+    "End status",
+    "Recent",
+    "Changes",
+)
+_COL = {name: i for i, name in enumerate(STATE_HEADER)}
+HISTORY_ROWS_LABEL = "History rows"
+RECENT_POINTS = SPARK_POINTS - 1
+"""How many past numbers are kept for the Trend sparkline (its points before today's)."""
+_KINDS = {"kr": "KR", "kpi": "KPI"}
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@dataclass(frozen=True)
+class Spell:
+    """Consecutive runs of one item with the same status, value and confidence."""
+
+    first: date
+    last: date
+    runs: int
+    status: Status | None
+    value: float | None = None
+    target: float | None = None
+    score: float | None = None
+    confidence: float | None = None
+    checked_in: date | None = None
+    note: str = ""
+    before: date | None = None
+    """The run before `last` within this spell (None when it has one run)."""
+    alerted: bool = False
+    """An event was raised on `first`: the spell keeps that run's content and is not extended."""
+
+    def looks_like(self, item: ItemState) -> bool:
+        """Whether a run showing `item` continues this spell."""
+        return (
+            not self.alerted
+            and self.status is item.status
+            and _same(self.value, item.value)
+            and _same(self.confidence, item.confidence)
+        )
+
+    def shows(self, item: ItemState) -> bool:
+        """Whether `item` shows exactly what this spell's last run showed (no History row due)."""
+        return (
+            self.status is item.status
+            and _same(self.value, item.value)
+            and _same(self.target, item.target)
+            and _same(self.score, item.score)
+            and _same(self.confidence, item.confidence)
+            and self.checked_in == item.checked_in
+            and self.note == (item.note if item.status is Status.INVALID else "")
+        )
+
+
+@dataclass(frozen=True)
+class AtEnd:
+    """The last run on or before a period's end."""
+
+    as_of: date
+    score: float | None
+    value: float | None
+    status: Status | None
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """Figures over an item's runs before its last spell's last run."""
+
+    start: tuple[date, float] | None = None
+    """The first value recorded in the current period, with its date."""
+    end: AtEnd | None = None
+    recent: tuple[float, ...] = ()
+    """The last `RECENT_POINTS` numbers (a KPI's value, a key result's score), oldest first."""
+    changes: tuple[tuple[date, float], ...] = ()
+    """The last two different numbers, oldest first, each with the last date it was seen."""
+
+
+@dataclass(frozen=True)
+class ItemMemory:
+    """One item's past runs, as the state tab keeps them."""
+
+    kind: str
+    key: str
+    spells: tuple[Spell, ...] = ()
+    earlier: Earlier = field(default_factory=Earlier)
+    recorded: date | None = None
+    """The as-of date of the item's last History row."""
+
+    @property
+    def last(self) -> Spell | None:
+        return self.spells[-1] if self.spells else None
+
+    def records(self) -> list[HistoryRecord]:
+        """The spells as History records for the alert rules, in date order.
+
+        A spell becomes its first run, the run before its last and its last run, each carrying
+        how many runs it stands for (`HistoryRecord.runs`), so streaks count runs exactly.
+        """
+        found: list[HistoryRecord] = []
+        for spell in self.spells:
+            days = [spell.first]
+            if spell.before is not None and spell.before not in (spell.first, spell.last):
+                days.append(spell.before)
+            if spell.last != spell.first:
+                days.append(spell.last)
+            weights = [1] * len(days)
+            weights[0] = spell.runs - (len(days) - 1)
+            found += [
+                HistoryRecord(
+                    as_of=day,
+                    kind=self.kind,
+                    key=self.key,
+                    status=spell.status,
+                    value=spell.value,
+                    target=spell.target,
+                    score=spell.score,
+                    confidence=spell.confidence,
+                    checked_in=spell.checked_in,
+                    note=spell.note,
+                    runs=max(1, weight),
+                )
+                for day, weight in zip(days, weights, strict=True)
+            ]
+        return found
+
+    def number(self, spell: Spell) -> float | None:
+        """What trends follow: a KPI's value, a key result's score."""
+        return spell.value if self.kind == "kpi" else spell.score
+
+
+@dataclass(frozen=True)
+class Period:
+    """The dates of an item's period, when it has one (key results)."""
+
+    start: date | None = None
+    end: date | None = None
+
+
+def _with_run(earlier: Earlier, memory: ItemMemory, spell: Spell, period: Period) -> Earlier:
+    """`earlier` with the last run of `spell` (on `spell.last`) folded in."""
+    day = spell.last
+    start = earlier.start
+    if (
+        spell.value is not None
+        and period.start is not None
+        and day >= period.start
+        and (start is None or start[0] < period.start)
+    ):
+        start = (day, spell.value)
+    end = earlier.end
+    if period.end is not None and day <= period.end:
+        end = AtEnd(day, spell.score, spell.value, spell.status)
+    number = memory.number(spell)
+    recent, changes = earlier.recent, earlier.changes
+    if number is not None:
+        recent = (*recent, number)[-RECENT_POINTS:]
+        if changes and _same(changes[-1][1], number):
+            changes = (*changes[:-1], (day, number))
+        else:
+            changes = (*changes[-1:], (day, number))
+    return Earlier(start, end, recent, changes)
+
+
+def before(memory: ItemMemory, as_of: date, period: Period = Period()) -> ItemMemory:
+    """The item's memory of the runs strictly before `as_of`.
+
+    A re-run of the last date leaves that run out; a run dated before the last one (back-filled)
+    sees the spells that began before it, with the later figures as they stand.
+    """
+    last = memory.last
+    if last is None:
+        return memory
+    if last.last < as_of:
+        return replace(memory, earlier=_with_run(memory.earlier, memory, last, period))
+    spells = [s for s in memory.spells if s.first < as_of]
+    if spells and spells[-1].last >= as_of:
+        end = spells[-1]
+        if end.runs > 1 and end.before is not None and end.before < as_of:
+            spells[-1] = replace(end, last=end.before, runs=end.runs - 1, before=None)
+        else:
+            spells[-1] = replace(end, last=end.first, runs=1, before=None)
+    return replace(memory, spells=tuple(spells))
+
+
+def remember(
+    past: ItemMemory,
+    item: ItemState,
+    as_of: date,
+    *,
+    alerted: bool = False,
+    recorded: bool = False,
+    keep_days: int = 0,
+) -> ItemMemory:
+    """The memory after this run: `past` is `before(memory, as_of)`; `item` is today's run.
+
+    `alerted`: an event was raised for the item today; `recorded`: it got a History row today.
+    """
+    note = item.note if item.status is Status.INVALID else ""
+    spells = list(past.spells)
+    last = spells[-1] if spells else None
+    if last is not None and not alerted and last.looks_like(item):
+        spells[-1] = replace(
+            last,
+            last=as_of,
+            runs=last.runs + 1,
+            before=last.last,
+            target=item.target,
+            score=item.score,
+            checked_in=item.checked_in,
+            note=note,
+        )
+    else:
+        spells.append(
+            Spell(
+                as_of,
+                as_of,
+                1,
+                item.status,
+                item.value,
+                item.target,
+                item.score,
+                item.confidence,
+                item.checked_in,
+                note,
+                alerted=alerted,
+            )
+        )
+    if keep_days > 0:
+        cutoff = as_of - timedelta(days=keep_days)
+        while len(spells) > 1 and spells[0].last < cutoff:
+            spells.pop(0)
+    return replace(
+        past,
+        spells=tuple(spells),
+        recorded=as_of if recorded else past.recorded,
+    )
+
+
+def history_due(stored: ItemMemory | None, past: ItemMemory, item: ItemState, as_of: date,
+                period: Period = Period()) -> bool:  # fmt: skip
+    """Whether today's run of `item` gets a History row.
+
+    Yes on its first run, when anything History shows changed since its last run, and on its
+    first run on or after its period's end (so the period's final grade is in History). A
+    re-run of a date that already has the item's row adds one only when the item changed
+    between the two runs.
+    """
+    if stored is not None and stored.recorded == as_of:
+        last = stored.last
+        return last is not None and last.last == as_of and not last.shows(item)
+    last = past.last
+    if last is None or not last.shows(item):
+        return True
+    return (
+        period.end is not None
+        and as_of >= period.end
+        and (past.recorded is None or past.recorded < period.end)
+    )
+
+
+@dataclass
+class Memory:
+    """The state tab of one workbook: every item's memory, and how long History is."""
+
+    items: dict[tuple[str, str], ItemMemory] = field(default_factory=dict)
+    history_rows: int = 0
+    """Rows on the History tab, marker and header included (0: no History tab yet)."""
+
+    def of(self, kind: str, key: str) -> ItemMemory:
+        return self.items.get((kind, key)) or ItemMemory(kind, key)
+
+
+# --- the tab ---------------------------------------------------------------------------------
+
+
+def _date_cell(day: date | None) -> CellValue:
+    return day
+
+
+def _numbers_text(numbers: Iterable[float]) -> str:
+    return "; ".join(repr(n) for n in numbers)
+
+
+def _changes_text(changes: Iterable[tuple[date, float]]) -> str:
+    return "; ".join(f"{d.isoformat()} {n!r}" for d, n in changes)
+
+
+def _parse_numbers(text: str) -> tuple[float, ...]:
+    numbers = (cell_number(part) for part in text.split(";"))
+    return tuple(n for n in numbers if n is not None)
+
+
+def _parse_changes(text: str) -> tuple[tuple[date, float], ...]:
+    found = []
+    for part in text.split(";"):
+        day, _, number = part.strip().partition(" ")
+        when, amount = cell_date(day), cell_number(number)
+        if when is not None and amount is not None:
+            found.append((when, amount))
+    return tuple(found[-2:])
+
+
+def _spell_row(memory: ItemMemory, spell: Spell, is_last: bool) -> list[CellValue]:
+    row: list[CellValue] = [
+        _KINDS.get(memory.kind, memory.kind.upper()),
+        memory.key,
+        spell.first,
+        spell.last,
+        spell.runs,
+        spell.before,
+        "yes" if spell.alerted else None,
+        spell.status.value if spell.status else None,
+        spell.value,
+        spell.target,
+        spell.score,
+        spell.confidence,
+        spell.checked_in,
+        spell.note or None,
+    ]
+    if is_last:
+        earlier = memory.earlier
+        end = earlier.end
+        row += [
+            memory.recorded,
+            earlier.start[0] if earlier.start else None,
+            earlier.start[1] if earlier.start else None,
+            end.as_of if end else None,
+            end.score if end else None,
+            end.value if end else None,
+            end.status.value if end and end.status else None,
+            _numbers_text(earlier.recent) or None,
+            _changes_text(earlier.changes) or None,
+        ]
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def state_tab(memory: Memory, *, tab: str) -> OwnedTab:
+    """The state tab's full content (only rows that differ are written by the backends)."""
+    rows: list[list[CellValue]] = []
+    for item in memory.items.values():
+        for i, spell in enumerate(item.spells):
+            rows.append(_spell_row(item, spell, i == len(item.spells) - 1))
+    grid = owned_grid(STATE_TITLE, STATE_HEADER, rows)
+    grid[0] += [HISTORY_ROWS_LABEL, memory.history_rows]
+    dates = ("From", "To", "Before", "Updated", "Recorded", "Start on", "End on")
+    return OwnedTab(
+        name=tab,
+        rows=grid,
+        widths={1: 6, 2: 28},
+        column_formats={_COL[name] + 1: DATE_FORMAT for name in dates},
+    )
+
+
+def parse_state(grid: Grid | None) -> Memory | None:
+    """The state tab as read, or None when there is none (or it is not sheetsync's)."""
+    if not grid or not is_owned(grid):
+        return None
+    top = grid[0]
+    rows = cell_number(top[2]) if len(top) > 2 else None
+    memory = Memory(history_rows=int(rows) if rows and rows > 0 else 0)
+    width = len(STATE_HEADER)
+    for raw in owned_body(grid):
+        row = [*raw[:width], *([None] * (width - len(raw)))]
+
+        def cell(name: str, row: list[CellValue] = row) -> CellValue:
+            return row[_COL[name]]
+
+        kind = cell_text(cell("Kind")).casefold()
+        key = cell_text(cell("Key"))
+        first, last = cell_date(cell("From")), cell_date(cell("To"))
+        if kind not in _KINDS or not key or first is None or last is None:
+            continue
+        runs = cell_number(cell("Runs"))
+        spell = Spell(
+            first,
+            last,
+            max(1, int(runs)) if runs else 1,
+            Status.parse(cell("Status")),
+            cell_number(cell("Value")),
+            cell_number(cell("Target")),
+            cell_number(cell("Score")),
+            cell_number(cell("Confidence")),
+            cell_date(cell("Updated")),
+            cell_text(cell("Note")),
+            before=cell_date(cell("Before")),
+            alerted=bool(cell_text(cell("Alerted"))),
+        )
+        start_on, start = cell_date(cell("Start on")), cell_number(cell("Start"))
+        end_on = cell_date(cell("End on"))
+        earlier = Earlier(
+            start=(start_on, start) if start_on and start is not None else None,
+            end=AtEnd(
+                end_on,
+                cell_number(cell("End score")),
+                cell_number(cell("End value")),
+                Status.parse(cell("End status")),
+            )
+            if end_on
+            else None,
+            recent=_parse_numbers(cell_text(cell("Recent"))),
+            changes=_parse_changes(cell_text(cell("Changes"))),
+        )
+        found = memory.of(kind, key)
+        memory.items[(kind, key)] = replace(
+            found,
+            spells=(*found.spells, spell),
+            earlier=earlier,
+            recorded=cell_date(cell("Recorded")),
+        )
+    return memory
+
+
+def memory_from_history(
+    records: Sequence[HistoryRecord],
+    history_rows: int,
+    periods: Mapping[tuple[str, str], Period] | None = None,
+    alerted: Mapping[str, set[date]] | None = None,
+) -> Memory:
+    """The state built once from a History tab of the old one-row-per-run shape (or any shape).
+
+    `periods` gives each item's period (for the Start and period-end figures); `alerted` the
+    dates each item key had an event logged (those runs start spells of their own).
+    """
+    by_item: dict[tuple[str, str], dict[date, HistoryRecord]] = {}
+    for record in records:
+        by_item.setdefault((record.kind, record.key), {})[record.as_of] = record
+    memory = Memory(history_rows=history_rows)
+    for (kind, key), by_day in by_item.items():
+        period = (periods or {}).get((kind, key), Period())
+        days = (alerted or {}).get(key, set())
+        item_memory = ItemMemory(kind, key)
+        for day in sorted(by_day):
+            record = by_day[day]
+            past = before(item_memory, day, period)
+            run = ItemState(
+                kind=kind,
+                key=key,
+                name=key,
+                status=record.status or Status.NO_DATA,
+                value=record.value,
+                target=record.target,
+                score=record.score,
+                confidence=record.confidence,
+                checked_in=record.checked_in,
+                note=record.note,
+            )
+            item_memory = remember(past, run, day, alerted=day in days, recorded=True)
+        memory.items[(kind, key)] = item_memory
+    return memory

@@ -1,0 +1,243 @@
+"""History's compact state: the alerts a run decides from it are the ones the whole History
+gave, History gets rows only when something changed, and the state stays small.
+
+`Workbook` plays both versions of the workbook side by side: the old one, where History had
+one row per item per night and the decisions read it whole, and the new one, where a run
+reads the state tab and appends only changed rows to History.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sheetsync.alerts import load_memory, parse_history, plan_workbook_alerts
+from sheetsync.alerts.decide import decide_alerts
+from sheetsync.alerts.history import updated_history
+from sheetsync.alerts.log import new_log_records, parse_alert_log, updated_alerts_tab
+from sheetsync.alerts.pending import owed_alerts, skipped_outcomes
+from sheetsync.alerts.state import (
+    Period,
+    before,
+    memory_from_history,
+    parse_state,
+    state_tab,
+)
+from sheetsync.config import Alerts
+from sheetsync.core.model import ItemState, Status
+from sheetsync.core.plan import Grid
+
+START = date(2026, 1, 5)
+ON, RISK, OFF = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK
+
+
+def leads(status: Status, value: float | None, confidence: float | None = None, **kw) -> ItemState:
+    return ItemState(
+        kind="kr",
+        key="Grow / Leads",
+        name="Leads",
+        status=status,
+        owner="ana@example.com",
+        value=value,
+        target=100.0,
+        score=None if value is None else value / 100,
+        confidence=confidence,
+        **kw,
+    )
+
+
+def churn(status: Status, value: float | None) -> ItemState:
+    return ItemState(
+        kind="kpi",
+        key="Churn",
+        name="Churn",
+        status=status,
+        owner="ben@example.com",
+        value=value,
+        target=0.05,
+        score=None if value is None else 0.05 / max(value, 0.001),
+    )
+
+
+@dataclass
+class Workbook:
+    """One workbook run night after night, the old way and the new way."""
+
+    settings: Alerts
+    old_history: Grid | None = None
+    old_alerts: Grid | None = None
+    history: Grid | None = None
+    alerts: Grid | None = None
+    state: Grid | None = None
+    events: list[list[tuple[object, ...]]] = field(default_factory=list)
+    old_events: list[list[tuple[object, ...]]] = field(default_factory=list)
+    skipped: list[list[str]] = field(default_factory=list)
+
+    def run(self, items: list[ItemState], as_of: date) -> None:
+        now = datetime.combine(as_of, datetime.min.time())
+        old = decide_alerts(
+            parse_history(self.old_history),
+            items,
+            as_of,
+            self.settings,
+            parse_alert_log(self.old_alerts),
+            workbook="Sales",
+        )
+        self.old_history = updated_history(self.old_history, items, as_of, "Sales").rows
+        self.old_alerts = updated_alerts_tab(
+            self.old_alerts, "Sales", new=new_log_records(old, now, self.settings)
+        ).rows
+        old_pending, skipped = owed_alerts(
+            parse_alert_log(self.old_alerts),
+            parse_history(self.old_history),
+            items,
+            self.settings,
+            workbook="Sales",
+        )
+        self.old_alerts = updated_alerts_tab(
+            self.old_alerts, "Sales", outcomes=skipped_outcomes(skipped)
+        ).rows
+        memory = load_memory(self.state, self.history, self.alerts)
+        plan = plan_workbook_alerts(
+            "Sales", "", self.history, self.alerts, items, as_of, now, self.settings, memory=memory
+        )
+        assert plan.history_tab and plan.alerts_tab and plan.state_tab
+        self.history, self.alerts = plan.history_tab.rows, plan.alerts_tab.rows
+        self.state = plan.state_tab.rows
+        self.old_events.append([(e.id, e.message, e.from_status, e.since) for e in old])
+        self.events.append([(e.id, e.message, e.from_status, e.since) for e in plan.events])
+        pending = [(p.event_id, p.message) for p in plan.pending]
+        self.skipped.append(plan.skipped)
+        assert pending == [(p.event_id, p.message) for p in old_pending], f"pending on {as_of}"
+
+
+NIGHT = st.tuples(
+    st.sampled_from([0, 1, 1, 1, 1, 2, 4]),  # days since the last run (0: a re-run)
+    st.sampled_from([ON, ON, RISK, OFF, OFF, Status.NO_DATA, Status.INVALID]),
+    st.sampled_from([None, 40.0, 40.0, 55.0, 70.0]),
+    st.sampled_from([None, None, 8.0, 3.0]),
+    st.sampled_from([ON, RISK, OFF, OFF]),
+    st.sampled_from([0.04, 0.04, 0.06]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    nights=st.lists(NIGHT, min_size=1, max_size=45),
+    alert_after=st.sampled_from([1, 2, 3]),
+    at_risk=st.booleans(),
+    remind=st.sampled_from([0, 3, 7]),
+    stale=st.sampled_from([0, 5, 14]),
+)
+def test_alerts_decided_from_the_state_are_the_ones_the_whole_history_gave(
+    nights, alert_after, at_risk, remind, stale
+):
+    book = Workbook(
+        Alerts(
+            alert_after=alert_after,
+            notify_at_risk=at_risk,
+            remind_every_days=remind,
+            stale_after_days=stale,
+            notify_improving=True,
+            notify_wins=True,
+            history_days=0,
+        )
+    )
+    day = START
+    for gap, status, value, confidence, kpi_status, kpi_value in nights:
+        day += timedelta(days=gap)
+        book.run([leads(status, value, confidence), churn(kpi_status, kpi_value)], day)
+    assert book.events == book.old_events
+
+
+def test_history_gets_a_row_only_when_an_item_changes_and_a_rerun_adds_none():
+    book = Workbook(Alerts())
+    for n in range(10):
+        book.run([leads(ON, 40.0)], START + timedelta(days=n))
+    book.run([leads(ON, 55.0)], START + timedelta(days=10))
+    book.run([leads(ON, 55.0)], START + timedelta(days=10))  # a re-run of the same date
+    book.run([leads(ON, 55.0, checked_in=START + timedelta(days=11))], START + timedelta(days=11))
+    assert book.history is not None
+    rows = [(r[0], r[7]) for r in book.history[2:]]
+    assert rows == [(START, 40.0), (START + timedelta(days=10), 55.0), (START + timedelta(11), 55.0)]
+    memory = parse_state(book.state)
+    assert memory is not None and memory.history_rows == 5
+    (spell, spell2) = memory.of("kr", "Grow / Leads").spells
+    assert (spell.first, spell.last, spell.runs) == (START, START + timedelta(days=9), 10)
+    assert (spell2.first, spell2.runs) == (START + timedelta(days=10), 2)
+
+
+def test_a_key_result_gets_one_row_at_its_period_end_with_its_final_figures():
+    period = Period(date(2026, 1, 1), date(2026, 3, 31))
+    plan = None
+    history: Grid | None = None
+    state: Grid | None = None
+    for day in (date(2026, 3, 29), date(2026, 3, 30), date(2026, 3, 31), date(2026, 4, 1)):
+        plan = plan_workbook_alerts(
+            "Sales",
+            "",
+            history,
+            None,
+            [leads(ON, 90.0)],
+            day,
+            datetime(2026, 1, 1),
+            Alerts(enabled=False),
+            memory=load_memory(state, history, None),
+            periods={("kr", "Grow / Leads"): period},
+        )
+        assert plan.history_tab and plan.state_tab
+        history, state = plan.history_tab.rows, plan.state_tab.rows
+    assert history is not None
+    assert [r[0] for r in history[2:]] == [date(2026, 3, 29), date(2026, 3, 31)]
+    memory = parse_state(state)
+    assert memory is not None
+    past = before(memory.of("kr", "Grow / Leads"), date(2026, 4, 2), period)
+    assert past.earlier.end is not None and past.earlier.end.as_of == date(2026, 3, 31)
+    assert past.earlier.start == (date(2026, 3, 29), 90.0)
+
+
+def test_an_old_history_tab_is_kept_row_for_row_and_the_state_is_built_from_it_once():
+    old = Workbook(Alerts())
+    for n in range(6):
+        old.run([leads(OFF if n > 2 else ON, 40.0 + n)], START + timedelta(days=n))
+    old_rows = [list(r) for r in old.old_history or []]
+    memory = load_memory(None, old_rows, old.old_alerts)
+    plan = plan_workbook_alerts(
+        "Sales",
+        "",
+        old_rows,
+        old.old_alerts,
+        [leads(OFF, 45.0)],
+        START + timedelta(days=6),
+        datetime(2026, 1, 12),
+        Alerts(),
+        memory=memory,
+    )
+    assert plan.history_tab is not None and plan.history_tab.rows[: len(old_rows)] == old_rows
+    assert len(plan.history_tab.rows) == len(old_rows), "unchanged since the last night: no row"
+    assert [e.kind.value for e in plan.events] == []
+    assert memory == memory_from_history(parse_history(old_rows), len(old_rows), alerted={
+        "Grow / Leads": {START + timedelta(days=3)}
+    })  # fmt: skip
+
+
+def test_the_state_tab_reads_back_what_it_wrote():
+    book = Workbook(Alerts(notify_improving=True))
+    for n, (status, value) in enumerate([(ON, 40.0), (OFF, 20.0), (OFF, 20.0), (RISK, 30.0)]):
+        book.run([leads(status, value, 8.0 - n), churn(ON, 0.04)], START + timedelta(days=n))
+    memory = parse_state(book.state)
+    assert memory is not None
+    assert state_tab(memory, tab="History state").rows == book.state
+
+
+def test_spells_older_than_the_kept_days_are_dropped():
+    book = Workbook(Alerts(history_days=10))
+    for n in range(40):
+        book.run([leads(ON, float(n // 5))], START + timedelta(days=n))
+    memory = parse_state(book.state)
+    assert memory is not None
+    spells = memory.of("kr", "Grow / Leads").spells
+    assert len(spells) == 3 and spells[0].last >= START + timedelta(days=39 - 10)
