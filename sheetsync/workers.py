@@ -136,8 +136,9 @@ def for_parent(outcome: SyncOutcome, *, scored: bool) -> SyncOutcome:
     if alerts is not None:
         alerts = dataclasses.replace(
             alerts,
-            history_tab=OwnedTab(alerts.history_tab.name, []),
+            history_tab=OwnedTab(alerts.history_tab.name, []) if alerts.history_tab else None,
             alerts_tab=OwnedTab(alerts.alerts_tab.name, []) if alerts.alerts_tab else None,
+            state_tab=OwnedTab(alerts.state_tab.name, []) if alerts.state_tab else None,
         )
     return SyncOutcome(outcome.report, outcome.scored if scored else None, alerts=alerts)
 

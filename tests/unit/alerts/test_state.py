@@ -162,7 +162,8 @@ def test_history_gets_a_row_only_when_an_item_changes_and_a_rerun_adds_none():
     book.run([leads(ON, 55.0, checked_in=START + timedelta(days=11))], START + timedelta(days=11))
     assert book.history is not None
     rows = [(r[0], r[7]) for r in book.history[2:]]
-    assert rows == [(START, 40.0), (START + timedelta(days=10), 55.0), (START + timedelta(11), 55.0)]
+    day10, day11 = START + timedelta(days=10), START + timedelta(days=11)
+    assert rows == [(START, 40.0), (day10, 55.0), (day11, 55.0)], "the check-in is a change"
     memory = parse_state(book.state)
     assert memory is not None and memory.history_rows == 5
     (spell, spell2) = memory.of("kr", "Grow / Leads").spells
