@@ -509,16 +509,7 @@ def rebuild_event(
     at = _past((r for r in history if r.as_of == day), day + timedelta(days=1))
     if not at:
         return f"History has no row for {item.key!r} on {day.isoformat()}"
-    record = at[-1]
-    then = replace(
-        item,
-        status=record.status or Status.NO_DATA,
-        value=record.value,
-        target=record.target,
-        score=record.score,
-        confidence=record.confidence,
-        checked_in=record.checked_in,
-    )
+    then = replace(at[-1].seen_in(item), note=item.note)
     event = _event(kind, then, _past(history, day), day, settings, workbook)
     if event is None:
         return (

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
@@ -112,6 +112,19 @@ class HistoryRecord:
     """What was wrong, when the item was Invalid (empty in tabs older than the Note column)."""
     runs: int = 1
     """How many runs this record stands for (a spell of the state tab, see `alerts.state`)."""
+
+    def seen_in(self, item: ItemState) -> ItemState:
+        """`item` as this record saw it (its status, figures, check-in and note)."""
+        return replace(
+            item,
+            status=self.status or Status.NO_DATA,
+            value=self.value,
+            target=self.target,
+            score=self.score,
+            confidence=self.confidence,
+            checked_in=self.checked_in,
+            note=self.note,
+        )
 
 
 def _columns(grid: Grid) -> dict[str, int]:

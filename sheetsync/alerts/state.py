@@ -501,18 +501,7 @@ def memory_from_history(
         for day in sorted(by_day):
             record = by_day[day]
             past = before(item_memory, day, period)
-            run = ItemState(
-                kind=kind,
-                key=key,
-                name=key,
-                status=record.status or Status.NO_DATA,
-                value=record.value,
-                target=record.target,
-                score=record.score,
-                confidence=record.confidence,
-                checked_in=record.checked_in,
-                note=record.note,
-            )
+            run = record.seen_in(ItemState(kind, key, key, Status.NO_DATA))
             item_memory = remember(past, run, day, alerted=day in days, recorded=True)
         memory.items[(kind, key)] = item_memory
     return memory
