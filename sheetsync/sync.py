@@ -257,6 +257,12 @@ def tab_names(tabs: cfg.Tabs, alerts: bool = True) -> list[str]:
     ]
 
 
+def history_heads(tabs: cfg.Tabs) -> dict[str, str]:
+    """History is read to its header only once its state tab exists (`WorkbookBackend.read`):
+    a night never reads the whole log; the first run that has no state builds it from History."""
+    return {tabs.history: tabs.state} if tabs.history and tabs.state else {}
+
+
 def _grid(snapshot: Snapshot, name: str) -> Grid | None:
     real = snapshot.find_tab(name) if name else None
     return snapshot.tabs[real] if real else None
@@ -551,7 +557,9 @@ def sync_workbook(
     children = read_children(wb, config, open_child) if wb.children and open_child else None
     for cycle in range(1, MAX_CYCLES + 1):
         report.cycles = cycle
-        snapshot = backend.read(tab_names(tabs, config.alerts_for(wb).enabled))
+        snapshot = backend.read(
+            tab_names(tabs, config.alerts_for(wb).enabled), heads=history_heads(tabs)
+        )
         scored = score_snapshot(
             snapshot, backend.label, config, wb, as_of, children.objectives if children else ()
         )
@@ -566,6 +574,7 @@ def sync_workbook(
             plan.owned_tabs += [
                 t for t in (alerts.history_tab, alerts.alerts_tab, alerts.state_tab) if t
             ]
+            plan.appends += [alerts.history_append] if alerts.history_append else []
             report.alerts_planned = len(alerts.events)
         outcome = SyncOutcome(report, scored, snapshot, plan, alerts, backend)
         report.objectives = scored.objectives

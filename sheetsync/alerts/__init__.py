@@ -50,7 +50,12 @@ from datetime import date, datetime
 from sheetsync.alerts.decide import decide_alerts, decide_grades
 from sheetsync.alerts.deliver import DeliveryReport, DigestResult, deliver
 from sheetsync.alerts.events import AlertEvent, EventKind, event_id
-from sheetsync.alerts.history import HistoryRecord, parse_history, updated_history
+from sheetsync.alerts.history import (
+    HistoryRecord,
+    appended_history,
+    parse_history,
+    updated_history,
+)
 from sheetsync.alerts.log import (
     AlertLogRecord,
     Delivery,
@@ -137,6 +142,9 @@ class WorkbookAlertPlan:
     """History's compact state after this run (`alerts.state`); None without a state tab."""
     history_rows: int = 0
     """History rows this run added."""
+    history_append: OwnedTab | None = None
+    """This run's new History rows, to go below the rows already there (`WritePlan.appends`),
+    when the workbook has its state tab: History is then neither read nor rewritten."""
 
 
 def load_memory(
@@ -250,8 +258,14 @@ def plan_workbook_alerts(
         if key not in after.items and last is not None and kept:
             after.items[key] = gone
 
-    history_tab = None
-    if tabs.history:
+    history_tab = history_append = None
+    if tabs.history and memory.from_tab and memory.history_rows > 2 and is_owned(history_grid):
+        if due:  # below the rows the state says History has, which are not read
+            history_append = appended_history(
+                due, as_of, workbook, memory.history_rows + 1, tab=tabs.history, styled=items
+            )
+            after.history_rows = memory.history_rows + len(due)
+    elif tabs.history:  # created, or read whole once (no state tab yet)
         history_tab = updated_history(
             history_grid,
             due,
@@ -262,10 +276,15 @@ def plan_workbook_alerts(
             styled=items,
         )
         after.history_rows = len(history_tab.rows)
+    added = len(due) if tabs.history else 0
     state = state_tab(after, tab=tabs.state) if tabs.state else None
     if not settings.enabled:
         return WorkbookAlertPlan(
-            history_tab, None, state_tab=state, history_rows=len(due) if history_tab else 0
+            history_tab,
+            None,
+            state_tab=state,
+            history_rows=added,
+            history_append=history_append,
         )
     alerts_tab = updated_alerts_tab(
         alerts_grid, workbook, new=new_log_records(events, now, settings), tab=tabs.alerts
@@ -291,7 +310,8 @@ def plan_workbook_alerts(
         events,
         problems,
         state_tab=state,
-        history_rows=len(due) if history_tab else 0,
+        history_rows=added,
+        history_append=history_append,
     )
 
 

@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
 from sheetsync.core.model import Colour, ItemState, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
-from sheetsync.core.plan import CellValue, Grid, NumberFormats, OwnedTab
+from sheetsync.core.plan import OWNED_DATA_ROW, CellValue, Grid, NumberFormats, OwnedTab
 from sheetsync.core.units import (
     ATTAINMENT_FORMAT,
     ATTAINMENT_WIDTH,
@@ -345,9 +345,31 @@ def updated_history(
         insert_at = len(kept)
     new_rows = [history_row(item, as_of, workbook) for item in items]
     rows = owned_grid(HISTORY_TITLE, HISTORY_HEADER, kept[:insert_at] + new_rows + kept[insert_at:])
+    return _styled(tab, rows, 1, [*styled, *items])
 
+
+def appended_history(
+    items: Sequence[ItemState],
+    as_of: date,
+    workbook: str,
+    first_row: int,
+    *,
+    tab: str = "History",
+    styled: Sequence[ItemState] = (),
+) -> OwnedTab:
+    """This run's History rows (`items`: those that get one), to be written from sheet row
+    `first_row` on, below rows that are neither read nor rewritten (`WritePlan.appends`)."""
+    rows = [history_row(item, as_of, workbook) for item in items]
+    return _styled(tab, rows, max(first_row, OWNED_DATA_ROW), [*styled, *items])
+
+
+def _styled(tab: str, rows: Grid, first_row: int, items: Sequence[ItemState]) -> OwnedTab:
+    """History rows (`rows[0]` on sheet row `first_row`) with their status fills and the
+    number formats of the person's cells."""
     fills: dict[tuple[int, int], Colour] = {}
-    for r, row in enumerate(rows[2:], start=3):
+    for r, row in enumerate(rows, start=first_row):
+        if r < OWNED_DATA_ROW:
+            continue
         status = Status.parse(row[_STATUS_COL - 1]) if len(row) >= _STATUS_COL else None
         if status is not None:
             fills[(r, _STATUS_COL)] = status.colour
@@ -358,16 +380,15 @@ def updated_history(
         widths=dict(_WIDTHS),
         formats=_number_formats(
             rows,
-            {
-                (_KIND_LABEL[i.kind], i.key): (i.style, i.target_style or i.style)
-                for i in (*styled, *items)
-            },
+            first_row,
+            {(_KIND_LABEL[i.kind], i.key): (i.style, i.target_style or i.style) for i in items},
         ),
         column_formats={
             _COL["As of"] + 1: DATE_FORMAT,
             _SCORE_COL: SCORE_FORMAT,
             _COL["Updated"] + 1: DATE_FORMAT,
         },
+        first_row=first_row,
     )
 
 
@@ -379,13 +400,15 @@ _CellStyles = tuple[NumberStyle | None, NumberStyle | None]
 """How an item's Value and Target cells show their numbers."""
 
 
-def _number_formats(rows: Grid, styles: dict[tuple[str, str], _CellStyles]) -> NumberFormats:
+def _number_formats(
+    rows: Grid, first_row: int, styles: dict[tuple[str, str], _CellStyles]
+) -> NumberFormats:
     """Value and Target each in the format of its own cell (as this run read them); a KPI's
     Score is its attainment. Only cells that differ from the column's format are listed."""
     formats: NumberFormats = {}
     codes: dict[tuple[NumberStyle, CellValue], str] = {}
-    for r, row in enumerate(rows[2:], start=3):
-        if len(row) <= _KEY_COL:
+    for r, row in enumerate(rows, start=first_row):
+        if r < OWNED_DATA_ROW or len(row) <= _KEY_COL:
             continue
         kind = row[_KIND_COL]
         if kind == _KIND_LABEL["kpi"]:

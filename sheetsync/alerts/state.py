@@ -332,6 +332,9 @@ class Memory:
     items: dict[tuple[str, str], ItemMemory] = field(default_factory=dict)
     history_rows: int = 0
     """Rows on the History tab, marker and header included (0: no History tab yet)."""
+    from_tab: bool = False
+    """Read from a state tab (not built from History): History then gets its new rows
+    appended below `history_rows`, never read whole."""
 
     def of(self, kind: str, key: str) -> ItemMemory:
         return self.items.get((kind, key)) or ItemMemory(kind, key)
@@ -426,7 +429,7 @@ def parse_state(grid: Grid | None) -> Memory | None:
         return None
     top = grid[0]
     rows = cell_number(top[2]) if len(top) > 2 else None
-    memory = Memory(history_rows=int(rows) if rows and rows > 0 else 0)
+    memory = Memory(history_rows=int(rows) if rows and rows > 0 else 0, from_tab=True)
     width = len(STATE_HEADER)
     for raw in owned_body(grid):
         row = [*raw[:width], *([None] * (width - len(raw)))]

@@ -9,7 +9,7 @@ operations as its medium allows: one file save for Excel, one batch request for 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sheetsync.core.plan import (
     OUTPUT_MARKER,
@@ -25,7 +25,11 @@ from sheetsync.core.plan import (
     WriteResult,
 )
 
+HEAD_ROWS = 2
+"""Rows read of a tab named in `read(heads=...)`: an owned tab's marker and header."""
+
 __all__ = [
+    "HEAD_ROWS",
     "OUTPUT_MARKER",
     "CellValue",
     "CellWrite",
@@ -51,8 +55,13 @@ class WorkbookBackend(ABC):
     """Where a person opens it: a path or a URL (used in alert emails)."""
 
     @abstractmethod
-    def read(self, tabs: Sequence[str]) -> Snapshot:
-        """Read the named tabs (matched case-insensitively); missing tabs are simply absent."""
+    def read(self, tabs: Sequence[str], heads: Mapping[str, str] | None = None) -> Snapshot:
+        """Read the named tabs (matched case-insensitively); missing tabs are simply absent.
+
+        `heads` maps a tab to another: when that other tab exists in the workbook, only the
+        first `HEAD_ROWS` rows of the first are read (its marker and header: History once its
+        state tab exists, so a long log costs nothing to read).
+        """
 
     def read_only(self, tabs: Sequence[str]) -> Snapshot:
         """`read` for a reader that will not write (a parent reading a child's Summary), so a

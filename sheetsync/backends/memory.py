@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from sheetsync.backends.base import Grid, Snapshot, WorkbookBackend, WritePlan, WriteResult
+from sheetsync.backends.base import (
+    HEAD_ROWS,
+    Grid,
+    Snapshot,
+    WorkbookBackend,
+    WritePlan,
+    WriteResult,
+)
 from sheetsync.core.errors import RowsMovedError
 from sheetsync.core.model import Colour
 from sheetsync.core.plan import Chart
@@ -22,11 +29,16 @@ class MemoryWorkbook(WorkbookBackend):
         self.markers: dict[str, dict[str, int]] = {}
         """tab -> output -> column sheetsync marked as its own."""
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
+    def read(self, tabs: Sequence[str], heads: Mapping[str, str] | None = None) -> Snapshot:
         snap = Snapshot({k: copy.deepcopy(v) for k, v in self.tabs.items()})
         wanted = {name for name in (snap.find_tab(t) for t in tabs) if name}
+        short = {
+            name
+            for tab, other in (heads or {}).items()
+            if (name := snap.find_tab(tab)) and snap.find_tab(other)
+        }
         return Snapshot(
-            {k: v for k, v in snap.tabs.items() if k in wanted},
+            {k: v[:HEAD_ROWS] if k in short else v for k, v in snap.tabs.items() if k in wanted},
             output_columns={k: dict(v) for k, v in self.markers.items() if k in wanted},
         )
 
@@ -83,6 +95,11 @@ class MemoryWorkbook(WorkbookBackend):
                 for c, v in enumerate(row)
                 if r >= len(old) or c >= len(old[r]) or old[r][c] != v
             )
+        for added in plan.appends:
+            for number, line in enumerate(added.rows, start=added.first_row):
+                for col, value in enumerate(line, start=1):
+                    fill = added.fills.get((number, col))
+                    result.cells_changed += self._set(added.name, number, col, value, fill)
         result.wrote = bool(
             result.cells_changed or result.tabs_created or marked or result.charts_changed
         )

@@ -8,7 +8,7 @@ These types live in the core so that parsing, scoring and planning never import 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TypeAlias
 
@@ -198,6 +198,9 @@ class OwnedTab:
     column_formats: dict[int, str] = field(default_factory=dict)
     """1-based column -> number format code of its cells below the marker and header rows
     (row 3 on) that `formats` does not name: one entry for a long log's date column."""
+    first_row: int = 1
+    """The sheet row of `rows[0]` (`fills` and `formats` name sheet rows): more than 1 only
+    for rows appended below a log (`WritePlan.appends`)."""
 
     def number_format(self, row: int, col: int) -> str | None:
         """The number format planned for a cell, None for the backend's default."""
@@ -205,6 +208,17 @@ class OwnedTab:
         if found is None and row >= OWNED_DATA_ROW and self.column_formats:
             found = self.column_formats.get(col)
         return found
+
+
+def shifted(rows: OwnedTab, first_row: int) -> OwnedTab:
+    """`rows` moved to start on sheet row `first_row`, fills and formats with them."""
+    by = first_row - rows.first_row
+    return replace(
+        rows,
+        first_row=first_row,
+        fills={(r + by, c): colour for (r, c), colour in rows.fills.items()},
+        formats={(r + by, c): code for (r, c), code in rows.formats.items()},
+    )
 
 
 @dataclass
@@ -216,6 +230,9 @@ class WritePlan:
     """Output columns to mark (and, when new, to style and size)."""
     guarded: list[GuardedRows] = field(default_factory=list)
     """Person's tabs whose rows are guarded whole (a guard per cell, made when checked)."""
+    appends: list[OwnedTab] = field(default_factory=list)
+    """Rows to add to an existing owned tab from its `first_row` on, without reading or
+    rewriting the rows above (History's new rows: the tab is never read whole)."""
 
     def all_guards(self) -> Iterator[RowGuard]:
         """Every cell that must still hold what was read: `guards`, then the `guarded` tabs'."""
@@ -225,7 +242,7 @@ class WritePlan:
 
     @property
     def is_empty(self) -> bool:
-        return not self.cells and not self.owned_tabs and not self.columns
+        return not self.cells and not self.owned_tabs and not self.columns and not self.appends
 
 
 @dataclass

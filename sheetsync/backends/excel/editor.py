@@ -41,12 +41,14 @@ from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_tar
 from sheetsync.backends.excel.read import marker_name
 from sheetsync.backends.excel.serials import MAC_1904, WINDOWS_1900
 from sheetsync.backends.excel.shared_strings import SharedStrings
+from sheetsync.backends.excel.sheet_tail import append_rows, last_row, tag_prefix
 from sheetsync.backends.excel.sheet_text import NeedsTree, SheetText
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.parse import column_letter
+from sheetsync.core.plan import shifted
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ROWS, _COLUMNS = 1048576, 16384
@@ -130,6 +132,8 @@ class PlanEditor:
             sheet.finish()
         for owned in plan.owned_tabs:
             self._write_owned(owned, result)
+        for rows in plan.appends:
+            self._append(rows, result)
         result.wrote = bool(
             result.cells_changed or result.tabs_created or marked or result.charts_changed
         )
@@ -291,6 +295,29 @@ class PlanEditor:
             result.charts_changed += changed
             self.package.set_bytes(tab.part, sheet.to_bytes(skeleton_changed=True))
         return True
+
+    def _append(self, rows: OwnedTab, result: WriteResult) -> None:
+        """Add rows below an owned tab's last row as text (`sheet_tail`): its rows already
+        there are neither parsed nor rewritten. They go from `rows.first_row` on, or below the
+        last row the sheet has if that is further down."""
+        tab = self._tab(rows.name)
+        part = tab.part
+        if part is None or tab.kind != "worksheet":
+            raise WorkbookLayoutError(f"tab '{rows.name}' is not a worksheet")
+        if part in self._sheets:  # the plan also rewrites the tab whole: that already did it
+            raise ValueError(f"tab '{rows.name}' is both rewritten and appended to")
+        data = self.package.raw(part)
+        below = last_row(data) + 1
+        if below > rows.first_row:
+            rows = shifted(rows, below)
+        wanted = OwnedRows(rows, self.styles, self._epoch, create=True, prefix=tag_prefix(data))
+        if not wanted.rows:
+            return
+        xml = "".join(wanted.xml(number) for number in sorted(wanted.rows))
+        assert wanted.bounds is not None
+        _, _, r2, c2 = wanted.bounds
+        self.package.set_bytes(part, append_rows(data, xml, (r2, c2)))
+        result.cells_changed += wanted.cells
 
     def _write_owned_rows(self, owned: OwnedTab, result: WriteResult) -> None:
         """Bring an owned tab to `owned`'s content, rewriting only the rows that differ.

@@ -70,13 +70,15 @@ class OwnedRows:
         no_fills: dict[int, Colour] = {}
         r1 = c1 = 1 << 30
         r2 = c2 = 0
-        for number in range(1, max(len(grid), max(fills, default=0)) + 1):
+        first_row = self._first = owned.first_row  # rows[0]'s sheet row (appended rows)
+        end = max(first_row + len(grid) - 1, max(fills, default=0))
+        for number in range(first_row, end + 1):
             row = str(number)
             parts = [row_head, row, '">']
             first = last = count = 0
             complete = True
             row_fills = fills.get(number, no_fills)
-            values = grid[number - 1] if number <= len(grid) else []
+            values = grid[number - first_row] if number - first_row < len(grid) else []
             # Cells with a value, then fill-only cells beyond the row's last value.
             beyond = sorted(c for c in row_fills if c > len(values)) if row_fills else ()
             for col, value in chain(enumerate(values, 1), zip(beyond, repeat(None))):
@@ -111,7 +113,8 @@ class OwnedRows:
 
     def _columns(self, number: int) -> list[tuple[int, CellValue]]:
         """(column, value) of a row's cells with a value or a fill, in column order."""
-        values = self._grid[number - 1] if number <= len(self._grid) else []
+        at = number - self._first
+        values = self._grid[at] if 0 <= at < len(self._grid) else []
         fills = self._fills.get(number, {})
         found = [(c, v) for c, v in enumerate(values, 1) if v is not None or c in fills]
         return found + [(c, None) for c in sorted(fills) if c > len(values)]

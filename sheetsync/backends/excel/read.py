@@ -31,7 +31,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
@@ -39,7 +39,7 @@ from typing import Any
 
 from lxml import etree
 
-from sheetsync.backends.base import CellValue, Grid
+from sheetsync.backends.base import HEAD_ROWS, CellValue, Grid
 from sheetsync.backends.excel.limits import (
     Limits,
     check_part_sizes,
@@ -57,6 +57,7 @@ from sheetsync.backends.excel.serials import (
     is_date_format,
     is_timedelta_format,
 )
+from sheetsync.backends.excel.sheet_tail import head
 from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.plan import NumberFormats
 
@@ -93,6 +94,7 @@ def read_values(
     tabs: Sequence[str],
     parser: etree.XMLParser | None = None,
     limits: Limits | None = None,
+    heads: Mapping[str, str] | None = None,
 ) -> WorkbookValues:
     """The values of the worksheets named in `tabs` (matched case-insensitively after
     stripping), keyed by the workbook's own spelling; missing tabs and chart sheets are left
@@ -101,11 +103,12 @@ def read_values(
     Raises KeyError when a part the workbook refers to is missing, etree.XMLSyntaxError (a
     SyntaxError) when a part is not well-formed XML, zipfile.BadZipFile on a damaged zip,
     RefusedPackage for a workbook saved as Strict Open XML, with a part that declares a DTD,
-    or beyond `limits` (a part's size, a cell's text).
+    or beyond `limits` (a part's size, a cell's text). A tab of `heads` is read only to its
+    first rows when its other tab exists (`WorkbookBackend.read`).
     """
     limits = limits or Limits()
     check_part_sizes(archive, limits)
-    return _Reader(archive, parser or new_parser(), limits).read(tabs)
+    return _Reader(archive, parser or new_parser(), limits).read(tabs, heads or {})
 
 
 MARKER_PREFIX = "_sheetsync_"
@@ -185,7 +188,7 @@ class _Reader:
                 return target
         return self._find("xl/workbook.xml") or "xl/workbook.xml"  # KeyError when read if absent
 
-    def read(self, tabs: Sequence[str]) -> WorkbookValues:
+    def read(self, tabs: Sequence[str], heads: Mapping[str, str]) -> WorkbookValues:
         part = self._workbook_part()
         workbook = self._xml(part)
         ns = etree.QName(workbook).namespace or ""
@@ -197,6 +200,11 @@ class _Reader:
             sheets.append((sheet.get("name", ""), rel_id))
         by_key = {name.strip().casefold(): name for name, _ in sheets}
         wanted = {by_key.get(tab.strip().casefold()) for tab in tabs} - {None}
+        short = {
+            by_key.get(tab.strip().casefold())
+            for tab, other in heads.items()
+            if other.strip().casefold() in by_key
+        } - {None}
 
         properties = workbook.find(f"{{{ns}}}workbookPr")
         date1904 = properties is not None and (
@@ -223,6 +231,8 @@ class _Reader:
         formats: dict[str, NumberFormats] = {}
         for name, target in todo.items():
             xml = self._zip.read(target)
+            if name in short:  # its first rows only: the rest of the part is never parsed
+                xml = head(xml, HEAD_ROWS)
             grids[name] = cells.stream(xml, target, name, formats.setdefault(name, {}))
         markers = output_markers(workbook, ns, [name for name, _ in sheets])
         return WorkbookValues(

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from io import BytesIO
 from pathlib import Path
 
@@ -101,7 +101,7 @@ class ExcelWorkbook(WorkbookBackend):
         self._seen: SeenFile | None = None
         self._stale_temp_before = stale_temp_before
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
+    def read(self, tabs: Sequence[str], heads: Mapping[str, str] | None = None) -> Snapshot:
         """Read the named tabs' values; formulas give the result Excel last calculated.
 
         Each sheet is read row by row and nothing parsed is kept: `write` patches people's
@@ -113,7 +113,9 @@ class ExcelWorkbook(WorkbookBackend):
         seen = self._seen = self._file.load()
         try:
             with cyclic_gc_paused():
-                values = read_values(zipfile.ZipFile(BytesIO(seen.data)), tabs, limits=self.limits)
+                values = read_values(
+                    zipfile.ZipFile(BytesIO(seen.data)), tabs, limits=self.limits, heads=heads
+                )
         except (zipfile.BadZipFile, KeyError, SyntaxError) as exc:
             raise self._file.not_xlsx(exc) from exc
         except RefusedPackage as exc:

@@ -77,6 +77,13 @@ def diff_plan(
             ops.extend(owned_tab_ops(owned, owned.name, None))
         else:
             ops.extend(owned_tab_ops(owned, actual, tabs[actual]))
+    for rows in plan.appends:  # below rows that were not read: every cell is new
+        actual = find_tab(tabs, rows.name)
+        if actual is None:
+            raise WorkbookLayoutError(
+                f"tab '{rows.name}' is not in the spreadsheet any more", workbook=label
+            )
+        ops.extend(owned_tab_ops(rows, actual, None))
     return ops, creates
 
 
@@ -120,17 +127,19 @@ def _changes(have: CellState, key: ValueKey, fill: str | None, number_format: st
 
 
 def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[CellOp]:
-    """The cells of owned tab `title` that differ from `owned` (all of them when `tab` is new).
+    """The cells of owned tab `title` that differ from `owned` (all of them when `tab` is new,
+    or when `owned` holds rows to append: it then starts on sheet row `owned.first_row`).
 
     Runs for every cell of every owned tab: a cell is compared by its value key, fill and
     number format before anything is built to write it.
     """
     ops: list[CellOp] = []
+    top = owned.first_row - 1
     append = ops.append
     widths = tab.row_widths() if tab else {}
     cells = tab.cells if tab is not None else {}
     fills: dict[tuple[int, int], str] = {
-        (r - 1, c - 1): colour.value for (r, c), colour in owned.fills.items()
+        (r - 1 - top, c - 1): colour.value for (r, c), colour in owned.fills.items()
     }
     fills_get = fills.get
     cells_get = cells.get
@@ -148,7 +157,7 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
             value = want[c] if c < n_want else None
             key, fmt = desired_key(value)
             if formatted and key is not None:
-                fmt = number_format(r + 1, c + 1) or fmt
+                fmt = number_format(top + r + 1, c + 1) or fmt
             fill = fills_get((r, c)) if fills else None
             have = cells_get((r, c), EMPTY_CELL)
             if have.value == key and have.fill == fill:
@@ -158,7 +167,7 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
             else:
                 changes = _changes(have, key, fill, fmt)
             payload = desired_value(value)[0]
-            append(CellOp(title, r, c, payload, fill, fmt, key, False, changes))
+            append(CellOp(title, top + r, c, payload, fill, fmt, key, False, changes))
     return ops
 
 

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from babel import UnknownLocaleError
 from babel.numbers import get_decimal_symbol
 
-from sheetsync.backends.base import OUTPUT_MARKER, CellValue, Grid
+from sheetsync.backends.base import HEAD_ROWS, OUTPUT_MARKER, CellValue, Grid
 from sheetsync.backends.google.cells import ValueKey, hex_colour, python_value, value_key
 from sheetsync.core.plan import NumberFormats
 
@@ -86,12 +86,14 @@ whole userEnteredValue would say everything twice), the developer metadata on it
 Settings), which says how its text numbers are written."""
 
 
-def read_params(tabs: Iterable[str] | None) -> dict[str, Any]:
-    """The `spreadsheets.get` parameters of the read: only `tabs` (whole tabs, by `ranges`)
-    when given, every tab otherwise."""
+def read_params(tabs: Iterable[str] | None, heads: Collection[str] = ()) -> dict[str, Any]:
+    """The `spreadsheets.get` parameters of the read: only `tabs` (whole tabs, by `ranges`;
+    those in `heads` only to their first `HEAD_ROWS` rows) when given, every tab otherwise."""
     params: dict[str, Any] = {"fields": READ_FIELDS}
     if tabs is not None:
-        params["ranges"] = [quoted_title(t) for t in tabs]
+        params["ranges"] = [
+            quoted_title(t) + (f"!1:{HEAD_ROWS}" if t in heads else "") for t in tabs
+        ]
     return params
 
 

@@ -53,7 +53,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import gspread
@@ -200,11 +200,13 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         """How many of `requests` were retries of a failed attempt."""
         return self._retries
 
-    def read(self, tabs: Sequence[str]) -> Snapshot:
+    def read(self, tabs: Sequence[str], heads: Mapping[str, str] | None = None) -> Snapshot:
         """Values of the named tabs (case-insensitive) in one `spreadsheets.get`: by `ranges`
-        when their titles are remembered, else every tab (to learn their titles)."""
+        when their titles are remembered, else every tab (to learn their titles). A tab of
+        `heads` only to its header when its other tab is known to exist (see the port)."""
         ranged = self._known_titles(tabs)
-        doc = self._call("read", lambda: self._get(ranged))
+        short = self._short_titles(heads or {}) if ranged is not None else set()
+        doc = self._call("read", lambda: self._get(ranged, short=short))
         assert doc is not None
         return self._snapshot(doc, tabs)
 
@@ -319,12 +321,25 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             return None
         return list(dict.fromkeys(t for t in titles if t is not None))
 
-    def _get(self, titles: list[str] | None, guessed: bool = False) -> dict[str, Any] | None:
-        """The read: only `titles` by ranges, or every tab when one of them is gone. With
-        `guessed` (titles not checked against remembered ones), None when one is not there."""
+    def _short_titles(self, heads: Mapping[str, str]) -> set[str]:
+        """The exact titles of the `heads` tabs to read only to their header."""
+        known = self._known.get(self.spreadsheet_id) or []
+        found = set()
+        for tab, other in heads.items():
+            title = find_tab(known, tab)
+            if title is not None and find_tab(known, other) is not None:
+                found.add(title)
+        return found
+
+    def _get(
+        self, titles: list[str] | None, guessed: bool = False, short: Collection[str] = ()
+    ) -> dict[str, Any] | None:
+        """The read: only `titles` by ranges (`short` ones to their header), or every tab when
+        one of them is gone. With `guessed` (titles not checked against remembered ones), None
+        when one is not there."""
         if titles is not None and (guessed or self._known.get(self.spreadsheet_id) is not None):
             try:
-                return self._get_doc(titles)
+                return self._get_doc(titles, short)
             except gspread.exceptions.APIError as exc:
                 if exc.code != 400 or not is_unknown_range(str(exc.error.get("message", ""))):
                     raise
@@ -337,11 +352,11 @@ class GoogleSheetsWorkbook(WorkbookBackend):
     def _get_all(self) -> dict[str, Any]:
         return self._get_doc(None)
 
-    def _get_doc(self, titles: list[str] | None) -> dict[str, Any]:
+    def _get_doc(self, titles: list[str] | None, short: Collection[str] = ()) -> dict[str, Any]:
         self._every_tab = titles is None
         with cyclic_gc_paused():  # decoding the answer builds one object per cell
             return self._client.http_client.spreadsheets_get(
-                self.spreadsheet_id, params=read_params(titles)
+                self.spreadsheet_id, params=read_params(titles, short)
             )
 
     def _load(

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sheetsync.alerts import load_memory, parse_history, plan_workbook_alerts
+from sheetsync.alerts import WorkbookAlertPlan, load_memory, parse_history, plan_workbook_alerts
 from sheetsync.alerts.decide import decide_alerts
 from sheetsync.alerts.history import updated_history
 from sheetsync.alerts.log import new_log_records, parse_alert_log, updated_alerts_tab
@@ -62,6 +62,19 @@ def churn(status: Status, value: float | None) -> ItemState:
     )
 
 
+def written(history: Grid | None, plan: WorkbookAlertPlan) -> Grid | None:
+    """The History tab after the plan was written, as a backend writes it (rewritten when
+    the plan has it whole, else its new rows put below the others)."""
+    if plan.history_tab is not None:
+        return plan.history_tab.rows
+    grid = [list(r) for r in history or []]
+    added = plan.history_append
+    if added is not None:
+        assert len(grid) == added.first_row - 1, "appended right below the last row"
+        grid += [list(r) for r in added.rows]
+    return grid
+
+
 @dataclass
 class Workbook:
     """One workbook run night after night, the old way and the new way."""
@@ -104,8 +117,8 @@ class Workbook:
         plan = plan_workbook_alerts(
             "Sales", "", self.history, self.alerts, items, as_of, now, self.settings, memory=memory
         )
-        assert plan.history_tab and plan.alerts_tab and plan.state_tab
-        self.history, self.alerts = plan.history_tab.rows, plan.alerts_tab.rows
+        assert plan.alerts_tab and plan.state_tab
+        self.history, self.alerts = written(self.history, plan), plan.alerts_tab.rows
         self.state = plan.state_tab.rows
         self.old_events.append([(e.id, e.message, e.from_status, e.since) for e in old])
         self.events.append([(e.id, e.message, e.from_status, e.since) for e in plan.events])
@@ -189,8 +202,8 @@ def test_a_key_result_gets_one_row_at_its_period_end_with_its_final_figures():
             memory=load_memory(state, history, None),
             periods={("kr", "Grow / Leads"): period},
         )
-        assert plan.history_tab and plan.state_tab
-        history, state = plan.history_tab.rows, plan.state_tab.rows
+        assert plan.state_tab
+        history, state = written(history, plan), plan.state_tab.rows
     assert history is not None
     assert [r[0] for r in history[2:]] == [date(2026, 3, 29), date(2026, 3, 31)]
     memory = parse_state(state)

@@ -1,0 +1,98 @@
+"""Forty nights of `sheetsync run`: History records changes, not nights, and a night never
+reads it whole.
+
+A team's workbook is synced every night from 5 October for forty nights. Three times a person
+edits a number; otherwise nothing changes. History ends up with the first night's rows and one
+row per change (plus the period-end rows, none within these forty nights), the alerts are
+each sent once per change exactly as when History had a row per night, and from the second
+night on the sync reads History only to its header.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sheetsync.alerts.cells import cell_date
+from sheetsync.cli import main
+from tests.e2e.workbooks import write_config
+
+OKRS = [
+    ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Period"],
+    ["K1", "Grow", "Signed deals", "ana@example.com", 0, 100, 100, "2026-Q4"],
+    ["K2", "Grow", "Website visits", "ben@example.com", 0, 1000, 1000, "2026-Q4"],
+]
+KPIS = [
+    ["KPI", "Owner", "Direction", "Target", "Actual"],
+    ["Uptime", "ana@example.com", "higher", 0.99, 0.995],
+]
+FIRST = date(2026, 10, 5)
+EDITS = {  # night -> (tab, cell, value)
+    10: ("OKRs", "G2", 2),  # Signed deals falls far behind: Off track
+    20: ("OKRs", "G2", 100),  # and is done again
+    30: ("KPIs", "E2", 0.5),  # Uptime falls far below target: Off track
+}
+
+
+def night(n: int) -> str:
+    return (FIRST + timedelta(days=n - 1)).isoformat()
+
+
+def test_forty_nights_record_three_changes_and_alert_once_per_change(sheets, tmp_path):
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    extra = sheets.config_extra() + '[email]\noutbox = "outbox"\n'
+    config = write_config(tmp_path, [entry], extra)
+    ranges: list[list[str]] = []
+    for n in range(1, 41):
+        if n in EDITS:
+            sheets.edit("team", *EDITS[n])
+        if sheets.kind == "google":
+            sheets.api.reset_counts()
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+        if sheets.kind == "google":
+            ranges += [r.params.get("ranges", []) for r in sheets.api.requests_of("get")]
+
+    history = sheets.values("team", "History")[2:]
+    rows = [(str(cell_date(r[0])), r[3], r[10]) for r in history]
+    assert rows == [
+        (night(1), "K1", "Done"),
+        (night(1), "K2", "Done"),
+        (night(1), "Uptime", "On track"),
+        (night(10), "K1", "On track"),  # 2 of 100, early in the quarter
+        (night(11), "K1", "Off track"),  # the same 2 a day later: behind pace
+        (night(20), "K1", "Done"),
+        (night(30), "Uptime", "Off track"),
+    ], "the first night, then a row per change: 40 nights of 3 items would have been 120"
+
+    alerts = [(a[2], a[9]) for a in sheets.values("team", "Alerts")[2:]]
+    assert [(item, event.rsplit("-", 1)[0]) for item, event in alerts] == [
+        ("K1", f"alert-{night(11).replace('-', '')}"),
+        ("K1", f"reminder-{night(18).replace('-', '')}"),
+        ("K1", f"recovered-{night(20).replace('-', '')}"),
+        ("Uptime", f"alert-{night(30).replace('-', '')}"),
+        ("Uptime", f"reminder-{night(37).replace('-', '')}"),
+    ], "each change alerted once, reminded weekly while it lasts, recovered once"
+
+    state = sheets.values("team", "History state")[2:]
+    assert sum(r[4] for r in state if r[1] == "K2") == 40, "K2: 40 runs in one spell"
+    assert len(state) < 20, "a spell per change and per alert, not a row per night (120)"
+    if sheets.kind == "google":
+        history_ranges = [r for request in ranges for r in request if "History'" in r]
+        assert history_ranges and all(r == "'History'!1:2" for r in history_ranges[1:])
+
+
+def test_a_night_never_parses_historys_old_rows(excel_sheets, tmp_path):
+    # A cell in an old History row longer than the reader takes in would fail any run that
+    # parsed History whole: a night that reads only History's header does not see it.
+    entry = excel_sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], "[excel]\nmax_text_chars = 500\n")
+    assert main(["run", "--config", str(config), "--as-of", night(1)]) == 0
+    assert main(["run", "--config", str(config), "--as-of", night(2)]) == 0
+    excel_sheets.edit("team", "History", "N4", "a note far too long to read " * 40)
+
+    excel_sheets.edit("team", *EDITS[10])
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) == 0
+
+    history = excel_sheets.values("team", "History")
+    assert history[3][13].startswith("a note far too long"), "old rows kept as they were"
+    added = [(str(cell_date(r[0])), r[3], r[10]) for r in history[5:]]
+    assert added == [(night(10), "K1", "On track")]
