@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sheetsync.alerts.decide import decide_alerts, decide_grades
@@ -82,6 +82,7 @@ from sheetsync.alerts.state import (
     memory_from_history,
     parse_state,
     remember,
+    settled,
     state_tab,
 )
 from sheetsync.config import Alerts, Tabs
@@ -218,9 +219,17 @@ def plan_workbook_alerts(
     check_owned(alerts_grid, tabs.alerts, workbook)
     if memory is None:
         memory = load_memory(None, history_grid, alerts_grid, periods, workbook=workbook)
+    log = parse_alert_log(alerts_grid) if settings.enabled else []
+    waiting: dict[str, set[date]] = defaultdict(set)  # events some recipient still waits for
+    for entry in log:
+        if entry.as_of is not None and entry.pending_recipients:
+            waiting[entry.item].add(entry.as_of)
+    memory = replace(
+        memory,
+        items={k: settled(m, waiting.get(m.key, set())) for k, m in memory.items.items()},
+    )
     past = remembered(memory, items, as_of, periods)
     history = [record for view in past.values() for record in view.records()]
-    log = parse_alert_log(alerts_grid) if settings.enabled else []
     events = (
         decide_alerts(history, items, as_of, settings, log, workbook=workbook)
         + decide_grades(objectives, as_of, settings, log, workbook=workbook)

@@ -27,7 +27,7 @@ Pure: takes grids, items and dates; returns data and an `OwnedTab`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -301,6 +301,35 @@ def remember(
         spells=tuple(spells),
         recorded=as_of if recorded else past.recorded,
     )
+
+
+def settled(memory: ItemMemory, pending: Collection[date]) -> ItemMemory:
+    """The item's spells with those an alert split off merged back into their neighbours once
+    the alert was delivered (its date not in `pending`: the dates of its events some recipient
+    still waits for, which must stay rebuildable), so reminders do not grow the tab."""
+    spells: list[Spell] = []
+    for spell in memory.spells:
+        if spell.alerted and spell.first not in pending:
+            spell = replace(spell, alerted=False)
+        last = spells[-1] if spells else None
+        if (
+            last is not None
+            and not last.alerted
+            and not spell.alerted
+            and last.status is spell.status
+            and _same(last.value, spell.value)
+            and _same(last.confidence, spell.confidence)
+        ):
+            spell = replace(
+                spell,
+                first=last.first,
+                runs=last.runs + spell.runs,
+                before=spell.before if spell.runs > 1 else last.last,
+            )
+            spells[-1] = spell
+        else:
+            spells.append(spell)
+    return replace(memory, spells=tuple(spells))
 
 
 def history_due(stored: ItemMemory | None, past: ItemMemory, item: ItemState, as_of: date,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sheetsync.alerts import WorkbookAlertPlan, load_memory, parse_history, plan_workbook_alerts
 from sheetsync.alerts.decide import decide_alerts
 from sheetsync.alerts.history import updated_history
-from sheetsync.alerts.log import new_log_records, parse_alert_log, updated_alerts_tab
+from sheetsync.alerts.log import SENT, new_log_records, parse_alert_log, updated_alerts_tab
 from sheetsync.alerts.pending import owed_alerts, skipped_outcomes
 from sheetsync.alerts.state import (
     Period,
@@ -89,7 +89,8 @@ class Workbook:
     old_events: list[list[tuple[object, ...]]] = field(default_factory=list)
     skipped: list[list[str]] = field(default_factory=list)
 
-    def run(self, items: list[ItemState], as_of: date) -> None:
+    def run(self, items: list[ItemState], as_of: date, deliver: bool = False) -> None:
+        """One night; with `deliver`, every pending alert is then sent (in both versions)."""
         now = datetime.combine(as_of, datetime.min.time())
         old = decide_alerts(
             parse_history(self.old_history),
@@ -125,6 +126,10 @@ class Workbook:
         pending = [(p.event_id, p.message) for p in plan.pending]
         self.skipped.append(plan.skipped)
         assert pending == [(p.event_id, p.message) for p in old_pending], f"pending on {as_of}"
+        if deliver:
+            sent = {(p.event_id, r.casefold()): SENT for p in plan.pending for r in p.recipients}
+            self.alerts = updated_alerts_tab(self.alerts, "Sales", outcomes=sent).rows
+            self.old_alerts = updated_alerts_tab(self.old_alerts, "Sales", outcomes=sent).rows
 
 
 NIGHT = st.tuples(
@@ -134,10 +139,11 @@ NIGHT = st.tuples(
     st.sampled_from([None, None, 8.0, 3.0]),
     st.sampled_from([ON, RISK, OFF, OFF]),
     st.sampled_from([0.04, 0.04, 0.06]),
+    st.booleans(),  # the night's alerts are delivered
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     nights=st.lists(NIGHT, min_size=1, max_size=45),
     alert_after=st.sampled_from([1, 2, 3]),
@@ -160,9 +166,9 @@ def test_alerts_decided_from_the_state_are_the_ones_the_whole_history_gave(
         )
     )
     day = START
-    for gap, status, value, confidence, kpi_status, kpi_value in nights:
+    for gap, status, value, confidence, kpi_status, kpi_value, deliver in nights:
         day += timedelta(days=gap)
-        book.run([leads(status, value, confidence), churn(kpi_status, kpi_value)], day)
+        book.run([leads(status, value, confidence), churn(kpi_status, kpi_value)], day, deliver)
     assert book.events == book.old_events
 
 

@@ -1,0 +1,213 @@
+"""A year of nights: does the last night cost what the first unchanged night cost?
+
+    python benchmarks/history_nights.py [--sizes 1000,10000] [--nights 365]
+                                        [--backends excel,google] [--step 7]
+
+Per size and backend, on a workbook of realistic shape (`benchmarks.workbooks`, period
+2026-Q4 from 5 October) with the default configuration (alerts on, no mail server):
+
+* night 1: the first sync, a whole `sheetsync run` process;
+* night 2: nothing changed since night 1, a whole process, measured: the reference;
+* nights 3 to N-1, simulated faster: every `step`-th night, 1% of the Current values change
+  and the workbook is synced *in this process* (`runner.run_all`, the same code; not
+  measured); the nights between are not run at all (a run where nothing changed adds no
+  History row, only one more run to each spell of the state tab). The period ends on 31
+  December, so every key result also gets its period-end row in between;
+* night N: nothing changed since the night before, a whole process, measured exactly like
+  night 2.
+
+Printed per size and backend: CPU seconds and peak memory of night 2 and night N, their
+ratio (goal, issue #14: night N <= 1.2x night 2), the rows of History and of its state tab at
+the end, and on Google the bytes each measured night downloaded and which ranges it read
+(History is never among them). Excel is measured like `benchmarks/nightly.py`, Google on the
+local Sheets API stand-in like `benchmarks/google_bytes.py` (the stand-in answers in this
+process and is not counted). `measure` is what `benchmarks/run.py` calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import zipfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.google_bytes import Bench as GoogleBench  # noqa: E402
+from benchmarks.nightly import _sheet_part, change_one_percent, excel_config  # noqa: E402
+from benchmarks.processes import measure as measure_process  # noqa: E402
+from benchmarks.processes import sheetsync_run  # noqa: E402
+from benchmarks.workbooks import OKR_HEADER, rows, write_xlsx  # noqa: E402
+
+FIRST_NIGHT = date(2026, 10, 5)
+CURRENT = OKR_HEADER.index("Current")
+
+
+def _in_process(config: Path, as_of: date) -> None:
+    """One simulated night: the same sync as `sheetsync run`, in this process."""
+    from sheetsync.config import load_config
+    from sheetsync.runner import run_all
+
+    report = run_all(
+        load_config(config), as_of=as_of, now=datetime.combine(as_of, datetime.min.time())
+    )
+    failed = [w.error for w in report.workbooks if w.error]
+    if failed:
+        raise RuntimeError(failed[0])
+
+
+def _simulated_nights(nights: int, step: int) -> list[date]:
+    """The nights run in between (3 .. N-1, every `step`-th, and always N-1)."""
+    days = [FIRST_NIGHT + timedelta(days=n) for n in range(2, nights - 1, step)]
+    last = FIRST_NIGHT + timedelta(days=nights - 2)
+    return [*days, last] if nights > 3 and (not days or days[-1] != last) else days
+
+
+def _xlsx_rows(path: Path, title: str) -> int:
+    with zipfile.ZipFile(path) as package:
+        try:
+            part = _sheet_part(path, title)
+        except (AttributeError, KeyError):
+            return 0
+        return package.read(part).count(b"<row ")
+
+
+def excel(n: int, nights: int, step: int, work: Path) -> dict[str, Any]:
+    folder = work / f"excel-{n}"
+    folder.mkdir()
+    book = write_xlsx(folder / "okrs.xlsx", n)
+    config = excel_config(folder, book)
+    first = measure_process(sheetsync_run(config, FIRST_NIGHT))
+    second = measure_process(sheetsync_run(config, FIRST_NIGHT + timedelta(days=1)))
+    simulated = _simulated_nights(nights, step)
+    for day in simulated:
+        change_one_percent(book)
+        _in_process(config, day)
+    last = measure_process(sheetsync_run(config, FIRST_NIGHT + timedelta(days=nights - 1)))
+    return {
+        "backend": "excel",
+        "rows": n,
+        "nights": [first.__dict__, second.__dict__, last.__dict__],
+        "simulated_nights": len(simulated),
+        "history_rows": _xlsx_rows(book, "History"),
+        "state_rows": _xlsx_rows(book, "History state"),
+        "file_mb": book.stat().st_size / 1e6,
+    }
+
+
+def google(n: int, nights: int, step: int, bench: GoogleBench) -> dict[str, Any]:
+    sid = bench.spreadsheet(n)
+    config = bench.config([sid])
+    api = bench.api
+    changed_rows = list(range(2, n + 2, 100))
+
+    def night(day: date) -> dict[str, Any]:
+        api.reset_counts()
+        cost = measure_process(sheetsync_run(config, day))
+        ranges = [r.params.get("ranges", []) for r in api.requests_of("get")]
+        return {"cpu": cost.cpu, "peak_mb": cost.peak_mb, "down": api.bytes_down,
+                "requests": api.api_requests, "ranges": ranges}  # fmt: skip
+
+    first = night(FIRST_NIGHT)
+    second = night(FIRST_NIGHT + timedelta(days=1))
+    simulated = _simulated_nights(nights, step)
+    letter = chr(ord("A") + CURRENT)
+    okrs, _ = rows(n)
+    for bump, day in enumerate(simulated, start=1):
+        for row in changed_rows:
+            value = okrs[row - 1][CURRENT]
+            if isinstance(value, int | float):
+                api.set_values(sid, "OKRs", f"{letter}{row}", [[value + bump]])
+        _in_process(config, day)
+    last = night(FIRST_NIGHT + timedelta(days=nights - 1))
+    history = api.values(sid, "History") if "History" in api.tabs(sid) else []
+    state = api.values(sid, "History state") if "History state" in api.tabs(sid) else []
+    return {
+        "backend": "google",
+        "rows": n,
+        "nights": [first, second, last],
+        "simulated_nights": len(simulated),
+        "history_rows": len(history),
+        "state_rows": len(state),
+        "down_second": second["down"],
+        "down_last": last["down"],
+    }
+
+
+def measure(
+    sizes: list[int], nights: int, backends: list[str], step: int = 7
+) -> list[dict[str, Any]]:
+    """Per backend and size: night 1, night 2 (first unchanged) and night `nights` (unchanged
+    since the night before) as whole processes (`nights`: [night 1, 2, N], each with `cpu`
+    and `peak_mb`), `last_over_first_unchanged` (CPU ratio, goal <= 1.2), History's and the
+    state tab's rows at the end."""
+    nights = max(nights, 3)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="sheetsync-bench-history-") as tmp:
+        work = Path(tmp)
+        google_bench = GoogleBench() if "google" in backends else None
+        try:
+            for n in sizes:
+                for backend in backends:
+                    if backend == "excel":
+                        result = excel(n, nights, step, work)
+                    else:
+                        assert google_bench is not None
+                        result = google(n, nights, step, google_bench)
+                    second, last = result["nights"][1], result["nights"][-1]
+                    result["night_count"] = nights
+                    result["last_over_first_unchanged"] = last["cpu"] / second["cpu"]
+                    result["peak_last_over_first_unchanged"] = last["peak_mb"] / second["peak_mb"]
+                    results.append(result)
+        finally:
+            if google_bench is not None:
+                google_bench.close()
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| backend | items | night 2 CPU / peak | night N CPU / peak | N / 2 CPU (goal <= 1.2x) "
+        "| N / 2 memory | History rows | state rows | simulated nights |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        second, last = r["nights"][1], r["nights"][-1]
+        lines.append(
+            f"| {r['backend']} | {r['rows']:,} "
+            f"| {second['cpu']:.2f} s / {second['peak_mb']:.0f} MB "
+            f"| {last['cpu']:.2f} s / {last['peak_mb']:.0f} MB (night {r['night_count']}) "
+            f"| {r['last_over_first_unchanged']:.2f}x | {r['peak_last_over_first_unchanged']:.2f}x "
+            f"| {r['history_rows']:,} | {r['state_rows']:,} | {r['simulated_nights']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--nights", type=int, default=365)
+    parser.add_argument("--backends", default="excel,google")
+    parser.add_argument("--step", type=int, default=7, help="simulate every STEP-th night")
+    args = parser.parse_args(argv)
+    results = measure(
+        [int(s) for s in args.sizes.split(",")],
+        args.nights,
+        args.backends.split(","),
+        step=args.step,
+    )
+    print(table(results))
+    for r in results:
+        if r["backend"] == "google":
+            print(f"google {r['rows']:,}: night 2 read {r['nights'][1]['ranges']}, "
+                  f"{r['down_second']:,} B down; night {r['night_count']} read "
+                  f"{r['nights'][-1]['ranges']}, {r['down_last']:,} B down")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
