@@ -226,7 +226,7 @@ def plan_workbook_alerts(
             waiting[entry.item].add(entry.as_of)
     memory = replace(
         memory,
-        items={k: settled(m, waiting.get(m.key, set())) for k, m in memory.items.items()},
+        items={k: settled(m, waiting.get(m.key, set()), as_of) for k, m in memory.items.items()},
     )
     past = remembered(memory, items, as_of, periods)
     history = [record for view in past.values() for record in view.records()]

@@ -303,12 +303,16 @@ def remember(
     )
 
 
-def settled(memory: ItemMemory, pending: Collection[date]) -> ItemMemory:
+def settled(memory: ItemMemory, pending: Collection[date], as_of: date) -> ItemMemory:
     """The item's spells with those an alert split off merged back into their neighbours once
     the alert was delivered (its date not in `pending`: the dates of its events some recipient
-    still waits for, which must stay rebuildable), so reminders do not grow the tab."""
+    still waits for, which must stay rebuildable), so reminders do not grow the tab. A spell
+    that began on `as_of` stays as it is (a re-run of that date changes nothing)."""
     spells: list[Spell] = []
     for spell in memory.spells:
+        if spell.first >= as_of:
+            spells.append(spell)
+            continue
         if spell.alerted and spell.first not in pending:
             spell = replace(spell, alerted=False)
         last = spells[-1] if spells else None
