@@ -83,7 +83,12 @@ def test_a_parent_asks_a_google_child_for_its_summary_tab_only_and_the_child_kee
     before = len(sheets_api.log)
     run_all(remembering, as_of=AS_OF, now=NOW, workbooks=remembering.workbooks[1:], alerts=False)
     (child_sync,) = [r for r in sheets_api.log[before:] if r.kind == "get"]
-    assert child_sync.params["ranges"] == ["'OKRs'", "'Summary'", "'History'"]
+    assert child_sync.params["ranges"] == [
+        "'OKRs'",
+        "'Summary'",
+        "'History'!1:2",  # its header only: the state tab holds what a night needs of it
+        "'History state'",
+    ]
 
 
 def test_a_child_without_a_summary_yet_costs_the_parent_one_request(
