@@ -20,6 +20,8 @@ from sheetsync.core.model import ItemState
 
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\"]+$")
 _SPLIT = re.compile(r"[,;]")
+_SPLIT_UNQUOTED = re.compile(r'[,;](?=(?:[^"]*"[^"]*")*[^"]*$)')
+"""A comma or semicolon between people, not one inside a quoted name ("Smith, Ana")."""
 
 
 def is_email(text: str) -> bool:
@@ -124,12 +126,15 @@ def owner_addresses(owner: str | None, settings: Alerts) -> tuple[tuple[str, ...
     whole = _mapped(text, settings.owners)
     if whole is not None:
         return whole, []
-    single = _address(text)
-    if single:
-        return (single,), []
+    parts = [p.strip() for p in _SPLIT_UNQUOTED.split(text)]
+    if len(parts) == 1:
+        single = _address(text)
+        if single:
+            return (single,), []
+    # Each person separately: `parseaddr` of the whole "bo@x.com; Cy" would give bo alone.
     found: list[str] = []
     missing: list[str] = []
-    for part in (p.strip() for p in _SPLIT.split(text)):
+    for part in parts:
         if not part:
             continue
         address = _address(part)
