@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -96,10 +97,11 @@ def api_colour(fill: Colour | str) -> dict[str, float]:
     return {k: int(text[i : i + 2], 16) / 255 for k, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
+@functools.lru_cache(maxsize=256)
 def fill_colour(fill: str) -> dict[str, float]:
     """A cell fill (`RRGGBB`) as a Color, each part to 3 decimals and 0 left out: 3 decimals
     tell the 256 levels of a part apart (they are 1/255 = 0.0039 apart), so the fill reads
-    back as the same `RRGGBB`, in half the bytes."""
+    back as the same `RRGGBB`, in half the bytes. Built once per colour: do not change it."""
     found: dict[str, float] = {}
     for name, at in (("red", 0), ("green", 2), ("blue", 4)):
         level = int(fill[at : at + 2], 16)

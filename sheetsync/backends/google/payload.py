@@ -45,14 +45,14 @@ INLINE_FILL_BYTES = 70
 _ROW, _COL = attrgetter("row"), attrgetter("col")
 
 
-def blocks(ops: Iterable[CellOp], *, by_column: bool = False) -> list[Block]:
-    """Cells grouped into rectangles: runs of adjacent cells along each row (or, `by_column`,
-    down each column), a run joined to the one beside it when both span the same cells."""
+def _stacks(ops: Iterable[CellOp], by_column: bool) -> list[Block]:
+    """`blocks` before turning column stacks into rows: (first line, first cell along it,
+    the lines' runs), the lines being rows, or columns when `by_column`."""
     major, minor = (_COL, _ROW) if by_column else (_ROW, _COL)
     lines: dict[int, list[CellOp]] = defaultdict(list)
     for op in ops:
         lines[major(op)].append(op)
-    found: list[tuple[int, int, list[list[CellOp]]]] = []
+    found: list[Block] = []
     open_at: dict[tuple[int, int], int] = {}
     for at in sorted(lines):
         line = lines[at]
@@ -77,24 +77,47 @@ def blocks(ops: Iterable[CellOp], *, by_column: bool = False) -> list[Block]:
                     continue
             open_at[key] = len(found)
             found.append((at, minor(run[0]), [run]))
+    return found
+
+
+def _as_rows(stacks: list[Block], by_column: bool) -> list[Block]:
     if not by_column:
-        return found
+        return stacks
     return [
-        (top, left, [list(row) for row in zip(*cols, strict=True)]) for left, top, cols in found
+        (top, left, [list(row) for row in zip(*cols, strict=True)]) for left, top, cols in stacks
     ]
 
 
-def _cost(found: list[Block]) -> int:
-    return len(found) * REQUEST_BYTES + sum(len(rows) for _, _, rows in found) * ROW_BYTES
+def blocks(ops: Iterable[CellOp], *, by_column: bool = False) -> list[Block]:
+    """Cells grouped into rectangles: runs of adjacent cells along each row (or, `by_column`,
+    down each column), a run joined to the one beside it when both span the same cells."""
+    return _as_rows(_stacks(ops, by_column), by_column)
+
+
+def _cost(stacks: list[Block], by_column: bool) -> int:
+    heights = (len(lines[0]) if by_column else len(lines) for _, _, lines in stacks)
+    return len(stacks) * REQUEST_BYTES + sum(heights) * ROW_BYTES
 
 
 def cheapest_blocks(ops: list[CellOp]) -> list[Block]:
     """The rectangles along rows or along columns, whichever costs fewer bytes to send."""
-    by_row = blocks(ops)
+    by_row = _stacks(ops, False)
     if len(by_row) == 1:
         return by_row
-    by_column = blocks(ops, by_column=True)
-    return by_column if _cost(by_column) < _cost(by_row) else by_row
+    by_column = _stacks(ops, True)
+    if _cost(by_column, True) < _cost(by_row, False):
+        return _as_rows(by_column, True)
+    return by_row
+
+
+Shape = tuple[int, int, int, int]
+"""A rectangle's top row, left column, height and width."""
+
+
+def _shapes(stacks: list[Block], by_column: bool) -> list[Shape]:
+    if by_column:
+        return [(top, left, len(cols[0]), len(cols)) for left, top, cols in stacks]
+    return [(top, left, len(rows), len(rows[0])) for top, left, rows in stacks]
 
 
 def grid_range(sheet_id: int, top: int, left: int, height: int, width: int) -> dict[str, int]:
@@ -149,29 +172,25 @@ def value_requests(
     return requests
 
 
-def same_blocks(ops: list[CellOp], part: Callable[[CellOp], Hashable]) -> list[tuple[Any, Block]]:
+def same_shapes(ops: list[CellOp], part: Callable[[CellOp], Hashable]) -> list[tuple[Any, Shape]]:
     """Rectangles of `ops` sharing the same `part` (a fill, a number format), along rows or
     columns, whichever makes fewer."""
     same: dict[Hashable, list[CellOp]] = defaultdict(list)
     for op in ops:
         same[part(op)].append(op)
-    found: list[tuple[Any, Block]] = []
+    found: list[tuple[Any, Shape]] = []
     for wanted, group in same.items():
-        by_row = blocks(group)
-        by_column = blocks(group, by_column=True)
-        found += [(wanted, b) for b in (by_column if len(by_column) < len(by_row) else by_row)]
+        by_row = _stacks(group, False)
+        by_column = _stacks(group, True)
+        shapes = (
+            _shapes(by_column, True) if len(by_column) < len(by_row) else _shapes(by_row, False)
+        )
+        found += [(wanted, shape) for shape in shapes]
     return found
 
 
-def repeat_cell(sheet_id: int, block: Block, cell: dict[str, Any], fields: str) -> dict[str, Any]:
-    top, left, rows = block
-    return {
-        "repeatCell": {
-            "range": grid_range(sheet_id, top, left, len(rows), len(rows[0])),
-            "cell": cell,
-            "fields": fields,
-        }
-    }
+def repeat_cell(sheet_id: int, shape: Shape, cell: dict[str, Any], fields: str) -> dict[str, Any]:
+    return {"repeatCell": {"range": grid_range(sheet_id, *shape), "cell": cell, "fields": fields}}
 
 
 def _fill_cell(fill: str | None) -> dict[str, Any]:
@@ -188,15 +207,15 @@ def tab_requests(ops: list[CellOp], sheet_id: int) -> list[dict[str, Any]]:
     requests: list[dict[str, Any]] = []
     fill_inline: set[tuple[int, int]] = set()
     fills = [op for op in ops if op.changes & FILL]
-    runs = same_blocks(fills, _FILL)
+    runs = same_shapes(fills, _FILL)
     if len(runs) * REPEAT_BYTES <= len(fills) * INLINE_FILL_BYTES:
-        requests += [repeat_cell(sheet_id, b, _fill_cell(fill), FILL_FIELDS) for fill, b in runs]
+        requests += [repeat_cell(sheet_id, s, _fill_cell(fill), FILL_FIELDS) for fill, s in runs]
     else:
         fill_inline = {(op.row, op.col) for op in fills}
     formats = [op for op in ops if op.changes & NUMBER_FORMAT and op.number_format is not None]
-    for pattern, block in same_blocks(formats, _NUMBER_FORMAT):
+    for pattern, shape in same_shapes(formats, _NUMBER_FORMAT):
         cell = {"userEnteredFormat": {"numberFormat": number_format_of(pattern)}}
-        requests.append(repeat_cell(sheet_id, block, cell, NUMBER_FORMAT_FIELDS))
+        requests.append(repeat_cell(sheet_id, shape, cell, NUMBER_FORMAT_FIELDS))
     values = [op for op in ops if op.changes & VALUE or (op.row, op.col) in fill_inline]
     own = [op for op in values if not op.keep_format]
     headers = [op for op in values if op.keep_format]  # a person's look: never restated
