@@ -86,6 +86,7 @@ from sheetsync.alerts.state import (
     state_tab,
 )
 from sheetsync.config import Alerts, Tabs
+from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import ItemState
 from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.plan import Grid, OwnedTab
@@ -162,6 +163,20 @@ def load_memory(
     tabs = tabs or Tabs()
     check_owned(state_grid, tabs.state or "History state", workbook)
     memory = parse_state(state_grid)
+    if (
+        state_grid is not None
+        and is_owned(history_grid)
+        and (memory is None or memory.history_rows < 2)
+    ):
+        # History was read to its header only (the state tab exists): rebuilding the state
+        # from it, or rewriting it whole, would drop every earlier row.
+        state, history = tabs.state or "History state", tabs.history or "History"
+        raise WorkbookLayoutError(
+            f"tab '{state}' is empty or its cell C1 (how many rows '{history}' has) is not a "
+            f"number, so sheetsync cannot add to '{history}' safely; delete the '{state}' tab "
+            f"and the next run rebuilds it from '{history}' (no History row is lost)",
+            workbook=workbook,
+        )
     if memory is not None:
         return memory
     alerted: dict[str, set[date]] = defaultdict(set)

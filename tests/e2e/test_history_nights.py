@@ -96,3 +96,24 @@ def test_a_night_never_parses_historys_old_rows(excel_sheets, tmp_path):
     assert history[3][13].startswith("a note far too long"), "old rows kept as they were"
     added = [(str(cell_date(r[0])), r[3], r[10]) for r in history[5:]]
     assert added == [(night(10), "K1", "On track")]
+
+
+def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_history(
+    sheets, tmp_path, capsys
+):
+    """A person blanks 'History state'!C1 (how many rows History has): History was read to its
+    header only, so rewriting it would drop every earlier row. The workbook stops with a message
+    saying how to rebuild the state, and History keeps every row."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+    before = sheets.values("team", "History")
+    sheets.edit("team", "History state", "C1", None)
+    sheets.edit("team", "OKRs", "G2", 2)
+
+    code = main(["run", "--config", str(config), "--as-of", night(10)])
+
+    assert code != 0
+    assert "History state" in capsys.readouterr().err
+    assert sheets.values("team", "History") == before
