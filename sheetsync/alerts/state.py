@@ -451,7 +451,14 @@ def state_tab(memory: Memory, *, tab: str) -> OwnedTab:
     return OwnedTab(
         name=tab,
         rows=grid,
-        widths={1: 6, 2: 28},
+        # Wide enough for a date (a narrower column shows "###"), a status and the lists.
+        widths={
+            1: 6,
+            2: 28,
+            **{_COL[name] + 1: 12 for name in dates},
+            **{_COL[name] + 1: 16 for name in ("Status", "End status")},
+            **{_COL[name] + 1: 28 for name in ("Note", "Recent", "Changes")},
+        },
         column_formats={_COL[name] + 1: DATE_FORMAT for name in dates},
     )
 

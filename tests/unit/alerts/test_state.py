@@ -261,3 +261,12 @@ def test_spells_older_than_the_kept_days_are_dropped():
     assert memory is not None
     spells = memory.of("kr", "Grow / Leads").spells
     assert len(spells) == 3 and spells[0].last >= START + timedelta(days=39 - 10)
+
+
+def test_the_state_tabs_date_columns_are_wide_enough_to_show_a_date():
+    """A date in a column of Excel's default width shows as '###' (seen in the demo's PDF)."""
+    from sheetsync.alerts.state import STATE_HEADER, Memory, state_tab
+
+    tab = state_tab(Memory(history_rows=2), tab="History state")
+    for name in ("From", "To", "Before", "Updated", "Recorded", "Start on", "End on"):
+        assert tab.widths.get(STATE_HEADER.index(name) + 1, 0) >= 11, name
