@@ -8,41 +8,42 @@ the lock.
 from __future__ import annotations
 
 import argparse
-import logging
-import shlex
-import shutil
 import sys
 import textwrap
-import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sheetsync import __version__
-from sheetsync import config as cfg
 from sheetsync.core.errors import ConfigError, LockHeldError, SheetsyncError
-from sheetsync.core.model import Status
-from sheetsync.runner import EXIT_CONFIG, EXIT_LOCKED, RunReport, run_all
-from sheetsync.sync import WorkbookReport
 
-log = logging.getLogger("sheetsync")
+# Every process starts here, `--version` and `--help` included: what a command needs (the
+# config and its pydantic models, the runner, the backends, rich) is imported by that command.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from sheetsync.core.model import Status
+    from sheetsync.runner import RunReport
+    from sheetsync.sync import WorkbookReport
+
 DEFAULT_CONFIG = "config/sheetsync.toml"
 MAX_PROBLEMS_SHOWN = 20
+EXIT_CONFIG, EXIT_LOCKED = 2, 3
+"""Exit codes only the command line returns (a run's own 0 or 1: `RunReport.exit_code`)."""
 
 
 def _console() -> Console:
+    from rich.console import Console  # only what prints a table or coloured lines needs rich
+
     # markup=False: cell values and tab names are printed as they are, `[x]` included.
     return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def _status_counts(counts: Mapping[Status, int]) -> str:
+    from sheetsync.core.model import Status
+
     return ", ".join(f"{n} {s.value.lower()}" for s, n in Status.in_order(counts)) or "none"
 
 
@@ -56,6 +57,9 @@ def print_report(
 ) -> None:
     """The run's table, problems and alerts; `demo` says once that the rows are the demo's
     examples instead of warning per tab that they are still the template's."""
+    from rich.table import Table
+    from rich.text import Text
+
     what = {"run": "", "dry run": "dry run ", "validate": "validate "}[report.mode]
     table = Table(title=f"sheetsync {what}as of {report.as_of}")
     for col in ("Workbook", "Objectives", "Key results", "KPIs", "Result"):
@@ -145,6 +149,8 @@ def _would_send(report: RunReport) -> str:
 
 
 def _result(w: WorkbookReport, mode: str) -> Text:
+    from rich.text import Text
+
     if w.error:
         return Text("failed", style="red")
     text = Text()
@@ -169,12 +175,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, *, demo: bool = False) -> tuple[int, RunReport]:
+    import threading
+
+    from sheetsync.config import load_config
     from sheetsync.ops.alive import alive_file
     from sheetsync.ops.alive import mark as mark_alive
     from sheetsync.ops.scheduler import StopOnSignals
     from sheetsync.service import execute_run
 
-    config = cfg.load_config(args.config)
+    config = load_config(args.config)
     mark_alive(alive_file(), "running")
     stop = threading.Event()
     # SIGTERM (systemd, Kubernetes) ends the run after the workbooks in hand, not mid-write.
@@ -199,9 +208,10 @@ def _run(args: argparse.Namespace, *, demo: bool = False) -> tuple[int, RunRepor
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sheetsync.runner import alert_setting_problems
+    from sheetsync.config import load_config
+    from sheetsync.runner import alert_setting_problems, run_all
 
-    config = cfg.load_config(args.config)
+    config = load_config(args.config)
     report = run_all(
         config,
         as_of=_as_of(args),
@@ -237,6 +247,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import shutil
+    from importlib import resources
+
+    from sheetsync.config import load_config
     from sheetsync.runner import write_report
     from sheetsync.template import write_team_example, write_template
 
@@ -258,7 +272,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.preview = None
     code, report = _run(args, demo=True)
     written, _ = write_report(
-        cfg.load_config(config_path),
+        load_config(config_path),
         folder / "report",
         as_of=_as_of(args),
         now=datetime.now().astimezone(),
@@ -285,6 +299,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _run_again(args: argparse.Namespace, config_path: Path) -> str:
     """The `run` command line for this demo, runnable as typed: the program as it was started
     when `sheetsync` on PATH is another one (or none, as in a venv not activated)."""
+    import shlex
+    import shutil
+
     program = sys.argv[0]
     on_path = shutil.which("sheetsync")
     if not program or Path(program).name != "sheetsync":
@@ -298,9 +315,12 @@ def _run_again(args: argparse.Namespace, config_path: Path) -> str:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from sheetsync.config import load_config
     from sheetsync.service import execute_report
 
-    config = cfg.load_config(args.config)
+    config = load_config(args.config)
     written, reports = execute_report(
         config,
         Path(args.out),
@@ -318,9 +338,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from sheetsync.config import load_config
     from sheetsync.service import serve_forever
 
-    config = cfg.load_config(args.config)
+    config = load_config(args.config)
     return serve_forever(config, args.config, workers=args.workers, shard=args.shard)
 
 
@@ -335,8 +356,9 @@ RUN_EXIT_CODES = {
 }
 
 
-@dataclass(frozen=True)
-class Option:
+# NamedTuples rather than dataclasses: `--version` and `--help` then import neither dataclasses
+# nor inspect (the commands themselves import them soon enough).
+class Option(NamedTuple):
     """One command-line option, accepted before or after the command name."""
 
     flags: tuple[str, ...]
@@ -344,7 +366,7 @@ class Option:
     default: Any = None
     shown_default: str | None = None
     """What the help says the default is, when that is not `default` itself."""
-    kwargs: dict[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = {}
 
     @property
     def dest(self) -> str:
@@ -436,8 +458,7 @@ GLOBAL_OPTIONS = ("config", "log_format", "verbose")
 """Shown in the top-level help; every option is accepted before the command name too."""
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     name: str
     func: Callable[[argparse.Namespace], int]
     summary: str
@@ -593,6 +614,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    import logging
+
     from sheetsync.ops.logsetup import setup_logging
 
     quiet = logging.INFO if args.command == "serve" else logging.WARNING

@@ -28,23 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetsync import config as cfg
-from sheetsync.alerts import (
-    Mailer,
-    OutboxMailer,
-    PendingAlert,
-    SmtpMailer,
-    deliver,
-    smtp_password,
-)
-from sheetsync.alerts.chat import ChatPoster, channel_url
-from sheetsync.alerts.deliver import DeliveryReport, write_previews
 from sheetsync.alerts.recipients import is_chat, unreachable_owners
-from sheetsync.alerts.send import MailDeliveryError, missing_password_hint
 from sheetsync.backends.base import WorkbookBackend
 from sheetsync.core.errors import ConfigError
 from sheetsync.core.model import Status
 from sheetsync.ops.logsetup import register_secret
-from sheetsync.ops.processes import WorkerDied, WorkerProcesses
+from sheetsync.ops.processes import WorkerDied
 from sheetsync.sync import SyncOutcome, WorkbookReport
 from sheetsync.workers import (
     BackendFactory,
@@ -60,12 +49,18 @@ from sheetsync.workers import (
     undelivered_marks,
 )
 
+# Delivery (smtplib, ssl, e-mail rendering, chat), the worker pool and the backends are
+# imported where a run first needs them: a run with no alert to send, one worker or no
+# Google workbook pays for none of them.
 if TYPE_CHECKING:
+    from sheetsync.alerts import Mailer, PendingAlert
+    from sheetsync.alerts.chat import ChatPoster
+    from sheetsync.alerts.deliver import DeliveryReport
     from sheetsync.backends.google.session import RequestLimiter
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_CONFIG, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_PROBLEMS = 0, 1
 
 __all__ = ["BackendFactory", "BackendOpener", "RunReport", "open_backend", "run_all"]
 
@@ -322,6 +317,8 @@ class _InWorkers:
         # What a worker needs, imported once in the fork server rather than in each worker.
         preload = ["sheetsync.workers", "sheetsync.runner", "sheetsync.backends.excel"]
         preload += ["sheetsync.backends.google"] if google else []
+        from sheetsync.ops.processes import WorkerProcesses
+
         self.pool = WorkerProcesses(count, start, (job,), preload=preload)
         self._holder: dict[str, int] = {}
         """The worker holding each workbook open for its delivery marks."""
@@ -562,9 +559,13 @@ def choose_mailer(
 ) -> tuple[Mailer | None, str]:
     """Outbox folder for `[email] outbox`, SMTP when a host is set, else none."""
     if config.email.outbox:
+        from sheetsync.alerts.send import OutboxMailer
+
         folder = config.resolve(config.email.outbox)
         return OutboxMailer(folder), f"written to {folder}"
     if config.email.host:
+        from sheetsync.alerts.send import SmtpMailer, smtp_password
+
         try:
             password = smtp_password(config.email, base_dir=config.resolve("."))
         except ConfigError as exc:
@@ -579,6 +580,8 @@ def choose_chat(config: cfg.Config) -> ChatPoster | None:
     channels = config.alerts.channels
     if not channels or not config.alerts.enabled:
         return None
+    from sheetsync.alerts.chat import ChatPoster, channel_url
+
     try:
         return ChatPoster({name: channel_url(name, url) for name, url in channels.items()})
     except ConfigError as exc:
@@ -589,6 +592,8 @@ def alert_setting_problems(config: cfg.Config) -> list[str]:
     """What `validate` reports about the mail settings: each one would leave alerts unsent."""
     if not config.alerts.enabled:
         return []
+    from sheetsync.alerts.send import missing_password_hint, smtp_password
+
     email = config.email
     problems = []
     if email.host and email.username and not email.outbox:
@@ -612,6 +617,8 @@ class _NoMailServer:
         self.why = why
 
     def send(self, msg: object) -> None:
+        from sheetsync.alerts.send import MailDeliveryError
+
         raise MailDeliveryError(self.why, session=True)
 
 
@@ -663,6 +670,8 @@ def _deliver_alerts(
         report.would_reach = len({r for r in reached if not is_chat(r)})
         report.would_post = len({r for r in reached if is_chat(r)})
         if preview:
+            from sheetsync.alerts.deliver import write_previews
+
             paths = write_previews(pending, Path(preview), config.email, now, report_links(config))
             report.previews = [str(p) for p in paths]
         return None
@@ -682,6 +691,9 @@ def _deliver_alerts(
             report.alert_errors.append(f"{report.alerts_pending} alerts {how}")
             return None
         mailer = _NoMailServer(how)
+    from sheetsync.alerts.deliver import deliver
+    from sheetsync.alerts.send import OutboxMailer
+
     delivery = deliver(
         pending,
         mailer,

@@ -20,7 +20,6 @@ from pathlib import Path
 from sheetsync import config as cfg
 from sheetsync.ops.alive import alive_file
 from sheetsync.ops.alive import mark as mark_alive
-from sheetsync.ops.heartbeat import ping, url_for_shard
 from sheetsync.ops.lock import run_lock
 from sheetsync.ops.processes import worker_context
 from sheetsync.ops.ratelimit import RateLimiter
@@ -80,7 +79,12 @@ def execute_run(
         factory = BackendOpener(limiter, stale_temp_before=locked_at)
         on_done = stack.enter_context(_progress(len(workbooks))) if progress else None
         url = config.schedule.heartbeat_url
-        url = url_for_shard(url, index, count) if url and not dry_run else None
+        if url and not dry_run:  # urllib.request and http.client only for a heartbeat to ping
+            from sheetsync.ops.heartbeat import ping, url_for_shard
+
+            url = url_for_shard(url, index, count)
+        else:
+            url = None
         try:
             report = run_all(
                 config,

@@ -22,15 +22,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sheetsync import config as cfg
-from sheetsync.alerts import DeliveryReport, apply_delivery
+from sheetsync.alerts import apply_delivery
 from sheetsync.backends.base import OwnedTab, WorkbookBackend, WritePlan
 from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.core.errors import SheetsyncError, WorkbookError
 from sheetsync.ops.processes import tag
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
+
+if TYPE_CHECKING:  # delivery (smtplib, e-mail rendering) is imported only with alerts to send
+    from sheetsync.alerts.deliver import DeliveryReport
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +116,8 @@ def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
 def delivery_for(delivery: DeliveryReport, outcome: SyncOutcome) -> DeliveryReport:
     """The part of a run's delivery about one workbook's alerts: what its worker is sent
     (a digest lists the events of every workbook; sending all of them to each is quadratic)."""
+    from sheetsync.alerts.deliver import DeliveryReport
+
     ids = {p.event_id for p in outcome.alerts.pending} if outcome.alerts else set()
     return DeliveryReport(
         [

@@ -23,7 +23,7 @@ How a run uses this package (the facade below is all `sync`/`runner` need):
 2. After all workbooks, send what is pending everywhere (new events and any left over from
    a run whose sending failed)::
 
-       report = deliver(all_pending, mailer, config.email, now=run_started)
+       report = deliver.deliver(all_pending, mailer, config.email, now=run_started)
 
    with `mailer = OutboxMailer(folder)` for `--dry-run` / `[email] outbox`, else
    `SmtpMailer(config.email, smtp_password(config.email, base_dir=...))`.
@@ -38,6 +38,10 @@ How a run uses this package (the facade below is all `sync`/`runner` need):
 Modules: `history` (History tab), `decide` (the rules), `events` (event ids), `log` (Alerts
 tab), `pending` (what is owed, rebuilt from trusted state), `recipients`, `render` (jinja2
 e-mails), `send` (SMTP/outbox), `deliver`. All but `send` and `deliver` are pure.
+
+Every run imports this package; the delivery half (`deliver`, `render`, `send`: smtplib, ssl,
+e-mail messages, retries) is imported on first use of one of its names here, so a run with no
+alert to send never loads it. `deliver` is the module (`deliver.deliver` the function).
 """
 
 from __future__ import annotations
@@ -46,9 +50,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from sheetsync.alerts.decide import decide_alerts, decide_grades
-from sheetsync.alerts.deliver import DeliveryReport, DigestResult, deliver
 from sheetsync.alerts.events import AlertEvent, EventKind, event_id
 from sheetsync.alerts.history import (
     HistoryRecord,
@@ -64,15 +69,6 @@ from sheetsync.alerts.log import (
     updated_alerts_tab,
 )
 from sheetsync.alerts.pending import PendingAlert, SkippedRow, owed_alerts, skipped_outcomes
-from sheetsync.alerts.render import digest_message_id, render_digest
-from sheetsync.alerts.send import (
-    MailDeliveryError,
-    Mailer,
-    MemoryMailer,
-    OutboxMailer,
-    SmtpMailer,
-    smtp_password,
-)
 from sheetsync.alerts.state import (
     ItemMemory,
     Memory,
@@ -90,6 +86,42 @@ from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import ItemState
 from sheetsync.core.owned import check_owned, is_owned
 from sheetsync.core.plan import Grid, OwnedTab
+
+if TYPE_CHECKING:
+    from sheetsync.alerts import deliver
+    from sheetsync.alerts.deliver import DeliveryReport, DigestResult
+    from sheetsync.alerts.render import digest_message_id, render_digest
+    from sheetsync.alerts.send import (
+        MailDeliveryError,
+        Mailer,
+        MemoryMailer,
+        OutboxMailer,
+        SmtpMailer,
+        smtp_password,
+    )
+
+_DELIVERY = {
+    "DeliveryReport": "deliver",
+    "DigestResult": "deliver",
+    "digest_message_id": "render",
+    "render_digest": "render",
+    "MailDeliveryError": "send",
+    "Mailer": "send",
+    "MemoryMailer": "send",
+    "OutboxMailer": "send",
+    "SmtpMailer": "send",
+    "smtp_password": "send",
+}
+"""The delivery half's names, each imported from its module when first asked for."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "deliver":
+        return import_module(f"{__name__}.deliver")
+    if name in _DELIVERY:
+        return getattr(import_module(f"{__name__}.{_DELIVERY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AlertEvent",

@@ -37,21 +37,22 @@ from __future__ import annotations
 import copy
 import logging
 import logging.handlers
-import multiprocessing
-import multiprocessing.connection
-import multiprocessing.process
 import os
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.context import BaseContext
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sheetsync.ops.logsetup import RedactingFilter, register_secret, registered_secrets
+
+# multiprocessing and the process pool are imported when workers start: every run imports this
+# module (WorkerDied, tag), and a run in one process needs neither.
+if TYPE_CHECKING:
+    import multiprocessing.process
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -75,6 +76,8 @@ DIED = "its worker process stopped before it finished (it crashed or was killed)
 
 def worker_context() -> BaseContext:
     """`forkserver` where the platform has it (Linux, macOS), else `spawn` (Windows)."""
+    import multiprocessing
+
     if "forkserver" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
@@ -135,6 +138,9 @@ class WorkerProcesses:
         The future's `result()` raises `WorkerDied` when the process stopped before answering.
         `fn` and `args` are pickled, so `fn` must be a module-level function.
         """
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
         outer: Future[R] = Future()
         for attempt in (1, 2):
             executor = self._executor(slot)
@@ -164,6 +170,8 @@ class WorkerProcesses:
 
     def _executor(self, slot: int) -> ProcessPoolExecutor:
         """The slot's process pool of one, a new one when it has none or its process died."""
+        from concurrent.futures import ProcessPoolExecutor
+
         with self._lock:
             executor = self._slots[slot]
             if executor is None or executor in self._dead:
@@ -240,6 +248,8 @@ class WorkerProcesses:
     def each_process(self, fn: Callable[[], object]) -> None:
         """Run `fn()` once in every worker process now running (after what each is doing);
         one that died meanwhile is skipped."""
+        from concurrent.futures.process import BrokenProcessPool
+
         with self._lock:
             running = [e for e in self._slots if e is not None and e not in self._dead]
         futures = []
@@ -331,6 +341,8 @@ class _ToParent(logging.handlers.QueueHandler):
 def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
     """End this worker when the parent is gone (killed with SIGKILL, by the OOM killer): it
     would otherwise wait for work forever, and keep the fork server alive with it."""
+    import multiprocessing.connection
+
     multiprocessing.connection.wait([parent.sentinel])
     os._exit(1)
 
@@ -345,6 +357,8 @@ def _start_worker(
     setup_args: Sequence[Any],
 ) -> None:
     """A worker's first moments: the parent's signals policy, environment and logging."""
+    import multiprocessing
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.environ.clear()

@@ -34,8 +34,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from multiprocessing.context import BaseContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a limiter shared by worker processes only; one process needs none of it
+    from multiprocessing.context import BaseContext
 
 WINDOW_SECONDS = 60.0
 

@@ -30,11 +30,11 @@ from sheetsync.alerts import (
     OutboxMailer,
     SmtpMailer,
     apply_delivery,
-    deliver,
     parse_alert_log,
     plan_workbook_alerts,
     smtp_password,
 )
+from sheetsync.alerts.deliver import deliver
 from sheetsync.backends.base import Grid
 from sheetsync.config import Alerts, Email, Tabs
 from sheetsync.core.errors import ConfigError, DeliveryError

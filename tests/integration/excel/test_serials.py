@@ -3,8 +3,6 @@ as openpyxl would: same built-in formats, same date and elapsed-time detection, 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -112,21 +110,3 @@ def test_text_that_is_no_iso_date_is_refused_like_openpyxl_does():
         serials.from_iso8601("next week")
     assert isinstance(serials.from_excel(0.5), time)
     assert isinstance(serials.from_excel(1.5, timedelta_=True), timedelta)
-
-
-def test_syncing_an_excel_workbook_imports_neither_openpyxl_nor_jinja2(tmp_path):
-    """openpyxl's import costs more start-up time than reading a small workbook, and jinja2
-    is needed only to render mail: a run that sends none does not import them."""
-    from tests.integration.conftest import build_okrs
-
-    build_okrs(tmp_path / "okrs.xlsx")
-    config = tmp_path / "sheetsync.toml"
-    config.write_text('[[workbooks]]\nname = "team"\npath = "okrs.xlsx"\n', encoding="utf-8")
-    probe = (
-        "import sys\n"
-        "from sheetsync.cli import main\n"
-        f"code = main(['run', '--config', {str(config)!r}, '--as-of', '2026-10-05'])\n"
-        "print(sorted({'openpyxl', 'jinja2'} & {m.split('.')[0] for m in sys.modules}))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr
