@@ -117,3 +117,57 @@ def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_histor
     assert code != 0
     assert "History state" in capsys.readouterr().err
     assert sheets.values("team", "History") == before
+
+
+def _insert_history_row(sheets, before: int, values: list) -> None:
+    """A person inserts a row inside History (Insert row above) and types in it."""
+    if sheets.kind == "google":
+        sheets.api.insert_rows(sheets.ids["team"], "History", before, [values])
+        return
+    import openpyxl
+
+    book = openpyxl.load_workbook(sheets.path("team"))
+    book["History"].insert_rows(before)
+    for col, value in enumerate(values, start=1):
+        book["History"].cell(before, col, value)
+    book.save(sheets.path("team"))
+
+
+def test_a_note_typed_below_history_is_kept_and_new_rows_go_below_it(sheets, tmp_path):
+    """A person types a note in the first empty row below History: the next night's new rows
+    go below the note instead of over it (History's old rows are not read)."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+    below = len(sheets.values("team", "History")) + 1
+    sheets.edit("team", "History", f"A{below}", "checked by Ana, 12 Oct")
+    sheets.edit("team", *EDITS[10])
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
+
+    history = sheets.values("team", "History")
+    assert history[below - 1][0] == "checked by Ana, 12 Oct", "the note is not overwritten"
+    added = [(str(cell_date(r[0])), r[3]) for r in history[below:]]
+    assert added == [(night(10), "K1")]
+
+
+def test_a_row_inserted_inside_history_does_not_lose_its_last_row(sheets, tmp_path):
+    """A person inserts a row inside History: its rows move down one, and the next night's
+    new rows go below the last of them instead of over it."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+    before = sheets.values("team", "History")
+    _insert_history_row(sheets, 4, ["a person's row"])
+    sheets.edit("team", *EDITS[10])
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
+
+    history = sheets.values("team", "History")
+    width = len(before[0])
+    kept = [row[:width] for row in history[: len(before) + 1]]
+    assert kept == [*before[:3], ["a person's row", *[None] * (width - 1)], *before[3:]]
+    added = [(str(cell_date(r[0])), r[3]) for r in history[len(before) + 1 :]]
+    assert added == [(night(10), "K1")]
