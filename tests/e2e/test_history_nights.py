@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date
+from sheetsync.alerts.state import HISTORY_ROWS_CELL
 from sheetsync.cli import main
 from tests.e2e.workbooks import write_config
 
@@ -101,7 +102,7 @@ def test_a_night_never_parses_historys_old_rows(excel_sheets, tmp_path):
 def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_history(
     sheets, tmp_path, capsys
 ):
-    """A person blanks 'History state'!C1 (how many rows History has): History was read to its
+    """A person blanks 'History state'!Y1 (how many rows History has): History was read to its
     header only, so rewriting it would drop every earlier row. The workbook stops with a message
     saying how to rebuild the state, and History keeps every row."""
     entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
@@ -109,7 +110,7 @@ def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_histor
     for n in (1, 2):
         assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
     before = sheets.values("team", "History")
-    sheets.edit("team", "History state", "C1", None)
+    sheets.edit("team", "History state", HISTORY_ROWS_CELL, None)
     sheets.edit("team", "OKRs", "G2", 2)
 
     code = main(["run", "--config", str(config), "--as-of", night(10)])
