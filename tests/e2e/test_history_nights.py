@@ -172,3 +172,43 @@ def test_a_row_inserted_inside_history_does_not_lose_its_last_row(sheets, tmp_pa
     assert kept == [*before[:3], ["a person's row", *[None] * (width - 1)], *before[3:]]
     added = [(str(cell_date(r[0])), r[3]) for r in history[len(before) + 1 :]]
     assert added == [(night(10), "K1")]
+
+
+def test_a_full_history_tab_stops_that_workbook_with_a_message_and_the_others_go_on(
+    excel_sheets, tmp_path, capsys
+):
+    """History has reached Excel's last row (1,048,576; a note typed on that row stands for a
+    year of rows here): the workbook whose new History rows would not fit stops with a message
+    naming it and its tab, its file is left as it was (rows past the last one make a sheet
+    Excel cannot open), and the other workbook syncs. Once rows are deleted there is room."""
+    full = excel_sheets.create("full", {"OKRs": OKRS, "KPIs": KPIS})
+    other = excel_sheets.create("other", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [full, other])
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) == 0
+    excel_sheets.edit("full", "History", "A1048576", "the last row a worksheet has")
+    for name in ("full", "other"):
+        excel_sheets.edit(name, *EDITS[10])
+    before = excel_sheets.path("full").read_bytes()
+    capsys.readouterr()
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) == 1
+
+    err = capsys.readouterr()
+    said = err.out + err.err
+    assert "full" in said and "'History'" in said and "1,048,576" in said
+    assert excel_sheets.path("full").read_bytes() == before, "the full workbook is untouched"
+    added = [(str(cell_date(r[0])), r[3]) for r in excel_sheets.values("other", "History")[5:]]
+    assert added == [(night(10), "K1")], "the other workbook synced"
+
+    import openpyxl  # the row is deleted: room again
+
+    book = openpyxl.load_workbook(excel_sheets.path("full"))
+    book["History"].delete_rows(1_048_576)
+    book.save(excel_sheets.path("full"))
+    assert main(["run", "--config", str(config), "--as-of", night(11)]) == 0
+    history = excel_sheets.values("full", "History")
+    assert [(str(cell_date(r[0])), r[3]) for r in history[2:]][-2:] == [
+        (night(1), "Uptime"),
+        (night(11), "K1"),
+    ], "the new row right below the rows left"
