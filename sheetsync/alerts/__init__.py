@@ -324,15 +324,10 @@ def plan_workbook_alerts(
             )
             after.history_rows = memory.history_rows + len(due)
     elif tabs.history:  # created, or read whole once (no state tab yet)
-        history_tab = updated_history(
-            history_grid,
-            due,
-            as_of,
-            workbook,
-            tab=tabs.history,
-            keep_days=settings.history_days,
-            styled=items,
-        )
+        # Never cut by date: History holds changes only, so an item's one old row may still be
+        # what it shows today (`history_days` bounds the state tab, not History).
+        history_tab = updated_history(history_grid, due, as_of, workbook, tab=tabs.history,
+                                      styled=items)  # fmt: skip
         after.history_rows = len(history_tab.rows)
     added = len(due) if tabs.history else 0
     state = state_tab(after, tab=tabs.state) if tabs.state else None

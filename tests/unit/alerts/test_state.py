@@ -338,3 +338,24 @@ def test_a_state_tab_with_its_history_rows_in_c1_still_reads():
     rows = state_tab(Memory(history_rows=7), tab="History state").rows
     old = [[rows[0][0], "History rows", 7], *rows[1:]]
     assert parse_state(old) == Memory(history_rows=7, from_tab=True)
+
+
+def test_history_days_never_cuts_history_an_unchanged_items_only_row_stays():
+    """History records changes only, so an item unchanged for longer than `history_days` has
+    one row, from long ago, which is still what it shows: no date cut drops it (History is
+    not cut at all; `history_days` bounds the state tab). Here the state is built from an old
+    History on a workbook's first run with this version."""
+    settings = Alerts(history_days=30)
+    first = plan_workbook_alerts(
+        "Sales", "", None, None, [churn(ON, 0.04)], START,
+        datetime.combine(START, datetime.min.time()), settings,
+    )  # fmt: skip
+    assert first.history_tab is not None
+    later = START + timedelta(days=200)
+    plan = plan_workbook_alerts(
+        "Sales", "", first.history_tab.rows, None, [churn(ON, 0.04)], later,
+        datetime.combine(later, datetime.min.time()), settings,
+    )  # fmt: skip
+    assert plan.history_tab is not None
+    rows = parse_history(plan.history_tab.rows)
+    assert [(r.as_of, r.key) for r in rows] == [(START, "Churn")]
