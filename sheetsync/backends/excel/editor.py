@@ -19,6 +19,7 @@ from sheetsync.backends.base import (
 )
 from sheetsync.backends.excel.cells import desired_content
 from sheetsync.backends.excel.charts import SheetCharts
+from sheetsync.backends.excel.digests import OwnedDigests, content_digest
 from sheetsync.backends.excel.limits import Limits
 from sheetsync.backends.excel.ooxml import (
     APP_NS,
@@ -48,7 +49,7 @@ from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.parse import column_letter
-from sheetsync.core.plan import OWNED_DATA_ROW, shifted
+from sheetsync.core.plan import shifted
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ROWS, _COLUMNS = 1048576, 16384
@@ -99,6 +100,9 @@ class PlanEditor:
         self._styles: Styles | None = None
         self._styles_part = ""
         self._shared = SharedStrings(self.package, self._related("sharedStrings"))
+        self._digests = OwnedDigests(self.package, self._workbook, self._related("styles"))
+        self._owned_contents: dict[str, str] = {}
+        """Owned tab (casefolded) -> the digest of the content this write brought it to."""
 
     def apply(self, plan: WritePlan) -> WriteResult:
         result = WriteResult()
@@ -120,16 +124,12 @@ class PlanEditor:
         marked = self._mark_columns(plan.columns)
         for name, writes in by_tab.items():
             tab = self._tab(name)
-            sheet = self._person_sheet(tab)
-            sheet.release_formulas(set(writes), tab.name)
-            for (row, col), write in sorted(writes.items()):
-                value, fmt = desired_content(write.value, self._epoch)
-                fmt = write.number_format or fmt
-                if sheet.write_cell(
-                    row, col, value, write.fill, fmt, self.styles, write.keep_format
-                ):
-                    result.cells_changed += 1
-            sheet.finish()
+            try:
+                result.cells_changed += self._write_cells(tab, writes)
+            except NeedsTree:  # a row to change that is not patched as text: the whole tree
+                del self._texts[tab.part or ""]
+                marked |= self._mark_columns([c for c in plan.columns if self._tab(c.tab) is tab])
+                result.cells_changed += self._write_cells(tab, writes)
         for owned in plan.owned_tabs:
             self._write_owned(owned, result)
         for rows in plan.appends:
@@ -140,6 +140,20 @@ class PlanEditor:
         if result.wrote:
             self._finish()
         return result
+
+    def _write_cells(self, tab: _Tab, writes: dict[tuple[int, int], Any]) -> int:
+        """Write a person's tab's output cells; how many changed."""
+        sheet = self._person_sheet(tab)
+        sheet.release_formulas(set(writes), tab.name)
+        changed = 0
+        epoch, styles = self._epoch, self.styles
+        for (row, col), write in sorted(writes.items()):
+            value, fmt = desired_content(write.value, epoch)
+            fmt = write.number_format or fmt
+            if sheet.write_cell(row, col, value, write.fill, fmt, styles, write.keep_format):
+                changed += 1
+        sheet.finish()
+        return changed
 
     # --- output columns ---
 
@@ -235,15 +249,16 @@ class PlanEditor:
 
     def _open_as_text(self, plan: WritePlan, by_tab: dict[str, dict[tuple[int, int], Any]]) -> None:
         """Open each person's tab the plan writes to as text (`SheetText`) where it can be,
-        reading the cells to be written now: a tab it cannot handle stays for the tree."""
+        reading the header cells of its output columns now and finding the cells to be
+        written (`SheetText.scan`): a tab it cannot handle stays for the tree."""
         owned = {t.name.strip().casefold() for t in plan.owned_tabs}
-        cells: dict[str, set[tuple[int, int]]] = {name: set(w) for name, w in by_tab.items()}
+        headers: dict[str, set[tuple[int, int]]] = {name: set() for name in by_tab}
         for column in plan.columns:
-            where = cells.setdefault(self._tab(column.tab).name, set())
+            where = headers.setdefault(self._tab(column.tab).name, set())
             where.add((column.header_row, column.col))
             if column.style_from is not None:
                 where.add((column.header_row, column.style_from))
-        for name, targets in cells.items():
+        for name, targets in headers.items():
             tab = self._tab(name)
             part = tab.part
             if part is None or name.strip().casefold() in owned or part in self._sheets:
@@ -251,6 +266,8 @@ class PlanEditor:
             try:
                 sheet = SheetText(self.package.raw(part), part, self._shared, self.package.parser)
                 sheet.prepare(targets)
+                if name in by_tab:
+                    sheet.scan(set(by_tab[name]))
             except NeedsTree:
                 continue
             self._texts[part] = sheet
@@ -263,6 +280,18 @@ class PlanEditor:
 
     def _write_owned(self, owned: OwnedTab, result: WriteResult) -> None:
         """Bring an owned tab's rows, then its charts, to `owned`'s content."""
+        content = content_digest(owned, self._epoch)
+        self._owned_contents[owned.name.strip().casefold()] = content
+        tab = self._find_tab(owned.name)
+        if (
+            tab is not None
+            and tab.part is not None
+            and tab.kind == "worksheet"
+            and tab.part not in self._sheets
+            and not self.package.changed(tab.part)
+            and self._digests.holds(self._tabs.index(tab), tab.part, content)
+        ):
+            return  # as sheetsync wrote it for this same content (`digests.py`)
         if self._owned_unchanged_as_text(owned, result):
             return
         self._write_owned_rows(owned, result)
@@ -298,9 +327,8 @@ class PlanEditor:
 
     def _append(self, rows: OwnedTab, result: WriteResult) -> None:
         """Add rows below an owned tab's last row as text (`sheet_tail`): its rows already
-        there are neither parsed nor rewritten. They go right below the last row the sheet has
-        (where `rows.first_row` says when nobody added or deleted rows by hand). Raises
-        WorkbookLayoutError, writing nothing, when they would pass the worksheet's last row."""
+        there are neither parsed nor rewritten. They go from `rows.first_row` on, or below the
+        last row the sheet has if that is further down."""
         tab = self._tab(rows.name)
         part = tab.part
         if part is None or tab.kind != "worksheet":
@@ -309,16 +337,8 @@ class PlanEditor:
             raise ValueError(f"tab '{rows.name}' is both rewritten and appended to")
         data = self.package.raw(part)
         below = last_row(data) + 1
-        if below != rows.first_row and below >= OWNED_DATA_ROW:  # rows added or deleted by hand
+        if below > rows.first_row:
             rows = shifted(rows, below)
-        end = rows.first_row + len(rows.rows) - 1
-        if rows.rows and end > _ROWS:  # rows past the last make a sheet Excel cannot open
-            raise WorkbookLayoutError(
-                f"tab '{tab.name}' is full: its {len(rows.rows):,} new rows would end on row "
-                f"{end:,}, past the last row a worksheet has ({_ROWS:,}); move its older rows "
-                f"to another workbook (copy them there, delete them here) to make room; nothing "
-                f"was written to this workbook"
-            )
         wanted = OwnedRows(rows, self.styles, self._epoch, create=True, prefix=tag_prefix(data))
         if not wanted.rows:
             return
@@ -495,6 +515,19 @@ class PlanEditor:
             insert_ordered(self._workbook, calc, WORKBOOK_ORDER)
         if calc.get("fullCalcOnLoad") not in ("1", "true"):
             calc.set("fullCalcOnLoad", "1")
+            self.package.touch(self._workbook_part)
+        self._record_digests()
+
+    def _record_digests(self) -> None:
+        """Remember what each owned tab was brought to (`digests.py`): last, once every part
+        but the workbook's is final."""
+        written: dict[int, tuple[str, str]] = {}
+        for name, content in self._owned_contents.items():
+            tab = self._find_tab(name)
+            if tab is not None and tab.part is not None and tab.kind == "worksheet":
+                written[self._tabs.index(tab)] = (tab.part, content)
+        parts = [t.part if t.kind == "worksheet" else None for t in self._tabs]
+        if self._digests.record(written, parts, self._related("styles")):
             self.package.touch(self._workbook_part)
 
     def _prune_calc_chain(self, removed: dict[int, set[str]]) -> None:

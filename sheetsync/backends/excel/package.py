@@ -71,6 +71,20 @@ class XlsxPackage:
         self._bytes[name] = data
         self.touch(name)
 
+    def bytes_of(self, name: str) -> bytes:
+        """A part's bytes as they will be written: serialised now if changed (and kept, so
+        call this only once the part is final)."""
+        if name in self._bytes:
+            return self._bytes[name]
+        if name in self._changed or name in self._added:
+            data = self._bytes[name] = self._serialize(name)
+            return data
+        return self._zip.read(name)
+
+    def changed(self, name: str) -> bool:
+        """Whether a part was changed or added since the package was loaded."""
+        return name in self._changed or name in self._added or name in self._removed
+
     def touch(self, name: str) -> None:
         if name not in self._added:
             self._changed.add(name)

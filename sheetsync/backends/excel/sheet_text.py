@@ -40,6 +40,7 @@ from sheetsync.backends.excel.cells import (
     _unescape,
     cell_ref,
     cell_xml,
+    column_letters,
     current_content,
 )
 from sheetsync.backends.excel.limits import parse_part
@@ -56,11 +57,10 @@ class NeedsTree(Exception):
 
 
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData\b[^>]*?(/?)>")
-_TREE_ONLY = re.compile(
-    rb"<!--|<!\[CDATA\[|<\?|xmlns|<(?:\w+:)?extLst\b"
-    rb"|<(?:\w+:)?f\b[^>]*\bt\s*=\s*[\"'](?:shared|array|dataTable)[\"']"
-)
-"""What, among the rows, sends the sheet to the whole tree."""
+_TREE_ONLY_TEXT = (b"<!--", b"<![CDATA[", b"<?", b"xmlns")
+"""What, among the rows, sends the sheet to the whole tree (with an extension list and a
+shared, array or data-table formula: `_tree_only`)."""
+_EXT_LIST = re.compile(rb"<(?:\w+:)?extLst\b")
 _ROW = re.compile(rb"<(\w+:)?row\b([^>]*?)(/?)>")
 _CELL = re.compile(rb"<(\w+:)?c\b([^>]*?)(/?)>")
 _ATTRIBUTE = re.compile(rb"\s+([^\s=\"'<>/]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
@@ -144,7 +144,7 @@ class SheetText:
         self._data = data
         self._body_start, self._body_end = found.end(), close
         self._prefix = found[1] or b""
-        if _TREE_ONLY.search(data, self._body_start, self._body_end):
+        if _tree_only(data, self._body_start, self._body_end, self._prefix):
             raise NeedsTree("formulas, comments or declarations among the rows")
         self._shared = shared
         target = f"sheetsync-rows-{secrets.token_hex(8)}"
@@ -177,11 +177,23 @@ class SheetText:
             + rb")</%sc>)" % p
         )
         """A cell as sheetsync writes it, read without a dictionary of attributes."""
+        self._quick_value = re.compile(
+            rb'<%sc r="[A-Z]{1,3}\d+"(?: s="(\d+)")?(?: t="(\w+)")?(?:/>|(>)(?:' % p
+            + rb"<%sv>([^<]*)</%sv>|<%sis><%st(?: xml:space=\"preserve\")?>([^<]*)</%st></%sis>"
+            % (p, p, p, p, p, p)
+            + rb")</%sc>)" % p
+        )
+        """`_quick_cell` with the value's parts: style, type, `>` (not empty), value, text."""
         self._foreign = re.compile(rb"</?(?!%s)\w+:" % p if self._prefix else rb"</?\w+:")
         """A tag in a namespace prefix other than the rows' (declared on the worksheet)."""
         self._rows: dict[int, _Row] = {}
         self._numbers: list[int] = []
         self._index_rows()
+        self._found: dict[tuple[int, int], int] | None = None
+        """(row, col) -> where the cell starts, for the cells to be written (`scan`); None
+        when not scanned or when a cell might be missed (then rows are indexed one by one)."""
+        self._scanned: set[int] = set()
+        """The columns `scan` looked for."""
         self._read: dict[tuple[int, int], _Cell | None] = {}
         """(row, col) -> the cell as it is now (read, or as edited; None: no cell)."""
         self._edits: dict[int, dict[int, bytes | None]] = {}
@@ -242,16 +254,88 @@ class SheetText:
         return True
 
     def prepare(self, cells: set[tuple[int, int]]) -> None:
-        """Index the rows and read the cells to be written, so that a row or a cell this
-        class does not handle raises NeedsTree now, before anything is changed (nothing
-        after this raises it)."""
+        """Index the rows and read the cells of `cells`, so that a row or a cell this class
+        does not handle raises NeedsTree now, before anything is changed in them."""
         for number in {number for number, _ in cells}:
-            row = self._rows.get(number)
-            if row is not None:
-                row.attributes  # noqa: B018 - read now: an attribute it refuses raises here
-                self._index(row, number)
+            self._ready(number)
         for number, col in cells:
             self._cell(number, col)
+
+    def _ready(self, number: int) -> None:
+        """Index a row and read its attributes (NeedsTree for a row this class does not
+        handle): done before any of its cells is changed."""
+        row = self._rows.get(number)
+        if row is not None:
+            row.attributes  # noqa: B018 - read now: an attribute it refuses raises here
+            self._index(row, number)
+
+    def scan(self, cells: set[tuple[int, int]]) -> None:
+        """Find the cells to be written with one search over the rows, so that `write_cell`
+        recognises a cell already as wanted without indexing its row.
+
+        Only when every cell among the rows starts `<c r="` (as every producer writes them)
+        is a cell not found known to be absent; otherwise nothing is kept and rows are
+        indexed one by one. A row to change is indexed and checked when a cell of it is
+        changed: `write_cell` may raise NeedsTree then (see `write_cell`).
+        """
+        data, p = self._data, self._prefix
+        start, stop = self._body_start, self._body_end
+        if re.compile(rb'<%sc(?! r=")[\s/>]' % re.escape(p)).search(data, start, stop):
+            return
+        columns = {col for _, col in cells}
+        letters = b"|".join(column_letters(col).encode() for col in sorted(columns))
+        pattern = re.compile(rb'<%sc r="(%s)(\d+)"' % (re.escape(p), letters))
+        found: dict[tuple[int, int], int] = {}
+        rows = self._rows
+        for hit in pattern.finditer(data, start, stop):
+            number = int(hit[2])
+            row = rows.get(number)
+            at = hit.start()
+            key = (number, COLUMN_NUMBERS[hit[1].decode()])
+            if row is None or not row.open_end <= at < row.close or key in found:
+                return  # a cell out of its row, or twice: rows are indexed one by one
+            found[key] = at
+        self._found, self._scanned = found, columns
+
+    def _unchanged(
+        self, number: int, col: int, value: CellContent, style_for: Callable[[int], int]
+    ) -> bool:
+        """True when a scanned cell surely already holds `value` and the cell format
+        `style_for` gives for its own (as `write_cell` would find it); False when it must look
+        closer."""
+        found = self._found
+        if found is None or col not in self._scanned or (number, col) in self._read:
+            return False
+        edits = self._edits.get(number)
+        if edits is not None and col in edits:
+            return False
+        at = found.get((number, col))
+        if at is None:  # no cell there: as wanted only when blank and in its row's format
+            if value != BLANK:
+                return False
+            base = self._default_style(number, col)
+            return style_for(base) == base
+        quick = self._quick_value.match(self._data, at, self._body_end)
+        if quick is None:
+            return False
+        base = int(quick[1]) if quick[1] else 0
+        if style_for(base) != base:
+            return False
+        kind, payload = value
+        number_text, inline = quick[4], quick[5]
+        if quick[3] is None:  # <c .../>
+            return not kind
+        if kind == "n" and number_text and quick[2] in (None, b"n"):
+            try:
+                return float(number_text) == payload
+            except ValueError:
+                return False
+        if kind == "s" and b"&" not in (inline or number_text or b""):
+            if quick[2] == b"inlineStr" and inline is not None:
+                return _unescape(inline.decode()) == payload
+            if quick[2] == b"s" and number_text is not None and number_text.isdigit():
+                return _unescape(self._shared(int(number_text))) == payload
+        return False
 
     def _index(self, row: _Row, number: int) -> list[int]:
         """The columns of a row's cells, in order (their starts in `row.starts`)."""
@@ -434,7 +518,19 @@ class SheetText:
         styles: Styles,
         keep_format: bool = False,
     ) -> bool:
-        """As `Worksheet.write_cell`: a value, fill and number format; False if already so."""
+        """As `Worksheet.write_cell`: a value, fill and number format; False if already so.
+
+        After `scan`, a cell to change has its row indexed and checked first, so NeedsTree
+        may be raised here; the caller then does the tab on the whole tree.
+        """
+        if self._found is not None:
+
+            def style_for(base: int) -> int:
+                return base if keep_format else styles.derive(base, fill, number_format)
+
+            if self._unchanged(number, col, value, style_for):
+                return False
+            self._ready(number)
         cell, base = self._style(number, col)
         style = base if keep_format else styles.derive(base, fill, number_format)
         if cell is None:
@@ -601,3 +697,17 @@ def _attributes(text: bytes) -> dict[bytes, bytes]:
     if text[position:].strip():
         raise NeedsTree("a tag's attributes that do not read")
     return found
+
+
+def _tree_only(data: bytes, start: int, stop: int, prefix: bytes) -> bool:
+    """Whether the rows hold what sends the sheet to the whole tree: comments, CDATA,
+    processing instructions or namespace declarations, an extension list, or a shared, array
+    or data-table formula (in the rows' own prefix: another prefix for the namespace, or a
+    declaration among the rows, sends the sheet there anyway). Literal searches first: a
+    pattern tried at every tag costs several times more."""
+    if any(data.find(text, start, stop) >= 0 for text in _TREE_ONLY_TEXT):
+        return True
+    if data.find(b"extLst", start, stop) >= 0 and _EXT_LIST.search(data, start, stop):
+        return True
+    formula = rb"<%sf\s[^>]*?\bt\s*=\s*[\"'](?:shared|array|dataTable)[\"']" % re.escape(prefix)
+    return re.compile(formula).search(data, start, stop) is not None

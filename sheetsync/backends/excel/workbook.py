@@ -18,6 +18,11 @@ zip of XML parts) is patched, touching only
   `<calcPr fullCalcOnLoad="1">`, so that formulas depending on the new values are recalculated
   when the workbook is next opened.
 
+An unchanged run finds there is nothing to write without building what it would write: the
+cells to be written on a person's tab are found by one search of its XML and compared where
+they stand (`SheetText.scan`), and an owned tab is recognised by digests of the content
+sheetsync last wrote to it, kept in a hidden defined name local to the tab (`digests.py`).
+
 Every other part is copied unchanged. Nothing is written when nothing changed; otherwise the new
 file replaces the old one atomically, after a backup, and never while Excel or LibreOffice has
 it open or after it changed on disk since it was read.
@@ -148,8 +153,7 @@ class ExcelWorkbook(WorkbookBackend):
             raise self._file.not_xlsx(exc) from exc
         except RefusedPackage as exc:
             raise BackendError(str(exc), workbook=self.label) from None
-        except (DamagedPackage, etree.XMLSyntaxError, UnicodeDecodeError) as exc:
-            # UnicodeDecodeError: a part declaring UTF-8 holds other bytes (the text path)
+        except (DamagedPackage, etree.XMLSyntaxError) as exc:
             raise BackendError(
                 f"the workbook is damaged ({exc}); open and save it in Excel, then run again",
                 workbook=self.label,
