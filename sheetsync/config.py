@@ -217,7 +217,12 @@ class Alerts(_Strict):
         True, description="an owner's Confidence falling by 3 points or more (High -> Low)"
     )
     stale_after_days: int = Field(14, ge=0)
-    history_days: int = Field(400, ge=0, description="History rows kept; 0 keeps all")
+    history_days: int = Field(
+        400,
+        ge=0,
+        description="days a spell of an item stays in the History state tab after it ended "
+        "(History itself is never cut); 0 keeps all",
+    )
     summary_to: list[str] = Field(default_factory=list)
     owners: dict[str, str] = Field(default_factory=dict)
     allowed_domains: list[str] = Field(

@@ -70,6 +70,7 @@ from sheetsync.alerts.log import (
 )
 from sheetsync.alerts.pending import PendingAlert, SkippedRow, owed_alerts, skipped_outcomes
 from sheetsync.alerts.state import (
+    HISTORY_ROWS_CELL,
     ItemMemory,
     Memory,
     Period,
@@ -204,7 +205,8 @@ def load_memory(
         # from it, or rewriting it whole, would drop every earlier row.
         state, history = tabs.state or "History state", tabs.history or "History"
         raise WorkbookLayoutError(
-            f"tab '{state}' is empty or its cell C1 (how many rows '{history}' has) is not a "
+            f"tab '{state}' is empty or its cell {HISTORY_ROWS_CELL} (how many rows "
+            f"'{history}' has) is not a "
             f"number, so sheetsync cannot add to '{history}' safely; delete the '{state}' tab "
             f"and the next run rebuilds it from '{history}' (no History row is lost)",
             workbook=workbook,
@@ -322,15 +324,10 @@ def plan_workbook_alerts(
             )
             after.history_rows = memory.history_rows + len(due)
     elif tabs.history:  # created, or read whole once (no state tab yet)
-        history_tab = updated_history(
-            history_grid,
-            due,
-            as_of,
-            workbook,
-            tab=tabs.history,
-            keep_days=settings.history_days,
-            styled=items,
-        )
+        # Never cut by date: History holds changes only, so an item's one old row may still be
+        # what it shows today (`history_days` bounds the state tab, not History).
+        history_tab = updated_history(history_grid, due, as_of, workbook, tab=tabs.history,
+                                      styled=items)  # fmt: skip
         after.history_rows = len(history_tab.rows)
     added = len(due) if tabs.history else 0
     state = state_tab(after, tab=tabs.state) if tabs.state else None

@@ -17,9 +17,10 @@ KPI's change since), the last few numbers (the Trend sparkline), and the date of
 last History row. Spells that ended more than `keep_days` before the run are dropped, so the
 tab's size follows how often items change within that window, not how long sheetsync ran.
 
-Layout (an owned tab): marker row (A1 the marker, B1:C1 how many rows the History tab has,
-so new History rows are written below them without reading it), header row, one row per spell
-in item order, oldest spell first.
+Layout (an owned tab): marker row (A1 the marker; past the header's last column the label
+"History rows" and how many rows the History tab has, so new History rows are written below
+them without reading it), header row, one row per spell in item order, oldest spell first
+(rows sorted by hand read back the same).
 
 Pure: takes grids, items and dates; returns data and an `OwnedTab`.
 """
@@ -35,6 +36,7 @@ from sheetsync.alerts.cells import cell_date, cell_number, cell_text
 from sheetsync.alerts.history import HistoryRecord
 from sheetsync.core.model import ItemState, Status
 from sheetsync.core.owned import is_owned, owned_body, owned_grid
+from sheetsync.core.parse import a1
 from sheetsync.core.plan import CellValue, Grid, OwnedTab
 from sheetsync.core.trend import SPARK_POINTS
 from sheetsync.core.units import DATE_FORMAT
@@ -67,6 +69,8 @@ STATE_HEADER: tuple[str, ...] = (
 )
 _COL = {name: i for i, name in enumerate(STATE_HEADER)}
 HISTORY_ROWS_LABEL = "History rows"
+HISTORY_ROWS_CELL = a1(1, len(STATE_HEADER) + 2)
+"""Where the state tab keeps how many rows History has (its label is in the cell before)."""
 RECENT_POINTS = SPARK_POINTS - 1
 """How many past numbers are kept for the Trend sparkline (its points before today's)."""
 _KINDS = {"kr": "KR", "kpi": "KPI"}
@@ -446,7 +450,8 @@ def state_tab(memory: Memory, *, tab: str) -> OwnedTab:
         for i, spell in enumerate(item.spells):
             rows.append(_spell_row(item, spell, i == len(item.spells) - 1))
     grid = owned_grid(STATE_TITLE, STATE_HEADER, rows)
-    grid[0] += [HISTORY_ROWS_LABEL, memory.history_rows]
+    # Past the header's last column: A1's marker runs over the empty cells to its right.
+    grid[0] += [None] * (len(STATE_HEADER) - 1) + [HISTORY_ROWS_LABEL, memory.history_rows]
     dates = ("From", "To", "Before", "Updated", "Recorded", "Start on", "End on")
     return OwnedTab(
         name=tab,
@@ -468,9 +473,11 @@ def parse_state(grid: Grid | None) -> Memory | None:
     if not grid or not is_owned(grid):
         return None
     top = grid[0]
-    rows = cell_number(top[2]) if len(top) > 2 else None
+    label = next((i for i, v in enumerate(top) if cell_text(v) == HISTORY_ROWS_LABEL), None)
+    rows = cell_number(top[label + 1]) if label is not None and label + 1 < len(top) else None
     memory = Memory(history_rows=int(rows) if rows and rows > 0 else 0, from_tab=True)
     width = len(STATE_HEADER)
+    latest: dict[tuple[str, str], tuple[Spell, Earlier, date | None]] = {}
     for raw in owned_body(grid):
         row = [*raw[:width], *([None] * (width - len(raw)))]
 
@@ -495,7 +502,7 @@ def parse_state(grid: Grid | None) -> Memory | None:
             cell_date(cell("Updated")),
             cell_text(cell("Note")),
             before=cell_date(cell("Before")),
-            alerted=bool(cell_text(cell("Alerted"))),
+            alerted=_yes(cell("Alerted")),
         )
         start_on, start = cell_date(cell("Start on")), cell_number(cell("Start"))
         end_on = cell_date(cell("End on"))
@@ -513,13 +520,20 @@ def parse_state(grid: Grid | None) -> Memory | None:
             changes=_parse_changes(cell_text(cell("Changes"))),
         )
         found = memory.of(kind, key)
-        memory.items[(kind, key)] = replace(
-            found,
-            spells=(*found.spells, spell),
-            earlier=earlier,
-            recorded=cell_date(cell("Recorded")),
-        )
+        memory.items[(kind, key)] = replace(found, spells=(*found.spells, spell))
+        newest = latest.get((kind, key))
+        if newest is None or (spell.first, spell.last) >= (newest[0].first, newest[0].last):
+            latest[(kind, key)] = (spell, earlier, cell_date(cell("Recorded")))
+    for item_key, item in memory.items.items():  # oldest spell first, even if sorted by hand
+        _, earlier, recorded = latest[item_key]
+        spells = tuple(sorted(item.spells, key=lambda s: (s.first, s.last)))
+        memory.items[item_key] = replace(item, spells=spells, earlier=earlier, recorded=recorded)
     return memory
+
+
+def _yes(value: CellValue) -> bool:
+    """The Alerted column: only 'yes' (as written) is a yes; 'no' or a note is not."""
+    return value is True or cell_text(value).strip().casefold() == "yes"
 
 
 def memory_from_history(

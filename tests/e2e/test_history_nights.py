@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date
+from sheetsync.alerts.state import HISTORY_ROWS_CELL
 from sheetsync.cli import main
 from tests.e2e.workbooks import write_config
 
@@ -101,7 +102,7 @@ def test_a_night_never_parses_historys_old_rows(excel_sheets, tmp_path):
 def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_history(
     sheets, tmp_path, capsys
 ):
-    """A person blanks 'History state'!C1 (how many rows History has): History was read to its
+    """A person blanks 'History state'!Y1 (how many rows History has): History was read to its
     header only, so rewriting it would drop every earlier row. The workbook stops with a message
     saying how to rebuild the state, and History keeps every row."""
     entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
@@ -109,7 +110,7 @@ def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_histor
     for n in (1, 2):
         assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
     before = sheets.values("team", "History")
-    sheets.edit("team", "History state", "C1", None)
+    sheets.edit("team", "History state", HISTORY_ROWS_CELL, None)
     sheets.edit("team", "OKRs", "G2", 2)
 
     code = main(["run", "--config", str(config), "--as-of", night(10)])
@@ -117,3 +118,97 @@ def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_histor
     assert code != 0
     assert "History state" in capsys.readouterr().err
     assert sheets.values("team", "History") == before
+
+
+def _insert_history_row(sheets, before: int, values: list) -> None:
+    """A person inserts a row inside History (Insert row above) and types in it."""
+    if sheets.kind == "google":
+        sheets.api.insert_rows(sheets.ids["team"], "History", before, [values])
+        return
+    import openpyxl
+
+    book = openpyxl.load_workbook(sheets.path("team"))
+    book["History"].insert_rows(before)
+    for col, value in enumerate(values, start=1):
+        book["History"].cell(before, col, value)
+    book.save(sheets.path("team"))
+
+
+def test_a_note_typed_below_history_is_kept_and_new_rows_go_below_it(sheets, tmp_path):
+    """A person types a note in the first empty row below History: the next night's new rows
+    go below the note instead of over it (History's old rows are not read)."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+    below = len(sheets.values("team", "History")) + 1
+    sheets.edit("team", "History", f"A{below}", "checked by Ana, 12 Oct")
+    sheets.edit("team", *EDITS[10])
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
+
+    history = sheets.values("team", "History")
+    assert history[below - 1][0] == "checked by Ana, 12 Oct", "the note is not overwritten"
+    added = [(str(cell_date(r[0])), r[3]) for r in history[below:]]
+    assert added == [(night(10), "K1")]
+
+
+def test_a_row_inserted_inside_history_does_not_lose_its_last_row(sheets, tmp_path):
+    """A person inserts a row inside History: its rows move down one, and the next night's
+    new rows go below the last of them instead of over it."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+    before = sheets.values("team", "History")
+    _insert_history_row(sheets, 4, ["a person's row"])
+    sheets.edit("team", *EDITS[10])
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
+
+    history = sheets.values("team", "History")
+    width = len(before[0])
+    kept = [row[:width] for row in history[: len(before) + 1]]
+    assert kept == [*before[:3], ["a person's row", *[None] * (width - 1)], *before[3:]]
+    added = [(str(cell_date(r[0])), r[3]) for r in history[len(before) + 1 :]]
+    assert added == [(night(10), "K1")]
+
+
+def test_a_full_history_tab_stops_that_workbook_with_a_message_and_the_others_go_on(
+    excel_sheets, tmp_path, capsys
+):
+    """History has reached Excel's last row (1,048,576; a note typed on that row stands for a
+    year of rows here): the workbook whose new History rows would not fit stops with a message
+    naming it and its tab, its file is left as it was (rows past the last one make a sheet
+    Excel cannot open), and the other workbook syncs. Once rows are deleted there is room."""
+    full = excel_sheets.create("full", {"OKRs": OKRS, "KPIs": KPIS})
+    other = excel_sheets.create("other", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [full, other])
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) == 0
+    excel_sheets.edit("full", "History", "A1048576", "the last row a worksheet has")
+    for name in ("full", "other"):
+        excel_sheets.edit(name, *EDITS[10])
+    before = excel_sheets.path("full").read_bytes()
+    capsys.readouterr()
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) == 1
+
+    err = capsys.readouterr()
+    said = err.out + err.err
+    assert "full" in said and "'History'" in said and "1,048,576" in said
+    assert excel_sheets.path("full").read_bytes() == before, "the full workbook is untouched"
+    added = [(str(cell_date(r[0])), r[3]) for r in excel_sheets.values("other", "History")[5:]]
+    assert added == [(night(10), "K1")], "the other workbook synced"
+
+    import openpyxl  # the row is deleted: room again
+
+    book = openpyxl.load_workbook(excel_sheets.path("full"))
+    book["History"].delete_rows(1_048_576)
+    book.save(excel_sheets.path("full"))
+    assert main(["run", "--config", str(config), "--as-of", night(11)]) == 0
+    history = excel_sheets.values("full", "History")
+    assert [(str(cell_date(r[0])), r[3]) for r in history[2:]][-2:] == [
+        (night(1), "Uptime"),
+        (night(11), "K1"),
+    ], "the new row right below the rows left"

@@ -49,7 +49,7 @@ from sheetsync.backends.excel.worksheet import Worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.parse import column_letter
-from sheetsync.core.plan import shifted
+from sheetsync.core.plan import OWNED_DATA_ROW, shifted
 
 _BAD_TAB_CHARS = re.compile(r"[\[\]:*?/\\]")
 _ROWS, _COLUMNS = 1048576, 16384
@@ -327,8 +327,9 @@ class PlanEditor:
 
     def _append(self, rows: OwnedTab, result: WriteResult) -> None:
         """Add rows below an owned tab's last row as text (`sheet_tail`): its rows already
-        there are neither parsed nor rewritten. They go from `rows.first_row` on, or below the
-        last row the sheet has if that is further down."""
+        there are neither parsed nor rewritten. They go right below the last row the sheet has
+        (where `rows.first_row` says when nobody added or deleted rows by hand). Raises
+        WorkbookLayoutError, writing nothing, when they would pass the worksheet's last row."""
         tab = self._tab(rows.name)
         part = tab.part
         if part is None or tab.kind != "worksheet":
@@ -337,8 +338,16 @@ class PlanEditor:
             raise ValueError(f"tab '{rows.name}' is both rewritten and appended to")
         data = self.package.raw(part)
         below = last_row(data) + 1
-        if below > rows.first_row:
+        if below != rows.first_row and below >= OWNED_DATA_ROW:  # rows added or deleted by hand
             rows = shifted(rows, below)
+        end = rows.first_row + len(rows.rows) - 1
+        if rows.rows and end > _ROWS:  # rows past the last make a sheet Excel cannot open
+            raise WorkbookLayoutError(
+                f"tab '{tab.name}' is full: its {len(rows.rows):,} new rows would end on row "
+                f"{end:,}, past the last row a worksheet has ({_ROWS:,}); move its older rows "
+                f"to another workbook (copy them there, delete them here) to make room; nothing "
+                f"was written to this workbook"
+            )
         wanted = OwnedRows(rows, self.styles, self._epoch, create=True, prefix=tag_prefix(data))
         if not wanted.rows:
             return

@@ -14,7 +14,11 @@ from sheetsync.backends.excel.cells import COLUMN_NUMBERS, column_letters
 
 _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _DIMENSION = re.compile(rb'(<(?:[\w.-]+:)?dimension\b[^>]*\bref=")([^"]*)(")')
-_ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
+_ROW_NUMBER = re.compile(rb"""\sr\s*=\s*(["'])(\d+)\1""")
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row(?=[\s/>])")
+_SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData(?=[\s/>])[^>]*>")
+_PREFIX = re.compile(rb"[A-Za-z_][\w.-]*:")
+_AFTER_NAME = (b" ", b"\t", b"\r", b"\n", b"/", b">")
 _REF = re.compile(r"([A-Z]{1,3})(\d+)")
 
 
@@ -48,15 +52,48 @@ def head(data: bytes, rows: int) -> bytes:
     return data[:at] + b"</" + prefix + b"sheetData></" + prefix + b"worksheet>"
 
 
+def _last_row_tag(data: bytes, start: int, end: int) -> int:
+    """Where the last `<row` start tag (any prefix) between `start` and `end` begins, or -1.
+
+    Searched from the end: text in cells cannot hold a `<` (it is written `&lt;`), so a `row`
+    right after `<` or after `<prefix:` and before a space, `/` or `>` is a row's tag."""
+    at = end
+    while True:
+        at = data.rfind(b"row", start, at)
+        if at < 0:
+            return -1
+        if data[at + 3 : at + 4] not in _AFTER_NAME:
+            continue
+        if data[at - 1 : at] == b"<":
+            return at - 1
+        if data[at - 1 : at] == b":":
+            opening = data.rfind(b"<", start, at)
+            if opening >= 0 and _PREFIX.fullmatch(data, opening + 1, at):
+                return opening
+
+
 def last_row(data: bytes) -> int:
-    """The number of the sheet's last `<row>` (0 when it has none)."""
-    prefix = _prefix(data)
-    closing = data.rfind(b"</" + prefix + b"sheetData>")
-    found = data.rfind(b"<" + prefix + b"row ", 0, closing if closing >= 0 else len(data))
+    """The number of the sheet's last `<row>` (0 when it has none), however the producer wrote
+    its tags: any namespace prefix, attributes in any order, in either quotes, with spaces
+    around `=`; a row without `r` is the one after the row before it (read from the start
+    then, the one case that reads the whole sheet)."""
+    opening = _SHEET_DATA.search(data)
+    if opening is None:
+        return 0
+    start = opening.end()
+    closing = data.rfind(b"sheetData>")
+    end = closing if closing > start else len(data)
+    found = _last_row_tag(data, start, end)
     if found < 0:
         return 0
     number = _ROW_NUMBER.search(data, found, data.find(b">", found) + 1)
-    return int(number.group(1)) if number else 0
+    if number is not None:
+        return int(number.group(2))
+    row = 0  # rows without numbers: count them from the last one that has one
+    for tag in _ROW_TAG.finditer(data, start, end):
+        given = _ROW_NUMBER.search(data, tag.start(), data.find(b">", tag.start()) + 1)
+        row = int(given.group(2)) if given else row + 1
+    return row
 
 
 def append_rows(data: bytes, rows_xml: str, last: tuple[int, int]) -> bytes:

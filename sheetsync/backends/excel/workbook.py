@@ -153,7 +153,8 @@ class ExcelWorkbook(WorkbookBackend):
             raise self._file.not_xlsx(exc) from exc
         except RefusedPackage as exc:
             raise BackendError(str(exc), workbook=self.label) from None
-        except (DamagedPackage, etree.XMLSyntaxError) as exc:
+        except (DamagedPackage, etree.XMLSyntaxError, UnicodeDecodeError) as exc:
+            # UnicodeDecodeError: a part declaring UTF-8 holds other bytes (the text path)
             raise BackendError(
                 f"the workbook is damaged ({exc}); open and save it in Excel, then run again",
                 workbook=self.label,

@@ -41,6 +41,23 @@ def new_sheet_ids(creates: list[OwnedTab], grid: Mapping[str, GridSize]) -> dict
     return new_ids
 
 
+APPEND_FIELDS = "userEnteredValue,userEnteredFormat.backgroundColor,userEnteredFormat.numberFormat"
+
+
+def append_cells(ops: Sequence[CellOp], sheet_id: int) -> dict[str, Any]:
+    """One `appendCells` adding the rows of `ops` (values, fills and number formats together)
+    below the last row of the tab that holds anything, in the order of their rows."""
+    by_row: dict[int, dict[int, CellOp]] = defaultdict(dict)
+    for op in ops:
+        by_row[op.row][op.col] = op
+    rows = []
+    for row in sorted(by_row):
+        cells = by_row[row]
+        rows.append({"values": [cells[c].cell_data() if c in cells else {}
+                                for c in range(max(cells) + 1)]})  # fmt: skip
+    return {"appendCells": {"sheetId": sheet_id, "rows": rows, "fields": APPEND_FIELDS}}
+
+
 def build_batch(
     ops: list[CellOp],
     creates: list[OwnedTab],
@@ -63,8 +80,9 @@ def build_batch(
     sizes = dict(grid)
     requests_: list[dict[str, Any]] = []
     groups: dict[str, list[CellOp]] = defaultdict(list)
+    appended: dict[str, list[CellOp]] = defaultdict(list)
     for op in ops:
-        groups[op.tab].append(op)
+        (appended if op.appended else groups)[op.tab].append(op)
     need: dict[str, tuple[int, int]] = {}
     for title, group in groups.items():
         rows, cols = need.get(title, (0, 0))
@@ -72,6 +90,9 @@ def build_batch(
             max(rows, max(op.row for op in group) + 1),
             max(cols, max(op.col for op in group) + 1),
         )
+    for title, group in appended.items():  # appendCells adds the rows it needs itself
+        rows, cols = need.get(title, (0, 0))
+        need[title] = (rows, max(cols, max(op.col for op in group) + 1))
     for owned in creates:
         if owned.name in sizes:
             if sizes[owned.name].sheet_id != new_ids[owned.name]:
@@ -127,6 +148,10 @@ def build_batch(
         sizes[title] = GridSize(size.sheet_id, max(size.rows, rows), max(size.cols, cols))
     for title, group in sorted(groups.items()):
         requests_ += tab_requests(group, sizes[title].sheet_id)
+    for title, group in sorted(appended.items()):
+        if title not in sizes:
+            raise rows_moved(f"tab '{title}' was deleted while syncing", label)
+        requests_.append(append_cells(group, sizes[title].sheet_id))
     for column in columns:
         if column.tab not in sizes:
             raise rows_moved(f"tab '{column.tab}' was deleted while syncing", label)

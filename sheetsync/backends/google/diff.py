@@ -41,6 +41,10 @@ class CellOp:
     """Write the value only; the cell keeps its look (an output header)."""
     changes: int = EVERYTHING
     """`VALUE | FILL | NUMBER_FORMAT`: the parts that differ from the cell as read."""
+    appended: bool = False
+    """A row added below a log whose grid has rows its state does not count (a person's note
+    below it, or a row inserted inside it): sent with `appendCells`, which adds it below the
+    last row holding anything; `row` is then where it would go if nothing were there."""
 
     def cell_data(self) -> dict[str, Any]:
         if self.keep_format:
@@ -83,8 +87,25 @@ def diff_plan(
             raise WorkbookLayoutError(
                 f"tab '{rows.name}' is not in the spreadsheet any more", workbook=label
             )
-        ops.extend(owned_tab_ops(rows, actual, None))
+        ops.extend(appended_ops(rows, actual, tabs[actual]))
     return ops, creates
+
+
+def appended_ops(rows: OwnedTab, title: str, tab: TabState) -> list[CellOp]:
+    """The cells of rows to add below a log that was not read (History: its state says how
+    many rows it has, `rows.first_row - 1`).
+
+    sheetsync grows a tab's grid to exactly the rows it writes, so a grid of exactly that many
+    rows has nothing below them and the rows are written at their place (a retried batch then
+    rewrites the same cells). A grid of any other size means a person added rows (typed a
+    note below the log, inserted a row inside it): the rows are then appended below the last
+    row holding anything (`appendCells`), never over a person's cells.
+    """
+    ops = owned_tab_ops(rows, title, None)
+    if tab.rows != rows.first_row - 1:
+        for op in ops:
+            op.appended = True
+    return ops
 
 
 def diff_cell(

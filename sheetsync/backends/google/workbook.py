@@ -28,6 +28,9 @@ and 300 per project):
 Text is always written as `stringValue`, so `=1+1` stays text and never becomes a formula.
 Rows are written with `updateCells` at explicit positions rather than `appendCells`: a batch
 retried after its answer was lost then rewrites the same cells instead of appending them twice.
+The one exception: History's new rows when its grid has rows its state does not count (a
+person typed below it or inserted a row inside it) go by `appendCells`, below the last row
+holding anything, so no person's cell is written over (`diff.appended_ops`).
 After such an ambiguous failure (5xx, reset, timeout) the retry first re-reads the tabs' grid
 sizes (one extra `spreadsheets.get`) so a tab the lost attempt already created is not added
 twice. A 429 is known not to have been applied and is retried as is.

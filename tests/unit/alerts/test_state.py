@@ -270,3 +270,92 @@ def test_the_state_tabs_date_columns_are_wide_enough_to_show_a_date():
     tab = state_tab(Memory(history_rows=2), tab="History state")
     for name in ("From", "To", "Before", "Updated", "Recorded", "Start on", "End on"):
         assert tab.widths.get(STATE_HEADER.index(name) + 1, 0) >= 11, name
+
+
+def _night(book: Workbook, n: int, value: float) -> WorkbookAlertPlan:
+    items = [leads(OFF, value), churn(ON, 0.04)]
+    memory = load_memory(book.state, book.history, book.alerts)
+    day = START + timedelta(days=n)
+    plan = plan_workbook_alerts(
+        "Sales", "", book.history, book.alerts, items, day,
+        datetime.combine(day, datetime.min.time()), book.settings, memory=memory,
+    )  # fmt: skip
+    assert plan.state_tab is not None and plan.alerts_tab is not None
+    book.history, book.alerts = written(book.history, plan), plan.alerts_tab.rows
+    book.state = plan.state_tab.rows
+    return plan
+
+
+def test_state_rows_sorted_by_hand_read_back_the_same_and_add_no_history_row():
+    """A person sorts the state tab's rows (newest first, say): it reads back as it was, and
+    the next unchanged night adds no History row."""
+    book = Workbook(Alerts(alert_after=1, remind_every_days=2))
+    for n, value in enumerate([40.0, 20.0, 20.0, 20.0, 30.0, 30.0]):
+        _night(book, n, value)
+    assert book.state is not None
+    assert len([r for r in book.state[2:] if r[1] == "Grow / Leads"]) > 1, "several spells"
+    as_written = parse_state(book.state)
+    book.state = [*book.state[:2], *reversed(book.state[2:])]
+
+    assert parse_state(book.state) == as_written
+    plan = _night(book, 6, 30.0)
+    assert plan.history_rows == 0, "nothing changed: no History row"
+
+
+def test_only_yes_in_the_alerted_column_means_an_alert_was_raised():
+    """'no' (or any other word a person types) in the Alerted column is not a yes."""
+    from sheetsync.alerts.state import STATE_HEADER
+
+    book = Workbook(Alerts())
+    _night(book, 0, 40.0)
+    assert book.state is not None
+    column = STATE_HEADER.index("Alerted")
+    rows = [list(r) + [None] * (len(STATE_HEADER) - len(r)) for r in book.state[2:]]
+    for row, text in zip(rows, ["no", "yes"], strict=True):
+        row[column] = text
+    memory = parse_state([*book.state[:2], *rows])
+    assert memory is not None
+    assert [s.alerted for m in memory.items.values() for s in m.spells] == [False, True]
+
+
+def test_the_state_tabs_marker_is_not_cut_by_its_history_rows_cell():
+    """A1's marker text runs over the empty cells to its right: the History rows label and
+    count sit past the header's last column, not in B1 and C1."""
+    from sheetsync.alerts.state import STATE_HEADER, Memory, state_tab
+
+    top = state_tab(Memory(history_rows=7), tab="History state").rows[0]
+    assert all(cell in (None, "") for cell in top[1 : len(STATE_HEADER)])
+    assert top[-2:] == ["History rows", 7]
+    assert parse_state(state_tab(Memory(history_rows=7), tab="History state").rows) == Memory(
+        history_rows=7, from_tab=True
+    )
+
+
+def test_a_state_tab_with_its_history_rows_in_c1_still_reads():
+    """A state tab written before the count moved (label in B1, count in C1) reads as before."""
+    from sheetsync.alerts.state import Memory, state_tab
+
+    rows = state_tab(Memory(history_rows=7), tab="History state").rows
+    old = [[rows[0][0], "History rows", 7], *rows[1:]]
+    assert parse_state(old) == Memory(history_rows=7, from_tab=True)
+
+
+def test_history_days_never_cuts_history_an_unchanged_items_only_row_stays():
+    """History records changes only, so an item unchanged for longer than `history_days` has
+    one row, from long ago, which is still what it shows: no date cut drops it (History is
+    not cut at all; `history_days` bounds the state tab). Here the state is built from an old
+    History on a workbook's first run with this version."""
+    settings = Alerts(history_days=30)
+    first = plan_workbook_alerts(
+        "Sales", "", None, None, [churn(ON, 0.04)], START,
+        datetime.combine(START, datetime.min.time()), settings,
+    )  # fmt: skip
+    assert first.history_tab is not None
+    later = START + timedelta(days=200)
+    plan = plan_workbook_alerts(
+        "Sales", "", first.history_tab.rows, None, [churn(ON, 0.04)], later,
+        datetime.combine(later, datetime.min.time()), settings,
+    )  # fmt: skip
+    assert plan.history_tab is not None
+    rows = parse_history(plan.history_tab.rows)
+    assert [(r.as_of, r.key) for r in rows] == [(START, "Churn")]
