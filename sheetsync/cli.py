@@ -19,7 +19,7 @@ from sheetsync import __version__
 from sheetsync.core.errors import ConfigError, LockHeldError, SheetsyncError
 
 # Every process starts here, `--version` and `--help` included: what a command needs (the
-# config and its pydantic models, the runner, the backends, rich) is imported by that command.
+# config, the runner, the backends, rich) is imported by that command.
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text

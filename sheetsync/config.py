@@ -8,22 +8,19 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
+from sheetsync.config_schema import (
     Field,
+    Table,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-
-from sheetsync.config_messages import config_error
 from sheetsync.core.errors import ConfigError
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Table):
+    """Frozen, and a key it does not know is refused (`config_schema`)."""
 
 
 class Tabs(_Strict):
@@ -551,6 +548,8 @@ def parse_config(raw: dict[str, Any], *, source: str = "<config>") -> Config:
     try:
         return Config.model_validate({**raw, "source": source})
     except ValidationError as exc:
+        from sheetsync.config_messages import config_error  # difflib, json: only for mistakes
+
         raise config_error(exc, raw, model=Config, source=source) from exc
 
 

@@ -14,8 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from sheetsync.config_schema import Table, ValidationError
 from sheetsync.core.errors import ConfigError
 
 TOML_TABLE_NOTE = "(TOML puts keys after a [table] header into that table)"
@@ -32,7 +31,7 @@ _EXPECTED = {
 
 
 def config_error(
-    exc: ValidationError, raw: dict[str, Any], *, model: type[BaseModel], source: str
+    exc: ValidationError, raw: dict[str, Any], *, model: type[Table], source: str
 ) -> ConfigError:
     """One ConfigError for every problem in `exc`, each key reported once, in file order."""
     expected: dict[tuple[Any, ...], list[str]] = {}
@@ -149,12 +148,13 @@ def _tables(model: type[Any]) -> dict[tuple[str, ...], list[str]]:
     """Every table of the config (as a path of names) and the keys it takes."""
     tables: dict[tuple[str, ...], list[str]] = {}
 
-    def walk(cls: type[Any], at: tuple[str, ...]) -> None:
+    def walk(cls: type[Table], at: tuple[str, ...]) -> None:
+        cls._resolve()
         tables[at] = [n for n, f in cls.model_fields.items() if not f.exclude]
         for n, f in cls.model_fields.items():
             for arg in (f.annotation, *getattr(f.annotation, "__args__", ())):
                 for inner in (arg, *getattr(arg, "__args__", ())):
-                    if isinstance(inner, type) and issubclass(inner, BaseModel) and len(at) < 2:
+                    if isinstance(inner, type) and issubclass(inner, Table) and len(at) < 2:
                         walk(inner, (*at, n))
 
     walk(model, ())

@@ -38,6 +38,8 @@ NOT_FOR_EXCEL = {
     "sheetsync.alerts.deliver": "no mail server is configured",
     "sheetsync.alerts.render": "no alert e-mail is rendered",
     "sheetsync.alerts.chat": "no chat channel is configured",
+    # the config is checked without pydantic (sheetsync/config_schema.py)
+    "pydantic": "importing it and building the config's models cost 0.1 s per process",
     # what other commands and options need
     "rich": "--json prints no table",
     "sheetsync.report": "the report pages are `sheetsync report`",
