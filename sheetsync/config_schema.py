@@ -35,7 +35,10 @@ class ValidationError(ValueError):
     def __init__(self, title: str, errors: list[dict[str, Any]]) -> None:
         self.title = title
         self._errors = errors
-        super().__init__(f"{len(errors)} validation errors for {title}")
+        lines = [f"{len(errors)} validation error{'s' * (len(errors) != 1)} for {title}"]
+        for error in errors:
+            lines += [".".join(map(str, error["loc"])), f"  {error['msg']} [type={error['type']}]"]
+        super().__init__("\n".join(lines))
 
     def errors(self) -> list[dict[str, Any]]:
         return list(self._errors)
@@ -205,10 +208,15 @@ class Table:
             yield name, self.__dict__[name]
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be set")
+        """Refused, as pydantic refused it on a frozen model (settings are shared by threads
+        and worker processes; a changed copy is `model_copy(update=...)`)."""
+        raise ValidationError(
+            type(self).__name__,
+            [_error("frozen_instance", (name,), "Instance is frozen")],
+        )
 
     def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen: {name} cannot be deleted")
+        self.__setattr__(name, None)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
