@@ -1,7 +1,7 @@
 """A year of nights: does the last night cost what the first unchanged night cost?
 
     python benchmarks/history_nights.py [--sizes 1000,10000] [--nights 365]
-                                        [--backends excel,google] [--step 7]
+                                        [--backends excel,google] [--step 7] [--outbox]
 
 Per size and backend, on a workbook of realistic shape (`benchmarks.workbooks`, period
 2026-Q4 from 5 October) with the default configuration (alerts on, no mail server):
@@ -9,19 +9,31 @@ Per size and backend, on a workbook of realistic shape (`benchmarks.workbooks`, 
 * night 1: the first sync, a whole `sheetsync run` process;
 * night 2: nothing changed since night 1, a whole process, measured: the reference;
 * nights 3 to N-1, simulated faster: every `step`-th night, 1% of the Current values change
-  and the workbook is synced *in this process* (`runner.run_all`, the same code; not
-  measured); the nights between are not run at all (a run where nothing changed adds no
-  History row, only one more run to each spell of the state tab). The period ends on 31
-  December, so every key result also gets its period-end row in between;
+  and the workbook is synced *in this process* (`runner.run_all`, the same code as
+  `sheetsync run`, with that night's as-of date; not measured); the nights between are not
+  run at all. What that leaves out: a night where nothing changed adds no History row, only
+  one more run to each spell of the state tab; and with the default `remind_every_days = 7`
+  a step of 7 raises the same alerts a week as running every night would (each reminder and
+  repeated stale alert is due once a week; an alert on a changed value comes on the night
+  of the change), so the Alerts tab and the state's alert spells grow as they would. A larger
+  step raises fewer of them than a real year. The period ends on 31 December, so every key
+  result also gets its period-end row in between;
 * night N: nothing changed since the night before, a whole process, measured exactly like
   night 2.
 
+Without `--outbox` no mail server is configured (the default configuration): every alert
+stays pending in the Alerts tab for good, and each night rebuilds them all to say how many are
+owed. With `--outbox` the alerts are written to an outbox folder and marked sent, as with a
+working mail server.
+
 Printed per size and backend: CPU seconds and peak memory of night 2 and night N, their
-ratio (goal, issue #14: night N <= 1.2x night 2), the rows of History and of its state tab at
-the end, and on Google the bytes each measured night downloaded and which ranges it read
-(History is never among them). Excel is measured like `benchmarks/nightly.py`, Google on the
-local Sheets API stand-in like `benchmarks/google_bytes.py` (the stand-in answers in this
-process and is not counted). `measure` is what `benchmarks/run.py` calls.
+ratio (goal, issue #14: night N <= 1.2x night 2), the rows of History, the Alerts tab and
+the state tab at the end, the largest tab against Excel's 1,048,576 rows and the cells in
+use against Google's 10 million per spreadsheet, and on Google the bytes each measured night
+downloaded and which ranges it read (History is never among them). Excel is measured like
+`benchmarks/nightly.py`, Google on the local Sheets API stand-in like
+`benchmarks/google_bytes.py` (the stand-in answers in this process and is not counted).
+`measure` is what `benchmarks/run.py` calls.
 """
 
 from __future__ import annotations
@@ -67,20 +79,47 @@ def _simulated_nights(nights: int, step: int) -> list[date]:
     return [*days, last] if nights > 3 and (not days or days[-1] != last) else days
 
 
-def _xlsx_rows(path: Path, title: str) -> int:
+EXCEL_ROWS, GOOGLE_CELLS = 1_048_576, 10_000_000
+TABS = ("OKRs", "KPIs", "Summary", "History", "Alerts", "History state")
+
+
+def _xlsx_extent(path: Path, title: str) -> tuple[int, int]:
+    """(rows, cells) of one tab: its row elements and its cell elements."""
     with zipfile.ZipFile(path) as package:
         try:
             part = _sheet_part(path, title)
         except (AttributeError, KeyError):
-            return 0
-        return package.read(part).count(b"<row ")
+            return 0, 0
+        data = package.read(part)
+        return data.count(b"<row "), data.count(b"<c ")
 
 
-def excel(n: int, nights: int, step: int, work: Path) -> dict[str, Any]:
+def _limits(extents: dict[str, tuple[int, int]]) -> dict[str, Any]:
+    """Each tab's rows and cells, and the share of each product's limit used at the end."""
+    tallest = max(extents, key=lambda t: extents[t][0])
+    cells = sum(c for _, c in extents.values())
+    return {
+        "history_rows": extents.get("History", (0, 0))[0],
+        "alerts_rows": extents.get("Alerts", (0, 0))[0],
+        "state_rows": extents.get("History state", (0, 0))[0],
+        "tallest_tab": tallest,
+        "excel_rows_used": extents[tallest][0] / EXCEL_ROWS,
+        "google_cells_used": cells / GOOGLE_CELLS,
+    }
+
+
+def _with_outbox(config: Path) -> Path:
+    config.write_text(config.read_text() + '[email]\noutbox = "outbox"\n', encoding="utf-8")
+    return config
+
+
+def excel(n: int, nights: int, step: int, work: Path, outbox: bool = False) -> dict[str, Any]:
     folder = work / f"excel-{n}"
     folder.mkdir()
     book = write_xlsx(folder / "okrs.xlsx", n)
     config = excel_config(folder, book)
+    if outbox:
+        _with_outbox(config)
     first = measure_process(sheetsync_run(config, FIRST_NIGHT))
     second = measure_process(sheetsync_run(config, FIRST_NIGHT + timedelta(days=1)))
     simulated = _simulated_nights(nights, step)
@@ -93,15 +132,18 @@ def excel(n: int, nights: int, step: int, work: Path) -> dict[str, Any]:
         "rows": n,
         "nights": [first.__dict__, second.__dict__, last.__dict__],
         "simulated_nights": len(simulated),
-        "history_rows": _xlsx_rows(book, "History"),
-        "state_rows": _xlsx_rows(book, "History state"),
+        **_limits({tab: _xlsx_extent(book, tab) for tab in TABS}),
         "file_mb": book.stat().st_size / 1e6,
     }
 
 
-def google(n: int, nights: int, step: int, bench: GoogleBench) -> dict[str, Any]:
+def google(
+    n: int, nights: int, step: int, bench: GoogleBench, outbox: bool = False
+) -> dict[str, Any]:
     sid = bench.spreadsheet(n)
     config = bench.config([sid])
+    if outbox:
+        _with_outbox(config)
     api = bench.api
     changed_rows = list(range(2, n + 2, 100))
 
@@ -124,22 +166,23 @@ def google(n: int, nights: int, step: int, bench: GoogleBench) -> dict[str, Any]
                 api.set_values(sid, "OKRs", f"{letter}{row}", [[value + bump]])
         _in_process(config, day)
     last = night(FIRST_NIGHT + timedelta(days=nights - 1))
-    history = api.values(sid, "History") if "History" in api.tabs(sid) else []
-    state = api.values(sid, "History state") if "History state" in api.tabs(sid) else []
+    extents = {}
+    for tab in TABS:
+        grid = api.values(sid, tab) if tab in api.tabs(sid) else []
+        extents[tab] = (len(grid), sum(1 for row in grid for v in row if v not in (None, "")))
     return {
         "backend": "google",
         "rows": n,
         "nights": [first, second, last],
         "simulated_nights": len(simulated),
-        "history_rows": len(history),
-        "state_rows": len(state),
+        **_limits(extents),
         "down_second": second["down"],
         "down_last": last["down"],
     }
 
 
 def measure(
-    sizes: list[int], nights: int, backends: list[str], step: int = 7
+    sizes: list[int], nights: int, backends: list[str], step: int = 7, outbox: bool = False
 ) -> list[dict[str, Any]]:
     """Per backend and size: night 1, night 2 (first unchanged) and night `nights` (unchanged
     since the night before) as whole processes (`nights`: [night 1, 2, N], each with `cpu`
@@ -154,10 +197,10 @@ def measure(
             for n in sizes:
                 for backend in backends:
                     if backend == "excel":
-                        result = excel(n, nights, step, work)
+                        result = excel(n, nights, step, work, outbox)
                     else:
                         assert google_bench is not None
-                        result = google(n, nights, step, google_bench)
+                        result = google(n, nights, step, google_bench, outbox)
                     second, last = result["nights"][1], result["nights"][-1]
                     result["night_count"] = nights
                     result["last_over_first_unchanged"] = last["cpu"] / second["cpu"]
@@ -172,8 +215,9 @@ def measure(
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
         "| backend | items | night 2 CPU / peak | night N CPU / peak | N / 2 CPU (goal <= 1.2x) "
-        "| N / 2 memory | History rows | state rows | simulated nights |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| N / 2 memory | History rows | Alerts rows | state rows | limits used "
+        "| simulated nights |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         second, last = r["nights"][1], r["nights"][-1]
@@ -182,7 +226,9 @@ def table(results: list[dict[str, Any]]) -> str:
             f"| {second['cpu']:.2f} s / {second['peak_mb']:.0f} MB "
             f"| {last['cpu']:.2f} s / {last['peak_mb']:.0f} MB (night {r['night_count']}) "
             f"| {r['last_over_first_unchanged']:.2f}x | {r['peak_last_over_first_unchanged']:.2f}x "
-            f"| {r['history_rows']:,} | {r['state_rows']:,} | {r['simulated_nights']} |"
+            f"| {r['history_rows']:,} | {r['alerts_rows']:,} | {r['state_rows']:,} "
+            f"| Excel rows {r['excel_rows_used']:.1%} ({r['tallest_tab']}), Google cells "
+            f"{r['google_cells_used']:.1%} | {r['simulated_nights']} |"
         )
     return "\n".join(lines)
 
@@ -193,12 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=365)
     parser.add_argument("--backends", default="excel,google")
     parser.add_argument("--step", type=int, default=7, help="simulate every STEP-th night")
+    parser.add_argument(
+        "--outbox", action="store_true", help="deliver alerts to an outbox (a mail server)"
+    )
     args = parser.parse_args(argv)
     results = measure(
         [int(s) for s in args.sizes.split(",")],
         args.nights,
         args.backends.split(","),
         step=args.step,
+        outbox=args.outbox,
     )
     print(table(results))
     for r in results:

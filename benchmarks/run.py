@@ -187,7 +187,10 @@ def _night_rows(r: dict[str, Any]) -> list[Row]:
     size = f"{r['rows']:,}"
     kept = ""
     if "history_rows" in r:
-        kept = f"; History {r['history_rows']:,} rows, state tab {r['state_rows']:,}"
+        kept = (
+            f"; History {r['history_rows']:,} rows, Alerts {r.get('alerts_rows', 0):,}, "
+            f"state tab {r['state_rows']:,}"
+        )
     return [
         judged(
             Row(f"{what}, CPU", size, f"{_s(last['cpu'])}{kept}",
