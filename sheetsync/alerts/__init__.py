@@ -342,9 +342,12 @@ def plan_workbook_alerts(
     alerts_tab = updated_alerts_tab(
         alerts_grid, workbook, new=new_log_records(events, now, settings), tab=tabs.alerts
     )
+    # The rows read are as they were (`log`): only the new ones are read back, at their rows.
+    start = max(len(alerts_grid or []), 2) if is_owned(alerts_grid) else 2
+    logged_now = [*alerts_tab.rows[:2], *([[]] * (start - 2)), *alerts_tab.rows[start:]]
     # Rebuilt from the state as it now stands, so a first attempt and a re-send are identical.
     pending, skipped = owed_alerts(
-        parse_alert_log(alerts_tab.rows),
+        [r for r in log if r.pending_recipients] + parse_alert_log(logged_now),
         [record for view in after.items.values() for record in view.records()],
         [*items, *objectives],
         settings,

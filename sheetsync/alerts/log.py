@@ -303,15 +303,18 @@ def updated_alerts_tab(
     check_owned(grid, tab, workbook)
     body = owned_body(grid)
     outcomes = outcomes or {}
+    touched = {event for event, _ in outcomes}
     logged: set[str] = set()
     rows: Grid = []
+    id_col = _COL["Event ID"]
     for i, raw in enumerate(body):
-        record = _record(raw, i + 3)
         row = list(raw)
-        if record is not None:
-            logged.add(record.event_id)
-            updated = record.with_outcomes(outcomes)
-            if updated is not record:
+        event = cell_text(raw[id_col]) if id_col < len(raw) else ""
+        if event:  # only a row an outcome names is read whole (the log only grows)
+            logged.add(event)
+            record = _record(raw, i + 3) if event in touched else None
+            updated = record.with_outcomes(outcomes) if record is not None else None
+            if updated is not None and updated is not record:
                 row += [None] * (len(ALERTS_HEADER) - len(row))
                 row[_COL["Delivery"]] = updated.delivery_text
         rows.append(row)
