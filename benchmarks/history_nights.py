@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 import zipfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -60,16 +61,21 @@ CURRENT = OKR_HEADER.index("Current")
 
 
 def _in_process(config: Path, as_of: date) -> None:
-    """One simulated night: the same sync as `sheetsync run`, in this process."""
+    """One simulated night: the same sync as `sheetsync run`, in this process. Its CPU time
+    goes to stderr as progress (in-process, no start-up: not a figure of the table)."""
     from sheetsync.config import load_config
     from sheetsync.runner import run_all
 
+    started = time.process_time()
     report = run_all(
         load_config(config), as_of=as_of, now=datetime.combine(as_of, datetime.min.time())
     )
     failed = [w.error for w in report.workbooks if w.error]
     if failed:
         raise RuntimeError(failed[0])
+    night = (as_of - FIRST_NIGHT).days + 1
+    print(f"  simulated night {night}: {time.process_time() - started:.2f} s in-process CPU",
+          file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _simulated_nights(nights: int, step: int) -> list[date]:
