@@ -38,6 +38,10 @@ NOT_FOR_EXCEL = {
     "sheetsync.alerts.deliver": "no mail server is configured",
     "sheetsync.alerts.render": "no alert e-mail is rendered",
     "sheetsync.alerts.chat": "no chat channel is configured",
+    "urllib.request": "nothing is fetched over HTTP: no Google workbook, no heartbeat",
+    "http.client": "nothing is fetched over HTTP: no Google workbook, no heartbeat",
+    "ssl": "no TLS connection: no mail server, no Google workbook",
+    "xml.sax": "chart text is escaped without it (it imports urllib.request)",
     # the config is checked without pydantic (sheetsync/config_schema.py)
     "pydantic": "importing it and building the config's models cost 0.1 s per process",
     # what other commands and options need
