@@ -8,7 +8,7 @@ import re
 import string
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import chain, product
 from typing import Any, TypeAlias
 
@@ -32,9 +32,15 @@ _DATE_FORMAT = "yyyy-mm-dd"
 _DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _MAX_TEXT = 32767  # the most characters an Excel cell holds
 _NOT_XML = "[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-_TO_ESCAPE = re.compile(f"_(?=x[0-9A-Fa-f]{{4}}(?:_|{_NOT_XML}))|{_NOT_XML}")
-"""What `_escape` rewrites: a character XML cannot hold, and an underscore that would start
-what reads as an escape once those characters are escaped."""
+
+
+@cache  # compiled on first use: its character classes cost ~5 ms, and most runs never need it
+def _to_escape() -> re.Pattern[str]:
+    """What `_escape` rewrites: a character XML cannot hold, and an underscore that would
+    start what reads as an escape once those characters are escaped."""
+    return re.compile(f"_(?=x[0-9A-Fa-f]{{4}}(?:_|{_NOT_XML}))|{_NOT_XML}")
+
+
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 DIGITS = "0123456789"
 _CELL_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
@@ -114,7 +120,7 @@ def _escape(text: str) -> str:
     """
     if text.isprintable() and "_x" not in text:  # the common case, without a regex
         return text
-    return _TO_ESCAPE.sub(lambda m: f"_x{ord(m[0]):04X}_", text)
+    return _to_escape().sub(lambda m: f"_x{ord(m[0]):04X}_", text)
 
 
 def _unescape(text: str) -> str:
