@@ -20,6 +20,7 @@ from sheetsync.backends.excel.cells import (
 )
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.core.model import Colour
+from sheetsync.core.plan import OWNED_DATA_ROW
 
 _Wanted: TypeAlias = tuple[CellContent, Colour | None, str, str | None]
 """A cell of an owned tab: content, fill, number format, and its XML after `<c r="A1` (from
@@ -47,6 +48,8 @@ class OwnedRows:
         self._plain: dict[type, dict[Any, _Wanted]] = {}
         """Value's class -> value -> cell, for cells without a fill: one lookup per class keeps
         1, 1.0 and True apart."""
+        self._looks: dict[tuple[Colour | None, str | None], dict[type, dict[Any, _Wanted]]] = {}
+        """The same for cells with a fill or a number format, by (fill, format)."""
         self._grid = owned.rows
         self._fills: dict[int, dict[int, Colour]] = {}
         for (r, c), colour in owned.fills.items():
@@ -63,7 +66,13 @@ class OwnedRows:
         self.bounds: tuple[int, int, int, int] | None = None
 
         grid, fills, plain, cell_of = self._grid, self._fills, self._plain, self._cell
-        number_format = owned.number_format
+        looks = self._looks
+        # `owned.number_format`, looked up by row then column (it is asked for every cell)
+        row_codes: dict[int, dict[int, str]] = {}
+        for (r, c), planned in owned.formats.items():
+            row_codes.setdefault(r, {})[c] = planned
+        column_codes = owned.column_formats
+        no_codes: dict[int, str] = {}
         width = max([len(row) for row in grid] + [c for f in fills.values() for c in f] + [0])
         heads = [f'<{prefix}c r="{column_letters(col)}' for col in range(width + 1)]
         row_head, row_end = f'<{prefix}row r="', f"</{prefix}row>"
@@ -78,20 +87,27 @@ class OwnedRows:
             first = last = count = 0
             complete = True
             row_fills = fills.get(number, no_fills)
+            codes = row_codes.get(number, no_codes) if formatted else no_codes
+            by_column = column_codes if formatted and number >= OWNED_DATA_ROW else no_codes
             values = grid[number - first_row] if number - first_row < len(grid) else []
             # Cells with a value, then fill-only cells beyond the row's last value.
             beyond = sorted(c for c in row_fills if c > len(values)) if row_fills else ()
             for col, value in chain(enumerate(values, 1), zip(beyond, repeat(None))):
                 fill = row_fills.get(col) if row_fills else None
-                code = number_format(number, col) if formatted and value is not None else None
+                code = None
+                if value is not None and (codes or by_column):
+                    code = codes.get(col)
+                    if code is None and by_column:
+                        code = by_column.get(col)
                 if fill is None and code is None:
                     if value is None:
                         continue
                     known = plain.get(value.__class__)
-                    cell = known.get(value) if known is not None else None
-                    if cell is None:
-                        cell = cell_of(value, None)
                 else:
+                    look = looks.get((fill, code))
+                    known = look.get(value.__class__) if look is not None else None
+                cell = known.get(value) if known is not None else None
+                if cell is None:
                     cell = cell_of(value, fill, code)
                 if cell[3] is None:
                     complete = False
@@ -138,6 +154,9 @@ class OwnedRows:
                 self._memo[key] = found
                 if fill is None and code is None:
                     self._plain.setdefault(value.__class__, {})[value] = found
+                else:
+                    look = self._looks.setdefault((fill, code), {})
+                    look.setdefault(value.__class__, {})[value] = found
         return found
 
     def cells_of(self, number: int) -> list[tuple[int, _Wanted]]:

@@ -72,13 +72,10 @@ class XlsxPackage:
         self.touch(name)
 
     def bytes_of(self, name: str) -> bytes:
-        """A part's bytes as they will be written: serialised now if changed (and kept, so
-        call this only once the part is final)."""
-        if name in self._bytes:
-            return self._bytes[name]
-        if name in self._changed or name in self._added:
-            data = self._bytes[name] = self._serialize(name)
-            return data
+        """A part's bytes as they will be written (serialised again when written: its rows
+        are spliced text, so that is cheap, and not keeping them keeps memory down)."""
+        if name in self._bytes or name in self._changed or name in self._added:
+            return self._serialize(name)
         return self._zip.read(name)
 
     def changed(self, name: str) -> bool:
