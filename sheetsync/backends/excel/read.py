@@ -467,15 +467,7 @@ class _Cells:
                 found = _ROW_NUMBER.search(attributes) if attributes else None
                 parsed = _integer(found[1]) if found else None
                 number = number + 1 if parsed is None else parsed
-                if number <= last:
-                    values = []  # as `_walk`: a row repeated or out of order is skipped
-                else:
-                    while last < number - 1:
-                        grid.append([])
-                        last += 1
-                    values = []
-                    grid.append(values)
-                    last = number
+                values, last = _row_values(grid, number, last)
                 in_row = not empty
                 continue
             if not in_row:
@@ -497,10 +489,10 @@ class _Cells:
                     continue
                 if "&" in v:
                     v = _entities(v)
-                if len(v) > max_text:
-                    check_text(v, f"cell {tab}!{letters}{digits}", self._limits)
-                if not t or t == "n":
+                if not t or t == "n":  # the most frequent, without a call
                     value = _number(v)
+                    if len(v) > max_text:
+                        check_text(v, f"cell {tab}!{letters}{digits}", self._limits)
                     if styled and not isinstance(value, str):
                         style = (_integer(s) or 0) if s else 0
                         timedelta = date_styles.get(style)
@@ -508,32 +500,13 @@ class _Cells:
                             value = self._date(v, value, timedelta)
                         elif number_styles and style in number_styles:
                             formats[(number, col)] = number_styles[style]
-                elif t == "s":
-                    index = _integer(v)
-                    strings = self._strings()
-                    value = (
-                        strings[index] if index is not None and 0 <= index < len(strings) else ""
-                    )
-                    if len(value) > max_text:
-                        check_text(value, f"cell {tab}!{letters}{digits}", self._limits)
-                elif t == "str":
-                    value = _unescape(v) if "_x" in v else v
-                elif t == "b":
-                    value = _boolean(v)
-                elif t == "d":
-                    try:
-                        value = from_iso8601(v)  # type: ignore[assignment]  # as `_walk`
-                    except ValueError:
-                        value = v
                 else:
-                    value = v
-            size = len(values)
-            if col > size:
-                if col > size + 1:
-                    values.extend([None] * (col - 1 - size))
-                values.append(value)
-            else:
+                    value = self._typed(t, v, tab, f"{letters}{digits}")
+            if col <= len(values):
                 values[col - 1] = value
+            else:  # after the blanks between (none when it is the next column)
+                values += [None] * (col - 1 - len(values))
+                values.append(value)
         if in_row:
             raise _NotQuick("a row not closed")
         while grid and not grid[-1]:
@@ -570,15 +543,7 @@ class _Cells:
             col = 0
             cell, kind = None, None
             inline, done = False, True  # no cell yet: ignore strays until the first <c>
-            if number <= last:  # openpyxl skips a row repeated or out of order
-                values = []
-            else:
-                while last < number - 1:
-                    grid.append([])
-                    last += 1
-                values = []
-                grid.append(values)
-                last = number
+            values, last = _row_values(grid, number, last)
             for element in row.iter(*tags):
                 tag = element.tag
                 if tag == c_tag:
@@ -611,27 +576,8 @@ class _Cells:
                                 value = self._date(text, value, timedelta)
                             elif number_styles and style in number_styles and col > 0:
                                 formats[(number, col)] = number_styles[style]  # type: ignore[index]
-                    elif kind == "s":
-                        index = _integer(text)
-                        strings = self._strings()
-                        value = (
-                            strings[index]
-                            if index is not None and 0 <= index < len(strings)
-                            else ""
-                        )
-                        if len(value) > max_text:
-                            self._too_long(value, tab, cell)
-                    elif kind == "str":
-                        value = _unescape(text) if "_x" in text else text
-                    elif kind == "b":
-                        value = _boolean(text)
-                    elif kind == "d":
-                        try:
-                            value = from_iso8601(text)  # type: ignore[assignment]  # as openpyxl: a time or duration passes through
-                        except ValueError:
-                            value = text
-                    else:  # "e" (an error code such as #N/A) or a type sheetsync does not know
-                        value = text
+                    else:
+                        value = self._typed(kind, text, tab, cell.get("r") or "?")
                 elif tag == t_tag:
                     if not inline or (phonetic is not None and element.getparent() is phonetic):
                         continue
@@ -666,6 +612,28 @@ class _Cells:
             grid.pop()
         return grid
 
+    def _typed(self, kind: str, text: str, tab: str, ref: str) -> CellValue:
+        """The value of a cell's `<v>` text by its type (t) other than a number."""
+        value: CellValue
+        if kind == "s":
+            index = _integer(text)
+            strings = self._strings()
+            value = strings[index] if index is not None and 0 <= index < len(strings) else ""
+            if len(value) > self._limits.text_chars:
+                check_text(value, f"cell {tab}!{ref}", self._limits)
+        elif kind == "str":
+            value = _unescape(text) if "_x" in text else text
+        elif kind == "b":
+            value = _boolean(text)
+        elif kind == "d":
+            try:
+                value = from_iso8601(text)  # type: ignore[assignment]  # as openpyxl: a time or duration passes through
+            except ValueError:
+                value = text
+        else:  # "e" (an error code such as #N/A) or a type sheetsync does not know
+            value = text
+        return value
+
     def _too_long(self, text: str, tab: str, cell: Any) -> None:
         check_text(text, f"cell {tab}!{cell.get('r') or '?'}", self._limits)
 
@@ -679,6 +647,20 @@ class _Cells:
                 found = "#VALUE!"  # as openpyxl: a date out of range reads as an error
             self._dates[key] = found
         return found  # type: ignore[no-any-return]
+
+
+def _row_values(grid: Grid, number: int, last: int) -> tuple[list[CellValue], int]:
+    """The list row `number`'s values go in, appended to `grid` after empty rows for the rows
+    it skips; a list kept nowhere for a row repeated or out of order (openpyxl skips it). With
+    the last row number in `grid`."""
+    if number <= last:
+        return [], last
+    while last < number - 1:
+        grid.append([])
+        last += 1
+    values: list[CellValue] = []
+    grid.append(values)
+    return values, number
 
 
 def _number(text: str) -> int | float | str:
