@@ -327,7 +327,7 @@ class _InWorkers:
 
     def sync(self, wave: list[cfg.Workbook], finished: _Finished) -> list[SyncOutcome]:
         def one(slot: int, wb: cfg.Workbook) -> SyncOutcome:
-            outcome = finished(wb, lambda: self.pool.submit(slot, sync_in_worker, wb).result())
+            outcome = finished(wb, lambda: self.pool.call(slot, sync_in_worker, wb))
             if self.job.keep_open and is_kept(outcome):
                 self._holder[wb.name], self._workbooks[wb.name] = slot, wb
             return outcome
@@ -337,11 +337,16 @@ class _InWorkers:
     def record(self, planned: list[SyncOutcome], delivery: DeliveryReport) -> None:
         def one(slot: int, o: SyncOutcome) -> None:
             wb = self._workbooks[o.report.name]
+            mine = delivery_for(delivery, o)
             try:
-                mine = delivery_for(delivery, o)
-                error = self.pool.submit(slot, record_in_worker, wb, mine).result()
-            except WorkerDied as exc:
-                error = undelivered_marks(exc)
+                error = self.pool.call(slot, record_in_worker, wb, mine)
+            except WorkerDied:
+                # Marking is the same whether or not the dead worker had written it: a new
+                # process reads the Alerts tab as it is now and marks what is missing.
+                try:
+                    error = self.pool.call(slot, record_in_worker, wb, mine)
+                except WorkerDied as exc:
+                    error = undelivered_marks(exc, known=not exc.started)
             if error:
                 o.report.error = error
             self._holder.pop(wb.name, None)
@@ -375,7 +380,12 @@ class _Finished:
         try:
             outcome = sync()
         except WorkerDied as exc:
-            outcome = SyncOutcome(WorkbookReport(wb.name, error=f"not synced: {exc}"))
+            error = f"not synced: {exc}"
+            if exc.started:  # it may have written the workbook: say so, never sync it twice
+                error = (
+                    f"outcome unknown: {exc}; it may have been written, the next run syncs it again"
+                )
+            outcome = SyncOutcome(WorkbookReport(wb.name, error=error))
             outcome.report.duration = time.monotonic() - started
         if outcome.report.error:
             log.error("%s: %s", wb.name, outcome.report.error)

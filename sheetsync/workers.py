@@ -128,9 +128,12 @@ def delivery_for(delivery: DeliveryReport, outcome: SyncOutcome) -> DeliveryRepo
     )
 
 
-def undelivered_marks(why: object) -> str:
+def undelivered_marks(why: object, *, known: bool = True) -> str:
+    """`known`: False when a worker died while writing the marks (they may be written)."""
     # The digests went out but are still logged as pending: the next run re-sends them under
     # the same Message-IDs, which mail systems collapse.
+    if not known:
+        return f"alerts were sent; whether their delivery was recorded is not known: {why}"
     return f"alerts were sent but their delivery could not be recorded: {why}"
 
 

@@ -4,11 +4,14 @@ Why processes: parsing and scoring a workbook is pure Python and holds the GIL, 
 one workbook at a time (with 4 or 8 threads, 200 small workbooks ran 1.10x and 1.25x *slower*
 than with one). Separate processes use every core.
 
-Why one single-process `ProcessPoolExecutor` per worker instead of one pool of N: a caller can
-send a later call to the process that ran an earlier one (`submit(slot, ...)`), whose module
-state still holds what that call left there (a workbook still open for its second write). Each
-slot is fed by one thread of the parent (`for_each`), so a slot runs one call at a time and a
-free slot takes the next item at once.
+Why one process per slot, each with its own pipe: a caller can send a later call to the
+process that ran an earlier one (`call(slot, ...)`), whose module state still holds what that
+call left there (a workbook still open for its second write). Each slot is fed by one thread
+of the parent (`for_each`), so a slot runs one call at a time and a free slot takes the next
+item at once. The pipe, not the process's exit status, tells the parent that a worker died:
+its end closes only when the worker's process ends, whereas the exit status comes through the
+fork server, and a fork server killed made every worker it started look dead while they
+finished their workbooks (with `concurrent.futures.ProcessPoolExecutor`, used before).
 
 Why `forkserver` (or `spawn` where there is none): forking the parent itself would copy its
 threads' locks (logging, the signal watcher, the progress bar) in whatever state they are. A
@@ -23,13 +26,15 @@ send their log records to the parent, which logs them through its own loggers an
 same stream, format and redaction); `tag` names the current item on each record
 (`workbook=...`). Secrets the parent registered are redacted in the workers too.
 
-A worker that dies (a crash, the OOM killer, SIGKILL) fails only the call it was running, with
-`WorkerDied`; the slot starts a new process for its next call. A worker whose parent dies
-(SIGKILL) ends at once rather than wait for work forever.
+A worker that dies (a crash, the OOM killer, SIGKILL) fails only the call it was running,
+with `WorkerDied`, which says whether it had taken the call: if it had, the call may have done
+its work before the end, and its outcome is not known. The slot starts a new process for its
+next call; a call a dead idle process never took goes to a new one. A worker whose parent
+dies (SIGKILL) ends at once rather than wait for work forever.
 
 Example:
     with WorkerProcesses(2, setup, (job,), preload=["sheetsync.workers"]) as pool:
-        results = pool.for_each(items, lambda slot, item: pool.submit(slot, work, item).result())
+        results = pool.for_each(items, lambda slot, item: pool.call(slot, work, item))
 """
 
 from __future__ import annotations
@@ -38,20 +43,21 @@ import copy
 import logging
 import logging.handlers
 import os
+import pickle
 import signal
 import sys
 import threading
+import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sheetsync.ops.logsetup import RedactingFilter, register_secret, registered_secrets
 
-# multiprocessing and the process pool are imported when workers start: every run imports this
+# multiprocessing is imported when workers start: every run imports this
 # module (WorkerDied, tag), and a run in one process needs neither.
 if TYPE_CHECKING:
     import multiprocessing.process
-    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 T = TypeVar("T")
@@ -68,10 +74,22 @@ warnings.filterwarnings(
 
 
 class WorkerDied(Exception):
-    """The worker process stopped (crashed or was killed) before it answered the call."""
+    """The worker process stopped (crashed or was killed) before it answered the call.
+
+    `started`: whether it had taken the call. If it had, the call may have done some or all
+    of its work (a workbook written) before the end: its outcome is not known.
+    """
+
+    def __init__(self, message: str, *, started: bool) -> None:
+        super().__init__(message)
+        self.started = started
 
 
-DIED = "its worker process stopped before it finished (it crashed or was killed)"
+DIED = (
+    "its worker process stopped while it was at work (it crashed or was killed): "
+    "it is not known whether it finished"
+)
+NOT_STARTED = "its worker process stopped before it started (it crashed or was killed)"
 
 
 def worker_context() -> BaseContext:
@@ -117,8 +135,8 @@ class WorkerProcesses:
             setup,
             tuple(setup_args),
         )
-        self._slots: list[ProcessPoolExecutor | None] = [None] * count
-        self._dead: list[ProcessPoolExecutor] = []
+        self._slots: list[_Worker | None] = [None] * count
+        self._ended: list[_Worker] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -132,62 +150,42 @@ class WorkerProcesses:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def submit(self, slot: int, fn: Callable[..., R], *args: Any) -> Future[R]:
-        """Run `fn(*args)` in the process of `slot` (started now if it has none or it died).
+    def call(self, slot: int, fn: Callable[..., R], *args: Any) -> R:
+        """`fn(*args)` in the process of `slot` (started now if it has none or it died): its
+        result, or the exception it raised.
 
-        The future's `result()` raises `WorkerDied` when the process stopped before answering.
-        `fn` and `args` are pickled, so `fn` must be a module-level function.
+        Raises `WorkerDied` when the process stopped before answering (`started` says whether
+        it had taken the call). `fn` and `args` are pickled, so `fn` must be a module-level
+        function. A slot runs one call at a time; calls to different slots run at once.
         """
-        from concurrent.futures import Future
-        from concurrent.futures.process import BrokenProcessPool
-
-        outer: Future[R] = Future()
         for attempt in (1, 2):
-            executor = self._executor(slot)
+            worker = self._worker(slot)
             try:
-                inner = executor.submit(fn, *args)
-                break
-            except BrokenProcessPool:
-                # Its process died while idle (the OOM killer, a kill by hand): nothing of
-                # this call ran, so it goes to a new process, once.
-                self._bury(executor)
-                if attempt == 2:
-                    outer.set_exception(WorkerDied(DIED))
-                    return outer
+                return worker.call(fn, args)
+            except WorkerDied as died:
+                self._replace(slot, worker)
+                # A process that died while idle (the OOM killer, a kill by hand) ran nothing
+                # of this call: it goes to a new process, once.
+                if died.started or attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
-        def relay(done: Future[R]) -> None:
-            error = done.exception()
-            if isinstance(error, BrokenProcessPool):
-                self._bury(executor)
-                outer.set_exception(WorkerDied(DIED))
-            elif error is not None:
-                outer.set_exception(error)
-            else:
-                outer.set_result(done.result())
-
-        inner.add_done_callback(relay)
-        return outer
-
-    def _executor(self, slot: int) -> ProcessPoolExecutor:
-        """The slot's process pool of one, a new one when it has none or its process died."""
-        from concurrent.futures import ProcessPoolExecutor
-
+    def _worker(self, slot: int) -> _Worker:
+        """The slot's process, a new one when it has none."""
         with self._lock:
-            executor = self._slots[slot]
-            if executor is None or executor in self._dead:
-                executor = self._slots[slot] = ProcessPoolExecutor(
-                    1,
-                    mp_context=self._context,
-                    initializer=_start_worker,
-                    initargs=self._start_args,
-                )
-            return executor
+            if self._closed:
+                raise RuntimeError("the worker processes were closed")
+            worker = self._slots[slot]
+            if worker is None:
+                worker = self._slots[slot] = _Worker(self._context, self._start_args)
+            return worker
 
-    def _bury(self, executor: ProcessPoolExecutor) -> None:
-        """Mark a slot's process dead: that slot's next call starts a new one (the dead one is
-        shut down in `close`, not from the executor's own thread that reports the death)."""
+    def _replace(self, slot: int, worker: _Worker) -> None:
+        """The slot's next call starts a new process (the dead one is cleaned up in `close`)."""
         with self._lock:
-            self._dead.append(executor)
+            if self._slots[slot] is worker:
+                self._slots[slot] = None
+                self._ended.append(worker)
 
     def for_each(
         self,
@@ -199,8 +197,8 @@ class WorkerProcesses:
         """`work(slot, item)` for every item, the results in the items' order.
 
         Each slot takes the next item when it is free, or with `slot_of` only the items that
-        name it (in their order). Runs in one parent thread per slot; `work` usually submits
-        to that slot and waits for the answer. An exception `work` raises (KeyboardInterrupt
+        name it (in their order). Runs in one parent thread per slot; `work` usually calls
+        that slot and waits for the answer. An exception `work` raises (KeyboardInterrupt
         included) stops handing out items and is raised here once the others are done.
         """
         numbered = list(enumerate(items))
@@ -248,35 +246,136 @@ class WorkerProcesses:
     def each_process(self, fn: Callable[[], object]) -> None:
         """Run `fn()` once in every worker process now running (after what each is doing);
         one that died meanwhile is skipped."""
-        from concurrent.futures.process import BrokenProcessPool
 
         with self._lock:
-            running = [e for e in self._slots if e is not None and e not in self._dead]
-        futures = []
-        for executor in running:
+            running = [w for w in self._slots if w is not None]
+        for worker in running:
             try:
-                futures.append(executor.submit(fn))
-            except BrokenProcessPool:
-                continue
-        for future in futures:
-            try:
-                future.result()
-            except BrokenProcessPool:
+                worker.call(fn, ())
+            except WorkerDied:
                 continue
 
     def close(self) -> None:
         """Let the workers finish what they run, stop them, then pass on their last log lines."""
-        if self._closed:
-            return
-        self._closed = True
         with self._lock:
-            executors = [e for e in self._slots if e is not None] + self._dead
-            self._slots, self._dead = [None] * len(self._slots), []
-        for executor in dict.fromkeys(executors):
-            executor.shutdown(wait=True, cancel_futures=True)
+            if self._closed:
+                return
+            self._closed = True
+            workers = [w for w in self._slots if w is not None] + self._ended
+            self._slots, self._ended = [None] * len(self._slots), []
+        for worker in workers:
+            worker.stop()
         self._listener.stop()
         self._log_queue.close()
         self._log_queue.join_thread()
+
+
+_STARTED = "started"
+"""A worker's first answer to a call: it took the call (an end after it leaves the outcome
+unknown; an end before it means nothing of the call ran)."""
+
+_STOP_SECONDS = 30.0
+"""How long `close` waits for an idle worker to end once asked, before killing it."""
+
+
+class _Worker:
+    """One worker process and the pipe its calls and answers go through.
+
+    The parent learns that a worker died from that pipe's end, which only the worker's own
+    end closing can cause: not from the process's exit status, which comes through the fork
+    server (a fork server killed makes every worker it started look dead while they work on).
+    An answer the worker sent before it died is still read.
+    """
+
+    def __init__(self, context: BaseContext, start_args: tuple[Any, ...]) -> None:
+        mine, theirs = context.Pipe()
+        self.process = context.Process(  # type: ignore[attr-defined]
+            target=_serve, args=(theirs, *start_args), name="sheetsync-worker", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.connection = mine
+        self._busy = threading.Lock()
+
+    def call(self, fn: Callable[..., R], args: Sequence[Any]) -> R:
+        with self._busy:
+            try:
+                self.connection.send((fn, tuple(args)))
+                taken = self.connection.recv()
+            except (EOFError, OSError):  # OSError: the pipe broke as the process ended
+                raise WorkerDied(NOT_STARTED, started=False) from None
+            assert taken == _STARTED, taken
+            try:
+                ok, answer = self.connection.recv()
+            except (EOFError, OSError):
+                raise WorkerDied(DIED, started=True) from None
+        if ok:
+            return answer  # type: ignore[no-any-return]
+        raise answer
+
+    def stop(self) -> None:
+        """Ask the worker to end after its call in hand; kill it if it does not end."""
+        with self._busy:
+            try:
+                self.connection.send(None)
+                # The pipe ends when the process does (also when the fork server is gone).
+                if self.connection.poll(_STOP_SECONDS):
+                    self.connection.recv()
+            except (EOFError, OSError):
+                pass
+            finally:
+                self.connection.close()
+        self.process.join(_STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+class _Failed:
+    """An exception raised in a worker, as it crosses back: the exception when it can be
+    pickled, else a RuntimeError with its text; the worker's traceback as its cause."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.text = "".join(traceback.format_exception(exc))
+        try:
+            pickle.dumps(exc)
+            self.exc: BaseException = exc
+        except Exception:
+            self.exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (self.exc, self.text)
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker process (as its `__cause__`)."""
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.args[0]}"""'
+
+
+def _rebuild(exc: BaseException, text: str) -> BaseException:
+    exc.__cause__ = RemoteTraceback(text)
+    return exc
+
+
+def _serve(connection: Any, *start_args: Any) -> None:
+    """A worker process: start, then answer calls until the parent says stop or is gone."""
+    _start_worker(*start_args)
+    try:
+        while (message := connection.recv()) is not None:
+            fn, args = message
+            connection.send(_STARTED)
+            try:
+                answer: tuple[bool, Any] = (True, fn(*args))
+            except BaseException as exc:
+                answer = (False, _Failed(exc))
+            try:
+                connection.send(answer)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:  # not picklable
+                connection.send((False, _Failed(exc)))
+    except (EOFError, OSError):  # the parent is gone
+        return
 
 
 def _main_module() -> list[str]:

@@ -171,6 +171,7 @@ def test_a_worker_process_that_dies_fails_only_its_workbook(tmp_path):
     report = {w["name"]: w for w in json.loads(out)["workbooks"]}
     assert run.returncode == 1, err
     assert "worker process stopped" in report["stuck"]["error"]
+    assert "outcome unknown" in report["stuck"]["error"]
     assert "crashed or was killed" in report["stuck"]["error"]
     for name in names[:-1]:
         assert report[name]["ok"] and report[name]["wrote"], report[name]
@@ -275,4 +276,93 @@ def test_a_worker_killed_while_the_mail_goes_out_still_gets_its_workbooks_marked
     assert {r.name: r.error for r in report.workbooks if r.error} == {}
     for name in TEAMS:
         alerts = tabs_without_times(tmp_path / "team" / f"{name}.xlsx")["Alerts"][2:]
+        assert alerts and all("sent" in str(row[-2]) for row in alerts), (name, alerts)
+
+
+def _fork_server() -> int:
+    """This process's child that is multiprocessing's fork server."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes()
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == os.getpid() and b"multiprocessing.forkserver" in command:
+                return int(entry.name)
+    raise AssertionError("no fork server")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="finds the fork server through /proc")
+def test_a_fork_server_killed_while_workers_write_leaves_their_workbooks_reported_synced(
+    sheets_api, service_account_file, tmp_path, capsys
+):
+    """The OOM killer (or a stop that reaches only some processes) kills the fork server while
+    a worker writes its workbook: the worker lives on and finishes, so the run must report
+    that workbook as synced (it was written), not failed."""
+    sheets, config = fifty(sheets_api, service_account_file, tmp_path, count=2)
+    killed: list[int] = []
+
+    def kill_fork_server(record: object) -> None:
+        server = _fork_server()
+        os.kill(server, signal.SIGKILL)
+        killed.append(server)
+        time.sleep(0.5)  # the run has seen the fork server's end before this write answers
+
+    sheets_api.before_next("batchUpdate", kill_fork_server)
+
+    code = main(["run", "--config", str(config), "--as-of", "2026-11-15", "--workers", "2",
+                 "--json"])  # fmt: skip
+
+    out = json.loads(capsys.readouterr().out)
+    assert killed
+    assert [(w["name"], w["error"]) for w in out["workbooks"] if w["error"]] == []
+    assert all(w["ok"] and w["wrote"] for w in out["workbooks"]) and code == 0
+    assert sheets_api.counts["batchUpdate"] == 2
+    for i in range(2):
+        assert "Summary" in sheets.tabs(f"team-{i:02d}")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="finds the workers through /proc")
+def test_workers_killed_while_writing_the_sent_marks_still_leave_them_written(
+    sheets_api, service_account_file, tmp_path
+):
+    """The mail went out and a worker dies while it writes the sent marks: whether its write
+    arrived or not, the run must end with the marks written (a new process reads the Alerts
+    tab again and marks what is missing), or the next night would send the digests again."""
+    from datetime import UTC, date, datetime
+
+    from sheetsync.alerts import OutboxMailer
+    from sheetsync.config import load_config
+    from sheetsync.runner import run_all
+    from tests.e2e.workbooks import GoogleSheets, write_config
+
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    entries = [sheets.create(name, {"OKRs": CLEAN_OKRS, "KPIs": KPIS}) for name in TEAMS[:2]]
+    extra = ALERTS + sheets.config_extra() + "requests_per_minute = 100000\n"
+    config = load_config(write_config(tmp_path, entries, extra))
+    killed: list[int] = []
+
+    def kill_workers(record: object) -> None:
+        for pid in _worker_pids():
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        time.sleep(0.5)  # the run has seen them die before this write answers
+
+    class MarksKiller(OutboxMailer):
+        armed = False
+
+        def send(self, msg):  # type: ignore[no-untyped-def]
+            if not self.armed:  # the first write after the mail went out, once
+                sheets_api.before_next("batchUpdate", kill_workers)
+                self.armed = True
+            super().send(msg)
+
+    report = run_all(config, as_of=date(2026, 11, 15), now=datetime(2026, 11, 15, 6, tzinfo=UTC),
+                     workers=2, mailer=MarksKiller(tmp_path / "outbox"))  # fmt: skip
+
+    assert killed
+    assert {r.name: r.error for r in report.workbooks if r.error} == {}
+    for name in TEAMS[:2]:
+        alerts = sheets.values(name, "Alerts")[2:]
         assert alerts and all("sent" in str(row[-2]) for row in alerts), (name, alerts)

@@ -60,9 +60,7 @@ def test_worker_processes_share_one_budget_and_get_no_429_at_the_quota_bound(
 
     with WorkerProcesses(2, _keep, (limiter,)) as workers:
         started = time.monotonic()
-        sent = workers.for_each(
-            range(2), lambda slot, _: workers.submit(slot, _read_times, *args).result()
-        )
+        sent = workers.for_each(range(2), lambda slot, _: workers.call(slot, _read_times, *args))
         took = time.monotonic() - started
 
     assert sent == [QUOTA, QUOTA]

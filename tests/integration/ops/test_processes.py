@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def workers():
 def test_a_later_call_to_a_slot_finds_what_its_earlier_call_left(workers):
     def each_slot(fn, *args):
         return workers.for_each(
-            [0, 1], lambda slot, _: workers.submit(slot, fn, "ab"[slot], *args).result(),
+            [0, 1], lambda slot, _: workers.call(slot, fn, "ab"[slot], *args),
             slot_of=lambda slot: slot,
         )  # fmt: skip
 
@@ -73,39 +74,39 @@ def test_a_later_call_to_a_slot_finds_what_its_earlier_call_left(workers):
 
 
 def test_a_dead_worker_fails_only_its_call_and_its_slot_gets_a_new_process(workers):
-    before, _ = workers.submit(0, recall, "x").result()
+    before, _ = workers.call(0, recall, "x")
 
     with pytest.raises(WorkerDied, match="crashed or was killed"):
-        workers.submit(0, die).result()
-    after, _ = workers.submit(0, recall, "x").result()
+        workers.call(0, die)
+    after, _ = workers.call(0, recall, "x")
 
     assert after != before
-    assert workers.submit(1, recall, "x").result()[1] is None
+    assert workers.call(1, recall, "x")[1] is None
 
 
 def test_a_worker_killed_while_idle_is_replaced_before_the_next_call_runs(workers):
     """The OOM killer may pick a worker between two calls (holding a big workbook while the
     parent sends mail): the slot's next call runs in a new process instead of failing unrun."""
-    pid, _ = workers.submit(0, recall, "x").result()
+    pid, _ = workers.call(0, recall, "x")
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # the pool's own thread has seen the death
 
-    after, remembered = workers.submit(0, recall, "x").result()
+    after, remembered = workers.call(0, recall, "x")
 
     assert after != pid and remembered is None
 
 
 def test_workers_leave_ctrl_c_and_sigterm_to_the_parent(workers):
-    assert workers.submit(0, ignore_ctrl_c_and_sigterm).result() == (True, True)
+    assert workers.call(0, ignore_ctrl_c_and_sigterm) == (True, True)
 
 
 def test_worker_log_lines_reach_this_process_naming_the_item(caplog):
     caplog.set_level(logging.WARNING, logger="sheetsync")
     with WorkerProcesses(1, _nothing) as workers:
-        workers.submit(0, warn_about, "Sales").result()
+        workers.call(0, warn_about, "Sales")
 
     (record,) = [r for r in caplog.records if r.name == log.name]
     assert record.getMessage() == "looked at Sales"
@@ -119,7 +120,7 @@ from sheetsync.ops.processes import WorkerProcesses
 from tests.integration.ops.test_processes import _nothing
 if __name__ == "__main__":
     pool = WorkerProcesses(1, _nothing)
-    print(pool.submit(0, os.getpid).result(), flush=True)
+    print(pool.call(0, os.getpid), flush=True)
     time.sleep(600)
 """
 
@@ -151,3 +152,76 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
         assert _gone(worker)
     finally:
         parent.kill()
+
+
+def finish_when(flag: str, started: str, out: str) -> str:
+    """A call that says it started, waits for `flag`, then leaves its work in `out`."""
+    Path(started).touch()
+    while not os.path.exists(flag):
+        time.sleep(0.02)
+    Path(out).write_text("written")
+    return "finished"
+
+
+def fork_servers() -> list[int]:
+    """This process's children that are multiprocessing's fork server."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"multiprocessing.forkserver" in command:
+            found.append(int(proc.name))
+    return found
+
+
+def _wait_for(path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="finds the fork server through /proc")
+def test_a_call_that_finishes_after_the_fork_server_was_killed_answers_with_its_result(
+    workers, tmp_path
+):
+    """systemd or the OOM killer may kill the fork server while a worker is busy; the worker
+    itself lives on and finishes its workbook, so its call must answer as it finished, not
+    be reported as failed (a workbook written but reported failed)."""
+    flag, started, out = tmp_path / "go", tmp_path / "started", tmp_path / "out"
+    answers: list[object] = []
+
+    def run() -> None:
+        try:
+            answers.append(workers.call(0, finish_when, str(flag), str(started), str(out)))
+        except BaseException as exc:  # seen by the assertion below
+            answers.append(exc)
+
+    caller = threading.Thread(target=run)
+    caller.start()
+    _wait_for(started)
+    (server,) = fork_servers()
+    os.kill(server, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not _gone(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # the pool has seen the fork server's end
+    flag.touch()
+    caller.join(30)
+
+    assert answers == ["finished"] and out.read_text() == "written"
+    assert workers.call(1, recall, "x")[1] is None  # a new process comes from a new fork server
+
+
+def test_a_worker_killed_in_the_middle_of_a_call_says_its_outcome_is_unknown(workers):
+    """The call may have done its work (a workbook written) before the kill: the error says
+    the outcome is not known rather than that nothing happened."""
+    with pytest.raises(WorkerDied, match="not known whether it finished") as died:
+        workers.call(0, die)
+
+    assert died.value.started
