@@ -412,8 +412,9 @@ OPTIONS = {
         Option(("--config",), "the TOML config file", DEFAULT_CONFIG, kwargs={"metavar": "FILE"}),
         Option(
             ("--workers",),
-            "workbooks worked on at once",
-            4,
+            "workbooks worked on at once, each in its own process",
+            None,
+            shown_default="the CPUs this process may use, at most 4",
             kwargs={"type": _whole_number_at_least_one, "metavar": "N"},
         ),
         Option(

@@ -20,6 +20,7 @@ from pathlib import Path
 from sheetsync import config as cfg
 from sheetsync.ops.alive import alive_file
 from sheetsync.ops.alive import mark as mark_alive
+from sheetsync.ops.cpus import default_workers
 from sheetsync.ops.lock import run_lock
 from sheetsync.ops.processes import worker_context
 from sheetsync.ops.ratelimit import RateLimiter
@@ -43,7 +44,7 @@ def execute_run(
     as_of: date,
     now: datetime,
     dry_run: bool = False,
-    workers: int = 4,
+    workers: int | None = None,
     shard: str | None = None,
     progress: bool = False,
     stop: threading.Event | None = None,
@@ -54,8 +55,10 @@ def execute_run(
 
     The heartbeat reports failure when the run fails or crashes; a run refused by the lock
     sends none (the run holding the lock will report). A dry run sends and records nothing
-    (`preview`: a folder for the e-mails it would send).
+    (`preview`: a folder for the e-mails it would send). `workers` None: one per CPU this
+    process may use, at most 4 (`ops.cpus.default_workers`).
     """
+    workers = workers or default_workers()
     index, count = parse_shard(shard) if shard else (0, 1)
     workbooks = select(
         config.workbooks if workbooks is None else workbooks, index, count, key=lambda w: w.name
@@ -158,7 +161,7 @@ def serve_forever(
     config: cfg.Config,
     config_path: str,
     *,
-    workers: int = 4,
+    workers: int | None = None,
     shard: str | None = None,
 ) -> int:
     """`sheetsync serve`: sync every day at [schedule] at/timezone until SIGTERM or Ctrl-C.
@@ -242,7 +245,7 @@ def execute_report(
     *,
     as_of: date,
     now: datetime,
-    workers: int = 1,
+    workers: int | None = None,
     shard: str | None = None,
 ) -> tuple[list[Path], list[WorkbookReport]]:
     """The report pages of this process's shard of the workbooks, into `out_dir`.
@@ -252,6 +255,7 @@ def execute_report(
     """
     index, count = parse_shard(shard) if shard else (0, 1)
     workbooks = select(config.workbooks, index, count, key=lambda w: w.name)
+    workers = workers or default_workers()
     return write_report(config, out_dir, as_of=as_of, now=now, workers=workers, workbooks=workbooks)
 
 

@@ -366,3 +366,40 @@ def test_workers_killed_while_writing_the_sent_marks_still_leave_them_written(
     for name in TEAMS[:2]:
         alerts = sheets.values(name, "Alerts")[2:]
         assert alerts and all("sent" in str(row[-2]) for row in alerts), (name, alerts)
+
+
+ONE_CPU_RUN = """
+import os, sys
+from pathlib import Path
+from sheetsync.cli import main
+
+def children() -> int:
+    found = 0
+    for p in Path("/proc").iterdir():
+        try:
+            found += int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid()
+        except (OSError, IndexError, ValueError):
+            pass
+    return found
+
+if __name__ == "__main__":
+    code = main(["run", "--config", sys.argv[1], "--as-of", "2026-11-15"])
+    print(code, children())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="sets the CPU affinity")
+def test_without_workers_given_a_run_on_one_cpu_starts_no_worker_processes(tmp_path):
+    """Worker processes only help with a core each: with one usable CPU (a container or a
+    `taskset`), the default is to sync in the one process, starting no fork server."""
+    config = teams(tmp_path / "team", TEAMS[:3])
+    script = tmp_path / "one_cpu.py"
+    script.write_text(ONE_CPU_RUN)
+
+    one_cpu = {min(os.sched_getaffinity(0))}
+    done = subprocess.run([sys.executable, str(script), str(config)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          preexec_fn=lambda: os.sched_setaffinity(0, one_cpu))  # fmt: skip
+
+    assert done.stdout.split()[-2:] == ["0", "0"], done.stderr[-3000:]
