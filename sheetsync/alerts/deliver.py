@@ -48,15 +48,14 @@ class DeliveryReport:
 
     @property
     def outcomes(self) -> dict[tuple[str, str], Delivery]:
-        """(event id, recipient in lower case) -> delivery, for every event that was due."""
+        """(event id, recipient in lower case) -> delivery, for every event that was due.
+
+        Built anew on each use (it covers every digest's events): take it once, not per event."""
         return {
             (event, d.recipient.casefold()): d.delivery
             for d in self.digests
             for event in d.event_ids
         }
-
-    def outcome(self, event_id: str, recipient: str) -> Delivery | None:
-        return self.outcomes.get((event_id, recipient.casefold()))
 
     def _with(self, state: str) -> list[DigestResult]:
         return [d for d in self.digests if d.delivery.state == state]
