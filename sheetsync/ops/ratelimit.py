@@ -30,16 +30,24 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.core.errors import SheetsyncError
+
 if TYPE_CHECKING:  # a limiter shared by worker processes only; one process needs none of it
     from multiprocessing.context import BaseContext
 
 WINDOW_SECONDS = 60.0
+
+LOCK_SECONDS = 10.0
+"""How long a process waits for the limiter's shared lock, held only for a few instructions
+by each request: held longer, its holder hangs (stopped, swapped out for good)."""
 
 
 class RateLimiter:
@@ -60,6 +68,7 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
         window_seconds: float = WINDOW_SECONDS,
         processes: BaseContext | None = None,
+        lock_seconds: float = LOCK_SECONDS,
     ) -> None:
         if not requests_per_minute > 0:
             raise ValueError(f"requests_per_minute must be above 0, not {requests_per_minute!r}")
@@ -76,7 +85,7 @@ class RateLimiter:
             self.window = window_seconds / share
         self._clock = clock
         self._sleep = sleep
-        self._lock: Any = processes.Lock() if processes else threading.Lock()
+        self._lock: Any = _ProcessesLock(lock_seconds) if processes else threading.Lock()
         # The start times of the last `limit` requests (some may be reserved in the future), as
         # a ring: `_slots[_state[NEXT]]` is the oldest once `_state[COUNT]` reaches `limit`.
         # `_state[TRANSIT]`: the longest time a request took from sending to its response.
@@ -131,3 +140,55 @@ class RateLimiter:
 
 
 _NEXT, _COUNT, _TRANSIT = range(3)
+
+
+class RateLimiterStuck(SheetsyncError):
+    """The rate limit shared by the worker processes stayed locked by one of them."""
+
+
+class _ProcessesLock:
+    """The lock of a limiter shared by processes: a lock on a file (`filelock`), which the
+    kernel releases when its holder dies, so a worker killed while it holds it (the OOM killer,
+    SIGKILL) blocks no one; a holder that hangs makes the others fail after `seconds` with a
+    clear error instead of waiting forever. Picklable: each process opens the file itself."""
+
+    def __init__(self, seconds: float) -> None:
+        import tempfile
+        import weakref
+
+        handle, self.path = tempfile.mkstemp(prefix="sheetsync-ratelimit-", suffix=".lock")
+        os.close(handle)
+        self.seconds = seconds
+        self._own = weakref.finalize(self, _remove, self.path)
+        self._file_lock: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "seconds": self.seconds}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path, self.seconds = state["path"], state["seconds"]
+        self._file_lock = None
+
+    def __enter__(self) -> None:
+        from filelock import FileLock, Timeout
+
+        if self._file_lock is None:
+            # thread_local: each thread locks through its own file handle, so threads of one
+            # process exclude each other as processes do; a short poll: held for microseconds.
+            self._file_lock = FileLock(self.path, poll_interval=0.0005)
+        try:
+            self._file_lock.acquire(timeout=self.seconds)
+        except Timeout:
+            raise RateLimiterStuck(
+                f"the Google rate limit shared by the worker processes stayed locked for more "
+                f"than {self.seconds:g} s: a worker process seems to hang (stopped?); no request "
+                f"was sent (lock file {self.path})"
+            ) from None
+
+    def __exit__(self, *exc: object) -> None:
+        self._file_lock.release()
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
