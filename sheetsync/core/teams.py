@@ -4,7 +4,7 @@ A key result's team is its `Team` cell, or else the first `Team` given on its ob
 (so a team is written once per objective). An objective's owner is the first `Objective owner`
 on its rows, or else the `Owner` of its first row. Each team and each objective owner gets one
 Summary row: its key results counted by status, and the ones that need attention (red
-statuses) named, so a manager sees where to look without reading every tab. Pure.
+statuses, and invalid rows) named, so a manager sees where to look without reading every tab. Pure.
 """
 
 from __future__ import annotations
@@ -106,12 +106,18 @@ def _describe(item: Item) -> str:
     return f"{item.name} ({item.status.value}{owner})"
 
 
+def needs_attention(status: Status) -> bool:
+    """Named in a Needs attention cell: the red statuses, and Invalid (a key result that cannot
+    be scored until someone fixes its row; a team of only those is not one with nothing to do)."""
+    return status.needs_attention or status is Status.INVALID
+
+
 def _group(items: Iterable[tuple[str, Item]]) -> list[Group]:
     groups: dict[str, Group] = {}
     for key, item in items:
         group = groups.setdefault(key.casefold(), Group(key))
         group.counts[item.status] += 1
-        if item.status.needs_attention:
+        if needs_attention(item.status):
             group.attention.append(_describe(item))
     return sorted(groups.values(), key=lambda g: g.name.casefold())
 
@@ -141,13 +147,13 @@ def by_owner(items: Sequence[Item]) -> list[Group]:
 
 
 def attention_listed(group: Group) -> tuple[list[str], int]:
-    """The red items named (the first MAX_ATTENTION_LISTED) and how many more there are."""
+    """The items named (the first MAX_ATTENTION_LISTED) and how many more there are."""
     listed = group.attention[:MAX_ATTENTION_LISTED]
     return listed, len(group.attention) - len(listed)
 
 
 def attention_text(group: Group) -> str:
-    """The Needs attention cell: the red items by name, the rest counted."""
+    """The Needs attention cell: the items that need attention by name, the rest counted."""
     listed, more = attention_listed(group)
     return "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
 

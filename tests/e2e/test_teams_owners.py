@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sheetsync.cli import main
 from tests.e2e.workbooks import okrs_workbook
 
@@ -41,7 +43,10 @@ def test_the_summary_counts_each_team_and_objective_owner_and_names_what_needs_a
     sales = teams["Sales"]
     assert (sales["Key results"], sales["On track"], sales["Off track"]) == (3, 1, 1)
     assert sales["Invalid"] == 1
-    assert sales["Needs attention"] == "Grow / Leads (Off track, Ana)"
+    # Bugs fixed cannot be scored ('lots'): it needs someone as much as an Off track one
+    assert sales["Needs attention"] == (
+        "Grow / Leads (Off track, Ana); Ship / Bugs fixed (Invalid, Dan)"
+    )
     assert teams["Product"]["Done"] == 1
     assert teams["Product"]["Needs attention"] in (None, "")
     assert sheets.fill("team", "Summary", _cell(summary, "By team", "Sales", "Needs attention"))
@@ -71,3 +76,29 @@ def test_a_workbook_without_teams_or_owners_has_no_such_sections(sheets, tmp_pat
     firsts = [r[0] for r in sheets.values("team", "Summary") if r]
     assert "By team" not in firsts
     assert "By owner" not in firsts
+
+
+ONLY_INVALID = [
+    ["Objective", "Key Result", "Owner", "Team", "Target", "Current", "Period"],
+    ["Grow", "Leads", "Ana", "Sales", 100, 90, "2026-Q4"],
+    ["Run", "Uptime", "Ola", "Ops", 99, "high", "2026-Q4"],
+]  # fmt: skip
+
+
+def test_a_team_whose_only_key_result_is_invalid_is_told_it_needs_attention(sheets, tmp_path):
+    """An invalid key result cannot be scored: a manager must see it named, not read
+    'Nothing needs attention' for a team none of whose key results could be scored."""
+    config = okrs_workbook(sheets, tmp_path, ONLY_INVALID)
+
+    assert main(["run", "--config", str(config), "--as-of", "2026-11-15"]) == 1
+    assert main(["report", "--config", str(config), "--as-of", "2026-11-15",
+                 "--out", str(tmp_path / "pages")]) == 0  # fmt: skip
+
+    teams = {row["Team"]: row for row in section(sheets.values("team", "Summary"), "By team")}
+    assert "Run / Uptime" in teams["Ops"]["Needs attention"]
+    assert "Invalid" in teams["Ops"]["Needs attention"]
+    assert teams["Sales"]["Needs attention"] in (None, "")
+    page = " ".join(re.sub(r"<[^>]+>", " ", (tmp_path / "pages" / "team.html").read_text()).split())
+    ops = page[page.index("Ops") :]
+    assert ops.index("Needs attention") < ops.index("Run / Uptime")
+    assert "Nothing needs attention" not in ops.split("Sales")[0]
