@@ -24,6 +24,7 @@ from tests.e2e.test_alerts_story import CLEAN_OKRS
 from tests.e2e.test_many_workbooks import fifty
 from tests.e2e.test_sync_story import KPIS
 from tests.e2e.workbooks import ExcelSheets, write_config
+from tests.proc_tree import fork_servers, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAMS = [f"team-{i}" for i in range(6)]
@@ -228,21 +229,6 @@ def test_worker_log_lines_reach_the_run_log_naming_the_workbook_without_secrets(
     assert "backend *** overloaded" in line and secret not in err
 
 
-def _worker_pids() -> list[int]:
-    """This process's grandchildren: the workers the fork server (a child) forked."""
-    parent_of: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parent_of[int(entry.name)] = int(fields[1])
-    children = {pid for pid, parent in parent_of.items() if parent == os.getpid()}
-    return sorted(pid for pid, parent in parent_of.items() if parent in children)
-
-
 def test_a_worker_killed_while_the_mail_goes_out_still_gets_its_workbooks_marked_sent(tmp_path):
     """The OOM killer picks a worker holding workbooks open while this process sends the
     digests: the mail went out, so the sent marks must still reach those Alerts tabs (a new
@@ -260,7 +246,7 @@ def test_a_worker_killed_while_the_mail_goes_out_still_gets_its_workbooks_marked
 
         def send(self, msg):  # type: ignore[no-untyped-def]
             if not self.killed:
-                victim = _worker_pids()[0]
+                victim = worker_pids()[0]
                 os.kill(victim, signal.SIGKILL)
                 self.killed.append(victim)
                 time.sleep(0.5)  # the pool has seen it die before the marks are written
@@ -279,20 +265,6 @@ def test_a_worker_killed_while_the_mail_goes_out_still_gets_its_workbooks_marked
         assert alerts and all("sent" in str(row[-2]) for row in alerts), (name, alerts)
 
 
-def _fork_server() -> int:
-    """This process's child that is multiprocessing's fork server."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                command = (entry / "cmdline").read_bytes()
-            except (OSError, IndexError, ValueError):
-                continue
-            if parent == os.getpid() and b"multiprocessing.forkserver" in command:
-                return int(entry.name)
-    raise AssertionError("no fork server")
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="finds the fork server through /proc")
 def test_a_fork_server_killed_while_workers_write_leaves_their_workbooks_reported_synced(
     sheets_api, service_account_file, tmp_path, capsys
@@ -304,7 +276,7 @@ def test_a_fork_server_killed_while_workers_write_leaves_their_workbooks_reporte
     killed: list[int] = []
 
     def kill_fork_server(record: object) -> None:
-        server = _fork_server()
+        (server,) = fork_servers()
         os.kill(server, signal.SIGKILL)
         killed.append(server)
         time.sleep(0.5)  # the run has seen the fork server's end before this write answers
@@ -344,7 +316,7 @@ def test_workers_killed_while_writing_the_sent_marks_still_leave_them_written(
     killed: list[int] = []
 
     def kill_workers(record: object) -> None:
-        for pid in _worker_pids():
+        for pid in worker_pids():
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
         time.sleep(0.5)  # the run has seen them die before this write answers

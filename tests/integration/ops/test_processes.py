@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from sheetsync.ops.processes import WorkerDied, WorkerProcesses, tag
+from tests.proc_tree import fork_servers, gone
 
 log = logging.getLogger("sheetsync.test_processes")
 _remembered: dict[str, str] = {}
@@ -90,7 +91,7 @@ def test_a_worker_killed_while_idle_is_replaced_before_the_next_call_runs(worker
     pid, _ = workers.call(0, recall, "x")
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while not _gone(pid) and time.monotonic() < deadline:
+    while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # the pool's own thread has seen the death
 
@@ -125,14 +126,6 @@ if __name__ == "__main__":
 """
 
 
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state == "Z"
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="watches the worker through /proc")
 def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
     """A run killed with SIGKILL (the OOM killer, a timeout's last resort) leaves no worker
@@ -147,9 +140,9 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path):
         parent.kill()
         parent.wait()
         deadline = time.monotonic() + 30
-        while not _gone(worker) and time.monotonic() < deadline:
+        while not gone(worker) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _gone(worker)
+        assert gone(worker)
     finally:
         parent.kill()
 
@@ -161,22 +154,6 @@ def finish_when(flag: str, started: str, out: str) -> str:
         time.sleep(0.02)
     Path(out).write_text("written")
     return "finished"
-
-
-def fork_servers() -> list[int]:
-    """This process's children that are multiprocessing's fork server."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (proc / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and b"multiprocessing.forkserver" in command:
-            found.append(int(proc.name))
-    return found
 
 
 def _wait_for(path: Path) -> None:
@@ -208,7 +185,7 @@ def test_a_call_that_finishes_after_the_fork_server_was_killed_answers_with_its_
     (server,) = fork_servers()
     os.kill(server, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while not _gone(server) and time.monotonic() < deadline:
+    while not gone(server) and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.3)  # the pool has seen the fork server's end
     flag.touch()

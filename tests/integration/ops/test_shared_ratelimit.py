@@ -13,6 +13,7 @@ import pytest
 from sheetsync.core.errors import SheetsyncError
 from sheetsync.ops.processes import WorkerDied, WorkerProcesses, worker_context
 from sheetsync.ops.ratelimit import RateLimiter
+from tests.proc_tree import worker_pids
 
 _given: list[RateLimiter] = []
 _in_worker = False
@@ -85,24 +86,7 @@ def test_a_worker_that_hangs_holding_the_limit_fails_the_others_with_a_clear_err
 
     assert isinstance(answer, SheetsyncError)
     assert "rate limit" in str(answer) and "1 s" in str(answer)
-    for pid in _worker_pids():
+    for pid in worker_pids():
         os.kill(pid, signal.SIGKILL)
     caller.join(10)
     workers.close()
-
-
-def _worker_pids() -> list[int]:
-    """This process's grandchildren: the workers the fork server forked."""
-    from pathlib import Path
-
-    parent_of: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                parent_of[int(entry.name)] = int(fields[1])
-    children = {pid for pid, parent in parent_of.items() if parent == os.getpid()}
-    return sorted(pid for pid, parent in parent_of.items() if parent in children)
