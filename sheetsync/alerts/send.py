@@ -24,22 +24,26 @@ import contextlib
 import logging
 import os
 import re
-import smtplib
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Protocol
-
-import tenacity
+from typing import TYPE_CHECKING, Protocol
 
 from sheetsync.config import Email
 from sheetsync.core.errors import ConfigError, DeliveryError
+
+# smtplib, ssl and tenacity are imported by the SMTP session that uses them: a run builds its
+# SmtpMailer before any workbook (to check the password), and most nights send nothing.
+if TYPE_CHECKING:
+    import smtplib
+    import ssl
+    from email.message import EmailMessage
+
+    import tenacity
 
 log = logging.getLogger("sheetsync.alerts")
 
@@ -266,6 +270,7 @@ class SmtpMailer:
     def _retrying(self, what: str, *, connecting: bool = False) -> tenacity.Retrying:
         """Bounded retries with backoff: of connecting (`connecting`), else of a message-level
         4xx within the session; never of a login or a lost session."""
+        import tenacity
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
@@ -312,6 +317,8 @@ class SmtpMailer:
             watchdog.check()
 
     def _context(self) -> ssl.SSLContext:
+        import ssl
+
         return self.ssl_context or ssl.create_default_context()
 
     def send(self, msg: EmailMessage) -> None:
@@ -347,6 +354,8 @@ class SmtpMailer:
     def close(self) -> None:
         """End the session (QUIT) and stop the deadline watch."""
         if self._smtp is not None:
+            import smtplib
+
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 self._smtp.quit()
         self._drop()
@@ -382,6 +391,8 @@ class SmtpMailer:
         return self._smtp
 
     def _connect(self) -> smtplib.SMTP:
+        import smtplib
+
         s = self.settings
         watchdog = self._watchdog
         assert watchdog is not None
@@ -427,6 +438,9 @@ class SmtpMailer:
         smtp.auth(mechanism, method)
 
     def _session_error(self, exc: BaseException) -> MailDeliveryError:
+        import smtplib
+        import ssl
+
         s, where = self.settings, self.where
         if isinstance(exc, MailDeliveryError):
             return exc
@@ -459,6 +473,8 @@ class SmtpMailer:
         return error
 
     def _transact(self, smtp: smtplib.SMTP, msg: EmailMessage) -> None:
+        import smtplib
+
         where = self.where
         watchdog = self._watchdog
         assert watchdog is not None

@@ -106,3 +106,21 @@ def test_an_excel_run_imports_only_what_syncing_excel_needs(tmp_path):
     assert code == report["exit_code"]
     loaded = {name: why for name, why in NOT_FOR_EXCEL.items() if _loaded(modules, name)}
     assert loaded == {}
+
+
+def test_a_configured_mail_server_costs_nothing_until_a_message_goes():
+    """A run builds its mailer before any workbook (its password is checked first); most
+    nights then send nothing, so the SMTP client, TLS and retries wait for the first e-mail."""
+    probe = (
+        "import json, sys\n"
+        "from sheetsync.config import parse_config\n"
+        "from sheetsync.runner import choose_mailer\n"
+        "config = parse_config({'workbooks': [{'name': 'team', 'path': 'okrs.xlsx'}],\n"
+        "                       'email': {'host': 'smtp.example.com', 'password_env': None}})\n"
+        "mailer, how = choose_mailer(config)\n"
+        "print(json.dumps([type(mailer).__name__, how, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    kind, how, modules = json.loads(done.stdout or "null") or (None, done.stderr, [])
+    assert (kind, how) == ("SmtpMailer", "sent via smtp.example.com")
+    assert not {"smtplib", "ssl", "tenacity"} & set(modules)
