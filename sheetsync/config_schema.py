@@ -10,6 +10,11 @@ the config used, in about 1 ms: `Table` (a frozen class with `model_validate`, `
 number 25, `1.0` is true, `"yes"` is true), and a wrong value raises `ValidationError` with the
 same error records pydantic gave (type, location, message, context) in the same order, so
 `config_messages` words them exactly as before.
+
+A new setting is an annotated class attribute with its default or a `Field(...)`, as with
+pydantic. The types read are str, int, float, bool, Literal[...], list[...], dict[str, ...],
+unions of them (`X | None`, `list[str] | str`) and other tables; any other type fails the first
+config that sets it (TypeError), so a test that sets the new key shows it at once.
 """
 
 from __future__ import annotations
