@@ -20,7 +20,8 @@ refresh-token flow), and lets a test steer it:
   Google's performance guide says, only when the request has `Accept-Encoding: gzip` AND a
   `User-Agent` containing "gzip"; a request body sent with `Content-Encoding: gzip` is
   decompressed, as Google's front end does for its own Java and .NET API clients, which
-  compress every request body by default (`bytes_up` counts it compressed);
+  compress every request body by default (`bytes_up` counts it compressed), or refused with
+  `refuse_gzip_bodies` (400 or 415), as a gateway that does not decompress them would;
 - build and inspect spreadsheets from plain python lists (`create_spreadsheet`, `values`,
   `background`, `formula`, `insert_rows`, `insert_columns`, `sort_rows`...).
 
@@ -180,6 +181,9 @@ class SheetsStandIn:
         self._quota: tuple[int, float] | None = None
         self._arrivals: deque[float] = deque()
         self.disabled_project: str | None = None
+        self.refuse_gzip_bodies: int | None = None
+        """The status a request body sent gzip-compressed is answered with (400 or 415: a proxy
+        or gateway in front of the API that does not decompress bodies); None: accepted."""
         self._lock = threading.RLock()
         self._counts: Counter[str] = Counter()
         self._faults: deque[Fault] = deque()
@@ -649,7 +653,10 @@ class SheetsStandIn:
         body: Any = None
         body_error = None
         text = raw
-        if raw and handler.headers.get("Content-Encoding", "").strip().lower() == "gzip":
+        gzipped = handler.headers.get("Content-Encoding", "").strip().lower() == "gzip"
+        if raw and gzipped and self.refuse_gzip_bodies is not None:
+            text, body_error = b"", _gzip_refused(self.refuse_gzip_bodies)
+        elif raw and gzipped:
             try:
                 text = gzip.decompress(raw)
             except (OSError, EOFError):
@@ -1023,6 +1030,14 @@ def _route(method: str, path: str) -> _Route:
     if method == "GET" and "/" not in rest and ":" not in rest:
         return _Route("get", unquote(rest))
     return _Route("unknown")
+
+
+def _gzip_refused(status: int) -> ApiError:
+    """What a front end that does not decompress request bodies answers: 415, or a 400 about
+    the JSON it could not read (the compressed bytes)."""
+    if status == 415:
+        return ApiError(415, "Unsupported Media Type: Content-Encoding gzip")
+    return ApiError(status, "Invalid JSON payload received. Unexpected token.")
 
 
 def wants_gzip(accept_encoding: str | None, user_agent: str | None) -> bool:

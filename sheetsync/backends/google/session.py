@@ -6,12 +6,17 @@ answer uncompressed). A 10,000-row read shrinks about tenfold on the wire.
 
 Request bodies (the batchUpdate) go compact and gzip-compressed (`Content-Encoding: gzip`), as
 Google's own Java and .NET API clients send every request body by default: cell data repeats
-the same keys in every cell, so a first sync's upload shrinks about twentyfold."""
+the same keys in every cell, so a first sync's upload shrinks about twentyfold. A front end
+that refuses such a body (a proxy or gateway set as `api_url` that does not decompress bodies:
+400 or 415) gets the same body again uncompressed; when that one is not refused too, this
+process sends that API root's bodies uncompressed from then on (`REFUSING_GZIP`). A 400 that
+the uncompressed body gets as well is the request's own fault and is reported as it is."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -22,6 +27,8 @@ from google.auth.transport.requests import AuthorizedSession
 
 from sheetsync import __version__
 from sheetsync.backends.google.addresses import GOOGLE_API_ROOT
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"sheetsync/{__version__} (gzip)"
 """Google compresses answers only for clients whose User-Agent says "gzip"."""
@@ -63,6 +70,24 @@ class SheetsSession(AuthorizedSession):
             url = self._api_url + url[len(GOOGLE_API_ROOT) :]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self._timeout
+        gzipped = (kwargs.get("headers") or {}).get("Content-Encoding") == "gzip"
+        if gzipped and self._api_url in REFUSING_GZIP:
+            return self._send(method, url, *args, **_uncompressed(kwargs))
+        response = self._send(method, url, *args, **kwargs)
+        if not (gzipped and response.status_code in GZIP_REFUSED):
+            return response
+        again = self._send(method, url, *args, **_uncompressed(kwargs))
+        if again.status_code not in GZIP_REFUSED:
+            REFUSING_GZIP.add(self._api_url)
+            log.warning(
+                "the Sheets API at %s refused a gzip-compressed request body (HTTP %d) and "
+                "took it uncompressed: this process sends its bodies uncompressed from now on",
+                self._api_url,
+                response.status_code,
+            )
+        return again
+
+    def _send(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         if self._limiter is None:
             self._on_request()
             return super().request(method, url, *args, **kwargs)
@@ -76,6 +101,19 @@ class SheetsSession(AuthorizedSession):
 
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8", "Content-Encoding": "gzip"}
+
+GZIP_REFUSED = (400, 415)
+"""What a front end that cannot read a gzip-compressed body answers (Bad Request: it read the
+compressed bytes as JSON; Unsupported Media Type)."""
+
+REFUSING_GZIP: set[str] = set()
+"""API roots that refused a gzip-compressed body and took it uncompressed, in this process."""
+
+
+def _uncompressed(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The same request with its body uncompressed and no Content-Encoding header."""
+    headers = {k: v for k, v in kwargs["headers"].items() if k != "Content-Encoding"}
+    return {**kwargs, "data": gzip.decompress(kwargs["data"]), "headers": headers}
 
 
 def packed_json(body: Mapping[str, Any]) -> bytes:
