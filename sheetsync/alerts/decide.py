@@ -117,7 +117,7 @@ def _amount(value: float | None, item: ItemState, *, target: bool = False) -> st
     return format_number(value, style or with_unit(GENERAL, item.unit))
 
 
-def _figures(item: ItemState, previous: _Run | None) -> str:
+def _figures(item: ItemState, previous: _Run | None, as_of: date) -> str:
     if item.value is None and item.target is None:
         figures = "no value"
     elif item.target is None:
@@ -131,21 +131,30 @@ def _figures(item: ItemState, previous: _Run | None) -> str:
             was = "blank"
         else:
             was = f"invalid ({previous.note})" if previous.note else "invalid"
-        change = f"was {was} on {_day(previous.day)}"
+        change = f"was {was} on {_day(previous.day, as_of)}"
     elif item.value is None:
-        change = f"was {_amount(previous.value, item)} on {previous.day.isoformat()}"
+        change = f"was {_amount(previous.value, item)} on {_day(previous.day, as_of)}"
     elif _same(item.value, previous.value):
-        change = f"no change since {previous.day.isoformat()}"
+        change = f"no change since {_day(previous.day, as_of)}"
     else:
         delta = float(f"{item.value - previous.value:.12g}")  # 0.82 - 0.78 is 0.04, no noise
         sign = "+" if delta > 0 else "-"
-        change = f"{sign}{_amount(abs(delta), item)} since {previous.day.isoformat()}"
+        change = f"{sign}{_amount(abs(delta), item)} since {_day(previous.day, as_of)}"
     return f"{figures}; {change}"
 
 
-def _day(day: date) -> str:
-    """A date as a person says it in a sentence: `22 Nov`."""
-    return f"{day.day} {day:%b}"
+def _day(day: date | None, as_of: date) -> str:
+    """A date as a person says it in a sentence, the one style of every alert's text (e-mail,
+    chat and the Alerts tab): `22 Nov`, with the year when it is not the run's (`22 Nov 2025`).
+    """
+    if day is None:
+        return "?"
+    year = f" {day.year}" if day.year != as_of.year else ""
+    return f"{day.day} {_MONTHS[day.month - 1]}{year}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Month names in English whatever the machine's locale (`%b` follows it)."""
 
 
 def _on_pace(item: ItemState) -> str:
@@ -195,21 +204,21 @@ def _message(
     doubt: HistoryRecord | None = None,
 ) -> str:
     """`doubt`: for a confidence drop, the last earlier run that recorded a confidence."""
-    figures = _figures(item, previous)
+    figures = _figures(item, previous, as_of)
     status = item.status.value
     was = f" (was {from_status.value})" if from_status else ""
     if kind is EventKind.ALERT and _only_time_passed(item, previous):
         assert previous is not None and previous.status is not None and item.target is not None
         text = (
             f"{status}: {_amount(item.value, item)} of {_amount(item.target, item, target=True)}, "
-            f"{_on_pace(item)}; was {previous.status.value} on {_day(previous.day)}."
+            f"{_on_pace(item)}; was {previous.status.value} on {_day(previous.day, as_of)}."
         )
     elif kind is EventKind.ALERT:
-        start = f" since {since.isoformat()}" if since and since != as_of else ""
+        start = f" since {_day(since, as_of)}" if since and since != as_of else ""
         text = f"{status}{start}{was}. {figures}."
     elif kind is EventKind.REMINDER:
         days = (as_of - since).days if since else 0
-        start = since.isoformat() if since else "?"
+        start = _day(since, as_of)
         text = f"Still {status} since {start} ({days} days). {figures}."
     elif kind is EventKind.RECOVERED:
         text = f"Back to {status}{was}. {figures}."
@@ -225,7 +234,7 @@ def _message(
         text = f"{status}, {score}." + (f" {item.note}." if item.note else "")
     elif kind is EventKind.CONFIDENCE:
         before = confidence_of_points(doubt.confidence if doubt else None)
-        day = doubt.as_of.isoformat() if doubt else "?"
+        day = _day(doubt.as_of if doubt else None, as_of)
         text = (
             f"Confidence dropped to {confidence_of_points(item.confidence)} "
             f"(was {before} on {day}); {status}. {figures}."
@@ -233,16 +242,15 @@ def _message(
     elif item.checked_in is not None:
         days = (as_of - item.checked_in).days
         text = (
-            f"Last check-in {item.checked_in.isoformat()}: nobody checked in on this "
+            f"Last check-in {_day(item.checked_in, as_of)}: nobody checked in on this "
             f"{_noun(item)} for {days} days."
         )
     else:
         days = (as_of - since).days if since else 0
         what = (
-            f"{status} since {since.isoformat() if since else '?'}"
+            f"{status} since {_day(since, as_of)}"
             if _is_grey(item.status)
-            else f"Value {_amount(item.value, item)} unchanged since "
-            f"{since.isoformat() if since else '?'}"
+            else f"Value {_amount(item.value, item)} unchanged since {_day(since, as_of)}"
         )
         text = f"{what}: nobody updated this {_noun(item)} for {days} days."
         if item.note and _is_grey(item.status):

@@ -137,7 +137,7 @@ def test_a_monthly_kpi_is_not_stale_between_its_monthly_updates(sheets, tmp_path
     assert told_not_updated(server, "ana@example.com", 0) == [], "not flagged between updates"
     run(config, "2026-12-02")
     [stale] = told_not_updated(server, "ana@example.com", 0)
-    assert "Value 112 unchanged since 2026-11-01: nobody updated this KPI for 31 days." in stale
+    assert "Value 112 unchanged since 1 Nov: nobody updated this KPI for 31 days." in stale
 
 
 def test_cadence_and_updated_columns_say_when_a_value_is_due(sheets, tmp_path, server):
@@ -154,7 +154,7 @@ def test_cadence_and_updated_columns_say_when_a_value_is_due(sheets, tmp_path, s
     assert told_not_updated(server, "ana@example.com", 0) == []
     run(config, "2026-11-08")
     [stale] = told_not_updated(server, "ana@example.com", 0)
-    assert "Last check-in 2026-11-01: nobody checked in on this KPI for 7 days." in stale
+    assert "Last check-in 1 Nov: nobody checked in on this KPI for 7 days." in stale
     # Retention is Off track, quarterly: its owner hears of it, but it is not stale after 14 days
     for day in ("2026-11-15", "2026-11-22", "2026-11-29"):
         run(config, day)

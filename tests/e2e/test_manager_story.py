@@ -152,7 +152,7 @@ def test_a_quarter_of_the_company_and_its_departments_in_two_shards(company, mai
 
     # The drop is one e-mail to Dee, and one line in Support's Alerts tab.
     (told,) = confidence_mail(mail)
-    assert "Confidence dropped to 4/10 (was 8/10 on 2026-11-15)" in told
+    assert "Confidence dropped to 4/10 (was 8/10 on 15 Nov)" in told
     assert cell(google.values("Support", "OKRs"), 2, "Note").startswith("confidence 4/10")
 
     # The next night, and the same night again: nothing new to say about it.

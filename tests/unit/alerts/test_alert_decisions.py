@@ -80,7 +80,7 @@ def test_kpi_going_from_on_track_to_off_track_is_alerted():
     assert event.kind is EventKind.ALERT
     assert (event.from_status, event.to_status) == (ON, OFF)
     assert event.message == (
-        "Off track (was On track). $38,000 vs target $50,000; -$7,000 since 2026-01-05."
+        "Off track (was On track). $38,000 vs target $50,000; -$7,000 since 5 Jan."
     )
 
 
@@ -102,7 +102,7 @@ def test_alert_after_three_waits_for_three_consecutive_off_track_runs():
     [event] = nightly.run(2, kpi(OFF, 42_000))
     assert event.kind is EventKind.ALERT
     assert event.since == day(0)
-    assert "Off track since 2026-01-05" in event.message
+    assert "Off track since 5 Jan" in event.message
 
 
 def test_a_one_night_blip_does_not_alert_when_alert_after_is_two():
@@ -160,6 +160,25 @@ def test_off_track_easing_to_at_risk_is_no_new_alert():
 # Reminders
 
 
+def test_an_alert_says_every_date_one_way_with_the_year_only_when_it_is_not_this_runs():
+    """People read one date style in an alert (e-mail, chat and the Alerts tab carry the same
+    text): `5 Jan`, never `2026-01-05` beside `12 Dec` in the same sentence; a date of another
+    year says it (`29 Dec 2025`)."""
+    nightly = Nightly(remind_every_days=7)
+
+    def off(n: int) -> ItemState:
+        return kpi(OFF, 30_000 + 100 * n)
+
+    assert nightly.kinds(-7, off(-7)) == ["alert"]
+    for n in range(-6, 0):
+        assert nightly.kinds(n, off(n)) == [], f"day {n}"
+    [reminder] = nightly.run(0, off(0))
+
+    assert reminder.message == (
+        "Still Off track since 29 Dec 2025 (7 days). $30,000 vs target $50,000; +$100 since 4 Jan."
+    )
+
+
 def test_reminder_comes_every_remind_every_days_while_still_off_track_not_before():
     nightly = Nightly(remind_every_days=7)
 
@@ -172,8 +191,7 @@ def test_reminder_comes_every_remind_every_days_while_still_off_track_not_before
     [reminder] = nightly.run(7, off(7))
     assert reminder.kind is EventKind.REMINDER
     assert reminder.message == (
-        "Still Off track since 2026-01-05 (7 days). $30,700 vs target $50,000; "
-        "+$100 since 2026-01-11."
+        "Still Off track since 5 Jan (7 days). $30,700 vs target $50,000; +$100 since 11 Jan."
     )
     for n in range(8, 14):
         assert nightly.kinds(n, off(n)) == [], f"day {n}"
@@ -214,7 +232,7 @@ def test_alerted_kpi_back_on_track_gets_a_recovered_notice():
     assert event.kind is EventKind.RECOVERED
     assert event.from_status is OFF
     assert event.message == (
-        "Back to On track (was Off track). $51,000 vs target $50,000; +$13,000 since 2026-01-05."
+        "Back to On track (was Off track). $51,000 vs target $50,000; +$13,000 since 5 Jan."
     )
     assert nightly.kinds(2, kpi(ON)) == []
 
@@ -248,7 +266,7 @@ def test_no_data_for_stale_after_days_is_a_data_quality_alert():
     assert decide(history[:13], kpi(NO_DATA, None), 13) == []
     [event] = decide(history, kpi(NO_DATA, None), 14)
     assert event.kind is EventKind.STALE
-    assert event.message == "No data since 2026-01-05: nobody updated this KPI for 14 days."
+    assert event.message == "No data since 5 Jan: nobody updated this KPI for 14 days."
 
 
 def test_stale_alert_repeats_no_more_often_than_remind_every_days():
@@ -271,7 +289,7 @@ def test_an_unchanged_value_for_stale_after_days_is_a_data_quality_alert():
     [event] = nightly.run(14, kpi(Status.AT_RISK, 45_000))
     assert event.kind is EventKind.STALE
     assert event.message == (
-        "Value $45,000 unchanged since 2026-01-05: nobody updated this KPI for 14 days."
+        "Value $45,000 unchanged since 5 Jan: nobody updated this KPI for 14 days."
     )
 
 
@@ -432,6 +450,6 @@ def test_a_confidence_drop_of_three_points_is_alerted_unless_notify_confidence_i
     history = [record(0, ON, confidence=8.0)]
     [event] = decide(history, kpi(ON, confidence=4.0), 1)
     assert event.kind is EventKind.CONFIDENCE
-    assert event.message.startswith("Confidence dropped to 4/10 (was 8/10 on 2026-01-05)")
+    assert event.message.startswith("Confidence dropped to 4/10 (was 8/10 on 5 Jan)")
 
     assert decide(history, kpi(ON, confidence=4.0), 1, notify_confidence=False) == []
