@@ -39,7 +39,7 @@ from sheetsync.workers import (
     BackendFactory,
     Job,
     close_in_worker,
-    delivery_for,
+    deliveries_by_workbook,
     is_kept,
     record_delivery,
     record_in_worker,
@@ -301,8 +301,9 @@ class _InThisProcess:
         return outcomes
 
     def record(self, planned: list[SyncOutcome], delivery: DeliveryReport) -> None:
+        parts = deliveries_by_workbook(delivery, planned)
         for o in planned:
-            record_delivery(o, delivery)
+            record_delivery(o, parts[o.report.name])
 
     def close(self) -> None:
         for o in self._kept:
@@ -335,9 +336,11 @@ class _InWorkers:
         return self.pool.for_each(wave, one)
 
     def record(self, planned: list[SyncOutcome], delivery: DeliveryReport) -> None:
+        parts = deliveries_by_workbook(delivery, planned)
+
         def one(slot: int, o: SyncOutcome) -> None:
             wb = self._workbooks[o.report.name]
-            mine = delivery_for(delivery, o)
+            mine = parts[o.report.name]
             try:
                 error = self.pool.call(slot, record_in_worker, wb, mine)
             except WorkerDied:

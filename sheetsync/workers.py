@@ -113,19 +113,24 @@ def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
         outcome.backend.close()
 
 
-def delivery_for(delivery: DeliveryReport, outcome: SyncOutcome) -> DeliveryReport:
-    """The part of a run's delivery about one workbook's alerts: what its worker is sent
-    (a digest lists the events of every workbook; sending all of them to each is quadratic)."""
+def deliveries_by_workbook(
+    delivery: DeliveryReport, outcomes: list[SyncOutcome]
+) -> dict[str, DeliveryReport]:
+    """The part of a run's delivery about each workbook's alerts, by workbook name: what its
+    worker is sent (a digest lists the events of every workbook; sending all of them to each
+    is quadratic, and so is picking each workbook's part out of every digest)."""
     from sheetsync.alerts.deliver import DeliveryReport
 
-    ids = {p.event_id for p in outcome.alerts.pending} if outcome.alerts else set()
-    return DeliveryReport(
-        [
-            dataclasses.replace(d, event_ids=tuple(e for e in d.event_ids if e in ids))
-            for d in delivery.digests
-            if ids.intersection(d.event_ids)
-        ]
-    )
+    owner = {p.event_id: o.report.name for o in outcomes if o.alerts for p in o.alerts.pending}
+    parts: dict[str, DeliveryReport] = {o.report.name: DeliveryReport() for o in outcomes}
+    for digest in delivery.digests:
+        mine: dict[str, list[str]] = {}
+        for event in digest.event_ids:
+            if (name := owner.get(event)) is not None:
+                mine.setdefault(name, []).append(event)
+        for name, events in mine.items():
+            parts[name].digests.append(dataclasses.replace(digest, event_ids=tuple(events)))
+    return parts
 
 
 def undelivered_marks(why: object, *, known: bool = True) -> str:

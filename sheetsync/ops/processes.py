@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import logging.handlers
@@ -263,8 +264,10 @@ class WorkerProcesses:
             self._closed = True
             workers = [w for w in self._slots if w is not None] + self._ended
             self._slots, self._ended = [None] * len(self._slots), []
+        for worker in workers:  # all asked at once, so they end side by side
+            worker.ask_to_stop()
         for worker in workers:
-            worker.stop()
+            worker.wait_stopped()
         self._listener.stop()
         self._log_queue.close()
         self._log_queue.join_thread()
@@ -313,18 +316,23 @@ class _Worker:
             return answer  # type: ignore[no-any-return]
         raise answer
 
-    def stop(self) -> None:
-        """Ask the worker to end after its call in hand; kill it if it does not end."""
-        with self._busy:
-            try:
-                self.connection.send(None)
-                # The pipe ends when the process does (also when the fork server is gone).
-                if self.connection.poll(_STOP_SECONDS):
-                    self.connection.recv()
-            except (EOFError, OSError):
-                pass
-            finally:
-                self.connection.close()
+    def ask_to_stop(self) -> None:
+        """Ask the worker to end after its call in hand (waiting for that call)."""
+        self._busy.acquire()
+        with contextlib.suppress(OSError):  # it is gone already
+            self.connection.send(None)
+
+    def wait_stopped(self) -> None:
+        """Wait for the worker asked to stop to end; kill it if it does not."""
+        try:
+            # The pipe ends when the process does (also when the fork server is gone).
+            if self.connection.poll(_STOP_SECONDS):
+                self.connection.recv()
+        except (EOFError, OSError):
+            pass
+        finally:
+            self.connection.close()
+            self._busy.release()
         self.process.join(_STOP_SECONDS)
         if self.process.is_alive():
             self.process.kill()
