@@ -178,12 +178,17 @@ def _run(args: argparse.Namespace, *, demo: bool = False) -> tuple[int, RunRepor
     import threading
 
     from sheetsync.config import load_config
+    from sheetsync.warm import start_workers_early
+
+    config = load_config(args.config)
+    # Worker processes' imports (in their fork server) run beside this process's own below.
+    start_workers_early(config, args.workers, args.shard)
+
     from sheetsync.ops.alive import alive_file
     from sheetsync.ops.alive import mark as mark_alive
     from sheetsync.ops.scheduler import StopOnSignals
     from sheetsync.service import execute_run
 
-    config = load_config(args.config)
     mark_alive(alive_file(), "running")
     stop = threading.Event()
     # SIGTERM (systemd, Kubernetes) ends the run after the workbooks in hand, not mid-write.

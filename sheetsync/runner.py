@@ -35,6 +35,7 @@ from sheetsync.core.model import Status
 from sheetsync.ops.logsetup import register_secret
 from sheetsync.ops.processes import WorkerDied
 from sheetsync.sync import SyncOutcome, WorkbookReport
+from sheetsync.warm import worker_modules
 from sheetsync.workers import (
     BackendFactory,
     Job,
@@ -314,13 +315,11 @@ class _InThisProcess:
 class _InWorkers:
     """The workbooks synced in worker processes, each by the first one free."""
 
-    def __init__(self, job: Job, count: int, google: bool) -> None:
-        # What a worker needs, imported once in the fork server rather than in each worker.
-        preload = ["sheetsync.workers", "sheetsync.runner", "sheetsync.backends.excel"]
-        preload += ["sheetsync.backends.google"] if google else []
+    def __init__(self, job: Job, count: int, workbooks: Sequence[cfg.Workbook]) -> None:
         from sheetsync.ops.processes import WorkerProcesses
 
-        self.pool = WorkerProcesses(count, start, (job,), preload=preload)
+        # What a worker needs, imported once in the fork server rather than in each worker.
+        self.pool = WorkerProcesses(count, start, (job,), preload=worker_modules(workbooks))
         self._holder: dict[str, int] = {}
         """The worker holding each workbook open for its delivery marks."""
         self._workbooks: dict[str, cfg.Workbook] = {}
@@ -404,8 +403,7 @@ def _where(
     count = min(workers, max(map(len, children_first(list(workbooks))), default=0))
     if count <= 1:
         return _InThisProcess(job)
-    google = any(wb.spreadsheet for wb in workbooks)
-    return _InWorkers(_with_google_tokens(job, workbooks), count, google)
+    return _InWorkers(_with_google_tokens(job, workbooks), count, workbooks)
 
 
 def _in_waves(

@@ -102,6 +102,24 @@ def worker_context() -> BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server now, importing `preload`, without waiting for it: its imports run
+    beside this process's work until `WorkerProcesses` asks it for workers (with the same
+    `preload`). Does nothing where there is no fork server (`spawn`)."""
+    context = worker_context()
+    if context.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    _preload(context, preload)
+    forkserver.ensure_running()
+
+
+def _preload(context: BaseContext, preload: Sequence[str]) -> None:
+    modules = ["sheetsync.ops.fork_server", __name__, *_main_module(), *preload]
+    context.set_forkserver_preload(modules)  # type: ignore[attr-defined]
+
+
 class WorkerProcesses:
     """`count` worker processes; call `setup(*setup_args)` in each as it starts.
 
@@ -122,8 +140,7 @@ class WorkerProcesses:
             raise ValueError(f"count must be at least 1, not {count!r}")
         self._context = context or worker_context()
         if self._context.get_start_method() == "forkserver":
-            modules = ["sheetsync.ops.fork_server", __name__, *_main_module(), *preload]
-            self._context.set_forkserver_preload(modules)  # type: ignore[attr-defined]
+            _preload(self._context, preload)
         self._log_queue: Any = self._context.Queue()
         self._listener = logging.handlers.QueueListener(self._log_queue, _LocalLoggers())
         self._listener.start()
