@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
+from itertools import chain
 from typing import Any
 
 from lxml import etree
@@ -328,6 +329,22 @@ _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 _DECLARED = re.compile(rb"""(?:\xef\xbb\xbf)?<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 
 
+_CHUNK = 1 << 18
+"""How many characters of rows are matched at once (`_chunks`)."""
+
+
+def _chunks(body: str) -> Iterator[list[tuple[str, ...]]]:
+    """`_QUICK`'s matches over the rows, a few hundred rows at a time, cut before a `<row`
+    (never inside a cell: a value's text holds no `<`), so that the matches of a large sheet
+    are never all held at once."""
+    position = 0
+    while position < len(body):
+        end = body.find("<row", position + _CHUNK)
+        end = len(body) if end < 0 else end
+        yield _QUICK.findall(body, position, end)
+        position = end
+
+
 class _NotQuick(Exception):
     """The sheet holds what the quick reader leaves to lxml."""
 
@@ -439,11 +456,13 @@ class _Cells:
         if "\r" in body or "xmlns" in body or _NOT_IN_XML.search(body):
             return None
         try:
-            return self._quick_rows(_QUICK.findall(body), tab, formats)
+            return self._quick_rows(_chunks(body), tab, formats)
         except _NotQuick:
             return None
 
-    def _quick_rows(self, tokens: list[tuple[str, ...]], tab: str, formats: NumberFormats) -> Grid:
+    def _quick_rows(
+        self, chunks: Iterable[list[tuple[str, ...]]], tab: str, formats: NumberFormats
+    ) -> Grid:
         """`_walk` over `_QUICK`'s matches: the same values, rows and formats."""
         date_styles, number_styles = self._date_styles, self._number_styles
         styled = bool(date_styles or number_styles)
@@ -453,6 +472,7 @@ class _Cells:
         values: list[CellValue] = []
         number = last = 0
         in_row = False
+        tokens = chain.from_iterable(chunks)
         for letters, digits, s, t, v, inline, text, attributes, empty, close, other in tokens:
             if other:
                 raise _NotQuick("other elements among the rows")
