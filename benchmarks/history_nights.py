@@ -39,6 +39,7 @@ downloaded and which ranges it read (History is never among them). Excel is meas
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -90,18 +91,24 @@ TABS = ("OKRs", "KPIs", "Summary", "History", "Alerts", "History state")
 
 
 def _xlsx_extent(path: Path, title: str) -> tuple[int, int]:
-    """(rows, cells) of one tab: its row elements and its cell elements."""
+    """(rows, grid cells) of one tab: its rows, times the columns its dimension spans (Google
+    counts every cell of a tab's grid against its limit, empty or not)."""
     with zipfile.ZipFile(path) as package:
         try:
             part = _sheet_part(path, title)
         except (AttributeError, KeyError):
             return 0, 0
         data = package.read(part)
-        return data.count(b"<row "), data.count(b"<c ")
+        rows = data.count(b"<row ")
+        found = re.search(rb'<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"', data)
+        width = 0
+        for letter in found.group(1).decode() if found else "A":
+            width = width * 26 + ord(letter) - 64
+        return rows, rows * width
 
 
 def _limits(extents: dict[str, tuple[int, int]]) -> dict[str, Any]:
-    """Each tab's rows and cells, and the share of each product's limit used at the end."""
+    """Each tab's rows and grid cells, and the share of each product's limit used."""
     tallest = max(extents, key=lambda t: extents[t][0])
     cells = sum(c for _, c in extents.values())
     return {
@@ -174,8 +181,9 @@ def google(
     last = night(FIRST_NIGHT + timedelta(days=nights - 1))
     extents = {}
     for tab in TABS:
-        grid = api.values(sid, tab) if tab in api.tabs(sid) else []
-        extents[tab] = (len(grid), sum(1 for row in grid for v in row if v not in (None, "")))
+        if tab in api.tabs(sid):
+            grid_rows, grid_cols = api.grid_size(sid, tab)
+            extents[tab] = (len(api.values(sid, tab)), grid_rows * grid_cols)
     return {
         "backend": "google",
         "rows": n,
