@@ -102,6 +102,10 @@ class PlanEditor:
         self._shared = SharedStrings(self.package, self._related("sharedStrings"))
         self._digests = OwnedDigests(self.package, self._workbook, self._related("styles"))
         self._owned_contents: dict[str, str] = {}
+        self._compared: tuple[OwnedTab, str, OwnedRows] | None = None
+        """The owned tab `_owned_unchanged_as_text` last found different, its rows' prefix and
+        the rows it built to compare: `_write_owned_rows` uses them rather than build them
+        again."""
         """Owned tab (casefolded) -> the digest of the content this write brought it to."""
 
     def apply(self, plan: WritePlan) -> WriteResult:
@@ -317,6 +321,7 @@ class PlanEditor:
             return False
         wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
         if not sheet.has_rows(wanted.rows):
+            self._compared = (owned, sheet.prefix, wanted)  # for `_write_owned_rows`, next
             return False
         charts = SheetCharts(self.package, tab.part, sheet.root)
         changed = charts.apply(owned.charts, tab.name, owned.rows)
@@ -379,7 +384,11 @@ class PlanEditor:
             return
         sheet = self._sheet(self._tab(tab.name))
         sheet.unsplice()  # the same tab twice in one plan
-        wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
+        compared, self._compared = self._compared, None
+        if compared is not None and compared[0] is owned and compared[1] == sheet.prefix:
+            wanted = compared[2]  # just built to compare the tab as text: the same rows
+        else:
+            wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
         prefix = sheet.row_prefix()
         head = len(f"<{sheet.prefix}row")  # how the XML of each wanted row starts
         changes: dict[int, str | None] = {}
