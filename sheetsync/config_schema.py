@@ -9,12 +9,17 @@ the config used, in about 1 ms: `Table` (a frozen class with `model_validate`, `
 `model_validator`. Values are read as pydantic's lax mode reads them (`"25"` is the whole
 number 25, `1.0` is true, `"yes"` is true), and a wrong value raises `ValidationError` with the
 same error records pydantic gave (type, location, message, context) in the same order, so
-`config_messages` words them exactly as before.
+`config_messages` words them exactly as before. Numbers as text are read by pydantic's rules,
+not Python's: ASCII digits only (float("٣") is 3.0; pydantic refuses it), underscores only
+between digits, a whole number's point followed by zeros (`"1."` is refused), Unicode
+White_Space stripped. `tests/unit/test_config_parity.py` compares every table with pydantic
+(a test-only dependency) on random values, so this copy cannot drift.
 
 A new setting is an annotated class attribute with its default or a `Field(...)`, as with
 pydantic. The types read are str, int, float, bool, Literal[...], list[...], dict[str, ...],
 unions of them (`X | None`, `list[str] | str`) and other tables; any other type fails the first
-config that sets it (TypeError), so a test that sets the new key shows it at once.
+config that sets it (TypeError), so a test that sets the new key shows it at once. A
+`ClassVar[...]` annotation is a class variable, not a setting, as in pydantic.
 """
 
 from __future__ import annotations
@@ -29,9 +34,26 @@ from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get
 
 _TRUE = {"1", "on", "t", "true", "y", "yes"}
 _FALSE = {"0", "off", "f", "false", "n", "no"}
-_WHOLE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*(?:\.0*)?")
 _INT_LIMIT = 2**63
-"""A float at or beyond this is refused as a whole number (pydantic reads it into an i64)."""
+"""A number at or beyond this is refused as a whole number or a switch (pydantic reads an i64)."""
+_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""Unicode's White_Space, what pydantic strips around a number as text (Python's str.strip()
+also strips the separators \\x1c to \\x1f, which pydantic refuses)."""
+_DIGITS_LIMIT = 4300
+"""The longest whole number read from text (Python's own limit for int(text))."""
+_JSON_WHOLE = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_TOO_LONG = re.compile(rf"-?[1-9][0-9]{{{_DIGITS_LIMIT}}}")
+"""Text that starts with a whole number too long to read, whatever follows (as pydantic says)."""
+_NUMBER = re.compile(
+    r"[+-]?(?:inf|infinity|nan|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)", re.I | re.A
+)
+"""A number as text, as pydantic (Rust's f64 parser) reads it: ASCII digits only, where Python's
+float() also reads Unicode digits and underscores."""
+_CLASS_VARIABLE = re.compile(r"((\w+\.)?Annotated\[)?(\w+\.)?ClassVar\b")
+"""An annotation (as text) that declares a class variable, never a setting, as pydantic says."""
 
 
 class ValidationError(ValueError):
@@ -131,8 +153,8 @@ class Table:
         fields: dict[str, FieldInfo] = {}
         for base in reversed(cls.__mro__[1:]):
             fields.update(getattr(base, "model_fields", {}))
-        for name in inspect.get_annotations(cls):
-            if name.startswith("_") or name == "model_fields":
+        for name, annotation in inspect.get_annotations(cls).items():
+            if name.startswith("_") or name == "model_fields" or _is_class_variable(annotation):
                 continue
             value = cls.__dict__.get(name, ...)
             if isinstance(value, FieldInfo):
@@ -236,6 +258,14 @@ class Table:
         return f"{type(self).__name__}({shown})"
 
 
+def _is_class_variable(annotation: Any) -> bool:
+    if isinstance(annotation, str):
+        return _CLASS_VARIABLE.match(annotation) is not None
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation is ClassVar or get_origin(annotation) is ClassVar
+
+
 def _dumped(value: Any, exclude_unset: bool) -> Any:
     if isinstance(value, Table):
         return value.model_dump(exclude_unset=exclude_unset)
@@ -334,11 +364,12 @@ def _bounds(field: FieldInfo, value: Any, loc: Loc) -> Errors:
     for key, bound in field.bounds.items():
         if bound is None:
             continue
-        bound = type(value)(bound)  # shown as the field's type: 0.0 for a number, 0 for a count
         ok = {"gt": value > bound, "ge": value >= bound, "lt": value < bound, "le": value <= bound}
         if not ok[key]:
             kind, words = wording[key]
-            return [_error(kind, loc, f"Input should be {words} {bound}", {key: bound})]
+            # the message shows the bound as declared, the context as the field's type (0.0)
+            ctx = {key: type(value)(bound)}
+            return [_error(kind, loc, f"Input should be {words} {bound}", ctx)]
     return []
 
 
@@ -385,11 +416,10 @@ def _value(annotation: Any, value: Any, loc: Loc) -> tuple[Any, Errors]:
             return None, [_error("dict_type", loc, "Input should be a valid dictionary")]
         entries, errors = {}, []
         for key, item in value.items():
-            if not isinstance(key, str):
+            if not isinstance(key, str):  # the value is read all the same, as pydantic does
                 errors.append(
                     _error("string_type", (*loc, key, "[key]"), "Input should be a valid string")
                 )
-                continue
             result, wrong = _value(args[1], item, (*loc, key))
             errors += wrong
             entries[key] = result
@@ -432,23 +462,79 @@ def _int(value: Any, loc: Loc) -> tuple[Any, Errors]:
             return None, [_error("int_from_float", loc, message)]
         return int(value), []
     if isinstance(value, str):
-        text = value.strip()
-        if _WHOLE.fullmatch(text):
-            return int(text.split(".")[0]), []
+        if _TOO_LONG.match(value):
+            message = "Unable to parse input string as an integer, exceeded maximum size"
+            return None, [_error("int_parsing_size", loc, message)]
+        text = value if _JSON_WHOLE.fullmatch(value) else _whole_number_text(value)
+        if text and _JSON_WHOLE.fullmatch(text) and len(text.lstrip("-")) <= _DIGITS_LIMIT:
+            return int(text), []
         message = "Input should be a valid integer, unable to parse string as an integer"
         return None, [_error("int_parsing", loc, message)]
     return None, [_error("int_type", loc, "Input should be a valid integer")]
 
 
+def _whole_number_text(text: str) -> str | None:
+    """`text` as plain digits (`" +007.00 "` is `7`, `1_000` is `1000`), the way pydantic
+    cleans a whole number written as text; None where it would not."""
+    digits = text.strip(_SPACE)
+    if digits.startswith("+"):
+        digits = digits[1:]
+        if digits.startswith("-"):
+            return None
+    sign = ""
+    if digits.startswith("-"):
+        sign, digits = "-", digits[1:]
+        if digits.startswith(("-", "+")):
+            return None
+    stripped = _without_leading_zeros(digits)
+    if stripped is None:
+        return None
+    whole, point, decimals = stripped.partition(".")
+    if point and decimals and set(decimals) == {"0"}:
+        stripped = whole
+    joined = _without_underscores(stripped)
+    if joined is not None:
+        return sign + joined
+    return None if stripped == text else sign + stripped
+
+
+def _without_leading_zeros(digits: str) -> str | None:
+    """`digits` from its first significant digit (keeping one zero: `000` is `0`, `00.0` is
+    `0.0`; underscores among the zeros go too); None when it does not start with a digit."""
+    if not digits or digits[0] not in "0123456789-":
+        return None
+    if digits[0] != "0":
+        return digits
+    for i, char in enumerate(digits[1:], 1):
+        if char in "0_":
+            continue
+        if char in "123456789-":
+            return digits[i:]
+        return digits[i - 1 :] if char == "." else None
+    return digits[-1]
+
+
+def _without_underscores(text: str) -> str | None:
+    """`1_000` as `1000`: underscores only between characters, never two together."""
+    if "_" not in text or "__" in text or text.startswith("_") or text.endswith("_"):
+        return None
+    return text.replace("_", "")
+
+
 def _float(value: Any, loc: Loc) -> tuple[Any, Errors]:
     if isinstance(value, int | float):
-        return float(value), []
-    if isinstance(value, str):
         try:
-            return float(value.strip()), []
-        except ValueError:
-            message = "Input should be a valid number, unable to parse string as a number"
-            return None, [_error("float_parsing", loc, message)]
+            return float(value), []
+        except OverflowError:  # a whole number beyond any float
+            return None, [_error("float_type", loc, "Input should be a valid number")]
+    if isinstance(value, str):
+        text = value.strip(_SPACE)
+        if not _NUMBER.fullmatch(text):
+            text = _without_underscores(value) or ""  # untrimmed, as pydantic does
+        if _NUMBER.fullmatch(text):
+            return float(text), []
+        message = "Input should be a valid number, unable to parse string as a number"
+        return None, [_error("float_parsing", loc, message)]
     return None, [_error("float_type", loc, "Input should be a valid number")]
 
 
@@ -456,17 +542,21 @@ def _bool(value: Any, loc: Loc) -> tuple[Any, Errors]:
     if isinstance(value, bool):
         return value, []
     message = "Input should be a valid boolean, unable to interpret input"
-    if isinstance(value, int):
-        return (
-            (bool(value), []) if value in (0, 1) else (None, [_error("bool_parsing", loc, message)])
-        )
-    if isinstance(value, float) and value in (0.0, 1.0):
-        return bool(value), []
     if isinstance(value, str):
-        word = value.lower()
+        word = value.lower() if value.isascii() else value
         if word in _TRUE or word in _FALSE:
             return word in _TRUE, []
         return None, [_error("bool_parsing", loc, message)]
+    if isinstance(value, int) and -_INT_LIMIT <= value < _INT_LIMIT:
+        return (
+            (bool(value), []) if value in (0, 1) else (None, [_error("bool_parsing", loc, message)])
+        )
+    if isinstance(value, int | float):  # a whole number as a float, else not a switch at all
+        whole, wrong = _int(float(value) if isinstance(value, float) else math.inf, loc)
+        if not wrong:
+            if whole in (0, 1):
+                return bool(whole), []
+            return None, [_error("bool_parsing", loc, message)]
     return None, [_error("bool_type", loc, "Input should be a valid boolean")]
 
 

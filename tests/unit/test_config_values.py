@@ -98,3 +98,15 @@ def test_a_workbooks_own_tabs_override_only_the_names_it_gives():
     )
     tabs = config.tabs_for(config.workbooks[0])
     assert (tabs.okrs, tabs.kpis, tabs.summary) == ("Goals", "Metrics", Tabs().summary)
+
+
+def test_a_number_written_in_other_digits_is_refused_as_pydantic_refused_it():
+    assert problems(scoring={"grade_green": "٣"}) == ['`grade_green = "٣"`: expected a number']
+    assert problems(email={"port": "٢٥"}) == ['`port = "٢٥"`: expected a whole number']
+
+
+def test_a_whole_number_ending_in_a_point_is_refused():
+    assert problems(alerts={"history_days": "1."}) == [
+        '`history_days = "1."`: expected a whole number'
+    ]
+    assert config_with(alerts={"history_days": " 1_000.00 "}).alerts.history_days == 1000
