@@ -110,16 +110,22 @@ def _swapped(annotation: Any) -> Any:
 # --- what each side makes of the same data ------------------------------------------------
 
 
-def outcome(model: Any, data: Any) -> tuple[Any, ...]:
-    """The settings read (as plain data, types shown) or the error records, comparably."""
+def outcome(model: Any, data: Any, *, by_keywords: bool = False) -> tuple[Any, ...]:
+    """The settings read (as plain data, types shown) or the error records, comparably; from
+    `model_validate(data)` as a config file is read, or `model(**data)` as code builds one."""
     errors: Any = (ValidationError, pydantic.ValidationError)
     try:
-        settings = model.model_validate(data)
+        settings = model(**data) if by_keywords else model.model_validate(data)
     except errors as exc:
         return ("refused", [_record(e) for e in exc.errors()])
     except Exception as exc:
         return ("raised", type(exc).__name__, str(exc))
-    return ("read", repr(settings.model_dump()), sorted(settings.model_fields_set))
+    return (
+        "read",
+        repr(settings.model_dump()),
+        repr(settings.model_dump(exclude_unset=True)),
+        sorted(settings.model_fields_set),
+    )
 
 
 def _record(error: dict[str, Any]) -> tuple[Any, ...]:
@@ -236,6 +242,9 @@ def _required_defaults(table: type[Table]) -> dict[str, Any]:
 
 def assert_same_reading(table: type[Table], data: Any) -> None:
     assert outcome(table, data) == outcome(twin(table), data), data
+    if isinstance(data, dict) and all(isinstance(key, str) for key in data):
+        by_keywords = outcome(twin(table), data, by_keywords=True)
+        assert outcome(table, data, by_keywords=True) == by_keywords, data
 
 
 # --- the tests ------------------------------------------------------------------------------
