@@ -77,7 +77,9 @@ class SheetsSession(AuthorizedSession):
         if not (gzipped and response.status_code in GZIP_REFUSED):
             return response
         again = self._send(method, url, *args, **_uncompressed(kwargs))
-        if again.status_code not in GZIP_REFUSED:
+        # Only an uncompressed body *taken* shows the front end refuses gzip: a 429 or 5xx on
+        # the second try says nothing about it (the first 400 may be the request's own).
+        if 200 <= again.status_code < 300:
             REFUSING_GZIP.add(self._api_url)
             log.warning(
                 "the Sheets API at %s refused a gzip-compressed request body (HTTP %d) and "

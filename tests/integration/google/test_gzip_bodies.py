@@ -57,3 +57,24 @@ def test_a_request_that_is_wrong_anyway_is_not_taken_for_a_gzip_refusal(
 
     assert _writes(sheets_api) == [("gzip", 400), (None, 400), ("gzip", 200)]
     assert sheets_api.url not in session.REFUSING_GZIP
+
+
+def test_a_request_error_then_a_busy_server_does_not_turn_gzip_off(
+    sheets_api: SheetsStandIn, service_account_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 400 that is the request's own, then a 503 on the uncompressed try: nothing shows the
+    front end refuses gzip, so gzip stays on and no warning claims the body was taken."""
+    sid = sheets_api.create_spreadsheet("Team A", {"OKRs": okr_rows(3)})
+    book = open_book(sheets_api, sid, service_account_file)
+    book.read(["OKRs"])
+    sheets_api.fail_next(400, kind="batchUpdate", message="Invalid requests[0]")
+    sheets_api.fail_next(503, kind="batchUpdate")
+
+    try:
+        book.write(score_plan(3))
+        assert sheets_api.url not in session.REFUSING_GZIP
+        assert "took it uncompressed" not in caplog.text
+    finally:
+        session.REFUSING_GZIP.discard(sheets_api.url)
+    assert _writes(sheets_api)[:2] == [("gzip", 400), (None, 503)]
+    assert sheets_api.values(sid, "OKRs")[1][5] == "Off track"
