@@ -8,7 +8,9 @@ local to the tab, `_sheetsync_digest`, whose text is a string of three digests:
   system, as the plan gave them;
 * the bytes of the tab's worksheet part and of every part it relates to (its drawing, charts),
   as written;
-* the bytes of the styles part as written (a cell's format is an index into it).
+* the bytes of the styles part as written and of the shared strings as loaded (a cell's
+  format is an index into the one, a text Excel saved an index into the other: a person's
+  edit there leaves the worksheet's bytes as they were).
 
 The next run compares the planned content's digest with the first, and the parts' bytes with
 the other two: when all three hold, the tab is, byte for byte, what sheetsync wrote for that
@@ -59,10 +61,18 @@ def content_digest(owned: OwnedTab, epoch: datetime) -> str:
 class OwnedDigests:
     """The digests recorded in one workbook part, checked and recorded by the editor."""
 
-    def __init__(self, package: XlsxPackage, workbook: Any, styles_part: str | None) -> None:
+    def __init__(
+        self,
+        package: XlsxPackage,
+        workbook: Any,
+        styles_part: str | None,
+        shared_strings_part: str | None,
+    ) -> None:
         self._package = package
         self._workbook = workbook
         self._styles_part = styles_part
+        self._shared_strings_part = shared_strings_part
+        """sheetsync never writes it (its text goes inline), so it is as loaded throughout."""
         self._styles_loaded: str | None = None
         self._recorded: dict[str, tuple[str, str, str]] = {}
         """localSheetId -> (content, parts, styles) digests, as recorded."""
@@ -77,8 +87,14 @@ class OwnedDigests:
     def _styles_as_loaded(self) -> str:
         if self._styles_loaded is None:
             part = self._styles_part
-            self._styles_loaded = _hex([self._package.raw(part)] if part else [])
+            self._styles_loaded = self._indexed_parts(self._package.raw(part) if part else b"")
         return self._styles_loaded
+
+    def _indexed_parts(self, styles: bytes) -> str:
+        """The digest of the parts a cell points into by index: `styles`, the shared strings."""
+        shared = self._shared_strings_part
+        strings = self._package.raw(shared) if shared else b""
+        return _hex([b"styles\n", styles, b"\nsharedStrings\n", strings])
 
     def parts_digest(self, part: str, *, written: bool = False) -> str:
         """The digest of a worksheet part and the parts it relates to, directly or through
@@ -127,7 +143,7 @@ class OwnedDigests:
         rest. Called last, once every part is as it will be written; `parts` is each tab's
         worksheet part, in the workbook's order; `styles_part` the styles part now (added by
         this write, perhaps). True if the workbook part changed."""
-        styles = _hex([self._package.bytes_of(styles_part)] if styles_part else [])
+        styles = self._indexed_parts(self._package.bytes_of(styles_part) if styles_part else b"")
         wanted: dict[str, str] = {}
         for index, (part, content) in written.items():
             wanted[str(index)] = f"{content}.{self.parts_digest(part, written=True)}.{styles}"

@@ -100,7 +100,9 @@ class PlanEditor:
         self._styles: Styles | None = None
         self._styles_part = ""
         self._shared = SharedStrings(self.package, self._related("sharedStrings"))
-        self._digests = OwnedDigests(self.package, self._workbook, self._related("styles"))
+        self._digests = OwnedDigests(
+            self.package, self._workbook, self._related("styles"), self._related("sharedStrings")
+        )
         self._owned_contents: dict[str, str] = {}
         self._compared: tuple[OwnedTab, str, OwnedRows] | None = None
         """The owned tab `_owned_unchanged_as_text` last found different, its rows' prefix and

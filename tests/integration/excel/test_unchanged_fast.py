@@ -246,3 +246,55 @@ def test_new_output_columns_on_a_row_the_text_path_refuses_go_to_the_tree_whole(
     assert markers == {"Score": SCORE, "Note": NOTE}
     with zipfile.ZipFile(okrs_file) as archive:
         assert archive.testzip() is None
+
+
+def test_a_person_s_text_saved_as_a_shared_string_in_an_owned_tab_is_put_back(
+    okrs_file, edit_package
+):
+    """Excel saves typed text in the workbook's shared strings, the sheet keeping only an
+    index: an edit there leaves the sheet's bytes as they were, so the digests must cover the
+    shared strings too or the person's text would stay in a tab sheetsync owns."""
+    synced(okrs_file, WritePlan(owned_tabs=[summary(3)]))
+    strings = entries(okrs_file)["xl/sharedStrings.xml"].decode()
+    index = len(re.findall(r"<si>", strings))
+
+    def one_more_string(text: str):
+        return lambda xml: re.sub(
+            r'count="\d+" uniqueCount="\d+">(.*)</sst>',
+            lambda m: (
+                f'count="{index + 1}" uniqueCount="{index + 1}">{m[1]}<si><t>{text}</t></si></sst>'
+            ),
+            xml,
+            flags=re.S,
+        )
+
+    # as Excel saves the tab: B2's text moved to the shared strings (the same text)
+    edit_package(
+        okrs_file,
+        {
+            HISTORY_PART: lambda xml: re.sub(
+                r'<c r="B2" t="inlineStr"><is><t>Grow sales</t></is></c>',
+                f'<c r="B2" t="s"><v>{index}</v></c>',
+                xml,
+            ),
+            "xl/sharedStrings.xml": one_more_string("Grow sales"),
+        },
+    )
+    # a night that writes something else: the tab is compared, found the same, and recorded
+    scores = results_plan(4)
+    again(okrs_file, WritePlan(cells=scores.cells, owned_tabs=[summary(3)]))
+    assert f'<c r="B2" t="s"><v>{index}</v></c>' in entries(okrs_file)[HISTORY_PART].decode()
+
+    # the person types over B2: only the shared string changes, the sheet's bytes do not
+    edit_package(
+        okrs_file,
+        {"xl/sharedStrings.xml": lambda xml: xml.replace(
+            "<si><t>Grow sales</t></si></sst>", "<si><t>Shrink sales</t></si></sst>")},
+    )  # fmt: skip
+    assert load(okrs_file)["History"]["B2"].value == "Shrink sales"
+
+    result = again(okrs_file, WritePlan(cells=scores.cells, owned_tabs=[summary(3)]))
+
+    assert result.wrote
+    assert load(okrs_file)["History"]["B2"].value == "Grow sales"
+    assert_well_formed(okrs_file)
