@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from sheetsync.alerts.cells import cell_date
 from sheetsync.alerts.state import HISTORY_ROWS_CELL
 from sheetsync.cli import main
-from tests.e2e.workbooks import write_config
+from tests.e2e.workbooks import GoogleSheets, write_config
 
 OKRS = [
     ["ID", "Objective", "Key Result", "Owner", "Start", "Target", "Current", "Period"],
@@ -212,3 +214,32 @@ def test_a_full_history_tab_stops_that_workbook_with_a_message_and_the_others_go
         (night(1), "Uptime"),
         (night(11), "K1"),
     ], "the new row right below the rows left"
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_history_rows_appended_below_a_note_are_not_doubled_when_the_answer_is_lost(
+    sheets_api, service_account_file, tmp_path, caplog, applied
+):
+    """A note below History sends the night's new rows by appendCells, which adds rows each
+    time it is applied. The write's answer is lost (a connection reset), whether Google
+    applied it or not: the retry learns which, and the night's rows are there once."""
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
+    below = len(sheets.values("team", "History")) + 1
+    sheets.edit("team", "History", f"A{below}", "checked by Ana, 12 Oct")
+    sheets.edit("team", *EDITS[10])
+    sheets.api.drop_next(kind="batchUpdate", after_applying=applied)
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
+
+    assert "retrying" in caplog.text, "the answer was lost and the write retried"
+    history = sheets.values("team", "History")
+    assert history[below - 1][0] == "checked by Ana, 12 Oct"
+    added = [(str(cell_date(r[0])), r[3]) for r in history[below:] if any(r)]
+    assert added == [(night(10), "K1")], "the night's row once"
+    assert main(["run", "--config", str(config), "--as-of", night(11)]) in (0, 1)
+    later = [(str(cell_date(r[0])), r[3]) for r in sheets.values("team", "History")[below:]]
+    assert later == [(night(10), "K1"), (night(11), "K1")], "the next night goes right below"

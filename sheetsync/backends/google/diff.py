@@ -4,7 +4,7 @@ and the remembered tabs brought up to date once the write went through."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -99,13 +99,29 @@ def appended_ops(rows: OwnedTab, title: str, tab: TabState) -> list[CellOp]:
     rows has nothing below them and the rows are written at their place (a retried batch then
     rewrites the same cells). A grid of any other size means a person added rows (typed a
     note below the log, inserted a row inside it): the rows are then appended below the last
-    row holding anything (`appendCells`), never over a person's cells.
+    row holding anything (`appendCells`), never over a person's cells. `appendCells` adds
+    rows each time it is applied, so a retry after a lost answer first reads whether the lost
+    attempt went through (`applied_witness`) and then leaves the rows out.
     """
     ops = owned_tab_ops(rows, title, None)
     if tab.rows != rows.first_row - 1:
         for op in ops:
             op.appended = True
     return ops
+
+
+def applied_witness(ops: Sequence[CellOp], owned: Collection[str]) -> CellOp | None:
+    """A cell whose value the batch of `ops` changes, read back after a lost answer to learn
+    whether the batch was applied (Google applies one atomically: all of it or none): a cell
+    of an owned tab when there is one (people do not edit those), else any, else None.
+    History's appended rows always come with one, the state tab's count of History rows."""
+    found = None
+    for op in ops:
+        if not op.appended and op.changes & VALUE:
+            if op.tab in owned:
+                return op
+            found = found or op
+    return found
 
 
 def diff_cell(

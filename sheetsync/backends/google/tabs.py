@@ -107,6 +107,12 @@ def is_unknown_range(message: str) -> bool:
     return "Unable to parse range" in message
 
 
+CELL_FIELDS = (
+    "sheets(properties(sheetId,title),"
+    "data(startRow,startColumn,rowData(values(userEnteredValue.formulaValue,effectiveValue))))"
+)
+"""The `fields` mask of a read of a few cells' values (a cell read back after a lost answer)."""
+
 META_FIELDS = f"sheets.properties(sheetId,title,{_GRID})"
 """The `fields` mask that asks for each tab's title, sheet ID and grid size only."""
 

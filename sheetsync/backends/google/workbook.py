@@ -33,7 +33,10 @@ person typed below it or inserted a row inside it) go by `appendCells`, below th
 holding anything, so no person's cell is written over (`diff.appended_ops`).
 After such an ambiguous failure (5xx, reset, timeout) the retry first re-reads the tabs' grid
 sizes (one extra `spreadsheets.get`) so a tab the lost attempt already created is not added
-twice. A 429 is known not to have been applied and is retried as is.
+twice; when the batch appends History rows, it also reads one cell the batch changes (one more
+`spreadsheets.get`): holding the new value, it shows the lost attempt was applied, and the
+retry leaves the appended rows out instead of adding them twice. A 429 is known not to have
+been applied and is retried as is.
 
 Transient errors (429, 408, 5xx, connection resets, timeouts) are retried with exponential
 backoff and full jitter, honouring `Retry-After`, bounded by `RetryPolicy.max_attempts` and
@@ -88,7 +91,13 @@ from sheetsync.backends.google.auth import (
 )
 from sheetsync.backends.google.batch import build_batch, new_sheet_ids, undo_batch
 from sheetsync.backends.google.charts import TabCharts, chart_requests
-from sheetsync.backends.google.diff import CellOp, columns_to_mark, diff_plan, record_written
+from sheetsync.backends.google.diff import (
+    CellOp,
+    applied_witness,
+    columns_to_mark,
+    diff_plan,
+    record_written,
+)
 from sheetsync.backends.google.errors import (
     FailureContext,
     describe_failure,
@@ -115,6 +124,7 @@ from sheetsync.backends.google.session import (
     packed_json,
 )
 from sheetsync.backends.google.tabs import (
+    CELL_FIELDS,
     META_FIELDS,
     GridSize,
     TabState,
@@ -123,6 +133,7 @@ from sheetsync.backends.google.tabs import (
     grid_sizes,
     is_unknown_range,
     load_tabs,
+    quoted_title,
     read_params,
 )
 from sheetsync.backends.google.undo import undo_ops
@@ -267,7 +278,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         grid = {
             name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()
         }
-        sizes, reply = self._send(ops, creates, grid, checks, columns, charts)
+        owned = {find_tab(self._tabs, o.name) or o.name for o in plan.owned_tabs}
+        witness = applied_witness(ops, owned) if any(op.appended for op in ops) else None
+        sizes, reply = self._send(ops, creates, grid, checks, columns, charts, witness)
         with cyclic_gc_paused():
             self._check_answer(checks, reply, ops)
             record_written(self._tabs, ops, sizes, columns)
@@ -385,22 +398,33 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         checks: list[TabCheck],
         columns: Sequence[OutputColumn] = (),
         charts: Sequence[TabCharts] = (),
+        witness: CellOp | None = None,
     ) -> tuple[dict[str, GridSize], Mapping[str, Any]]:
         """Send the one batch; retry it safely. Returns every tab's grid size afterwards and
-        the batch's answer (the checked rows as written)."""
+        the batch's answer (the checked rows as written).
+
+        After an ambiguous failure the retry re-reads the grid sizes (a tab the lost attempt
+        created is not added twice) and, when the batch appends rows (`appendCells` adds them
+        again each time it is applied), reads `witness`, a cell the batch changes: if it holds
+        the new value the lost attempt was applied, and the retry leaves the appended rows out
+        (the rest of the batch writes cells at their place, the same again)."""
         new_ids = new_sheet_ids(creates, grid)
         options, params = batch_options(checks)
         current = grid
         ambiguous = False
         result = dict(grid)
+        sending = ops
 
         def attempt() -> Mapping[str, Any]:
-            nonlocal current, ambiguous, result
+            nonlocal current, ambiguous, result, sending
             if ambiguous:
                 current = self._fetch_grid()
+                if witness is not None and sending is ops and self._holds(witness):
+                    log.info("%s: the lost write went through; not appending again", self.label)
+                    sending = [op for op in ops if not op.appended]
             with cyclic_gc_paused():
                 body, sizes = build_batch(
-                    ops, creates, new_ids, current, self.label, columns, options, charts
+                    sending, creates, new_ids, current, self.label, columns, options, charts
                 )
             try:
                 reply = self._batch_update(body, params)
@@ -483,6 +507,16 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 f"{last[0] + 1} (File > Version history shows them as they were).",
                 workbook=self.label,
             )
+
+    def _holds(self, op: CellOp) -> bool:
+        """Whether the cell of `op` now holds the value `op` writes (one `spreadsheets.get`
+        of that cell)."""
+        cell = f"{quoted_title(op.tab)}!{column_letter(op.col)}{op.row + 1}"
+        doc = self._client.http_client.spreadsheets_get(
+            self.spreadsheet_id, params={"ranges": [cell], "fields": CELL_FIELDS}
+        )
+        tab = load_tabs(doc)[0].get(op.tab)
+        return tab is not None and tab.cell(op.row, op.col).value == op.key
 
     def _fetch_grid(self) -> dict[str, GridSize]:
         doc = self._client.http_client.spreadsheets_get(
