@@ -25,10 +25,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sheetsync import config as cfg
-from sheetsync.alerts import apply_delivery
+from sheetsync.alerts import apply_delivery, delivery_guards
 from sheetsync.backends.base import OwnedTab, WorkbookBackend, WritePlan
 from sheetsync.backends.gcpause import cyclic_gc_paused
-from sheetsync.core.errors import SheetsyncError, WorkbookError
+from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookError
 from sheetsync.ops.processes import tag
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
 
@@ -106,11 +106,36 @@ def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
     assert outcome.alerts is not None and outcome.backend is not None
     tab = apply_delivery(outcome.alerts.alerts_tab, delivery, workbook=outcome.report.name)
     try:
-        outcome.backend.write(WritePlan(owned_tabs=[tab]))
+        write_marks(outcome.backend, tab, delivery, outcome.report.name)
     except SheetsyncError as exc:
         outcome.report.error = undelivered_marks(exc)
     finally:
         outcome.backend.close()
+
+
+MARK_ATTEMPTS = 3
+"""Writes of the delivery marks before giving up when a person keeps moving Alerts rows."""
+
+
+def write_marks(
+    backend: WorkbookBackend, tab: OwnedTab, delivery: DeliveryReport, workbook: str
+) -> None:
+    """Write the Alerts tab `tab` (as read, with `delivery`'s marks) with each marked row
+    guarded by its Event ID. When rows moved since the read (a person sorted the tab while the
+    e-mails went out), the backend writes nothing (Google puts back what it wrote); the tab is
+    read again and marked where each event now is, up to `MARK_ATTEMPTS` writes."""
+    for attempt in range(1, MARK_ATTEMPTS + 1):
+        try:
+            backend.write(WritePlan(owned_tabs=[tab], guards=delivery_guards(tab, delivery)))
+            return
+        except RowsMovedError:
+            if attempt == MARK_ATTEMPTS:
+                raise
+            log.info("%s: Alerts rows moved while recording delivery; reading them again", workbook)
+            snapshot = backend.read([tab.name])
+            real = snapshot.find_tab(tab.name)
+            grid = snapshot.tabs[real] if real else None
+            tab = apply_delivery(grid, delivery, workbook=workbook, tab=real or tab.name)
 
 
 def deliveries_by_workbook(
@@ -218,7 +243,7 @@ def _record_again(job: Job, wb: cfg.Workbook, delivery: DeliveryReport) -> str |
             real = snapshot.find_tab(name)
             grid = snapshot.tabs[real] if real else None
             tab = apply_delivery(grid, delivery, workbook=wb.name, tab=real or name)
-            backend.write(WritePlan(owned_tabs=[tab]))
+            write_marks(backend, tab, delivery, wb.name)
         finally:
             backend.close()
     except SheetsyncError as exc:

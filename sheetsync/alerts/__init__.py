@@ -53,6 +53,7 @@ from datetime import date, datetime
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from sheetsync.alerts.cells import cell_text
 from sheetsync.alerts.decide import decide_alerts, decide_grades
 from sheetsync.alerts.events import AlertEvent, EventKind, event_id
 from sheetsync.alerts.history import (
@@ -62,6 +63,7 @@ from sheetsync.alerts.history import (
     updated_history,
 )
 from sheetsync.alerts.log import (
+    ALERTS_HEADER,
     AlertLogRecord,
     Delivery,
     new_log_records,
@@ -86,7 +88,7 @@ from sheetsync.config import Alerts, Tabs
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import ItemState
 from sheetsync.core.owned import check_owned, is_owned
-from sheetsync.core.plan import Grid, OwnedTab
+from sheetsync.core.plan import OWNED_DATA_ROW, Grid, OwnedTab, RowGuard
 
 if TYPE_CHECKING:
     from sheetsync.alerts import deliver
@@ -146,6 +148,7 @@ __all__ = [
     "apply_delivery",
     "decide_alerts",
     "deliver",
+    "delivery_guards",
     "digest_message_id",
     "event_id",
     "load_memory",
@@ -385,3 +388,16 @@ def apply_delivery(
             alerts.rows, workbook, outcomes=report.outcomes, tab=tab or alerts.name
         )
     return updated_alerts_tab(alerts, workbook, outcomes=report.outcomes, tab=tab or Tabs().alerts)
+
+
+def delivery_guards(tab: OwnedTab, report: DeliveryReport) -> list[RowGuard]:
+    """The Event ID cell, as read, of each row of the Alerts tab `tab` whose delivery `report`
+    records: the write of the marks checks that every such row still holds its event (a person
+    may sort the tab or insert rows while the e-mails go out), or writes nothing."""
+    events = {event for event, _ in report.outcomes}
+    col = ALERTS_HEADER.index("Event ID")
+    return [
+        RowGuard(tab.name, r, col + 1, row[col])
+        for r, row in enumerate(tab.rows, start=1)
+        if r >= OWNED_DATA_ROW and col < len(row) and cell_text(row[col]) in events
+    ]
