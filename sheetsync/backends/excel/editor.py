@@ -56,6 +56,19 @@ _ROWS, _COLUMNS = 1048576, 16384
 """How many rows and columns (A to XFD) an Excel worksheet has."""
 
 
+def check_fits(tab: str, end: int, count: int, *, new: bool = False) -> None:
+    """Raise WorkbookLayoutError when `count` rows of owned tab `tab` (`new` ones added below
+    it, else the whole tab) would end on sheet row `end`, past a worksheet's last: rows past
+    it make a sheet Excel cannot open."""
+    if count and end > _ROWS:
+        what = f"its {count:,} new rows" if new else f"its {count:,} rows"
+        raise WorkbookLayoutError(
+            f"tab '{tab}' is full: {what} would end on row {end:,}, past the last row a "
+            f"worksheet has ({_ROWS:,}); move its older rows to another workbook (copy them "
+            f"there, delete them here) to make room; nothing was written to this workbook"
+        )
+
+
 @dataclass
 class _Tab:
     name: str
@@ -285,7 +298,9 @@ class PlanEditor:
     # --- owned tabs ---
 
     def _write_owned(self, owned: OwnedTab, result: WriteResult) -> None:
-        """Bring an owned tab's rows, then its charts, to `owned`'s content."""
+        """Bring an owned tab's rows, then its charts, to `owned`'s content. Raises
+        WorkbookLayoutError, writing nothing, when its rows would pass the worksheet's last."""
+        check_fits(owned.name, owned.first_row + len(owned.rows) - 1, len(owned.rows))
         content = content_digest(owned, self._epoch)
         self._owned_contents[owned.name.strip().casefold()] = content
         tab = self._find_tab(owned.name)
@@ -347,14 +362,7 @@ class PlanEditor:
         below = last_row(data) + 1
         if below != rows.first_row and below >= OWNED_DATA_ROW:  # rows added or deleted by hand
             rows = shifted(rows, below)
-        end = rows.first_row + len(rows.rows) - 1
-        if rows.rows and end > _ROWS:  # rows past the last make a sheet Excel cannot open
-            raise WorkbookLayoutError(
-                f"tab '{tab.name}' is full: its {len(rows.rows):,} new rows would end on row "
-                f"{end:,}, past the last row a worksheet has ({_ROWS:,}); move its older rows "
-                f"to another workbook (copy them there, delete them here) to make room; nothing "
-                f"was written to this workbook"
-            )
+        check_fits(tab.name, rows.first_row + len(rows.rows) - 1, len(rows.rows), new=True)
         wanted = OwnedRows(rows, self.styles, self._epoch, create=True, prefix=tag_prefix(data))
         if not wanted.rows:
             return

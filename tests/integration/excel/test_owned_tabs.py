@@ -269,3 +269,25 @@ def test_a_formula_in_an_owned_tab_is_replaced_and_leaves_the_calculation_chain(
     assert b"<f>" not in entries(okrs_file)[LOG_PART]
     chain = etree.fromstring(entries(okrs_file)["xl/calcChain.xml"])
     assert [(c.get("r"), c.get("i")) for c in chain] == [("E2", "1")]
+
+
+@pytest.mark.parametrize("exists", [False, True], ids=["new-tab", "rewritten-tab"])
+def test_an_owned_tab_longer_than_a_worksheet_is_refused_and_nothing_written(okrs_file, exists):
+    """An owned tab rewritten whole (the Alerts log; History rebuilt once its state tab was
+    deleted) whose rows would pass the worksheet's last row (1,048,576): rows past it make a
+    sheet Excel cannot open, so the workbook is left as it was, with a message naming the tab."""
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    if exists:
+        workbook.write(WritePlan(owned_tabs=[OwnedTab("Alerts", [["Alerts"], ["Event ID"]])]))
+        workbook = ExcelWorkbook(okrs_file)
+        workbook.read(["OKRs", "Alerts"])
+    before = okrs_file.read_bytes()
+    row = ["alert-20261011-k1"]
+    too_long = OwnedTab("Alerts", [["Alerts"], ["Event ID"], *[row] * 1_048_575])
+
+    with pytest.raises(WorkbookLayoutError) as refused:
+        workbook.write(WritePlan(owned_tabs=[too_long]))
+
+    assert "'Alerts'" in str(refused.value) and "1,048,576" in str(refused.value)
+    assert okrs_file.read_bytes() == before
