@@ -72,12 +72,12 @@ from sheetsync.alerts.log import (
 )
 from sheetsync.alerts.pending import PendingAlert, SkippedRow, owed_alerts, skipped_outcomes
 from sheetsync.alerts.state import (
-    HISTORY_ROWS_CELL,
     ItemMemory,
     Memory,
     Period,
     before,
     history_due,
+    history_rows_cell,
     memory_from_history,
     parse_state,
     remember,
@@ -208,7 +208,7 @@ def load_memory(
         # from it, or rewriting it whole, would drop every earlier row.
         state, history = tabs.state or "History state", tabs.history or "History"
         raise WorkbookLayoutError(
-            f"tab '{state}' is empty or its cell {HISTORY_ROWS_CELL} (how many rows "
+            f"tab '{state}' is empty or its cell {history_rows_cell(state_grid)} (how many rows "
             f"'{history}' has) is not a "
             f"number, so sheetsync cannot add to '{history}' safely; delete the '{state}' tab "
             f"and the next run rebuilds it from '{history}' (no History row is lost)",

@@ -468,12 +468,24 @@ def state_tab(memory: Memory, *, tab: str) -> OwnedTab:
     )
 
 
+def _rows_label(top: Sequence[object]) -> int | None:
+    """The column (0-based) of the "History rows" label in the state tab's first row."""
+    return next((i for i, v in enumerate(top) if cell_text(v) == HISTORY_ROWS_LABEL), None)
+
+
+def history_rows_cell(grid: Grid | None) -> str:
+    """The cell holding how many rows History has in the state tab as read: right of its
+    label (C1 in a tab an older version wrote), `HISTORY_ROWS_CELL` when there is no label."""
+    label = _rows_label(grid[0]) if grid else None
+    return a1(1, label + 2) if label is not None else HISTORY_ROWS_CELL
+
+
 def parse_state(grid: Grid | None) -> Memory | None:
     """The state tab as read, or None when there is none (or it is not sheetsync's)."""
     if not grid or not is_owned(grid):
         return None
     top = grid[0]
-    label = next((i for i, v in enumerate(top) if cell_text(v) == HISTORY_ROWS_LABEL), None)
+    label = _rows_label(top)
     rows = cell_number(top[label + 1]) if label is not None and label + 1 < len(top) else None
     memory = Memory(history_rows=int(rows) if rows and rows > 0 else 0, from_tab=True)
     width = len(STATE_HEADER)

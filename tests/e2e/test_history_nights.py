@@ -15,8 +15,9 @@ from datetime import date, timedelta
 import pytest
 
 from sheetsync.alerts.cells import cell_date
-from sheetsync.alerts.state import HISTORY_ROWS_CELL
+from sheetsync.alerts.state import HISTORY_ROWS_CELL, STATE_HEADER
 from sheetsync.cli import main
+from sheetsync.core.parse import a1
 from tests.e2e.workbooks import GoogleSheets, write_config
 
 OKRS = [
@@ -120,6 +121,26 @@ def test_a_blanked_history_rows_cell_stops_the_workbook_instead_of_wiping_histor
     assert code != 0
     assert "History state" in capsys.readouterr().err
     assert sheets.values("team", "History") == before
+
+
+def test_a_blanked_count_in_an_older_state_tab_is_named_where_it_is(excel_sheets, tmp_path, capsys):
+    """A state tab written by an older version keeps History's row count in C1 (its label in
+    B1): when that cell is blanked, the message names C1, the cell the person must look at."""
+    entry = excel_sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry])
+    for n in (1, 2):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) == 0
+    label = a1(1, len(STATE_HEADER) + 1)  # where "History rows" stands now, before the count
+    for cell, value in ((label, None), (HISTORY_ROWS_CELL, None), ("B1", "History rows")):
+        excel_sheets.edit("team", "History state", cell, value)
+    excel_sheets.edit("team", *EDITS[10])
+    capsys.readouterr()
+
+    assert main(["run", "--config", str(config), "--as-of", night(10)]) != 0
+
+    said = "".join(capsys.readouterr())
+    assert "cell C1 (how many rows" in said.replace("\n", " "), said
+    assert HISTORY_ROWS_CELL not in said
 
 
 def _insert_history_row(sheets, before: int, values: list) -> None:
