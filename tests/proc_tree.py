@@ -4,6 +4,7 @@ and the worker processes that fork server forked, for tests that kill them."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 
@@ -20,6 +21,33 @@ def gone(pid: int) -> bool:
     """The process has ended (or is a zombie nobody has waited for yet)."""
     stat = _stat(Path(f"/proc/{pid}"))
     return stat is None or stat[0] == "Z"
+
+
+def wait_gone(*pids: int, seconds: float = 30.0) -> None:
+    """Wait until every one of `pids` has ended (a kill is delivered asynchronously)."""
+    deadline = time.monotonic() + seconds
+    while not all(gone(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"processes {pids} still run after {seconds} s"
+        time.sleep(0.01)
+
+
+def wait_signal_taken(pid: int, signum: int, seconds: float = 30.0) -> None:
+    """Wait until process `pid` has taken signal `signum` (no longer pending for it or its
+    threads: its handler has been called)."""
+    bit = 1 << (signum - 1)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            return  # it ended
+        pending = [
+            int(line.split()[1], 16) for line in lines if line.startswith(("SigPnd:", "ShdPnd:"))
+        ]
+        if not any(mask & bit for mask in pending):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never took signal {signum}"
+        time.sleep(0.01)
 
 
 def fork_servers() -> list[int]:

@@ -24,7 +24,7 @@ from tests.e2e.test_alerts_story import CLEAN_OKRS
 from tests.e2e.test_many_workbooks import fifty
 from tests.e2e.test_sync_story import KPIS
 from tests.e2e.workbooks import ExcelSheets, write_config
-from tests.proc_tree import fork_servers, worker_pids
+from tests.proc_tree import fork_servers, wait_gone, wait_signal_taken, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 TEAMS = [f"team-{i}" for i in range(6)]
@@ -199,7 +199,7 @@ def test_sigterm_to_the_whole_group_lets_the_workbooks_in_hand_finish(tmp_path):
     try:
         writer = _writer_once_read(stuck, timeout=60)
         os.killpg(run.pid, signal.SIGTERM)
-        time.sleep(0.5)  # the parent has set its stop before the stuck workbook goes on
+        wait_signal_taken(run.pid, signal.SIGTERM)  # its stop is set before the stuck one ends
         os.close(writer)  # the file ends: that workbook fails on its own, not killed
         out, err = run.communicate(timeout=60)
     finally:
@@ -249,7 +249,7 @@ def test_a_worker_killed_while_the_mail_goes_out_still_gets_its_workbooks_marked
                 victim = worker_pids()[0]
                 os.kill(victim, signal.SIGKILL)
                 self.killed.append(victim)
-                time.sleep(0.5)  # the pool has seen it die before the marks are written
+                wait_gone(victim)  # dead before the marks are written
             super().send(msg)
 
     config = load_config(teams(tmp_path / "team"))
@@ -279,7 +279,7 @@ def test_a_fork_server_killed_while_workers_write_leaves_their_workbooks_reporte
         (server,) = fork_servers()
         os.kill(server, signal.SIGKILL)
         killed.append(server)
-        time.sleep(0.5)  # the run has seen the fork server's end before this write answers
+        wait_gone(server)  # dead before this write answers
 
     sheets_api.before_next("batchUpdate", kill_fork_server)
 
@@ -319,7 +319,7 @@ def test_workers_killed_while_writing_the_sent_marks_still_leave_them_written(
         for pid in worker_pids():
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
-        time.sleep(0.5)  # the run has seen them die before this write answers
+        wait_gone(*killed)  # dead before this write answers
 
     class MarksKiller(OutboxMailer):
         armed = False

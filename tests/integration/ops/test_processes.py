@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sheetsync.ops.processes import WorkerDied, WorkerProcesses, tag
-from tests.proc_tree import fork_servers, gone
+from tests.proc_tree import fork_servers, gone, wait_gone
 
 log = logging.getLogger("sheetsync.test_processes")
 _remembered: dict[str, str] = {}
@@ -90,10 +90,7 @@ def test_a_worker_killed_while_idle_is_replaced_before_the_next_call_runs(worker
     parent sends mail): the slot's next call runs in a new process instead of failing unrun."""
     pid, _ = workers.call(0, recall, "x")
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while not gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # the pool's own thread has seen the death
+    wait_gone(pid)  # the next call finds its pipe closed and starts a new process
 
     after, remembered = workers.call(0, recall, "x")
 

@@ -7,6 +7,8 @@ import os
 import signal
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -32,11 +34,25 @@ def _dies_in_a_worker() -> float:
     return time.monotonic()
 
 
-def _hangs_in_a_worker() -> float:
-    """A clock that never answers in a worker (a process stopped while holding the lock)."""
-    if _in_worker:
-        time.sleep(3600)
-    return time.monotonic()
+@dataclass(frozen=True)
+class _HangsInAWorker:
+    """A clock that never answers in a worker (a process stopped while holding the lock),
+    having first created the file `held`: the test waits for it, not for a guessed time."""
+
+    held: Path
+
+    def __call__(self) -> float:
+        if _in_worker:
+            self.held.touch()
+            time.sleep(3600)
+        return time.monotonic()
+
+
+def _wait_for(path: Path, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.01)
 
 
 def _acquire() -> bool:
@@ -68,9 +84,10 @@ def test_a_worker_killed_while_it_holds_the_limit_does_not_block_the_others():
         assert _acquire_here(limiter) == [True]
 
 
-def test_a_worker_that_hangs_holding_the_limit_fails_the_others_with_a_clear_error():
+def test_a_worker_that_hangs_holding_the_limit_fails_the_others_with_a_clear_error(tmp_path):
+    held = tmp_path / "held"
     limiter = RateLimiter(
-        1000, processes=worker_context(), clock=_hangs_in_a_worker, lock_seconds=1.0
+        1000, processes=worker_context(), clock=_HangsInAWorker(held), lock_seconds=1.0
     )
     workers = WorkerProcesses(1, _keep, (limiter,))
 
@@ -80,7 +97,7 @@ def test_a_worker_that_hangs_holding_the_limit_fails_the_others_with_a_clear_err
 
     caller = threading.Thread(target=hang, daemon=True)
     caller.start()
-    time.sleep(1.5)  # the worker holds the lock and hangs
+    _wait_for(held)  # the worker holds the lock and hangs
 
     (answer,) = _acquire_here(limiter)
 
