@@ -157,9 +157,9 @@ def _insert_history_row(sheets, before: int, values: list) -> None:
     book.save(sheets.path("team"))
 
 
-def test_a_note_typed_below_history_is_kept_and_new_rows_go_below_it(sheets, tmp_path):
-    """A person types a note in the first empty row below History: the next night's new rows
-    go below the note instead of over it (History's old rows are not read)."""
+def _two_nights_then_a_note_below_history(sheets, tmp_path):
+    """Two nights synced, then a person types a note in the first empty row below History and
+    edits a number (so the next night adds a row): the config, and the note's row."""
     entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
     config = write_config(tmp_path, [entry], sheets.config_extra())
     for n in (1, 2):
@@ -167,6 +167,13 @@ def test_a_note_typed_below_history_is_kept_and_new_rows_go_below_it(sheets, tmp
     below = len(sheets.values("team", "History")) + 1
     sheets.edit("team", "History", f"A{below}", "checked by Ana, 12 Oct")
     sheets.edit("team", *EDITS[10])
+    return config, below
+
+
+def test_a_note_typed_below_history_is_kept_and_new_rows_go_below_it(sheets, tmp_path):
+    """A person types a note in the first empty row below History: the next night's new rows
+    go below the note instead of over it (History's old rows are not read)."""
+    config, below = _two_nights_then_a_note_below_history(sheets, tmp_path)
 
     assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
 
@@ -245,13 +252,7 @@ def test_history_rows_appended_below_a_note_are_not_doubled_when_the_answer_is_l
     time it is applied. The write's answer is lost (a connection reset), whether Google
     applied it or not: the retry learns which, and the night's rows are there once."""
     sheets = GoogleSheets(sheets_api, service_account_file)
-    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
-    config = write_config(tmp_path, [entry], sheets.config_extra())
-    for n in (1, 2):
-        assert main(["run", "--config", str(config), "--as-of", night(n)]) in (0, 1)
-    below = len(sheets.values("team", "History")) + 1
-    sheets.edit("team", "History", f"A{below}", "checked by Ana, 12 Oct")
-    sheets.edit("team", *EDITS[10])
+    config, below = _two_nights_then_a_note_below_history(sheets, tmp_path)
     sheets.api.drop_next(kind="batchUpdate", after_applying=applied)
 
     assert main(["run", "--config", str(config), "--as-of", night(10)]) in (0, 1)
