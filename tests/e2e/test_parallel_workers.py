@@ -139,6 +139,19 @@ def _holding(path: Path) -> list[int]:
     return pids
 
 
+def _the_one_holding(path: Path, *, timeout: float) -> int:
+    """The process that has `path` open, once it has: a reader's open() of a named pipe lets
+    the writer's open succeed before the reader's own returns and its descriptor shows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        holding = _holding(path)
+        if len(holding) == 1:
+            return holding[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes holding {path}: {holding}")
+        time.sleep(0.05)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="finds the worker through /proc")
 def test_a_worker_process_that_dies_fails_only_its_workbook(tmp_path):
     """A workbook that hangs its worker (here a named pipe posing as .xlsx, as a dead network
@@ -161,7 +174,7 @@ def test_a_worker_process_that_dies_fails_only_its_workbook(tmp_path):
     try:
         writer = _writer_once_read(stuck, timeout=60)  # the worker now waits for bytes
         try:
-            (worker,) = _holding(stuck)
+            worker = _the_one_holding(stuck, timeout=30)
             os.kill(worker, signal.SIGKILL)
             out, err = run.communicate(timeout=60)
         finally:
