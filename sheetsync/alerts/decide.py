@@ -145,13 +145,19 @@ def _figures(item: ItemState, previous: _Run | None, as_of: date) -> str:
 
 def _day(day: date | None, as_of: date) -> str:
     """A date as a person says it in a sentence, the one style of every alert's text (e-mail,
-    chat and the Alerts tab): `22 Nov`, with the year when it is not the run's (`22 Nov 2025`).
+    chat and the Alerts tab): `22 Nov`, with the year when it is not the run's (`22 Nov 2025`)
+    or is over half a year back (an alert decided on 31 Dec may be read, or sent after a mail
+    outage, in January, where "since 6 Jan" would mean the new year's).
     """
     if day is None:
         return "?"
-    year = f" {day.year}" if day.year != as_of.year else ""
+    far = day.year != as_of.year or (as_of - day).days > _HALF_A_YEAR
+    year = f" {day.year}" if far else ""
     return f"{day.day} {_MONTHS[day.month - 1]}{year}"
 
+
+_HALF_A_YEAR = 182
+"""Days back from which a date says its year even in the run's year."""
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 """Month names in English whatever the machine's locale (`%b` follows it)."""

@@ -179,6 +179,22 @@ def test_an_alert_says_every_date_one_way_with_the_year_only_when_it_is_not_this
     )
 
 
+def test_a_date_most_of_a_year_back_says_its_year_as_the_alert_may_be_read_in_the_next():
+    """An alert decided on 31 Dec may go out on 2 Jan (a mail outage, a retry): "since 6 Jan"
+    would then read as the new year's. A date over half a year before the run says its year
+    even when it is the run's; a recent one does not."""
+    nightly = Nightly(remind_every_days=7)
+    assert nightly.kinds(1, kpi(OFF, 30_000)) == ["alert"]  # 6 Jan 2026
+
+    events = nightly.run(360, kpi(OFF, 30_000))  # 31 Dec 2026
+    [reminder] = [e for e in events if e.kind is EventKind.REMINDER]
+
+    assert reminder.message.startswith("Still Off track since 6 Jan 2026 (359 days).")
+    assert "no change since 6 Jan 2026" in reminder.message
+    [stale] = [e for e in events if e.kind is EventKind.STALE]
+    assert stale.message.startswith("Value $30,000 unchanged since 6 Jan 2026:")
+
+
 def test_reminder_comes_every_remind_every_days_while_still_off_track_not_before():
     nightly = Nightly(remind_every_days=7)
 
