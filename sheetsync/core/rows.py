@@ -75,21 +75,29 @@ def parse_cells(
     value (parsers are pure), other values (numbers, dates) one by one, since 1, 1.0 and True
     are equal as keys but not to a parser.
     """
-    known: dict[str | None, T | Unreadable] = {}
+    if set(map(type, cells)) <= _TEXT_OR_BLANK:  # most columns: no cell needs its own parse
+        known = {value: _parse_one(parser, value) for value in dict.fromkeys(cells)}
+        return [known[value] for value in cells]
+    remembered: dict[str | None, T | Unreadable] = {}
     results: list[T | Unreadable] = []
     for value in cells:
-        remembered = value is None or type(value) is str
-        if remembered and value in known:
-            results.append(known[value])  # type: ignore[index]
-            continue
-        try:
-            result: T | Unreadable = parser(value)
-        except ParseError as exc:
-            result = _unreadable(exc)
-        if remembered:
-            known[value] = result  # type: ignore[index]
-        results.append(result)
+        if value is None or type(value) is str:
+            if value not in remembered:
+                remembered[value] = _parse_one(parser, value)  # type: ignore[index]
+            results.append(remembered[value])  # type: ignore[index]
+        else:
+            results.append(_parse_one(parser, value))
     return results
+
+
+_TEXT_OR_BLANK = frozenset({str, type(None)})
+
+
+def _parse_one(parser: Callable[[CellValue], T], value: CellValue) -> T | Unreadable:
+    try:
+        return parser(value)
+    except ParseError as exc:
+        return _unreadable(exc)
 
 
 @lru_cache(maxsize=1024)
@@ -135,6 +143,11 @@ class TabCells:
         """The cells' numbers and how each cell shows it, or what is wrong with it."""
         self.headers = _ByField(partial(_header_of, grid, layout))
         """The field's header as the person wrote it (for messages)."""
+        self.blank = _ByField(partial(_blanks_of, self.raw))
+        """Per data row: the field's cell is blank (`is_blank`)."""
+        self.given_numbers = _ByField(partial(_given_numbers_of, self.blank, self.numbers))
+        """What `RowReader.number` reads of an optional field: None for a blank cell, else
+        the cell's number and style, or what is wrong with it."""
         self._parsed: dict[tuple[str, Callable[[CellValue], Any]], list[Any]] = {}
         self._empty: dict[tuple[str, ...], list[bool]] = {}
 
@@ -149,7 +162,7 @@ class TabCells:
         """Per data row: no known field has a value (a person's own columns do not count)."""
         key = tuple(ignore)
         if key not in self._empty:
-            kept = [blanks(cells) for name, cells in self.columns.items() if name not in key]
+            kept = [self.blank[name] for name in self.columns if name not in key]
             rows = zip(*kept, strict=True)
             self._empty[key] = [all(row) for row in rows] if kept else [True] * self.size
         return self._empty[key]
@@ -167,7 +180,29 @@ def _cells_of(columns: dict[str, list[CellValue]], size: int, name: str) -> list
 
 
 def _texts_of(raw: _ByField[list[CellValue]], name: str) -> list[str | None]:
-    return [None if value is None else text_or_none(value) for value in raw[name]]
+    """`text_or_none` of each cell (for text, its trimmed self or None: inlined)."""
+    return [
+        None
+        if value is None
+        else (value.strip() or None)
+        if type(value) is str
+        else text_or_none(value)
+        for value in raw[name]
+    ]
+
+
+def _blanks_of(raw: _ByField[list[CellValue]], name: str) -> list[bool]:
+    return blanks(raw[name])
+
+
+def _given_numbers_of(
+    blank: _ByField[list[bool]],
+    numbers: _ByField[list[tuple[float, NumberStyle] | Unreadable]],
+    name: str,
+) -> list[tuple[float, NumberStyle] | Unreadable | None]:
+    return [
+        None if empty else found for empty, found in zip(blank[name], numbers[name], strict=True)
+    ]
 
 
 def _header_of(grid: Grid, layout: TabLayout, name: str) -> str:
@@ -179,15 +214,35 @@ def _header_of(grid: Grid, layout: TabLayout, name: str) -> str:
 def _numbers_of(
     raw: _ByField[list[CellValue]], layout: TabLayout, reading: NumberReading, name: str
 ) -> list[tuple[float, NumberStyle] | Unreadable]:
-    """`RowReader.number_at` for a field's whole column."""
+    """`RowReader.number_at` for a field's whole column.
+
+    A finite int or float cell is its number in its cell's format, as `read_number` and
+    `number_at` make it, without the calls (most cells of a number column are these); every
+    other cell goes through `read_number`, text once per distinct value.
+    """
     decimal = reading.decimal
-    cells = raw[name]
-    read = parse_cells(partial(read_number, decimal=decimal), cells)
+    parse = partial(read_number, decimal=decimal)
     col, first_row = layout.columns.get(name, 1), layout.header_row + 1
     formats, comma = reading.formats, decimal == ","
-    for i, (value, found) in enumerate(zip(cells, read, strict=True)):
-        if isinstance(value, int | float) and not isinstance(found, Unreadable):
-            read[i] = (found[0], _style_of(formats.get((first_row + i, col)), comma))
+    general = _style_of(None, comma)
+    texts: dict[str | None, tuple[float, NumberStyle] | Unreadable] = {}
+    read: list[tuple[float, NumberStyle] | Unreadable] = []
+    for row, value in enumerate(raw[name], first_row):
+        kind = type(value)
+        if kind is int or (kind is float and value - value == 0):  # type: ignore[operator]
+            code = formats.get((row, col)) if formats else None
+            style = general if code is None else _style_of(code, comma)
+            read.append((float(value), style))  # type: ignore[arg-type]
+        elif value is None or kind is str:
+            if value not in texts:
+                texts[value] = _parse_one(parse, value)  # type: ignore[index]
+            read.append(texts[value])  # type: ignore[index]
+        else:
+            found = _parse_one(parse, value)
+            if isinstance(value, int | float) and not isinstance(found, Unreadable):
+                code = formats.get((row, col))
+                found = (found[0], _style_of(code, comma))
+            read.append(found)
     return read
 
 

@@ -41,9 +41,12 @@ from sheetsync.core.model import (
     Period,
     Problem,
     SeriesPoint,
+    with_fields,
 )
 from sheetsync.core.override import parse_override
 from sheetsync.core.parse import (
+    ParseError,
+    a1,
     is_blank,
     parse_cadence,
     parse_direction,
@@ -54,7 +57,7 @@ from sheetsync.core.parse import (
 )
 from sheetsync.core.plan import CellValue, Grid
 from sheetsync.core.relative import parse_change
-from sheetsync.core.rows import NumberReading, RowReader, TabCells
+from sheetsync.core.rows import NumberReading, RowReader, TabCells, Unreadable
 from sheetsync.core.scorecard import (
     MONTH,
     QUARTER,
@@ -338,6 +341,168 @@ _OBJECTIVE_LEVEL = ("objective", *OBJECTIVE_FIELDS)
 """A row with only these filled names an objective (a grouping row), no key result."""
 
 
+def _plain_key_results(
+    cells: TabCells, default_period: Period, kpi_names: Mapping[str, str] | None
+) -> list[KeyResult | None]:
+    """Per data row, its key result when reading it cell by cell would find no problem and
+    take no path but the common one: every cell readable, a linked KPI that exists, a metric's
+    Target away from its Start and agreeing with its Direction, a level's Warning on the right
+    side; no Change (a relative key result). None for every other row (blank, a grouping row,
+    anything else), which `read_okrs` reads cell by cell.
+
+    Whole columns at once: `read_okrs` runs this for every row of a tab (a per-cell reader
+    costs ten times as much). Whether the row's ID is unique is left to the caller, which
+    sees the rows in order. The same key result as the cell-by-cell reading: the property
+    test in tests/unit/core/test_validate_plain.py compares the two on random tabs.
+    """
+    kpi_names = kpi_names or {}
+    text, parsed, given, blank = cells.text, cells.parsed, cells.given_numbers, cells.blank
+    picked: dict[tuple[int, int, int], tuple[NumberStyle, tuple[object, ...]]] = {}
+    metric, milestone, above = KrType.METRIC, KrType.MILESTONE, KrType.STAY_ABOVE
+    increase, decrease = Direction.INCREASE, Direction.DECREASE
+    found: list[KeyResult | None] = []
+    objective: str | None = None
+    ids, owners, teams, objective_owners = (
+        text[name] for name in ("id", "owner", "team", "objective_owner")
+    )
+    targets, currents, warnings = (given[name] for name in ("target", "current", "warning"))
+    directions, raw_currents = parsed("direction", parse_direction), cells.raw["current"]
+    first_row = cells.first_row
+    columns = zip(
+        cells.empty_rows(),
+        cells.empty_rows(ignore=_OBJECTIVE_LEVEL),
+        text["objective"],
+        text["key_result"],
+        parsed("type", parse_kr_type),
+        given["start"],
+        given["weight"],
+        blank["period"],
+        parsed("period", parse_period),
+        parsed("status_override", parse_override),
+        parsed("cadence", parse_cadence),
+        blank["override_until"],
+        parsed("override_until", parse_period),
+        blank["change"],
+        parsed("confidence", parse_confidence),
+        blank["updated"],
+        parsed("updated", parse_checkin),
+        text["kpi"],
+        strict=True,
+    )
+    for index, (
+        empty, grouping, named, kr_text, kr_type, start, weight, no_period, period, override,
+        cadence, no_until, until, no_change, confidence, no_checkin, checked_in, link,
+    ) in enumerate(columns):  # fmt: skip
+        if empty:
+            found.append(None)
+            continue
+        if named:
+            objective = named
+        if (
+            grouping
+            or objective is None
+            or kr_text is None
+            or not no_change
+            or type(kr_type) is Unreadable
+            or type(start) is Unreadable
+            or type(weight) is Unreadable
+            or (weight is not None and weight[0] < 0)
+            or (not no_period and type(period) is Unreadable)
+            or type(override) is Unreadable
+            or type(cadence) is Unreadable
+            or (not no_until and type(until) is Unreadable)
+            or type(confidence) is Unreadable
+            or (not no_checkin and type(checked_in) is Unreadable)
+        ):
+            found.append(None)
+            continue
+        kpi = None
+        if link is not None:
+            kpi = kpi_names.get(link.casefold())
+            if kpi is None:
+                found.append(None)
+                continue
+        start_number, start_style = start if start is not None else (0.0, None)
+        target = current = warning = done = direction = None
+        target_style = current_style = None
+        if kr_type is milestone:
+            try:  # one cell: parsing the whole column would refuse every metric's number
+                done = parse_done(raw_currents[index])
+            except ParseError:
+                found.append(None)
+                continue
+        else:
+            target_read, current_read = targets[index], currents[index]
+            warning_read, direction = warnings[index], directions[index]
+            if (
+                target_read is None
+                or type(target_read) is Unreadable
+                or type(current_read) is Unreadable
+                or type(warning_read) is Unreadable
+                or type(direction) is Unreadable
+            ):
+                found.append(None)
+                continue
+            target, target_style = target_read  # type: ignore[misc]
+            if current_read is not None:
+                current, current_style = current_read  # type: ignore[misc]
+            if warning_read is not None:
+                warning = warning_read[0]  # type: ignore[index]
+            if kr_type is metric:
+                if target == start_number:
+                    found.append(None)
+                    continue
+                inferred = increase if target > start_number else decrease
+                if direction is not None and direction is not inferred:
+                    found.append(None)
+                    continue
+                direction = inferred
+            elif warning is not None and (
+                (warning > target) if kr_type is above else (warning < target)
+            ):
+                found.append(None)
+                continue
+        key = (id(current_style), id(target_style), id(start_style))
+        if key not in picked:  # the styles live in the columns, so their ids stay theirs
+            chosen = pick_style(current_style, target_style, start_style)
+            picked[key] = (chosen, (current_style, target_style, start_style))
+        found.append(
+            with_fields(
+                KeyResult,
+                {
+                    "row": first_row + index,
+                    "objective": objective,
+                    "text": kr_text,
+                    "type": kr_type,
+                    "id": ids[index],
+                    "owner": owners[index],
+                    "start": start_number,
+                    "target": target,
+                    "current": current,
+                    "done": done,
+                    "direction": direction,
+                    "warning": warning,
+                    "weight": 1.0 if weight is None else weight[0],
+                    "period": default_period if no_period else period,
+                    "kpi": kpi,
+                    "style": picked[key][0],
+                    "start_style": start_style,
+                    "target_style": target_style,
+                    "override": override,
+                    "override_until": None if no_until else until.end,  # type: ignore[union-attr]
+                    "cadence_days": cadence,
+                    "team": teams[index],
+                    "objective_owner": objective_owners[index],
+                    "confidence": confidence,
+                    "checked_in": None if no_checkin else checked_in,
+                    "change": None,
+                    "start_given": start is not None,
+                },
+            )
+        )
+    return found
+
+
 def read_okrs(
     grid: Grid,
     tab: str,
@@ -354,6 +519,34 @@ def read_okrs(
     `kpi_names` maps a casefolded KPI name to its real name (for the KPI link column);
     `invalid_kpis` maps casefolded names of KPIs that exist but failed validation to their cell.
     """
+    return _read_okrs(
+        grid,
+        tab,
+        default_period=default_period,
+        kpi_names=kpi_names,
+        invalid_kpis=invalid_kpis,
+        overrides=overrides,
+        reading=reading,
+        own=own,
+        plain_rows=True,
+    )
+
+
+def _read_okrs(
+    grid: Grid,
+    tab: str,
+    *,
+    default_period: Period,
+    kpi_names: Mapping[str, str] | None = None,
+    invalid_kpis: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Sequence[str] | str] | None = None,
+    reading: NumberReading | None = None,
+    own: OwnColumns | None = None,
+    plain_rows: bool,
+) -> OkrTab:
+    """`read_okrs`; with `plain_rows`, a row that needs no care (`_plain_key_results`) is
+    taken whole from its columns, and only the others are read cell by cell. Without it every
+    row is (the reference the fast path is tested against)."""
     layout = find_layout(grid, tab, OKR_FIELDS, OKR_REQUIRED, overrides, own)
     kpi_names = kpi_names or {}
     invalid_kpis = invalid_kpis or {}
@@ -367,23 +560,35 @@ def read_okrs(
     cells = TabCells(grid, layout, reading)
     change_of = partial(parse_change, decimal=cells.reading.decimal)
     objective_fields = [name for name in OBJECTIVE_FIELDS if name in layout.columns]
-    for row in cells.rows():
-        r = cells.row(row)
-        if r.is_empty():
+    empty, grouping = cells.empty_rows(), cells.empty_rows(ignore=_OBJECTIVE_LEVEL)
+    named_objectives = cells.text["objective"]
+    plain = (
+        _plain_key_results(cells, default_period, kpi_names) if plain_rows else [None] * cells.size
+    )
+    id_col = layout.columns.get("id", 1)
+    for index, row in enumerate(cells.rows()):
+        if empty[index]:
             continue
-        named = r.text("objective")
+        named = named_objectives[index]
         if named:
             objective = named
         if objective is not None:
             objective_names.append(objective)
             for name in objective_fields:
-                if not is_blank(r.raw(name)):
-                    objective_cells.append(
-                        ObjectiveCell(objective, name, row, r.ref(name), r.raw(name))
-                    )
-        if r.is_empty(ignore=_OBJECTIVE_LEVEL):
+                if not cells.blank[name][index]:
+                    value = cells.raw[name][index]
+                    cell = a1(row, layout.columns[name])
+                    objective_cells.append(ObjectiveCell(objective, name, row, cell, value))
+        if grouping[index]:
             objective_rows.append(row)
             continue
+        kr = plain[index]
+        if kr is not None and (kr.id is None or kr.id.casefold() not in seen_ids):
+            if kr.id is not None:
+                seen_ids[kr.id.casefold()] = a1(row, id_col)
+            key_results.append(kr)
+            continue
+        r = cells.row(row)
         text = r.text("key_result")
         if text is None:
             r.problem("key_result", "the key result has no text", "the key result's text")
