@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sheetsync.core.units import GENERAL, NumberStyle, format_number
@@ -217,9 +218,10 @@ class KeyResult:
     start_given: bool = True
     """Whether the Start cell had a value (without one, a relative key result uses History's)."""
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Stable identity across runs: the ID when given, else objective and text."""
+        """Stable identity across runs: the ID when given, else objective and text (asked
+        for several times per key result by scoring, History and alerts: kept once made)."""
         return self.id or f"{self.objective} / {self.text}"
 
 

@@ -115,7 +115,9 @@ def needs_attention(status: Status) -> bool:
 def _group(items: Iterable[tuple[str, Item]]) -> list[Group]:
     groups: dict[str, Group] = {}
     for key, item in items:
-        group = groups.setdefault(key.casefold(), Group(key))
+        group = groups.get(folded := key.casefold())
+        if group is None:  # not setdefault: that would build a Group for every item
+            group = groups[folded] = Group(key)
         group.counts[item.status] += 1
         if needs_attention(item.status):
             group.attention.append(_describe(item))

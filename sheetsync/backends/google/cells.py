@@ -33,9 +33,6 @@ ValueKey = tuple[str, Any] | None
 """A cell value reduced to what matters for comparing it: ("n", 1.0), ("s", "x"), ..."""
 
 
-FILL_TEXT: dict[Colour, str] = {colour: colour.value for colour in Colour}
-
-
 def value_key(value: Mapping[str, Any] | None) -> ValueKey:
     if not value:
         return None

@@ -10,7 +10,7 @@ from typing import Any
 
 from sheetsync.backends.base import CellWrite, OutputColumn, OwnedTab, WritePlan
 from sheetsync.backends.google.cells import (
-    FILL_TEXT,
+    MAX_CELL_TEXT,
     ValueKey,
     cell_format,
     desired_key,
@@ -18,6 +18,7 @@ from sheetsync.backends.google.cells import (
 )
 from sheetsync.backends.google.tabs import EMPTY_CELL, CellState, GridSize, TabState, find_tab
 from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.plan import OWNED_DATA_ROW
 
 VALUE, FILL, NUMBER_FORMAT = 1, 2, 4
 """What of a cell changes (`CellOp.changes`): only those parts are sent."""
@@ -132,21 +133,21 @@ def diff_cell(
         raise WorkbookLayoutError(
             f"tab '{write.tab}' is not in the spreadsheet any more", workbook=label
         )
-    payload, _, key = desired_value(write.value)
+    key = desired_key(write.value)[0]  # the payload only for a cell that needs writing
     colour = write.fill
-    fill = FILL_TEXT.get(colour) if colour is not None else None
-    if colour is not None and fill is None:
-        fill = colour.value
+    fill = None if colour is None else colour._value_  # RRGGBB (Colour is a StrEnum)
     row, col = write.row - 1, write.col - 1
     have = tabs[actual].cells.get((row, col), EMPTY_CELL)
     if write.keep_format:
         if have.value == key:
             return None
+        payload = desired_value(write.value)[0]
         return CellOp(actual, row, col, payload, have.fill, have.number_format, key, True, VALUE)
     number_format = write.number_format
     changes = _changes(have, key, fill, number_format)
     if not changes:
         return None
+    payload = desired_value(write.value)[0]
     return CellOp(actual, row, col, payload, fill, number_format, key, False, changes)
 
 
@@ -180,8 +181,8 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
     }
     fills_get = fills.get
     cells_get = cells.get
-    formatted = bool(owned.formats or owned.column_formats)
-    number_format = owned.number_format
+    formats, column_formats = owned.formats, owned.column_formats
+    formatted = bool(formats or column_formats)
     rows = owned.rows
     n_rows = len(rows)
     height = max(n_rows, max(widths, default=-1) + 1)
@@ -190,11 +191,23 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
         want = rows[r] if r < n_rows else empty
         n_want = len(want)
         width = max(n_want, widths.get(r, 0))
+        sheet_row = top + r + 1
         for c in range(width):
             value = want[c] if c < n_want else None
-            key, fmt = desired_key(value)
-            if formatted and key is not None:
-                fmt = number_format(top + r + 1, c + 1) or fmt
+            kind = type(value)  # desired_key's common cases, inlined: this runs for every cell
+            if value is None:
+                key = fmt = None
+            elif kind is str and len(value) <= MAX_CELL_TEXT:  # type: ignore[arg-type]
+                key, fmt = (("s", value) if value else None), None
+            elif kind is int or (kind is float and value - value == 0):  # type: ignore[operator]
+                key, fmt = ("n", float(value)), None  # type: ignore[arg-type]
+            else:
+                key, fmt = desired_key(value)
+            if formatted and key is not None:  # OwnedTab.number_format, inlined
+                planned = formats.get((sheet_row, c + 1)) if formats else None
+                if planned is None and sheet_row >= OWNED_DATA_ROW and column_formats:
+                    planned = column_formats.get(c + 1)
+                fmt = planned or fmt
             fill = fills_get((r, c)) if fills else None
             have = cells_get((r, c), EMPTY_CELL)
             if have.value == key and have.fill == fill:

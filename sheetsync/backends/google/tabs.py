@@ -157,6 +157,8 @@ def load_tabs(
     tabs: dict[str, TabState] = {}
     grids: dict[str, Grid] = {}
     colours = RememberedColours()
+    seen_colours, unseen = colours.seen, _UNSEEN
+    state = tuple.__new__  # CellState(...) without the Python frame of a NamedTuple's __new__
     for sheet in doc.get("sheets", []) or []:
         title, size = title_and_grid(sheet)
         tab = TabState(size.sheet_id, title, size.rows, size.cols)
@@ -165,29 +167,39 @@ def load_tabs(
         cells = tab.cells
         for block in sheet.get("data", []) or []:
             top, left = int(block.get("startRow", 0)), int(block.get("startColumn", 0))
-            for i, row_data in enumerate(block.get("rowData", []) or []):
-                r = top + i
+            for r, row_data in enumerate(block.get("rowData", []) or [], start=top):
                 line: dict[int, CellValue] = {}
                 for j, cell in enumerate(row_data.get("values", []) or [], start=left):
                     if not cell:
                         continue
                     effective = cell.get("effectiveValue")
                     entered = cell.get("userEnteredValue")
-                    key, value = read_cell(entered, effective)
+                    if not entered and effective and "numberValue" in effective:
+                        value = effective["numberValue"]
+                        key: ValueKey = ("n", float(value))
+                    elif not entered and effective and "stringValue" in effective:
+                        value = effective["stringValue"]
+                        key = ("s", value) if value != "" else None
+                    else:
+                        key, value = read_cell(entered, effective)
                     fmt = cell.get("userEnteredFormat")
                     if fmt:
                         number_format = fmt.get("numberFormat")
-                        cells[(r, j)] = CellState(
-                            key,
-                            colours.hex(fmt.get("backgroundColor")),
-                            (number_format or {}).get("pattern"),
-                        )
+                        background = fmt.get("backgroundColor")
+                        fill = None
+                        if background is not None:  # RememberedColours.hex, inlined
+                            colour_key = tuple(background.items())
+                            fill = seen_colours.get(colour_key, unseen)
+                            if fill is unseen:
+                                fill = seen_colours[colour_key] = hex_colour(background)
+                        pattern = number_format.get("pattern") if number_format else None
+                        cells[(r, j)] = state(CellState, (key, fill, pattern))
                         if number_format and isinstance(value, int | float):
                             pattern = shown_pattern(number_format)
                             if pattern:
                                 shown[(r + 1, j + 1)] = pattern
                     else:
-                        cells[(r, j)] = CellState(key, None, None)
+                        cells[(r, j)] = state(CellState, (key, None, None))
                     if value is not None:
                         line[j] = value
                 if line:
