@@ -43,6 +43,7 @@ from sheetsync.core.model import (
     KeyResult,
     KeyResultScore,
     KpiScore,
+    KrType,
     ObjectiveScore,
     Period,
     Problem,
@@ -280,10 +281,17 @@ class _Past:
     def __call__(self, kind: str, key: str) -> ItemMemory:
         view = self.found.get((kind, key))
         if view is None:
-            period = self.periods.get((kind, key), ItemPeriod())
-            view = before(self.memory.of(kind, key), self.as_of, period)
+            remembered = self.memory.items.get((kind, key))
+            if remembered is None:  # no past runs (`before` of an empty memory is itself)
+                view = ItemMemory(kind, key)
+            else:
+                period = self.periods.get((kind, key), _NO_PERIOD)
+                view = before(remembered, self.as_of, period)
             self.found[(kind, key)] = view
         return view
+
+
+_NO_PERIOD = ItemPeriod()
 
 
 def score_snapshot(
@@ -374,11 +382,14 @@ def score_snapshot(
 
     rules = rules_from(config.scoring)
     key_results = okr_tab.key_results if okr_tab else []
-    periods = {
-        ("kr", kr.key): ItemPeriod(kr.period.start, kr.period.end)
-        for kr in key_results
-        if kr.period
-    }
+    periods: dict[tuple[str, str], ItemPeriod] = {}
+    item_periods: dict[int, ItemPeriod] = {}  # by id: most key results share a Period object
+    for kr in key_results:
+        if kr.period:
+            found = item_periods.get(id(kr.period))
+            if found is None:
+                found = item_periods[id(kr.period)] = ItemPeriod(kr.period.start, kr.period.end)
+            periods[("kr", kr.key)] = found
     memory = load_memory(
         _grid(snapshot, tabs.state),
         _grid(snapshot, tabs.history),
@@ -396,26 +407,21 @@ def score_snapshot(
     actuals = {k.kpi.name: k.kpi.actual for k in kpi_scores}
     key_results, change_notes = _resolve_changes(key_results, as_of, past)
     at_end = _at_period_end(key_results, as_of, past)
-    for kr in key_results:  # every key result's past, for its Trend cell
-        past("kr", kr.key)
-    kr_scores = [
-        apply_override(
-            with_confidence(
-                with_change_note(
-                    score_key_result(
-                        kr,
-                        as_of,
-                        rules,
-                        actuals.get(kr.kpi) if kr.kpi else None,
-                        at_end.get(kr.key),
-                    ),
-                    change_notes.get(kr.key, ""),
-                )
-            ),
-            as_of,
+    kr_scores = []
+    for kr in key_results:
+        key = kr.key
+        past("kr", key)  # every key result's past, for its Trend cell
+        scored = score_key_result(
+            kr, as_of, rules, actuals.get(kr.kpi) if kr.kpi else None, at_end.get(key)
         )
-        for kr in key_results
-    ]
+        # each step leaves the score as it is without its cell (checked here: once per row)
+        if key in change_notes:
+            scored = with_change_note(scored, change_notes[key])
+        if kr.confidence is not None:
+            scored = with_confidence(scored)
+        if kr.override is not None:
+            scored = apply_override(scored, as_of)
+        kr_scores.append(scored)
     objectives = []
     invalid_by_objective = Counter(b.objective for b in (okr_tab.invalid if okr_tab else []))
     names = objectives_in_order(
@@ -466,6 +472,9 @@ def _resolve_changes(
     cell is blank) and Target, and the Note saying where they came from, by key result key."""
     resolved, notes = [], {}
     for kr in key_results:
+        if kr.change is None or kr.type is not KrType.METRIC:  # `resolve_change` keeps it
+            resolved.append(kr)
+            continue
         start = past("kr", kr.key).earlier.start if kr.change and not kr.start_given else None
         started = start_of_period(kr, [start] if start else [], as_of)
         kr, notes[kr.key] = resolve_change(kr, started, as_of)

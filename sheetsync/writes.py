@@ -77,9 +77,9 @@ def _output_cells(
     out_cols = [layout.outputs[h] for h in OUTPUT_COLUMNS]
     score_col, status_col, note_col, trend_col = out_cols
     for row, (score, status, note, trend) in rows.items():
-        colour = status.colour
+        colour, shown = _LOOKS[status]
         cells.append(CellWrite(tab, row, score_col, score, colour, score_format))
-        cells.append(CellWrite(tab, row, status_col, status.value, colour))
+        cells.append(CellWrite(tab, row, status_col, shown, colour))
         cells.append(CellWrite(tab, row, note_col, note or None))
         cells.append(CellWrite(tab, row, trend_col, trend))
     for row in range(layout.header_row + 1, len(grid) + 1):
@@ -89,6 +89,10 @@ def _output_cells(
             if _value(grid, row, col) not in (None, ""):
                 cells.append(CellWrite(tab, row, col, None))
     return cells, guards
+
+
+_LOOKS = {status: (status.colour, status.value) for status in Status}
+"""Each status's fill and text (enum properties are Python calls: this is one per item row)."""
 
 
 def _columns_to_mark(layout: TabLayout, *, attainment: bool = False) -> list[OutputColumn]:
@@ -123,14 +127,19 @@ class Trends:
 
     def __init__(self, scored: Scored, as_of: date) -> None:
         self.as_of = as_of
-        self.past = {item: list(view.earlier.recent) for item, view in scored.past.items()}
+        self.views = scored.past
+
+    def recent(self, kind: str, key: str) -> tuple[float, ...]:
+        """The item's last numbers before this run (`alerts.state`), oldest first."""
+        view = self.views.get((kind, key))
+        return view.earlier.recent if view is not None else ()
 
     def key_result(self, scored: KeyResultScore) -> str | None:
         """A key result's score over the last runs and this one."""
         if scored.score is None:
             return None
-        past = self.past.get(("kr", scored.key_result.key), [])
-        return trend_cell([*past, scored.score])
+        past = self.recent("kr", scored.key_result.key)
+        return trend_cell([*past, scored.score]) if past else None  # one value: no trend
 
     def kpi(self, kpi: Kpi) -> str | None:
         """A scorecard KPI's periods; another KPI's Actual over the last runs and this one."""
@@ -138,7 +147,7 @@ class Trends:
             return trend_cell(kpi_trend_values(kpi, self.as_of), kpi.higher_is_better)
         if kpi.actual is None:
             return None
-        past = self.past.get(("kpi", kpi.key), [])
+        past = self.recent("kpi", kpi.key)
         return trend_cell([*past, kpi.actual], kpi.higher_is_better)
 
 
@@ -190,7 +199,11 @@ def plan_writes(
                 invalid_kpis,
                 scored.problems,
                 tree=scored.alignment.nodes if scored.alignment.used else (),
-                overridden=sum(is_overridden(s, as_of) for s in scored.key_results),
+                overridden=sum(
+                    is_overridden(s, as_of)
+                    for s in scored.key_results
+                    if s.key_result.override is not None  # none other is
+                ),
                 teams=by_team(items),
                 owners=by_owner(items),
             )

@@ -47,6 +47,7 @@ from sheetsync.core.override import parse_override
 from sheetsync.core.parse import (
     ParseError,
     a1,
+    column_letter,
     is_blank,
     parse_cadence,
     parse_direction,
@@ -565,7 +566,7 @@ def _read_okrs(
     plain = (
         _plain_key_results(cells, default_period, kpi_names) if plain_rows else [None] * cells.size
     )
-    id_col = layout.columns.get("id", 1)
+    id_letter = column_letter(layout.columns.get("id", 1))  # `RowReader.ref("id")` is this
     for index, row in enumerate(cells.rows()):
         if empty[index]:
             continue
@@ -585,7 +586,7 @@ def _read_okrs(
         kr = plain[index]
         if kr is not None and (kr.id is None or kr.id.casefold() not in seen_ids):
             if kr.id is not None:
-                seen_ids[kr.id.casefold()] = a1(row, id_col)
+                seen_ids[kr.id.casefold()] = f"{id_letter}{row}"
             key_results.append(kr)
             continue
         r = cells.row(row)
