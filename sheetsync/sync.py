@@ -48,6 +48,7 @@ from sheetsync.core.model import (
     Period,
     Problem,
     Status,
+    with_fields,
 )
 from sheetsync.core.override import apply_override
 from sheetsync.core.owned import is_owned
@@ -99,23 +100,26 @@ class Scored:
         out: History and alerts must follow the valid item, not its broken twin.
         """
         items = [
-            ItemState(
-                kind="kr",
-                key=s.key_result.key,
-                name=s.key_result.text,
-                status=s.status,
-                objective=s.key_result.objective,
-                owner=s.key_result.owner,
-                value=s.value,
-                target=s.key_result.target,
-                score=s.score,
-                note=s.note,
-                style=s.key_result.style,
-                expected=s.expected,
-                confidence=c.points if (c := s.key_result.confidence) else None,
-                checked_in=s.key_result.checked_in,
-                target_style=s.key_result.target_style,
-                cadence_days=s.key_result.cadence_days,
+            with_fields(  # ItemState(...), one per key result
+                ItemState,
+                {
+                    "kind": "kr",
+                    "key": (kr := s.key_result).key,
+                    "name": kr.text,
+                    "status": s.status,
+                    "objective": kr.objective,
+                    "owner": kr.owner,
+                    "value": s.value,
+                    "target": kr.target,
+                    "score": s.score,
+                    "note": s.note,
+                    "style": kr.style,
+                    "expected": s.expected,
+                    "confidence": c.points if (c := kr.confidence) else None,
+                    "checked_in": kr.checked_in,
+                    "target_style": kr.target_style,
+                    "cadence_days": kr.cadence_days,
+                },
             )
             for s in self.key_results
         ]

@@ -25,6 +25,7 @@ from sheetsync.core.model import (
     ObjectiveScore,
     Problem,
     Status,
+    with_fields,
 )
 from sheetsync.core.parse import (
     ParseError,
@@ -369,7 +370,8 @@ def roll_up(
     order = list(dict.fromkeys([*names, *own]))
     local_children: dict[str, list[str]] = defaultdict(list)
     for name in order:
-        parent = links.get(name, ObjectiveLink(name)).parent_name
+        link = links.get(name)  # not links.get(name, ObjectiveLink(name)): one per objective
+        parent = link.parent_name if link is not None else None
         if parent is not None:
             local_children[parent].append(name)
 
@@ -407,7 +409,7 @@ def roll_up(
 
     def visit(name: str, depth: int) -> _Part:
         slot = len(nodes)
-        nodes.append(TreeNode(name, depth, None, Status.NO_DATA))
+        nodes.append(_UNVISITED)  # this objective's node, made once its children are
         parts: list[_Part] = []
         notes: list[str] = []
         for child_name in local_children.get(name, []):
@@ -447,7 +449,7 @@ def roll_up(
                 )
             )
         mine = own.get(name)
-        link = links.get(name, ObjectiveLink(name))
+        link = links.get(name) or ObjectiveLink(name)
         valid = [s for s in krs.get(name, []) if not waits_for_due_date(s, as_of)]
         kr_weight = sum(s.key_result.weight for s in valid)
         own_part = None
@@ -491,29 +493,40 @@ def roll_up(
                     status = points_status([(p.points, p.weight) for p in everything], rules)
                 result = _Part(score, expected, 0.0, ended, True)
             note = "; ".join(notes)
-        nodes[slot] = TreeNode(
-            name,
-            depth,
-            score,
-            status,
-            expected,
-            id=link.id,
-            weight=link.weight,
-            parent=link.parent.text if link.parent else None,
-            parent_cell=link.parent.cell if link.parent else None,
-            note=note,
-            children=len(parts),
+        nodes[slot] = with_fields(  # TreeNode(...) and ObjectiveScore(...): one per objective
+            TreeNode,
+            {
+                "name": name,
+                "depth": depth,
+                "score": score,
+                "status": status,
+                "expected": expected,
+                "id": link.id,
+                "weight": link.weight,
+                "parent": link.parent.text if link.parent else None,
+                "parent_cell": link.parent.cell if link.parent else None,
+                "note": note,
+                "children": len(parts),
+            },
         )
         if mine or parts:
             counts = dict(mine.counts) if mine else {}
-            rolled[name] = ObjectiveScore(name, score, status, counts, note)
+            rolled[name] = with_fields(
+                ObjectiveScore,
+                {"name": name, "score": score, "status": status, "counts": counts, "note": note},
+            )
         result.points = status_points(status)  # its parent counts it by its status
         return result
 
     for name in order:
-        if links.get(name, ObjectiveLink(name)).parent_name is None:
+        link = links.get(name)
+        if link is None or link.parent_name is None:
             visit(name, 0)
     return Alignment(nodes, [rolled[name] for name in order if name in rolled], problems)
+
+
+_UNVISITED = TreeNode("", 0, None, Status.NO_DATA)
+"""The place of a node in `roll_up`'s list while its children are visited."""
 
 
 TREE_SCORE_COLUMNS = (2, 8)

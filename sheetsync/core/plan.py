@@ -48,9 +48,14 @@ class Snapshot:
         return next((t for t in self.tabs if t.strip().casefold() == wanted), None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CellWrite:
-    """One cell sheetsync owns on a person's tab (an output column), with its fill."""
+    """One cell sheetsync owns on a person's tab (an output column), with its fill.
+
+    Not frozen, unlike the other records: a plan holds four per item row, and a frozen
+    dataclass sets each field through `object.__setattr__` (ten times the cost of making
+    one). Nothing changes a write once planned.
+    """
 
     tab: str
     row: int

@@ -25,6 +25,7 @@ from sheetsync.core.model import (
     ObjectiveScore,
     Period,
     Status,
+    with_fields,
 )
 from sheetsync.core.trend import change_note
 from sheetsync.core.units import format_number, format_score
@@ -209,8 +210,17 @@ def _score_now(
     if ended and not note:
         note = f"final grade {format_score(score)} ({kr.period.label} ended)"
     expected = None if ended else expected_value(kr, as_of)
-    return KeyResultScore(
-        kr, score, status, _join(note, source), progress=progress, value=value, expected=expected
+    return with_fields(  # KeyResultScore(...): one per key result
+        KeyResultScore,
+        {
+            "key_result": kr,
+            "score": score,
+            "status": status,
+            "note": (f"{note}; {source}" if note else source) if source else note,  # _join
+            "progress": progress,
+            "value": value,
+            "expected": expected,
+        },
     )
 
 
