@@ -124,3 +124,14 @@ def test_a_key_result_made_from_its_fields_is_the_one_its_constructor_makes():
     assert with_fields(KeyResult, values) == made
     assert repr(with_fields(KeyResult, values)) == repr(made)
     assert hash(with_fields(KeyResult, values)) == hash(made)
+
+
+def test_a_record_made_from_some_fields_takes_the_others_defaults():
+    from sheetsync.core.alignment import TreeNode
+    from sheetsync.core.model import ItemState, Status
+
+    node = with_fields(TreeNode, {"name": "Grow", "depth": 1, "score": 0.5, "status": Status.DONE})
+    assert node == TreeNode("Grow", 1, 0.5, Status.DONE)
+    assert repr(node) == repr(TreeNode("Grow", 1, 0.5, Status.DONE))
+    item = {"kind": "kr", "key": "K1", "name": "Leads", "status": Status.AT_RISK, "note": "x"}
+    assert with_fields(ItemState, item) == ItemState(**item)
