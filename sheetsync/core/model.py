@@ -26,21 +26,20 @@ def with_fields(cls: type[T], values: dict[str, Any]) -> T:
     scoring and History build one per row. No `__post_init__` is skipped: these classes have
     none.
     """
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            f.name: f.default
-            for f in fields(cls)  # type: ignore[arg-type]
-            if f.default is not MISSING
-        }
+    known = _DEFAULTS.get(cls)
+    if known is None:
+        every = fields(cls)  # type: ignore[arg-type]
+        defaults = {f.name: f.default for f in every if f.default is not MISSING}
+        known = _DEFAULTS[cls] = (defaults, len(every))
+    defaults, count = known
     made: T = object.__new__(cls)
-    state = made.__dict__
-    state.update(defaults)
-    state.update(values)
+    # Pairs, not a dict: `update(dict)` would turn the instance's compact shared-key dict into
+    # a full one (three times the memory per record); pairs leave it as `__init__` does.
+    made.__dict__.update((values if len(values) == count else {**defaults, **values}).items())
     return made
 
 
-_DEFAULTS: dict[type, dict[str, Any]] = {}
+_DEFAULTS: dict[type, tuple[dict[str, Any], int]] = {}
 
 
 class Colour(StrEnum):

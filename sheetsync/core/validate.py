@@ -514,40 +514,16 @@ def read_okrs(
     overrides: Mapping[str, Sequence[str] | str] | None = None,
     reading: NumberReading | None = None,
     own: OwnColumns | None = None,
+    plain_rows: bool = True,
 ) -> OkrTab:
     """Validate the OKRs tab: one key result per row, objectives carried down over blanks.
 
     `kpi_names` maps a casefolded KPI name to its real name (for the KPI link column);
     `invalid_kpis` maps casefolded names of KPIs that exist but failed validation to their cell.
+    A row that needs no care (`_plain_key_results`) is taken whole from its columns and only
+    the others are read cell by cell; `plain_rows=False` reads every row cell by cell (the
+    reference the fast path is tested against).
     """
-    return _read_okrs(
-        grid,
-        tab,
-        default_period=default_period,
-        kpi_names=kpi_names,
-        invalid_kpis=invalid_kpis,
-        overrides=overrides,
-        reading=reading,
-        own=own,
-        plain_rows=True,
-    )
-
-
-def _read_okrs(
-    grid: Grid,
-    tab: str,
-    *,
-    default_period: Period,
-    kpi_names: Mapping[str, str] | None = None,
-    invalid_kpis: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Sequence[str] | str] | None = None,
-    reading: NumberReading | None = None,
-    own: OwnColumns | None = None,
-    plain_rows: bool,
-) -> OkrTab:
-    """`read_okrs`; with `plain_rows`, a row that needs no care (`_plain_key_results`) is
-    taken whole from its columns, and only the others are read cell by cell. Without it every
-    row is (the reference the fast path is tested against)."""
     layout = find_layout(grid, tab, OKR_FIELDS, OKR_REQUIRED, overrides, own)
     kpi_names = kpi_names or {}
     invalid_kpis = invalid_kpis or {}

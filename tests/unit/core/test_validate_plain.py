@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sheetsync.core.model import KeyResult, Period, with_fields
 from sheetsync.core.rows import NumberReading
-from sheetsync.core.validate import _read_okrs
+from sheetsync.core.validate import read_okrs
 
 Q4 = Period(date(2026, 10, 1), date(2026, 12, 31), "2026-Q4")
 HEADER = [
@@ -103,7 +103,7 @@ def test_plain_rows_taken_from_their_columns_read_as_each_row_read_cell_by_cell(
     grid, reading = tab
 
     def read(plain_rows: bool) -> str:
-        found = _read_okrs(
+        found = read_okrs(
             grid,
             "OKRs",
             default_period=Q4,
@@ -135,3 +135,13 @@ def test_a_record_made_from_some_fields_takes_the_others_defaults():
     assert repr(node) == repr(TreeNode("Grow", 1, 0.5, Status.DONE))
     item = {"kind": "kr", "key": "K1", "name": "Leads", "status": Status.AT_RISK, "note": "x"}
     assert with_fields(ItemState, item) == ItemState(**item)
+
+
+def test_a_record_made_from_its_fields_keeps_the_compact_dict_its_constructor_makes():
+    import sys
+
+    made = KeyResult(row=3, objective="Grow", text="Leads", id="K1", target=10.0, weight=2.0)
+    values = {name: getattr(made, name) for name in made.__dataclass_fields__}
+    assert sys.getsizeof(with_fields(KeyResult, values).__dict__) == sys.getsizeof(
+        KeyResult(**values).__dict__
+    )
