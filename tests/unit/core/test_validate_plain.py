@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +146,23 @@ def test_a_record_made_from_its_fields_keeps_the_compact_dict_its_constructor_ma
     assert sys.getsizeof(with_fields(KeyResult, values).__dict__) == sys.getsizeof(
         KeyResult(**values).__dict__
     )
+
+
+def test_a_misspelt_or_missing_field_is_refused_at_a_class_s_first_record():
+    """A record built without its `__init__` would otherwise hold a misspelt field and lack
+    the real one, failing only when someone reads it."""
+    from dataclasses import dataclass, field
+
+    @dataclass(frozen=True)
+    class Score:
+        name: str
+        counts: dict[str, int] = field(default_factory=dict)
+        note: str = ""
+
+    with pytest.raises(
+        TypeError, match=r"Score: unknown fields \['cunts'\], missing fields \['counts'\]"
+    ):
+        with_fields(Score, {"name": "a", "cunts": {}})
+    with pytest.raises(TypeError, match=r"missing fields \['counts'\]"):
+        with_fields(Score, {"name": "a"})
+    assert with_fields(Score, {"name": "a", "counts": {}}) == Score("a")
