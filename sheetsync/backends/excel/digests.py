@@ -16,8 +16,8 @@ The next run compares the planned content's digest with the first, and the parts
 the other two: when all three hold, the tab is, byte for byte, what sheetsync wrote for that
 same content, so there is nothing to write. Anything else (a person edited the tab, Excel
 saved the file, the plan differs, an older file without the names) goes to the comparison of
-rows (`PlanEditor._owned_unchanged_as_text` and `_write_owned_rows`), which is exact but
-builds every row's XML. The content is digested from its `repr` (C code throughout, about 20
+rows (`owned_tabs.row_changes`, on the sheet's text), which is exact but builds every row's
+XML. The content is digested from its `repr` (C code throughout, about 20
 times faster than building the rows); a difference the digest misses could only be two
 different contents with the same `repr`, which a dataclass of plain values does not have.
 

@@ -37,7 +37,7 @@ from sheetsync.backends.excel.ooxml import (
     insert_ordered,
     refuse_strict,
 )
-from sheetsync.backends.excel.owned_tabs import OwnedRows, count_differences
+from sheetsync.backends.excel.owned_tabs import OwnedRows, row_changes
 from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_target
 from sheetsync.backends.excel.read import marker_name
 from sheetsync.backends.excel.serials import MAC_1904, WINDOWS_1900
@@ -117,11 +117,9 @@ class PlanEditor:
             self.package, self._workbook, self._related("styles"), self._related("sharedStrings")
         )
         self._owned_contents: dict[str, str] = {}
-        self._compared: tuple[OwnedTab, str, OwnedRows] | None = None
-        """The owned tab `_owned_unchanged_as_text` last found different, its rows' prefix and
-        the rows it built to compare: `_write_owned_rows` uses them rather than build them
-        again."""
         """Owned tab (casefolded) -> the digest of the content this write brought it to."""
+        self._owned_formulas: dict[int, set[str]] = {}
+        """Sheet id -> the formulas overwritten on an owned tab patched as text."""
 
     def apply(self, plan: WritePlan) -> WriteResult:
         result = WriteResult()
@@ -313,7 +311,7 @@ class PlanEditor:
             and self._digests.holds(self._tabs.index(tab), tab.part, content)
         ):
             return  # as sheetsync wrote it for this same content (`digests.py`)
-        if self._owned_unchanged_as_text(owned, result):
+        if self._write_owned_as_text(owned, result):
             return
         self._write_owned_rows(owned, result)
         tab = self._tab(owned.name)
@@ -321,30 +319,34 @@ class PlanEditor:
         charts = SheetCharts(self.package, tab.part, self._sheet(tab).root)
         result.charts_changed += charts.apply(owned.charts, tab.name, owned.rows)
 
-    def _owned_unchanged_as_text(self, owned: OwnedTab, result: WriteResult) -> bool:
-        """True when an owned tab's rows are, byte for byte, the XML sheetsync would write
-        for them (as after its own last write): then only its charts are checked, on the
-        sheet without its rows, and no tree of the tab is built. False (nothing done) when
-        anything differs, the tab is new or already a tree: the tree path compares it then.
-        """
+    def _write_owned_as_text(self, owned: OwnedTab, result: WriteResult) -> bool:
+        """Bring an owned tab that exists to `owned`'s content as text (`SheetText`): only the
+        rows that differ are written again (`row_changes`), every other byte of the part is
+        kept, and no tree of its rows is built. False, with nothing done, when the tab is new,
+        already a tree, or holds what is not patched as text (`NeedsTree`): the tree does it."""
         tab = self._find_tab(owned.name)
         if tab is None or tab.part is None or tab.kind != "worksheet" or tab.part in self._sheets:
             return False
+        part = tab.part
         try:
-            sheet = SheetText(
-                self.package.raw(tab.part), tab.part, self._shared, self.package.parser
-            )
+            sheet = SheetText(self.package.bytes_of(part), part, self._shared, self.package.parser)
+            wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
+            changes, changed, formulas = row_changes(sheet, wanted, self.styles)
         except NeedsTree:
             return False
-        wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
-        if not sheet.has_rows(wanted.rows):
-            self._compared = (owned, sheet.prefix, wanted)  # for `_write_owned_rows`, next
-            return False
-        charts = SheetCharts(self.package, tab.part, sheet.root)
-        changed = charts.apply(owned.charts, tab.name, owned.rows)
         if changed:
-            result.charts_changed += changed
-            self.package.set_bytes(tab.part, sheet.to_bytes(skeleton_changed=True))
+            result.cells_changed += changed
+            sheet.replace_rows(
+                {n: wanted.xml(n).encode() if keep else None for n, keep in changes.items()}
+            )
+            sheet.set_dimension(wanted.bounds)
+            if formulas:
+                self._owned_formulas.setdefault(tab.sheet_id, set()).update(formulas)
+        on_sheet = SheetCharts(self.package, part, sheet.root)
+        charts = on_sheet.apply(owned.charts, tab.name, owned.rows)
+        result.charts_changed += charts
+        if changed or charts:
+            self.package.set_bytes(part, sheet.to_bytes(skeleton_changed=bool(charts)))
         return True
 
     def _append(self, rows: OwnedTab, result: WriteResult) -> None:
@@ -358,7 +360,7 @@ class PlanEditor:
             raise WorkbookLayoutError(f"tab '{rows.name}' is not a worksheet")
         if part in self._sheets:  # the plan also rewrites the tab whole: that already did it
             raise ValueError(f"tab '{rows.name}' is both rewritten and appended to")
-        data = self.package.raw(part)
+        data = self.package.bytes_of(part)
         below = last_row(data) + 1
         if below != rows.first_row and below >= OWNED_DATA_ROW:  # rows added or deleted by hand
             rows = shifted(rows, below)
@@ -373,15 +375,8 @@ class PlanEditor:
         result.cells_changed += wanted.cells
 
     def _write_owned_rows(self, owned: OwnedTab, result: WriteResult) -> None:
-        """Bring an owned tab to `owned`'s content, rewriting only the rows that differ.
-
-        A row that is already as wanted is recognised by its XML: the row sheetsync would
-        write, serialised, equals the row there, one string comparison. A row that does not
-        match (it differs, or a person saved the file and Excel rewrote it its own way) is
-        compared by what its cells show; only rows that show something else are replaced. So
-        an append-mostly tab such as History costs its new rows plus one serialisation per
-        existing row, and nothing is written when nothing differs.
-        """
+        """Bring an owned tab to `owned`'s content on its tree, rewriting only the rows that
+        differ (`row_changes`): a new tab, or one `_write_owned_as_text` does not patch."""
         tab = self._find_tab(owned.name)
         if tab is None:
             sheet = self._new_tab(owned.name)
@@ -394,44 +389,13 @@ class PlanEditor:
             return
         sheet = self._sheet(self._tab(tab.name))
         sheet.unsplice()  # the same tab twice in one plan
-        compared, self._compared = self._compared, None
-        if compared is not None and compared[0] is owned and compared[1] == sheet.prefix:
-            wanted = compared[2]  # just built to compare the tab as text: the same rows
-        else:
-            wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
-        prefix = sheet.row_prefix()
-        head = len(f"<{sheet.prefix}row")  # how the XML of each wanted row starts
-        changes: dict[int, str | None] = {}
-        changed = 0
-        formulas: list[str] = []
-        for number, xml in wanted.rows.items():
-            there = sheet.serialized(number)
-            if there is None:  # a new row
-                changed += wanted.counts[number]
-                changes[number] = ""
-                continue
-            if xml is not None and there == prefix + xml[head:]:
-                continue
-            shown, found = sheet.shown(number, self.styles)
-            differ = count_differences(wanted.cells_of(number), shown)
-            if differ:
-                changed += differ
-                changes[number] = ""
-                formulas += found
-        for number in sheet.row_numbers():
-            if number not in wanted.rows:
-                shown, found = sheet.shown(number, self.styles)
-                if shown:
-                    changed += len(shown)
-                    changes[number] = None
-                    formulas += found
+        wanted = OwnedRows(owned, self.styles, self._epoch, create=False, prefix=sheet.prefix)
+        changes, changed, formulas = row_changes(sheet, wanted, self.styles)
         if not changed:
             return
         result.cells_changed += changed
         sheet.removed_formulas.update(formulas)
-        sheet.replace_rows(
-            {number: None if xml is None else wanted.xml(number) for number, xml in changes.items()}
-        )
+        sheet.replace_rows({n: wanted.xml(n) if keep else None for n, keep in changes.items()})
         sheet.set_dimension(wanted.bounds)
 
     def _new_tab(self, name: str) -> Worksheet:
@@ -535,6 +499,8 @@ class PlanEditor:
                     removed[tab.sheet_id] = text.removed_formulas
         if self._styles is not None and self._styles.changed:
             self.package.touch(self._styles_part)
+        for sheet_id, formulas in self._owned_formulas.items():
+            removed.setdefault(sheet_id, set()).update(formulas)
         if removed:
             self._prune_calc_chain(removed)
         calc = self._workbook.find(f"{{{MAIN_NS}}}calcPr")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import chain, repeat
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 from sheetsync.backends.base import (
     CellValue,
@@ -188,3 +188,53 @@ def count_differences(wanted: list[tuple[int, _Wanted]], shown: dict[int, ShownC
         col: (content, fill.value if fill else None, fmt) for col, (content, fill, fmt, _) in wanted
     }
     return sum(1 for col in want.keys() | shown.keys() if want.get(col) != shown.get(col))
+
+
+class RowsThere(Protocol):
+    """An owned tab's rows as they are in the file: a tree (`Worksheet`) or text (`SheetText`)."""
+
+    def has_row(self, number: int) -> bool: ...
+
+    def row_matches(self, number: int, xml: str) -> bool: ...
+
+    def row_numbers(self) -> list[int]: ...
+
+    def shown(self, number: int, styles: Styles) -> tuple[dict[int, ShownCell], list[str]]: ...
+
+
+def row_changes(
+    there: RowsThere, wanted: OwnedRows, styles: Styles
+) -> tuple[dict[int, bool], int, list[str]]:
+    """Which rows of an owned tab to rewrite (True) or remove (False) to bring it to `wanted`,
+    how many cells that changes, and the formulas it overwrites.
+
+    A row already as wanted is recognised by its XML: the row sheetsync would write equals the
+    row there, one comparison. A row that does not match (it differs, or a person saved the
+    file and Excel rewrote it its own way) is compared by what its cells show; only rows that
+    show something else are rewritten. So an append-mostly tab costs its new rows plus one
+    comparison per existing row, and nothing is written when nothing differs.
+    """
+    changes: dict[int, bool] = {}
+    changed = 0
+    formulas: list[str] = []
+    for number, xml in wanted.rows.items():
+        if not there.has_row(number):
+            changed += wanted.counts[number]
+            changes[number] = True
+            continue
+        if xml is not None and there.row_matches(number, xml):
+            continue
+        shown, found = there.shown(number, styles)
+        differ = count_differences(wanted.cells_of(number), shown)
+        if differ:
+            changed += differ
+            changes[number] = True
+            formulas += found
+    for number in there.row_numbers():
+        if number not in wanted.rows:
+            shown, found = there.shown(number, styles)
+            if shown:
+                changed += len(shown)
+                changes[number] = False
+                formulas += found
+    return changes, changed, formulas

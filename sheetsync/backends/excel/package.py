@@ -53,12 +53,16 @@ class XlsxPackage:
         return None if found is None or found in self._removed else found
 
     def xml(self, name: str) -> Any:
+        """A part as a tree, parsed once; a part given new bytes (`set_bytes`) is parsed from
+        them, and the tree is its content from then on."""
         tree = self._trees.get(name)
-        if tree is None:
-            try:
-                data = self._zip.read(name)
-            except KeyError as exc:
-                raise DamagedPackage(f"its part {name} is missing") from exc
+        if tree is None or name in self._bytes:
+            data = self._bytes.pop(name, None)
+            if data is None:
+                try:
+                    data = self._zip.read(name)
+                except KeyError as exc:
+                    raise DamagedPackage(f"its part {name} is missing") from exc
             tree = self._trees[name] = parse_part(data, name, self.parser)
         return tree
 

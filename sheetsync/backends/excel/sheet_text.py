@@ -8,9 +8,11 @@ class finds rows and cells with regular expressions over the XML and compares or
 the target cells' text. An unchanged run finds that every output cell already holds what it
 should and leaves the part untouched; a changed one replaces those cells' text only.
 
-The same index tells whether a tab sheetsync owns is, row for row, the XML sheetsync would
-write for it (`has_rows`): an unchanged Summary, History or Alerts tab is recognised without
-building its tree either.
+A tab sheetsync owns that exists is brought to its planned content the same way, by whole
+rows (`has_row`, `row_matches`, `shown`, `replace_rows`; the editor's `row_changes` picks the
+rows): a row already as sheetsync writes it is recognised by its bytes, only the rows that show
+something else are written again, and every other byte of the part is kept, so a night that
+changed 1% of the values costs the rows it changed, not a tree of every row.
 
 Only the part outside `<sheetData>` (columns, dimension, views: small) is parsed, as a
 skeleton worksheet, so column widths and the dimension are edited by `Worksheet` exactly as on
@@ -37,6 +39,7 @@ from sheetsync.backends.excel.cells import (
     BLANK,
     COLUMN_NUMBERS,
     CellContent,
+    ShownCell,
     _unescape,
     cell_ref,
     cell_xml,
@@ -198,6 +201,8 @@ class SheetText:
         """(row, col) -> the cell as it is now (read, or as edited; None: no cell)."""
         self._edits: dict[int, dict[int, bytes | None]] = {}
         """Row -> column -> the cell's new XML (None: the cell is removed)."""
+        self._row_edits: dict[int, bytes | None] = {}
+        """Row -> its whole new XML (None: the row is removed), for an owned tab's rows."""
         self._spans: dict[int, bytes] = {}
         """Row -> its new `spans` attribute value (empty: remove it)."""
         self._column_styles: dict[int, int] = {}
@@ -241,17 +246,52 @@ class SheetText:
             self._numbers.append(number)
             previous, position = number, end
 
-    def has_rows(self, rows: dict[int, str | None]) -> bool:
-        """Whether the sheet's rows are exactly these (row number -> its whole XML), in
-        number and in every byte."""
-        if len(rows) != len(self._rows):
-            return False
-        data = self._data
-        for number, xml in rows.items():
-            row = self._rows.get(number)
-            if row is None or xml is None or data[row.start : row.end] != xml.encode():
-                return False
-        return True
+    # --- whole rows (a tab sheetsync owns) ---
+
+    def has_row(self, number: int) -> bool:
+        return number in self._rows
+
+    def row_matches(self, number: int, xml: str) -> bool:
+        """Whether the row is, byte for byte, `xml` (the whole `<row>` sheetsync writes)."""
+        row = self._rows[number]
+        return self._data[row.start : row.end] == xml.encode()
+
+    def row_numbers(self) -> list[int]:
+        return self._numbers
+
+    def shown(self, number: int, styles: Styles) -> tuple[dict[int, ShownCell], list[str]]:
+        """As `Worksheet.shown`: what each non-blank cell of a row shows (value, fill, number
+        format) and the references of its formulas. NeedsTree for a cell this class does not
+        read."""
+        shown: dict[int, ShownCell] = {}
+        formulas: list[str] = []
+        row = self._rows.get(number)
+        if row is None:
+            return shown, formulas
+        for at, col in enumerate(self._index(row, number)):
+            cell = self._parse(row.starts[at], row.close)
+            value = self._content(cell)
+            if value[0] == "f":
+                formulas.append(cell_ref(number, col))
+            style = int(cell.attributes.get(b"s") or 0)
+            fill, fmt = styles.fill_of(style), styles.format_of(style)
+            if value != BLANK or fill is not None or fmt != "General":
+                shown[col] = (value, fill, fmt)
+        return shown, formulas
+
+    def replace_rows(self, rows: dict[int, bytes | None]) -> None:
+        """Replace or add whole rows (row number -> the `<row>`'s XML) or remove them (None)
+        when the part is written (`to_bytes`): every other row keeps its bytes."""
+        self._row_edits.update(rows)
+        self.changed = True
+
+    def set_dimension(self, bounds: tuple[int, int, int, int] | None) -> None:
+        """As `Worksheet.set_dimension`."""
+        dimension = self._skeleton.root.find(f"{{{MAIN_NS}}}dimension")
+        before = None if dimension is None else dimension.get("ref")
+        self._skeleton.set_dimension(bounds)
+        if dimension is not None and dimension.get("ref") != before:
+            self._dimension_changed = self.changed = True
 
     def prepare(self, cells: set[tuple[int, int]]) -> None:
         """Index the rows and read the cells of `cells`, so that a row or a cell this class
@@ -628,18 +668,22 @@ class SheetText:
             head, tail = data[: self._body_start], data[self._body_end :]
         pieces = [head]
         position = self._body_start
-        for number in sorted(self._edits):
+        whole = self._row_edits
+        for number in sorted(self._edits.keys() | whole.keys()):
             row = self._rows.get(number)
             if row is None:
                 at = bisect_left(self._numbers, number)
                 stop = self._rows[self._numbers[at]].start if at < len(self._numbers) else None
                 stop = self._body_end if stop is None else stop
                 pieces.append(data[position:stop])
-                pieces.append(self._new_row(number))
+                pieces.append(whole[number] or b"" if number in whole else self._new_row(number))
                 position = stop
                 continue
             pieces.append(data[position : row.start])
-            pieces += self._edited_row(number, row)
+            if number in whole:
+                pieces.append(whole[number] or b"")
+            else:
+                pieces += self._edited_row(number, row)
             position = row.end
         pieces.append(data[position : self._body_end])
         pieces.append(tail)

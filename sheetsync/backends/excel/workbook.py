@@ -12,8 +12,10 @@ zip of XML parts) is patched, touching only
   lxml tree);
 * `xl/styles.xml`, which gains only the fills, number formats and cell formats those cells need
   and reuses them when they are already there, so a second run adds nothing;
-* the worksheets of the tabs sheetsync owns (their `<sheetData>`), and their registration in
-  `workbook.xml`, its relationships, `[Content_Types].xml` and `docProps/app.xml` when created;
+* the worksheets of the tabs sheetsync owns (their `<sheetData>`: only the rows that show
+  something else are written again, spliced into the sheet's text, the other rows keeping their
+  bytes), and their registration in `workbook.xml`, its relationships, `[Content_Types].xml`
+  and `docProps/app.xml` when created;
 * `xl/calcChain.xml`, only to drop the formulas sheetsync overwrote, and `workbook.xml`'s
   `<calcPr fullCalcOnLoad="1">`, so that formulas depending on the new values are recalculated
   when the workbook is next opened.

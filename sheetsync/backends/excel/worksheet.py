@@ -74,6 +74,8 @@ class Worksheet:
         self._cells: dict[int, dict[int, Any]] = {}
         self._col_styles: list[tuple[int, int, int]] | None = None
         self._new_bounds: tuple[int, int, int, int] | None = None
+        self._row_start: tuple[str, int] | None = None
+        """`row_prefix()` and how long `<row` is in this sheet's prefix (`row_matches`)."""
         self._pending: dict[int, list[str]] = {}
         """Row number -> XML of the cells appended to it, until `finish` (`_append_cell`)."""
 
@@ -361,10 +363,17 @@ class Worksheet:
         finally:
             self.data.remove(probe)
 
-    def serialized(self, number: int) -> str | None:
-        """The row's XML (see `row_prefix`), None if there is no such row."""
-        row = self._rows.get(number)
-        return None if row is None else etree.tostring(row, encoding=str, with_tail=False)
+    def has_row(self, number: int) -> bool:
+        return number in self._rows
+
+    def row_matches(self, number: int, xml: str) -> bool:
+        """Whether the row serialises to `xml` (the whole `<row>` sheetsync writes, without
+        the namespace declarations lxml repeats on an element serialised alone)."""
+        if self._row_start is None:
+            self._row_start = self.row_prefix(), len(f"<{self.prefix}row")
+        prefix, head = self._row_start
+        there = etree.tostring(self._rows[number], encoding=str, with_tail=False)
+        return there == prefix + xml[head:]
 
     def row_numbers(self) -> list[int]:
         return list(self._rows)

@@ -3,6 +3,7 @@ differ rewritten."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import xlsxwriter
 from lxml import etree
 
 from sheetsync.backends.base import CellWrite, OwnedTab, WritePlan
-from sheetsync.backends.excel import ExcelWorkbook, worksheet
+from sheetsync.backends.excel import ExcelWorkbook, editor, sheet_text, worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import Colour
 from tests.integration.excel.conftest import (
@@ -200,26 +201,33 @@ def test_an_unchanged_owned_tab_is_recognised_by_its_xml_alone(okrs_file, monkey
         raise AssertionError("a row sheetsync wrote was not recognised by its XML")
 
     monkeypatch.setattr(worksheet.Worksheet, "shown", decoded)
+    monkeypatch.setattr(sheet_text.SheetText, "shown", decoded)
     again = ExcelWorkbook(okrs_file)
     again.read(["OKRs", "Log"])
     assert not again.write(WritePlan(owned_tabs=[tab])).wrote
     assert okrs_file.read_bytes() == data
 
 
-def test_an_owned_tab_excel_saved_is_compared_by_content_and_its_rows_kept(tmp_path):
-    path = tmp_path / "saved.xlsx"
-    book = xlsxwriter.Workbook(str(path))  # shared strings, spans: Excel's way, not ours
+def saved_by_excel(path: Path, tab: OwnedTab) -> Path:
+    """A workbook holding `tab` as Excel writes it (XlsxWriter: shared strings, spans, its own
+    XML declaration), not as sheetsync does."""
+    book = xlsxwriter.Workbook(str(path))
     book.add_worksheet("OKRs").write("A1", "Objective")
-    log = book.add_worksheet("Log")
+    log = book.add_worksheet(tab.name)
     green = book.add_format({"bg_color": "#" + Colour.GREEN.value, "pattern": 1})
     amber = book.add_format({"bg_color": "#" + Colour.AMBER.value, "pattern": 1})
-    for r, row in enumerate(log_tab(2).rows):
+    for r, row in enumerate(tab.rows):
         for c, value in enumerate(row):
             fill = None
             if c == 3 and r >= 2:
                 fill = green if value == "On track" else amber
             log.write(r, c, value, fill)
     book.close()
+    return path
+
+
+def test_an_owned_tab_excel_saved_is_compared_by_content_and_its_rows_kept(tmp_path):
+    path = saved_by_excel(tmp_path / "saved.xlsx", log_tab(2))
     data = path.read_bytes()
     before = rows_xml(path, "xl/worksheets/sheet2.xml")
 
@@ -232,6 +240,45 @@ def test_an_owned_tab_excel_saved_is_compared_by_content_and_its_rows_kept(tmp_p
     assert {r: after[r] for r in before} == before  # shared-string rows kept as they were
     assert ExcelWorkbook(path).read(["Log"]).tabs["Log"] == [list(r) for r in log_tab(3).rows]
     assert_well_formed(path)
+
+
+def test_an_owned_tab_with_rows_that_changed_keeps_every_other_byte_of_its_sheet(tmp_path):
+    """Only the rows that show something else are written again: the rest of the sheet's XML
+    (its declaration, columns, the rows Excel wrote its own way) keeps its bytes."""
+    path = saved_by_excel(tmp_path / "saved.xlsx", log_tab(3))
+    before = entries(path)["xl/worksheets/sheet2.xml"]
+
+    result = ExcelWorkbook(path).write(WritePlan(owned_tabs=[log_tab(3, last="Off track")]))
+
+    after = entries(path)["xl/worksheets/sheet2.xml"]
+    assert result.cells_changed == 3  # the status of the last day's three rows
+    last_day = re.compile(rb'<row r="(?:9|10|11)"[ >].*?</row>')
+    assert len(last_day.findall(after)) == 3
+    assert last_day.sub(b"", after) == last_day.sub(b"", before)
+    log = ExcelWorkbook(path).read(["Log"]).tabs["Log"]
+    assert log == [list(r) for r in log_tab(3, last="Off track").rows]
+    assert load(path)["Log"]["D11"].fill.fgColor.rgb == "FF" + Colour.AMBER.value
+    assert_well_formed(path)
+
+
+def test_an_owned_tab_with_a_changed_row_is_patched_without_building_its_tree(
+    okrs_file, monkeypatch
+):
+    workbook = ExcelWorkbook(okrs_file)
+    workbook.read(["OKRs"])
+    workbook.write(WritePlan(owned_tabs=[log_tab(3, last="On track")]))
+
+    def built(*_: object, **__: object) -> None:
+        raise AssertionError("an owned tab's tree was built to write one row")
+
+    monkeypatch.setattr(editor.PlanEditor, "_sheet", built)
+    result = ExcelWorkbook(okrs_file).write(WritePlan(owned_tabs=[log_tab(4)]))
+
+    assert result.cells_changed == 3 * 4 + 3  # a day's rows added, the day before's statuses
+    assert ExcelWorkbook(okrs_file).read(["Log"]).tabs["Log"] == [list(r) for r in log_tab(4).rows]
+    dimension = sheet_xml(okrs_file, LOG_PART).find(f"{MAIN}dimension").get("ref")
+    assert dimension == "A1:D14"
+    assert_well_formed(okrs_file)
 
 
 def test_an_owned_tab_twice_in_one_plan_ends_as_the_last(okrs_file):
