@@ -1,11 +1,12 @@
 """What sheetsync last wrote to each tab it owns, remembered in the workbook, so that a tab
 already as planned is recognised without building its rows.
 
-Each write records, for every owned tab it brought to a plan's content, a hidden defined name
-local to the tab, `_sheetsync_digest`, whose text is a string of three digests:
+Each write records, for every tab it brought to a plan's content (each owned tab, and each
+person's tab it writes output cells to), a hidden defined name local to the tab,
+`_sheetsync_digest`, whose text is a string of three digests:
 
-* the planned content (`OwnedTab`: rows, fills, formats, charts) and the workbook's date
-  system, as the plan gave them;
+* the planned content (`OwnedTab`: rows, fills, formats, charts; on a person's tab its output
+  cells) and the workbook's date system, as the plan gave them;
 * the bytes of the tab's worksheet part and of every part it relates to (its drawing, charts),
   as written;
 * the bytes of the styles part as written and of the shared strings as loaded (a cell's
@@ -17,7 +18,8 @@ the other two: when all three hold, the tab is, byte for byte, what sheetsync wr
 same content, so there is nothing to write. Anything else (a person edited the tab, Excel
 saved the file, the plan differs, an older file without the names) goes to the comparison of
 rows (`owned_tabs.row_changes`, on the sheet's text), which is exact but builds every row's
-XML. The content is digested from its `repr` (C code throughout, about 20
+XML; on a person's tab, to the search for the output cells (`SheetText.scan`), which compares
+every one of them. The content is digested from its `repr` (C code throughout, about 20
 times faster than building the rows); a difference the digest misses could only be two
 different contents with the same `repr`, which a dataclass of plain values does not have.
 
@@ -29,7 +31,7 @@ carries them over to the new styles part when they held before it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from datetime import datetime
 from typing import Any
 
@@ -37,9 +39,9 @@ from lxml import etree
 
 from sheetsync.backends.excel.ooxml import MAIN_NS, RELATIONSHIP, WORKBOOK_ORDER, insert_ordered
 from sheetsync.backends.excel.package import XlsxPackage, rels_part, resolve_target
-from sheetsync.core.plan import OwnedTab
+from sheetsync.core.plan import CellWrite, OwnedTab
 
-__all__ = ["DIGEST_NAME", "OwnedDigests", "content_digest"]
+__all__ = ["DIGEST_NAME", "OwnedDigests", "content_digest", "writes_digest"]
 
 DIGEST_NAME = "_sheetsync_digest"
 _NAME = f"{{{MAIN_NS}}}definedName"
@@ -56,6 +58,16 @@ def content_digest(owned: OwnedTab, epoch: datetime) -> str:
     """The digest of an owned tab's planned content (and of the date system its dates are
     written in)."""
     return _hex([epoch.isoformat().encode(), b"\n", repr(owned).encode()])
+
+
+def writes_digest(writes: Iterable[CellWrite], epoch: datetime) -> str:
+    """The digest of the output cells a plan gives one person's tab (and of the date system):
+    each write as plain values, whose `repr` is C code."""
+    cells = [
+        (w.row, w.col, w.value, w.fill and w.fill.value, w.number_format, w.keep_format)
+        for w in writes
+    ]
+    return _hex([epoch.isoformat().encode(), b"\n", repr(cells).encode()])
 
 
 class OwnedDigests:
@@ -136,13 +148,21 @@ class OwnedDigests:
         )
 
     def record(
-        self, written: dict[int, tuple[str, str]], parts: list[str | None], styles_part: str | None
+        self,
+        written: dict[int, tuple[str, str]],
+        parts: list[str | None],
+        styles_part: str | None,
+        optional: Set[int] = frozenset(),
+        *,
+        force: bool = True,
     ) -> bool:
         """Record the digests of the tabs this write brought to a content (index -> (part,
         content digest)) and carry over those of the other tabs that still hold; drop the
         rest. Called last, once every part is as it will be written; `parts` is each tab's
         worksheet part, in the workbook's order; `styles_part` the styles part now (added by
-        this write, perhaps). True if the workbook part changed."""
+        this write, perhaps). Unless `force`, nothing is changed when only the digests of the
+        tabs in `optional` (people's tabs) differ: a write that changed nothing else of the
+        workbook part leaves it as it was. True if the workbook part changed."""
         styles = self._indexed_parts(self._package.bytes_of(styles_part) if styles_part else b"")
         wanted: dict[str, str] = {}
         for index, (part, content) in written.items():
@@ -155,6 +175,16 @@ class OwnedDigests:
             if self.parts_digest(tab_part, written=True) == digest:
                 wanted[key] = f"{content}.{digest}.{styles}"  # styles only gained entries
         names = self._workbook.find(f"{{{MAIN_NS}}}definedNames")
+        if not force:
+            current: dict[str, str | None] = {}
+            for name in () if names is None else names.iterchildren(_NAME):
+                if name.get("name", "").casefold() == DIGEST_NAME.casefold():
+                    key = name.get("localSheetId", "")
+                    current[key] = None if key in current else name.text  # twice: differs
+            keys = wanted.keys() | current.keys()
+            differ = {k for k in keys if k not in wanted or current.get(k) != f'"{wanted[k]}"'}
+            if differ <= {str(index) for index in optional}:
+                return False
         if names is None:
             if not wanted:
                 return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from sheetsync.backends.base import (
 )
 from sheetsync.backends.excel.cells import desired_content
 from sheetsync.backends.excel.charts import SheetCharts
-from sheetsync.backends.excel.digests import OwnedDigests, content_digest
+from sheetsync.backends.excel.digests import OwnedDigests, content_digest, writes_digest
 from sheetsync.backends.excel.limits import Limits
 from sheetsync.backends.excel.ooxml import (
     APP_NS,
@@ -116,8 +117,11 @@ class PlanEditor:
         self._digests = OwnedDigests(
             self.package, self._workbook, self._related("styles"), self._related("sharedStrings")
         )
-        self._owned_contents: dict[str, str] = {}
-        """Owned tab (casefolded) -> the digest of the content this write brought it to."""
+        self._contents: dict[str, str] = {}
+        """Tab (casefolded) -> the digest of the content this write brought it to (an owned
+        tab's, or a person's tab's output cells and columns: `digests.py`)."""
+        self._people: set[str] = set()
+        """The people's tabs (casefolded) in `_contents`."""
         self._owned_formulas: dict[int, set[str]] = {}
         """Sheet id -> the formulas overwritten on an owned tab patched as text."""
 
@@ -137,9 +141,12 @@ class PlanEditor:
                 raise ValueError(f"cell ({write.row}, {write.col}) is outside a worksheet")
             name = names.get(write.tab) or names.setdefault(write.tab, self._tab(write.tab).name)
             by_tab.setdefault(name, {})[write.row, write.col] = write
-        self._open_as_text(plan, by_tab)
+        settled = self._settled_tabs(plan, by_tab)
+        self._open_as_text(plan, by_tab, settled)
         marked = self._mark_columns(plan.columns)
         for name, writes in by_tab.items():
+            if name in settled:
+                continue
             tab = self._tab(name)
             try:
                 result.cells_changed += self._write_cells(tab, writes)
@@ -173,6 +180,34 @@ class PlanEditor:
         return changed
 
     # --- output columns ---
+
+    def _settled_tabs(
+        self, plan: WritePlan, by_tab: dict[str, dict[tuple[int, int], Any]]
+    ) -> set[str]:
+        """The people's tabs the plan writes output cells to that are, byte for byte, as
+        sheetsync left them for these same cells (`digests.py`): nothing in them is read,
+        compared or written.
+
+        A tab with output columns in the plan (new ones, or an earlier version's, recognised)
+        is not settled; its cells are digested without their headers, so that the next run,
+        which writes no header, finds the tab as this one leaves it."""
+        headers: dict[str, set[tuple[int, int]]] = {}
+        for column in plan.columns:
+            headers.setdefault(self._tab(column.tab).name, set()).add(
+                (column.header_row, column.col)
+            )
+        settled: set[str] = set()
+        for name, writes in by_tab.items():
+            tab = self._tab(name)
+            assert tab.part is not None
+            marked = headers.get(name)
+            cells = [w for k, w in writes.items() if k not in marked] if marked else writes.values()
+            content = writes_digest(cells, self._epoch)
+            self._contents[name.strip().casefold()] = content
+            self._people.add(name.strip().casefold())
+            if not marked and self._digests.holds(self._tabs.index(tab), tab.part, content):
+                settled.add(name)
+        return settled
 
     def _mark_columns(self, columns: list[OutputColumn]) -> bool:
         """Mark each output column with a hidden defined name local to its tab; give a new
@@ -264,10 +299,16 @@ class PlanEditor:
             )
         return sheet
 
-    def _open_as_text(self, plan: WritePlan, by_tab: dict[str, dict[tuple[int, int], Any]]) -> None:
-        """Open each person's tab the plan writes to as text (`SheetText`) where it can be,
-        reading the header cells of its output columns now and finding the cells to be
-        written (`SheetText.scan`): a tab it cannot handle stays for the tree."""
+    def _open_as_text(
+        self,
+        plan: WritePlan,
+        by_tab: dict[str, dict[tuple[int, int], Any]],
+        settled: Set[str],
+    ) -> None:
+        """Open each person's tab the plan writes to (but the `settled` ones) as text
+        (`SheetText`) where it can be, reading the header cells of its output columns now and
+        finding the cells to be written (`SheetText.scan`): a tab it cannot handle stays for
+        the tree."""
         owned = {t.name.strip().casefold() for t in plan.owned_tabs}
         headers: dict[str, set[tuple[int, int]]] = {name: set() for name in by_tab}
         for column in plan.columns:
@@ -278,7 +319,12 @@ class PlanEditor:
         for name, targets in headers.items():
             tab = self._tab(name)
             part = tab.part
-            if part is None or name.strip().casefold() in owned or part in self._sheets:
+            if (
+                part is None
+                or name in settled
+                or name.strip().casefold() in owned
+                or part in self._sheets
+            ):
                 continue
             try:
                 sheet = SheetText(self.package.raw(part), part, self._shared, self.package.parser)
@@ -300,7 +346,8 @@ class PlanEditor:
         WorkbookLayoutError, writing nothing, when its rows would pass the worksheet's last."""
         check_fits(owned.name, owned.first_row + len(owned.rows) - 1, len(owned.rows))
         content = content_digest(owned, self._epoch)
-        self._owned_contents[owned.name.strip().casefold()] = content
+        self._contents[owned.name.strip().casefold()] = content
+        self._people.discard(owned.name.strip().casefold())
         tab = self._find_tab(owned.name)
         if (
             tab is not None
@@ -513,15 +560,21 @@ class PlanEditor:
         self._record_digests()
 
     def _record_digests(self) -> None:
-        """Remember what each owned tab was brought to (`digests.py`): last, once every part
-        but the workbook's is final."""
+        """Remember what each tab was brought to (`digests.py`): last, once every part but
+        the workbook's is final. The digests of people's tabs alone never make the workbook
+        part change: a write of output cells only leaves it as it was."""
         written: dict[int, tuple[str, str]] = {}
-        for name, content in self._owned_contents.items():
+        optional: set[int] = set()
+        for name, content in self._contents.items():
             tab = self._find_tab(name)
             if tab is not None and tab.part is not None and tab.kind == "worksheet":
-                written[self._tabs.index(tab)] = (tab.part, content)
+                index = self._tabs.index(tab)
+                written[index] = (tab.part, content)
+                if name in self._people:
+                    optional.add(index)
         parts = [t.part if t.kind == "worksheet" else None for t in self._tabs]
-        if self._digests.record(written, parts, self._related("styles")):
+        force = self.package.changed(self._workbook_part)
+        if self._digests.record(written, parts, self._related("styles"), optional, force=force):
             self.package.touch(self._workbook_part)
 
     def _prune_calc_chain(self, removed: dict[int, set[str]]) -> None:

@@ -298,3 +298,60 @@ def test_a_person_s_text_saved_as_a_shared_string_in_an_owned_tab_is_put_back(
     assert result.wrote
     assert load(okrs_file)["History"]["B2"].value == "Grow sales"
     assert_well_formed(okrs_file)
+
+
+def results_and_summary() -> WritePlan:
+    """Output cells on the OKRs tab and an owned tab, as a sync plans them."""
+    plan = results_plan()
+    plan.owned_tabs = [summary(2)]
+    return plan
+
+
+def test_a_person_s_tab_as_sheetsync_left_it_is_recognised_without_reading_its_cells(
+    okrs_file, monkeypatch
+):
+    data = synced(okrs_file, results_and_summary())
+
+    def read(*_: object, **__: object) -> None:
+        raise AssertionError("the output cells of a person's tab were read to compare them")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(editor, "SheetText", read)
+        patched.setattr(editor.PlanEditor, "_sheet", read)
+        assert not again(okrs_file, results_and_summary()).wrote
+    assert okrs_file.read_bytes() == data
+
+    changed = results_and_summary()
+    changed.cells[-1] = CellWrite("OKRs", 5, NOTE, "a new note")
+    result = again(okrs_file, changed)
+
+    assert result.wrote and result.cells_changed == 1
+    assert load(okrs_file)["OKRs"].cell(5, NOTE).value == "a new note"
+
+
+def test_an_output_cell_a_person_typed_over_is_put_back_after_a_recognised_night(
+    okrs_file, edit_package
+):
+    synced(okrs_file, results_and_summary())
+    assert not again(okrs_file, results_and_summary()).wrote
+    edit_package(okrs_file, {OKRS_PART: lambda xml: xml.replace("checked row 3", "my own note")})
+
+    result = again(okrs_file, results_and_summary())
+
+    assert result.wrote and result.cells_changed == 1
+    assert load(okrs_file)["OKRs"].cell(3, NOTE).value == "checked row 3"
+
+
+def test_output_cells_alone_leave_the_workbook_part_as_it_was_then_are_recognised(okrs_file):
+    """A write of output cells only records no digest (it would change the workbook part);
+    the next write that changes the workbook part anyway records it."""
+    before = entries(okrs_file)["xl/workbook.xml"]
+    synced(okrs_file, results_plan())
+    assert entries(okrs_file)["xl/workbook.xml"] == before
+
+    synced(okrs_file, results_and_summary())
+    data = okrs_file.read_bytes()
+
+    assert not again(okrs_file, results_and_summary()).wrote
+    assert okrs_file.read_bytes() == data
+    assert DIGEST_NAME in entries(okrs_file)["xl/workbook.xml"].decode()
