@@ -152,6 +152,12 @@ def test_a_tab_sheetsync_appended_to_is_compared_whole_next_time(okrs_file):
     assert load(okrs_file)["History"].max_row == 4
 
 
+def with_a_new_note(plan: WritePlan) -> WritePlan:
+    """`plan` with another note planned for row 5 (its last write)."""
+    plan.cells[-1] = CellWrite("OKRs", 5, NOTE, "a new note")
+    return plan
+
+
 def output_cells(path):
     okrs = load(path)["OKRs"]
     return [[okrs.cell(row, col).value for col in (SCORE, STATUS, NOTE)] for row in range(1, 7)]
@@ -178,9 +184,7 @@ def test_cells_the_quick_search_cannot_vouch_for_are_compared_one_by_one(
     assert not again(okrs_file, results_plan()).wrote
     assert okrs_file.read_bytes() == data
 
-    changed = results_plan()
-    changed.cells[-1] = CellWrite("OKRs", 5, NOTE, "a new note")
-    result = again(okrs_file, changed)
+    result = again(okrs_file, with_a_new_note(results_plan()))
 
     assert result.wrote and result.cells_changed == 1
     assert output_cells(okrs_file) == [*before[:4], [*before[4][:2], "a new note"], before[5]]
@@ -321,9 +325,7 @@ def test_a_person_s_tab_as_sheetsync_left_it_is_recognised_without_reading_its_c
         assert not again(okrs_file, results_and_summary()).wrote
     assert okrs_file.read_bytes() == data
 
-    changed = results_and_summary()
-    changed.cells[-1] = CellWrite("OKRs", 5, NOTE, "a new note")
-    result = again(okrs_file, changed)
+    result = again(okrs_file, with_a_new_note(results_and_summary()))
 
     assert result.wrote and result.cells_changed == 1
     assert load(okrs_file)["OKRs"].cell(5, NOTE).value == "a new note"
