@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sheetsync import config as cfg
 from sheetsync.alerts.recipients import is_chat, unreachable_owners
 from sheetsync.backends.base import WorkbookBackend
+from sheetsync.backends.gcpause import cyclic_gc_paused
 from sheetsync.core.errors import ConfigError
 from sheetsync.core.model import Status
 from sheetsync.ops.logsetup import register_secret
@@ -332,7 +333,10 @@ class _InWorkers:
                 self._holder[wb.name], self._workbooks[wb.name] = slot, wb
             return outcome
 
-        return self.pool.for_each(wave, one)
+        # This process only waits here, and receives the answers: its collector would rescan
+        # them (and everything it holds) again and again, on a core the workers need.
+        with cyclic_gc_paused():
+            return self.pool.for_each(wave, one)
 
     def record(self, planned: list[SyncOutcome], delivery: DeliveryReport) -> None:
         parts = deliveries_by_workbook(delivery, planned)
@@ -353,7 +357,8 @@ class _InWorkers:
                 o.report.error = error
             self._holder.pop(wb.name, None)
 
-        self.pool.for_each(planned, one, slot_of=lambda o: self._holder[o.report.name])
+        with cyclic_gc_paused():
+            self.pool.for_each(planned, one, slot_of=lambda o: self._holder[o.report.name])
 
     def close(self) -> None:
         try:

@@ -104,13 +104,14 @@ def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
     """Write the Alerts tab with each alert's delivery, through the backend that synced it,
     and close that backend. A failure becomes the workbook's error."""
     assert outcome.alerts is not None and outcome.backend is not None
-    tab = apply_delivery(outcome.alerts.alerts_tab, delivery, workbook=outcome.report.name)
-    try:
-        write_marks(outcome.backend, tab, delivery, outcome.report.name)
-    except SheetsyncError as exc:
-        outcome.report.error = undelivered_marks(exc)
-    finally:
-        outcome.backend.close()
+    with cyclic_gc_paused():  # as for the sync: what it allocates is freed by reference counts
+        tab = apply_delivery(outcome.alerts.alerts_tab, delivery, workbook=outcome.report.name)
+        try:
+            write_marks(outcome.backend, tab, delivery, outcome.report.name)
+        except SheetsyncError as exc:
+            outcome.report.error = undelivered_marks(exc)
+        finally:
+            outcome.backend.close()
 
 
 MARK_ATTEMPTS = 3
