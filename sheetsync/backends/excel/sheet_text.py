@@ -338,11 +338,15 @@ class SheetText:
         self._found, self._scanned = found, columns
 
     def _unchanged(
-        self, number: int, col: int, value: CellContent, style_for: Callable[[int], int]
+        self,
+        number: int,
+        col: int,
+        value: CellContent,
+        look: tuple[Styles, Colour | None, str | None] | None,
     ) -> bool:
-        """True when a scanned cell surely already holds `value` and the cell format
-        `style_for` gives for its own (as `write_cell` would find it); False when it must look
-        closer."""
+        """True when a scanned cell surely already holds `value` and the cell format its own
+        becomes with `look` (styles, fill, number format; None: its own kept), as
+        `write_cell` would find it; False when it must look closer."""
         found = self._found
         if found is None or col not in self._scanned or (number, col) in self._read:
             return False
@@ -354,12 +358,12 @@ class SheetText:
             if value != BLANK:
                 return False
             base = self._default_style(number, col)
-            return style_for(base) == base
+            return look is None or look[0].derive(base, look[1], look[2]) == base
         quick = self._quick_value.match(self._data, at, self._body_end)
         if quick is None:
             return False
         base = int(quick[1]) if quick[1] else 0
-        if style_for(base) != base:
+        if look is not None and look[0].derive(base, look[1], look[2]) != base:
             return False
         kind, payload = value
         number_text, inline = quick[4], quick[5]
@@ -530,7 +534,11 @@ class SheetText:
     def _default_style(self, number: int, col: int) -> int:
         """The format a cell there would show with no `<c>`: its row's or its column's."""
         row = self._rows.get(number)
-        if row is not None and row.attributes.get(b"customFormat") in (b"1", b"true"):
+        if (
+            row is not None
+            and b"customFormat" in row.raw  # most rows: without reading their attributes
+            and row.attributes.get(b"customFormat") in (b"1", b"true")
+        ):
             return int(row.attributes.get(b"s", b"0"))
         style = self._column_styles.get(col)
         if style is None:
@@ -564,11 +572,8 @@ class SheetText:
         may be raised here; the caller then does the tab on the whole tree.
         """
         if self._found is not None:
-
-            def style_for(base: int) -> int:
-                return base if keep_format else styles.derive(base, fill, number_format)
-
-            if self._unchanged(number, col, value, style_for):
+            look = None if keep_format else (styles, fill, number_format)
+            if self._unchanged(number, col, value, look):
                 return False
             self._ready(number)
         cell, base = self._style(number, col)
