@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from sheetsync import config as cfg
 from sheetsync.alerts.recipients import is_chat, unreachable_owners
 from sheetsync.backends.base import WorkbookBackend
-from sheetsync.backends.gcpause import cyclic_gc_paused
+from sheetsync.backends.gcpause import collector_skips_what_lives_now, cyclic_gc_paused
 from sheetsync.core.errors import ConfigError
 from sheetsync.core.model import Status
 from sheetsync.ops.logsetup import register_secret
@@ -618,12 +618,13 @@ def run_all(
                     settings = config.alerts_for(by_name[o.report.name])
                     o.report.recipient_problems = unreachable_owners(o.scored.items, settings)
         if alerts:
-            delivered = _deliver_alerts(
-                outcomes, config, report, now, dry_run=dry_run, mailer=mailer, stop=stop,
-                preview=preview, chat=chat,
-            )  # fmt: skip
-            if delivered is not None:
-                place.record(*delivered)
+            with collector_skips_what_lives_now():  # the outcomes, held to the end
+                delivered = _deliver_alerts(
+                    outcomes, config, report, now, dry_run=dry_run, mailer=mailer, stop=stop,
+                    preview=preview, chat=chat,
+                )  # fmt: skip
+                if delivered is not None:
+                    place.record(*delivered)
     finally:
         place.close()
     report.duration = time.monotonic() - started

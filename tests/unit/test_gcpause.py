@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from sheetsync.backends.gcpause import cyclic_gc_paused
+from sheetsync.backends.gcpause import collector_skips_what_lives_now, cyclic_gc_paused
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +59,32 @@ def test_a_collector_the_caller_turned_off_stays_off():
     with cyclic_gc_paused():
         pass
     assert not gc.isenabled()
+
+
+def scanned(thing: object) -> bool:
+    """Whether the cyclic collector's generations hold `thing` (what its scans look at)."""
+    return any(o is thing for o in gc.get_objects())
+
+
+def test_what_the_run_holds_is_left_out_of_scans_while_it_delivers_then_scanned_again():
+    outcomes = {"Sales": ["a report"]}
+
+    with collector_skips_what_lives_now():
+        digest = {"to": ["ann@example.com"]}
+        assert not scanned(outcomes)
+        assert scanned(digest)
+        digest["self"] = [digest]  # a cycle made inside is still collected
+        del digest
+        assert gc.collect() > 0
+    assert scanned(outcomes)
+
+
+def test_a_process_that_froze_objects_itself_keeps_them_frozen():
+    kept = [["frozen by the process"]]
+    gc.freeze()
+    try:
+        with collector_skips_what_lives_now():
+            pass
+        assert not scanned(kept)
+    finally:
+        gc.unfreeze()
