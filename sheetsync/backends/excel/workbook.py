@@ -20,10 +20,11 @@ zip of XML parts) is patched, touching only
   `<calcPr fullCalcOnLoad="1">`, so that formulas depending on the new values are recalculated
   when the workbook is next opened.
 
-An unchanged run finds there is nothing to write without building what it would write: the
-cells to be written on a person's tab are found by one search of its XML and compared where
-they stand (`SheetText.scan`), and an owned tab is recognised by digests of the content
-sheetsync last wrote to it, kept in a hidden defined name local to the tab (`digests.py`).
+An unchanged run finds there is nothing to write without building what it would write: a tab
+is recognised by digests of the content sheetsync last wrote to it (an owned tab's rows, a
+person's tab's output cells), kept in a hidden defined name local to the tab (`digests.py`);
+on a person's tab that changed, the cells to be written are found by one search of its XML
+and compared where they stand (`SheetText.scan`).
 
 Every other part is copied unchanged. Nothing is written when nothing changed; otherwise the new
 file replaces the old one atomically, after a backup, and never while Excel or LibreOffice has
