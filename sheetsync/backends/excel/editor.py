@@ -539,7 +539,7 @@ class PlanEditor:
                 self.package.splices[tab.part or ""] = sheet.splices
                 if sheet.removed_formulas:
                     removed[tab.sheet_id] = sheet.removed_formulas
-            text = self._texts.get(tab.part or "")
+            text = self._texts.pop(tab.part or "", None)  # its index and edits freed once done
             if text is not None and text.changed:
                 self.package.set_bytes(tab.part or "", text.to_bytes())
                 if text.removed_formulas:
