@@ -16,7 +16,13 @@ from sheetsync.backends.google.cells import (
     desired_key,
     desired_value,
 )
-from sheetsync.backends.google.tabs import EMPTY_CELL, CellState, GridSize, TabState, find_tab
+from sheetsync.backends.google.tabs import (
+    CellState,
+    GridSize,
+    TabState,
+    find_tab,
+    plain_state,
+)
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.plan import OWNED_DATA_ROW
 
@@ -137,7 +143,7 @@ def diff_cell(
     colour = write.fill
     fill = None if colour is None else colour._value_  # RRGGBB (Colour is a StrEnum)
     row, col = write.row - 1, write.col - 1
-    have = tabs[actual].cells.get((row, col), EMPTY_CELL)
+    have = tabs[actual].cell(row, col)
     if write.keep_format:
         if have.value == key:
             return None
@@ -164,18 +170,28 @@ def _changes(have: CellState, key: ValueKey, fill: str | None, number_format: st
     return changes
 
 
+PLAIN_TYPES = frozenset({str, int, float, type(None)})
+"""Planned values compared with the values read as they are (`owned_tab_ops`): equal to a
+plain cell's value, they have its value key."""
+
+
 def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[CellOp]:
     """The cells of owned tab `title` that differ from `owned` (all of them when `tab` is new,
     or when `owned` holds rows to append: it then starts on sheet row `owned.first_row`).
 
-    Runs for every cell of every owned tab: a cell is compared by its value key, fill and
-    number format before anything is built to write it.
+    Runs for every row of every owned tab, and most rows are as they were: a row is first
+    compared whole with the values read (one list comparison), and then only its cells that
+    hold or want more than a plain value (a fill, a number format, a formula, a date ...) are
+    compared one by one, by value key, fill and number format. A row whose values differ, or
+    whose read cells reach past the planned ones, is compared cell by cell.
     """
     ops: list[CellOp] = []
     top = owned.first_row - 1
     append = ops.append
     widths = tab.row_widths() if tab else {}
     cells = tab.cells if tab is not None else {}
+    values = tab.values if tab is not None else []
+    by_row = tab.cells_by_row if tab is not None else {}
     fills: dict[tuple[int, int], str] = {
         (r - 1 - top, c - 1): colour.value for (r, c), colour in owned.fills.items()
     }
@@ -183,41 +199,71 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
     cells_get = cells.get
     formats, column_formats = owned.formats, owned.column_formats
     formatted = bool(formats or column_formats)
+    special: dict[int, list[int]] = {}  # row -> columns with a planned fill or number format
+    for r, c in fills:
+        special.setdefault(r, []).append(c)
+    for r, c in formats:
+        special.setdefault(r - 1 - top, []).append(c - 1)
+    dated = [c - 1 for c in column_formats]
+    data_row = OWNED_DATA_ROW - 1 - top  # the first row `column_formats` apply to
     rows = owned.rows
-    n_rows = len(rows)
+    n_rows, n_read = len(rows), len(values)
     height = max(n_rows, max(widths, default=-1) + 1)
     empty: list[Any] = []
+
+    def compare(r: int, c: int, value: Any, sheet_row: int) -> None:
+        """Add the op cell (r, c) needs to hold `value` as planned, if it needs one."""
+        kind = type(value)  # desired_key's common cases, inlined
+        if value is None:
+            key = fmt = None
+        elif kind is str and len(value) <= MAX_CELL_TEXT:
+            key, fmt = (("s", value) if value else None), None
+        elif kind is int or (kind is float and value - value == 0):
+            key, fmt = ("n", float(value)), None
+        else:
+            key, fmt = desired_key(value)
+        if formatted and key is not None:  # OwnedTab.number_format, inlined
+            planned = formats.get((sheet_row, c + 1)) if formats else None
+            if planned is None and sheet_row >= OWNED_DATA_ROW and column_formats:
+                planned = column_formats.get(c + 1)
+            fmt = planned or fmt
+        fill = fills_get((r, c)) if fills else None
+        have = cells_get((r, c))
+        if have is None:
+            line = values[r] if r < n_read else empty
+            have = plain_state(line[c] if c < len(line) else None)
+        if have.value == key and have.fill == fill:
+            if fmt is None or have.number_format == fmt:
+                return
+            changes = NUMBER_FORMAT
+        else:
+            changes = _changes(have, key, fill, fmt)
+        payload = desired_value(value)[0]
+        append(CellOp(title, top + r, c, payload, fill, fmt, key, False, changes))
+
     for r in range(height):
         want = rows[r] if r < n_rows else empty
         n_want = len(want)
-        width = max(n_want, widths.get(r, 0))
         sheet_row = top + r + 1
-        for c in range(width):
-            value = want[c] if c < n_want else None
-            kind = type(value)  # desired_key's common cases, inlined: this runs for every cell
-            if value is None:
-                key = fmt = None
-            elif kind is str and len(value) <= MAX_CELL_TEXT:  # type: ignore[arg-type]
-                key, fmt = (("s", value) if value else None), None
-            elif kind is int or (kind is float and value - value == 0):  # type: ignore[operator]
-                key, fmt = ("n", float(value)), None  # type: ignore[arg-type]
-            else:
-                key, fmt = desired_key(value)
-            if formatted and key is not None:  # OwnedTab.number_format, inlined
-                planned = formats.get((sheet_row, c + 1)) if formats else None
-                if planned is None and sheet_row >= OWNED_DATA_ROW and column_formats:
-                    planned = column_formats.get(c + 1)
-                fmt = planned or fmt
-            fill = fills_get((r, c)) if fills else None
-            have = cells_get((r, c), EMPTY_CELL)
-            if have.value == key and have.fill == fill:
-                if fmt is None or have.number_format == fmt:
-                    continue
-                changes = NUMBER_FORMAT
-            else:
-                changes = _changes(have, key, fill, fmt)
-            payload = desired_value(value)[0]
-            append(CellOp(title, top + r, c, payload, fill, fmt, key, False, changes))
+        read = values[r] if r < n_read else empty
+        if widths.get(r, 0) <= n_want and len(read) >= n_want and n_want:
+            check = set(by_row.get(r, ()))
+            check.update(special.get(r, ()))
+            if dated and r >= data_row:
+                check.update(c for c in dated if c < n_want and want[c] is not None)
+            if not PLAIN_TYPES.issuperset(map(type, want)):
+                check.update(c for c, v in enumerate(want) if type(v) not in PLAIN_TYPES)
+            masked = list(want)
+            for c in check:
+                if c < n_want:
+                    masked[c] = read[c]
+            if masked == read[:n_want]:  # every other cell is plain and holds its value
+                for c in sorted(check):
+                    if c < n_want:
+                        compare(r, c, want[c], sheet_row)
+                continue
+        for c in range(max(n_want, widths.get(r, 0))):
+            compare(r, c, want[c] if c < n_want else None, sheet_row)
     return ops
 
 
@@ -253,12 +299,8 @@ def record_written(
         else:
             tab.sheet_id, tab.rows, tab.cols = size
     for op in ops:
-        cells = tabs[op.tab].cells
-        where = (op.row, op.col)
+        tab = tabs[op.tab]
         number_format = op.number_format
         if number_format is None:
-            number_format = cells.get(where, EMPTY_CELL).number_format
-        if op.key is None and op.fill is None and number_format is None:
-            cells.pop(where, None)
-        else:
-            cells[where] = CellState(op.key, op.fill, number_format)
+            number_format = tab.cell(op.row, op.col).number_format
+        tab.remember(op.row, op.col, CellState(op.key, op.fill, number_format))
