@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from sheetsync.backends.base import CellWrite, OutputColumn, OwnedTab, WritePlan
@@ -139,7 +140,14 @@ def diff_cell(
         raise WorkbookLayoutError(
             f"tab '{write.tab}' is not in the spreadsheet any more", workbook=label
         )
-    key = desired_key(write.value)[0]  # the payload only for a cell that needs writing
+    value = write.value
+    kind = type(value)  # desired_key's common cases, inlined: this runs for every output cell
+    if kind is str and len(value) <= MAX_CELL_TEXT:  # type: ignore[arg-type]
+        key: ValueKey = ("s", value) if value else None
+    elif kind is int or (kind is float and value - value == 0):  # type: ignore[operator]
+        key = ("n", float(value))  # type: ignore[arg-type]
+    else:
+        key = desired_key(value)[0]  # the payload only for a cell that needs writing
     colour = write.fill
     fill = None if colour is None else colour._value_  # RRGGBB (Colour is a StrEnum)
     row, col = write.row - 1, write.col - 1
@@ -150,9 +158,10 @@ def diff_cell(
         payload = desired_value(write.value)[0]
         return CellOp(actual, row, col, payload, have.fill, have.number_format, key, True, VALUE)
     number_format = write.number_format
-    changes = _changes(have, key, fill, number_format)
-    if not changes:
+    same_format = number_format is None or have.number_format == number_format
+    if have.value == key and have.fill == fill and same_format:
         return None
+    changes = _changes(have, key, fill, number_format)
     payload = desired_value(write.value)[0]
     return CellOp(actual, row, col, payload, fill, number_format, key, False, changes)
 
@@ -210,6 +219,7 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
     n_rows, n_read = len(rows), len(values)
     height = max(n_rows, max(widths, default=-1) + 1)
     empty: list[Any] = []
+    dates: dict[date, tuple[ValueKey, str | None]] = {}
 
     def compare(r: int, c: int, value: Any, sheet_row: int) -> None:
         """Add the op cell (r, c) needs to hold `value` as planned, if it needs one."""
@@ -220,6 +230,11 @@ def owned_tab_ops(owned: OwnedTab, title: str, tab: TabState | None) -> list[Cel
             key, fmt = (("s", value) if value else None), None
         elif kind is int or (kind is float and value - value == 0):
             key, fmt = ("n", float(value)), None
+        elif kind is date:  # a log's dates repeat from row to row
+            found = dates.get(value)
+            if found is None:
+                found = dates[value] = desired_key(value)
+            key, fmt = found
         else:
             key, fmt = desired_key(value)
         if formatted and key is not None:  # OwnedTab.number_format, inlined
