@@ -250,12 +250,14 @@ def load_tabs(
                             fill = seen_colours.get(colour_key, unseen)
                             if fill is unseen:
                                 fill = seen_colours[colour_key] = hex_colour(background)
-                        pattern = number_format.get("pattern") if number_format else None
-                        cells[(r, j)] = state(CellState, (key, fill, pattern))
-                        if number_format and isinstance(value, int | float):
-                            pattern = shown_pattern(number_format)
-                            if pattern:
-                                shown[(r + 1, j + 1)] = pattern
+                        if number_format:
+                            pattern = number_format.get("pattern")
+                            cells[(r, j)] = state(CellState, (key, fill, pattern))
+                            kind = number_format.get("type")  # shown_pattern, inlined
+                            if kind in _DEFAULT_PATTERNS and isinstance(value, (int, float)):
+                                shown[(r + 1, j + 1)] = pattern or _DEFAULT_PATTERNS[kind]
+                        else:
+                            cells[(r, j)] = state(CellState, (key, fill, None))
                     else:
                         cells[(r, j)] = state(CellState, (key, None, None))
                     if value is not None:
