@@ -1,6 +1,6 @@
 """What a Google sync costs on the wire and in client CPU, against the local Sheets API stand-in.
 
-    python benchmarks/google_bytes.py [--sizes 1000,10000] [--repeat 3]
+    python benchmarks/google_bytes.py [--sizes 1000,10000] [--repeat 3] [--against DIR]
 
 Per size, on a fresh spreadsheet of realistic shape (`benchmarks.workbooks`): the first sync
 and an unchanged re-run, each a whole `sheetsync run` process with the default configuration
@@ -15,13 +15,21 @@ compression) downloads them. Also printed: that same read gzip-compressed, and t
 the first sync per cell it wrote. Goals (issue #14, at 10,000 rows): unchanged download
 <= 1.5x the reference, client CPU <= 1 s; first-sync upload <= 40 bytes per written cell.
 Results go to benchmarks/results/google_bytes.md (+ .json).
+
+`--against DIR` compares two versions of sheetsync instead: DIR is another checkout (for
+example `git worktree add /tmp/before <commit>`), and per size the unchanged sync of each is
+run alternately, `--repeat` times, on the same spreadsheet (an unchanged sync writes
+nothing, so each finds it as the other left it); printed: each one's median client CPU and
+peak memory, and this checkout's CPU as a ratio of DIR's, measured in the same minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 from datetime import date
@@ -31,7 +39,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.processes import measure, sheetsync_run, write_config  # noqa: E402
+from benchmarks.processes import (  # noqa: E402
+    LAUNCHER,
+    installed_bytecode,
+    measure,
+    sheetsync_run,
+    write_config,
+)
 from benchmarks.workbooks import rows  # noqa: E402
 from tests.sheets_standin import Formula, SheetsStandIn  # noqa: E402
 from tests.sheets_standin.fixtures import write_service_account_file  # noqa: E402
@@ -149,6 +163,50 @@ class Bench:
         }
 
 
+def unchanged_in(checkout: Path, config: Path) -> tuple[float, float]:
+    """The CPU seconds and peak memory of an unchanged sync by the sheetsync of `checkout`
+    (run from its folder, so `python -m sheetsync.cli` imports that one)."""
+    compileall.compile_dir(checkout / "sheetsync", quiet=1)
+    argv = [sys.executable, "-c", LAUNCHER, *sheetsync_run(config, AS_OF)]
+    done = subprocess.run(argv, cwd=checkout, capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout)
+    if result["code"] not in (0, 1):
+        raise RuntimeError(f"{checkout}: exited {result['code']}: {result['err']}")
+    return result["cpu"], result["peak_mb"]
+
+
+def compare(bench: Bench, n: int, repeat: int, other: Path) -> dict[str, Any]:
+    """This checkout's unchanged sync against `other`'s, alternately on one spreadsheet."""
+    installed_bytecode()
+    config = bench.config([bench.spreadsheet(n)])
+    bench.sync(config)  # the first sync, then one unchanged: what each round repeats
+    bench.sync(config)
+    runs: dict[str, list[tuple[float, float]]] = {"this": [], "other": []}
+    for _ in range(repeat):
+        runs["other"].append(unchanged_in(other, config))
+        runs["this"].append(unchanged_in(ROOT, config))
+    med = {
+        name: (statistics.median(c for c, _ in r), statistics.median(m for _, m in r))
+        for name, r in runs.items()
+    }
+    return {"rows": n, "this": med["this"], "other": med["other"], "runs": runs}
+
+
+def comparison_table(results: list[dict[str, Any]], other: Path) -> str:
+    lines = [
+        f"| rows | unchanged sync, client CPU: this checkout | {other} | ratio "
+        "| peak memory: this | other |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        (cpu, mb), (cpu_o, mb_o) = r["this"], r["other"]
+        lines.append(
+            f"| {r['rows']:,} | {cpu:.2f} s | {cpu_o:.2f} s | **{cpu / cpu_o:.2f}x** "
+            f"| {mb:.0f} MB | {mb_o:.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
@@ -180,9 +238,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "google_bytes")
+    parser.add_argument("--against", type=Path, help="another sheetsync checkout to compare")
     args = parser.parse_args(argv)
     bench = Bench()
     try:
+        if args.against:
+            other = args.against.resolve()
+            sizes = [int(n) for n in args.sizes.split(",")]
+            compared = [compare(bench, n, args.repeat, other) for n in sizes]
+            print(comparison_table(compared, other))
+            return 0
         results = [bench.measure(int(n), args.repeat) for n in args.sizes.split(",")]
     finally:
         bench.close()
