@@ -1,7 +1,7 @@
 """Many small workbooks in one run: does `--workers N` use the machine's cores?
 
     python benchmarks/many_workbooks.py [--workbooks 200] [--workers 1,2] [--rounds 3]
-                                        [--google 20] [--key-results 20]
+                                        [--google 20] [--key-results 20] [--compare DIR]
 
 Every figure is a whole `sheetsync run` process from start to exit (imports, start-up, alert
 delivery and the Alerts tab's sent marks included), timed by the wall clock, with the default
@@ -20,11 +20,16 @@ Cases: `--workbooks` Excel workbooks, and the same number with `--google` of the
 spreadsheets on the local Sheets API stand-in (served by this process's threads, so they compete
 for the same cores). Goal (issue #14): 200 small Excel workbooks on 2 cores run at least 1.7x
 faster with 2 workers than with 1.
+
+`--compare DIR` also runs the sheetsync package found in DIR (another commit's tree, e.g.
+`git archive COMMIT sheetsync | tar -x -C DIR`) in the same rounds, each run beside this
+checkout's, and prints its figures too: a change's effect measured against the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -63,15 +68,18 @@ def _ceiling(processes: int) -> float:
     return time.perf_counter() - started
 
 
-def _run(config: Path, workers: int) -> float:
-    """Wall seconds of one `sheetsync run` process (sheetsync's bytecode compiled first, as
-    an installed one has it: otherwise the parent and the fork server would each compile the
-    modules they import, in every run)."""
+def _run(config: Path, workers: int, tree: Path | None = None) -> float:
+    """Wall seconds of one `sheetsync run` process of this checkout's sheetsync, or of the one
+    in `tree` (its bytecode compiled first, as an installed one has it: otherwise the parent
+    and the fork server would each compile the modules they import, in every run)."""
     installed_bytecode()
+    if tree is not None:
+        compileall.compile_dir(tree / "sheetsync", quiet=1)
     argv = [sys.executable, "-m", "sheetsync.cli", "run", "--config", str(config),
             "--as-of", AS_OF, "--workers", str(workers), "--json"]  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    # `python -m` finds the package in its working directory before any installed one.
+    done = subprocess.run(argv, cwd=tree or ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode not in (0, 1):  # 1: invalid rows or alerts not delivered, still synced
         raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr[-2000:]}")
@@ -113,10 +121,14 @@ def measure(
     rounds: int = 3,
     google: int = 0,
     key_results: int = 20,
+    compare: Path | None = None,
 ) -> list[dict[str, Any]]:
     """One row per worker count: median wall seconds of `rounds` runs and the speed-up against
     the first worker count (measured in the same rounds). `google` of the `workbooks` are
-    Google spreadsheets on the stand-in, the rest .xlsx files of `key_results` rows each."""
+    Google spreadsheets on the stand-in, the rest .xlsx files of `key_results` rows each.
+    With `compare`, the same rows again for the sheetsync in that tree (its "tree" says so),
+    each of its runs right after this checkout's."""
+    trees: list[Path | None] = [None] if compare is None else [None, compare]
     with tempfile.TemporaryDirectory(prefix="sheetsync-bench-many-") as tmp:
         folder = Path(tmp)
         pristine = write_xlsx(folder / "pristine.xlsx", key_results)
@@ -126,37 +138,40 @@ def measure(
         excel_names = [f"team-{i:03d}" for i in range(workbooks - google)]
         google_names = [f"gteam-{i:03d}" for i in range(google)]
         config = folder / "sheetsync.toml"
-        times: dict[int, list[float]] = {w: [] for w in workers}
+        times: dict[tuple[int, Path | None], list[float]] = {}
         ceiling: dict[int, list[float]] = {w: [] for w in workers}
         try:
             for _ in range(rounds):
                 for count in workers:
-                    ids = {}
-                    if stand_in is not None:
-                        ids = {n: stand_in.spreadsheet(n, key_results) for n in google_names}
-                    for name in excel_names:
-                        shutil.copyfile(pristine, books / f"{name}.xlsx")
-                    shutil.rmtree(folder / "state", ignore_errors=True)
-                    shutil.rmtree(folder / "outbox", ignore_errors=True)
-                    config.write_text(_config(excel_names, ids, stand_in), encoding="utf-8")
-                    times[count].append(_run(config, count))
+                    for tree in trees:
+                        ids = {}
+                        if stand_in is not None:
+                            ids = {n: stand_in.spreadsheet(n, key_results) for n in google_names}
+                        for name in excel_names:
+                            shutil.copyfile(pristine, books / f"{name}.xlsx")
+                        shutil.rmtree(folder / "state", ignore_errors=True)
+                        shutil.rmtree(folder / "outbox", ignore_errors=True)
+                        config.write_text(_config(excel_names, ids, stand_in), encoding="utf-8")
+                        times.setdefault((count, tree), []).append(_run(config, count, tree))
                     ceiling[count].append(_ceiling(count))
         finally:
             if stand_in is not None:
                 stand_in.close()
-    reference = statistics.median(times[workers[0]])
     ceiling_reference = statistics.median(ceiling[workers[0]])
     return [
         {
+            "tree": "this checkout" if tree is None else str(tree),
             "workbooks": workbooks,
             "google": google,
             "key_results": key_results,
             "workers": count,
-            "seconds": statistics.median(times[count]),
-            "rounds": times[count],
-            "speedup": reference / statistics.median(times[count]),
+            "seconds": statistics.median(times[count, tree]),
+            "rounds": times[count, tree],
+            "speedup": statistics.median(times[workers[0], tree])
+            / statistics.median(times[count, tree]),
             "ceiling": ceiling_reference / statistics.median(ceiling[count]),
         }
+        for tree in trees
         for count in workers
     ]
 
@@ -179,6 +194,8 @@ def render(results: list[dict[str, Any]]) -> str:
     lines = []
     for r in results:
         kind = f"{r['workbooks']} workbooks" + (f" ({r['google']} Google)" if r["google"] else "")
+        if r["tree"] != "this checkout":
+            kind = f"[{r['tree']}] {kind}"
         lines.append(
             f"{kind}, {r['key_results']} key results each, --workers {r['workers']}: "
             f"{r['seconds']:.2f} s, {r['speedup']:.2f}x against --workers 1 "
@@ -195,21 +212,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--google", type=int, default=20, help="of them Google (0: skip the mix)")
     parser.add_argument("--key-results", type=int, default=20)
+    parser.add_argument("--compare", type=Path, help="another tree's sheetsync, same rounds")
     args = parser.parse_args()
     workers = tuple(int(w) for w in args.workers.split(","))
-    excel = measure(args.workbooks, workers, rounds=args.rounds, key_results=args.key_results)
+    excel = measure(
+        args.workbooks, workers, rounds=args.rounds, key_results=args.key_results,
+        compare=args.compare,
+    )  # fmt: skip
     print(render(excel), flush=True)
     mixed = []
     if args.google:
         mixed = measure(
             args.workbooks, workers, rounds=args.rounds, google=args.google,
-            key_results=args.key_results,
+            key_results=args.key_results, compare=args.compare,
         )  # fmt: skip
         print(render(mixed))
-    best = excel[-1]["speedup"]
+    mine = [r for r in excel if r["tree"] == "this checkout"][-1]
+    best = mine["speedup"]
     verdict = "met" if best >= GOAL else "NOT met"
     print(f"goal: >= {GOAL}x with {workers[-1]} workers: {best:.2f}x, {verdict} "
-          f"(ceiling on this machine during the run: {excel[-1]['ceiling']:.2f}x); "
+          f"(ceiling on this machine during the run: {mine['ceiling']:.2f}x); "
           f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
