@@ -52,25 +52,27 @@ print(json.dumps({"code": os.waitstatus_to_exitcode(status), "err": err.decode()
 """
 
 
-def installed_bytecode() -> None:
+def installed_bytecode(source: Path = ROOT) -> None:
     """Compile sheetsync's modules as `pip install` does (openpyxl, calamine and every other
     package measured beside it were compiled when installed). A checkout installed editable
     under PYTHONDONTWRITEBYTECODE=1 (set here, and in the Dockerfile) has none, so each
     measured process would compile every sheetsync module again: about 0.1 s of CPU that no
     installed sheetsync pays. Unchanged files are only checked, not compiled again."""
-    compileall.compile_dir(ROOT / "sheetsync", quiet=1)
+    compileall.compile_dir(source / "sheetsync", quiet=1)
 
 
-def measure(argv: list[str]) -> Cost:
+def measure(argv: list[str], source: Path = ROOT) -> Cost:
     """Run one process to its end; its own CPU time and peak memory.
 
     Through a small launcher process: Linux counts in a child's peak memory the pages of the
     parent it was forked from, and the benchmark's own memory must not be counted. The
     sheetsync it runs has its bytecode, as an installed one has (`installed_bytecode`).
+    `source`: the checkout whose sheetsync `python -m sheetsync.cli` runs (it is run from
+    there, and `-m` imports from the working directory first).
     """
-    installed_bytecode()
+    installed_bytecode(source)
     done = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *argv], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-c", LAUNCHER, *argv], cwd=source, capture_output=True, text=True
     )
     result = json.loads(done.stdout)
     if result["code"] not in (0, 1):  # 1: invalid rows or alerts not delivered, still synced
