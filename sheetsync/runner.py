@@ -156,6 +156,8 @@ class RunReport:
     """Alerts still owed to someone after this run (they are tried again on the next run)."""
     alerts_unaddressed: int = 0
     """Alerts raised for an owner with no email address: logged in the Alerts tab only."""
+    alerts_unsent: int = 0
+    """Alerts logged `not sent` because no mail server is configured (they do not fail)."""
     would_send: int = 0
     """Dry run: the alerts a real run would send now ..."""
     would_reach: int = 0
@@ -223,6 +225,7 @@ class RunReport:
                 "failed": self.alerts_failed,
                 "pending": self.alerts_pending,
                 "no_recipient": self.alerts_unaddressed,
+                "not_sent": self.alerts_unsent,
                 "would_send": self.would_send,
                 "would_reach": self.would_reach,
                 "would_post": self.would_post,
@@ -672,8 +675,21 @@ def _deliver_alerts(
             report.alert_errors += o.alerts.skipped
             report.rows_skipped += len(o.alerts.skipped)
     pending_ids = {p.event_id for p in pending}
+    unsent = {e for o in outcomes if o.alerts and not o.report.error for e in o.alerts.unsent}
+    if unsent:  # no mail server configured: logged `not sent`, final, and said once here
+        report.mail_configured = False
+        report.alerts_unsent = len(unsent)
+        report.alert_errors.append(
+            f"{len(unsent)} alert{'s' if len(unsent) != 1 else ''} not sent: no mail server "
+            "configured; set [email] host (or outbox) in the config (they are logged in the "
+            "Alerts tab as not sent and will not be sent later)"
+        )
     report.alerts_unaddressed = sum(
-        1 for o in outcomes if o.alerts for e in o.alerts.events if e.id not in pending_ids
+        1
+        for o in outcomes
+        if o.alerts
+        for e in o.alerts.events
+        if e.id not in pending_ids and e.id not in unsent
     )
     if report.alerts_unaddressed:
         report.alert_errors.append(

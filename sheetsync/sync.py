@@ -18,6 +18,7 @@ from sheetsync.alerts import WorkbookAlertPlan, load_memory, plan_workbook_alert
 from sheetsync.alerts.state import ItemMemory, Memory, before
 from sheetsync.alerts.state import Period as ItemPeriod
 from sheetsync.backends.base import (
+    HEAD_ROWS,
     Grid,
     Snapshot,
     WorkbookBackend,
@@ -262,10 +263,30 @@ def tab_names(tabs: cfg.Tabs, alerts: bool = True) -> list[str]:
     ]
 
 
-def history_heads(tabs: cfg.Tabs) -> dict[str, str]:
-    """History is read to its header only once its state tab exists (`WorkbookBackend.read`):
-    a night never reads the whole log; the first run that has no state builds it from History."""
-    return {tabs.history: tabs.state} if tabs.history and tabs.state else {}
+def history_heads(tabs: cfg.Tabs, alerts: bool = False) -> dict[str, str]:
+    """History (and, with `alerts`, the Alerts log) is read to its header only once the state
+    tab exists (`WorkbookBackend.read`): a night never reads a whole log; the first run that
+    has no state builds it from History, and a run whose state does not remember the Alerts
+    log reads it again whole (`alerts_read_whole`)."""
+    if not tabs.state:
+        return {}
+    logs = (tabs.history, tabs.alerts if alerts else "")
+    return {log: tabs.state for log in logs if log}
+
+
+def alerts_read_whole(
+    snapshot: Snapshot, memory: Memory, tabs: cfg.Tabs, as_of: date, alerts: bool
+) -> bool:
+    """Whether the Alerts tab, read to its header only, must be read again whole: the state
+    does not remember it (written by an older version, or its counts blanked), something is
+    still owed, or the run is dated before one the state has seen."""
+    grid = _grid(snapshot, tabs.alerts) if alerts and tabs.alerts else None
+    return (
+        grid is not None
+        and is_owned(grid)
+        and len(grid) <= HEAD_ROWS
+        and not memory.alerts_known(as_of)
+    )
 
 
 def _grid(snapshot: Snapshot, name: str) -> Grid | None:
@@ -544,6 +565,7 @@ def plan_alerts(
         objectives=scored.objective_items,
         memory=scored.memory,
         periods=scored.periods,
+        mail=bool(config.email.host or config.email.outbox),
     )
 
 
@@ -570,12 +592,17 @@ def sync_workbook(
     children = read_children(wb, config, open_child) if wb.children and open_child else None
     for cycle in range(1, MAX_CYCLES + 1):
         report.cycles = cycle
-        snapshot = backend.read(
-            tab_names(tabs, config.alerts_for(wb).enabled), heads=history_heads(tabs)
-        )
+        enabled = config.alerts_for(wb).enabled
+        names = tab_names(tabs, enabled)
+        snapshot = backend.read(names, heads=history_heads(tabs, enabled))
         scored = score_snapshot(
             snapshot, backend.label, config, wb, as_of, children.objectives if children else ()
         )
+        if alerts_read_whole(snapshot, scored.memory, tabs, as_of, enabled):
+            snapshot = backend.read(names, heads=history_heads(tabs))
+            scored = score_snapshot(
+                snapshot, backend.label, config, wb, as_of, children.objectives if children else ()
+            )
         if children:
             scored.problems += children.problems
         plan = plan_writes(snapshot, scored, tabs, backend.label, as_of)
@@ -587,7 +614,7 @@ def sync_workbook(
             plan.owned_tabs += [
                 t for t in (alerts.history_tab, alerts.alerts_tab, alerts.state_tab) if t
             ]
-            plan.appends += [alerts.history_append] if alerts.history_append else []
+            plan.appends += [t for t in (alerts.history_append, alerts.alerts_append) if t]
             report.alerts_planned = len(alerts.events)
         outcome = SyncOutcome(report, scored, snapshot, plan, alerts, backend)
         report.objectives = scored.objectives

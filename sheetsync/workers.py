@@ -25,9 +25,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sheetsync import config as cfg
-from sheetsync.alerts import apply_delivery, delivery_guards
+from sheetsync.alerts import apply_delivery, counted_rows, delivery_guards, delivery_plan
+from sheetsync.alerts.state import ALERTS_OWED_COL
 from sheetsync.backends.base import OwnedTab, WorkbookBackend, WritePlan
 from sheetsync.backends.gcpause import cyclic_gc_paused
+from sheetsync.config import Tabs
 from sheetsync.core.errors import RowsMovedError, SheetsyncError, WorkbookError
 from sheetsync.ops.processes import tag
 from sheetsync.sync import SyncOutcome, WorkbookReport, sync_workbook
@@ -105,9 +107,9 @@ def record_delivery(outcome: SyncOutcome, delivery: DeliveryReport) -> None:
     and close that backend. A failure becomes the workbook's error."""
     assert outcome.alerts is not None and outcome.backend is not None
     with cyclic_gc_paused():  # as for the sync: what it allocates is freed by reference counts
-        tab = apply_delivery(outcome.alerts.alerts_tab, delivery, workbook=outcome.report.name)
+        plan = delivery_plan(outcome.alerts, delivery, workbook=outcome.report.name)
         try:
-            write_marks(outcome.backend, tab, delivery, outcome.report.name)
+            write_marks(outcome.backend, plan, delivery, outcome.report.name)
         except SheetsyncError as exc:
             outcome.report.error = undelivered_marks(exc)
         finally:
@@ -119,24 +121,30 @@ MARK_ATTEMPTS = 3
 
 
 def write_marks(
-    backend: WorkbookBackend, tab: OwnedTab, delivery: DeliveryReport, workbook: str
+    backend: WorkbookBackend, plan: WritePlan, delivery: DeliveryReport, workbook: str
 ) -> None:
-    """Write the Alerts tab `tab` (as read, with `delivery`'s marks) with each marked row
-    guarded by its Event ID. When rows moved since the read (a person sorted the tab while the
-    e-mails went out), the backend writes nothing (Google puts back what it wrote); the tab is
-    read again and marked where each event now is, up to `MARK_ATTEMPTS` writes."""
+    """Write `plan` (`delivery_plan`: the Alerts tab's marks, each marked row guarded by its
+    Event ID). When rows moved since the read (a person sorted the tab while the e-mails went
+    out), the backend writes nothing (Google puts back what it wrote); the Alerts tab is read
+    again, whole, and marked where each event now is, up to `MARK_ATTEMPTS` writes."""
+    name = next((t.name for t in plan.owned_tabs), None) or next(
+        (g.tab for g in plan.guards), Tabs().alerts
+    )
     for attempt in range(1, MARK_ATTEMPTS + 1):
         try:
-            backend.write(WritePlan(owned_tabs=[tab], guards=delivery_guards(tab, delivery)))
+            backend.write(plan)
             return
         except RowsMovedError:
             if attempt == MARK_ATTEMPTS:
                 raise
             log.info("%s: Alerts rows moved while recording delivery; reading them again", workbook)
-            snapshot = backend.read([tab.name])
-            real = snapshot.find_tab(tab.name)
+            snapshot = backend.read([name])
+            real = snapshot.find_tab(name)
             grid = snapshot.tabs[real] if real else None
-            tab = apply_delivery(grid, delivery, workbook=workbook, tab=real or tab.name)
+            tab = apply_delivery(grid, delivery, workbook=workbook, tab=real or name)
+            others = [c for c in plan.cells if c.tab != name]  # the state's count of owed
+            others += [counted_rows(c, len(grid or [])) for c in others if c.col == ALERTS_OWED_COL]
+            plan = WritePlan(cells=others, owned_tabs=[tab], guards=delivery_guards(tab, delivery))
 
 
 def deliveries_by_workbook(
@@ -177,6 +185,8 @@ def for_parent(outcome: SyncOutcome, *, scored: bool) -> SyncOutcome:
             alerts,
             history_tab=OwnedTab(alerts.history_tab.name, []) if alerts.history_tab else None,
             alerts_tab=OwnedTab(alerts.alerts_tab.name, []) if alerts.alerts_tab else None,
+            alerts_append=None,
+            logged=[],
             state_tab=OwnedTab(alerts.state_tab.name, []) if alerts.state_tab else None,
         )
     return SyncOutcome(outcome.report, outcome.scored if scored else None, alerts=alerts)
@@ -244,7 +254,8 @@ def _record_again(job: Job, wb: cfg.Workbook, delivery: DeliveryReport) -> str |
             real = snapshot.find_tab(name)
             grid = snapshot.tabs[real] if real else None
             tab = apply_delivery(grid, delivery, workbook=wb.name, tab=real or name)
-            write_marks(backend, tab, delivery, wb.name)
+            plan = WritePlan(owned_tabs=[tab], guards=delivery_guards(tab, delivery))
+            write_marks(backend, plan, delivery, wb.name)
         finally:
             backend.close()
     except SheetsyncError as exc:

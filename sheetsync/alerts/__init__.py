@@ -30,9 +30,10 @@ How a run uses this package (the facade below is all `sync`/`runner` need):
 
 3. Per workbook, record the outcome (sent / failed: reason / still pending)::
 
-       tab = apply_delivery(plan.alerts_tab, report, workbook=wb.name)
+       backend.write(delivery_plan(plan, report, workbook=wb.name))
 
-   and write that tab. If the run dies before this, the events are still pending and the next
+   (the Alerts tab with its marks, or only the marked Delivery cells when the tab was read to
+   its header, and the state's count of what is still owed). If the run dies before this, the events are still pending and the next
    run re-sends the same digests under the same Message-IDs.
 
 Modules: `history` (History tab), `decide` (the rules), `events` (event ids), `log` (Alerts
@@ -49,7 +50,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -64,23 +65,32 @@ from sheetsync.alerts.history import (
 )
 from sheetsync.alerts.log import (
     ALERTS_HEADER,
+    NO_MAIL_SERVER,
+    PENDING,
     AlertLogRecord,
     Delivery,
+    appended_alerts,
+    delivery_marks,
     new_log_records,
     parse_alert_log,
     updated_alerts_tab,
 )
 from sheetsync.alerts.pending import PendingAlert, SkippedRow, owed_alerts, skipped_outcomes
+from sheetsync.alerts.recipients import is_chat
 from sheetsync.alerts.state import (
+    ALERTS_OWED_COL,
+    ALERTS_OWED_LABEL,
     ItemMemory,
     Memory,
     Period,
     before,
     history_due,
     history_rows_cell,
+    logged_records,
     memory_from_history,
     parse_state,
     remember,
+    remember_alerts,
     settled,
     state_tab,
 )
@@ -88,7 +98,7 @@ from sheetsync.config import Alerts, Tabs
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import ItemState
 from sheetsync.core.owned import check_owned, is_owned
-from sheetsync.core.plan import OWNED_DATA_ROW, Grid, OwnedTab, RowGuard
+from sheetsync.core.plan import OWNED_DATA_ROW, CellWrite, Grid, OwnedTab, RowGuard, WritePlan
 
 if TYPE_CHECKING:
     from sheetsync.alerts import deliver
@@ -146,9 +156,11 @@ __all__ = [
     "SmtpMailer",
     "WorkbookAlertPlan",
     "apply_delivery",
+    "counted_rows",
     "decide_alerts",
     "deliver",
     "delivery_guards",
+    "delivery_plan",
     "digest_message_id",
     "event_id",
     "load_memory",
@@ -176,6 +188,9 @@ class WorkbookAlertPlan:
     """The events this run raised."""
     skipped: list[str] = field(default_factory=list)
     """Alerts-tab rows that are pending but were not sent, each with its cell and why."""
+    unsent: list[str] = field(default_factory=list)
+    """Event ids logged `not sent` for some e-mail recipient this run: no mail server is
+    configured (`plan_workbook_alerts(mail=False)`), so they are never owed."""
     state_tab: OwnedTab | None = None
     """History's compact state after this run (`alerts.state`); None without a state tab."""
     history_rows: int = 0
@@ -183,6 +198,12 @@ class WorkbookAlertPlan:
     history_append: OwnedTab | None = None
     """This run's new History rows, to go below the rows already there (`WritePlan.appends`),
     when the workbook has its state tab: History is then neither read nor rewritten."""
+    alerts_append: OwnedTab | None = None
+    """This run's new Alerts rows, to go below the rows the state counts (`WritePlan.appends`),
+    when the state remembers the Alerts log (`alerts_tab` is then None: it was not read)."""
+    logged: list[AlertLogRecord] = field(default_factory=list)
+    """This run's new records that are pending, each with the row it was written to: where
+    their delivery marks go when the Alerts tab was not read (`delivery_plan`)."""
 
 
 def load_memory(
@@ -254,6 +275,7 @@ def plan_workbook_alerts(
     *,
     memory: Memory | None = None,
     periods: Mapping[tuple[str, str], Period] | None = None,
+    mail: bool = True,
 ) -> WorkbookAlertPlan:
     """The History, state and Alerts tabs for this run of one workbook, new events as pending.
 
@@ -262,8 +284,10 @@ def plan_workbook_alerts(
     item's period. History gets a row only for an item whose figures changed since its last
     run, on its first run, and on its first run on or after its period's end. `objectives`
     are the workbook's objectives as items keyed with their period (for end-of-period grades,
-    see `decide.decide_grades`). Raises WorkbookLayoutError when a tab exists but was made by
-    a person.
+    see `decide.decide_grades`). `mail`: False when no mail server is configured at all
+    (neither `[email] host` nor `outbox`): what is owed to an e-mail recipient is then logged
+    `not sent` for good (`no_mail_outcomes`), never left pending. Raises WorkbookLayoutError
+    when a tab exists but was made by a person.
     """
     tabs = tabs or Tabs()
     periods = periods or {}
@@ -271,7 +295,12 @@ def plan_workbook_alerts(
     check_owned(alerts_grid, tabs.alerts, workbook)
     if memory is None:
         memory = load_memory(None, history_grid, alerts_grid, periods, workbook=workbook)
-    log = parse_alert_log(alerts_grid) if settings.enabled else []
+    # The state remembers what the rules need of the Alerts log: the log is then not read.
+    known = settings.enabled and memory.alerts_known(as_of) and is_owned(alerts_grid)
+    if known:
+        log = logged_records(memory.logged)
+    else:
+        log = parse_alert_log(alerts_grid) if settings.enabled else []
     waiting: dict[str, set[date]] = defaultdict(set)  # events some recipient still waits for
     for entry in log:
         if entry.as_of is not None and entry.pending_recipients:
@@ -291,7 +320,12 @@ def plan_workbook_alerts(
     alerted = {(e.item.kind, e.item.key) for e in events}
 
     due: list[ItemState] = []
-    after = Memory(history_rows=memory.history_rows)
+    after = Memory(
+        history_rows=memory.history_rows,
+        logged=memory.logged,
+        alerts_rows=memory.alerts_rows,
+        alerts_owed=memory.alerts_owed,
+    )
     for item in items:
         key = (item.kind, item.key)
         view, period = past[key], periods.get(key, Period())
@@ -333,45 +367,96 @@ def plan_workbook_alerts(
                                       styled=items)  # fmt: skip
         after.history_rows = len(history_tab.rows)
     added = len(due) if tabs.history else 0
-    state = state_tab(after, tab=tabs.state) if tabs.state else None
     if not settings.enabled:
         return WorkbookAlertPlan(
             history_tab,
             None,
-            state_tab=state,
+            state_tab=state_tab(after, tab=tabs.state) if tabs.state else None,
             history_rows=added,
             history_append=history_append,
         )
-    alerts_tab = updated_alerts_tab(
-        alerts_grid, workbook, new=new_log_records(events, now, settings), tab=tabs.alerts
-    )
-    # The rows read are as they were (`log`): only the new ones are read back, at their rows.
-    start = max(len(alerts_grid or []), 2) if is_owned(alerts_grid) else 2
-    logged_now = [*alerts_tab.rows[:2], *([[]] * (start - 2)), *alerts_tab.rows[start:]]
+    new = new_log_records(events, now, settings)
+    alerts_tab = alerts_append = None
+    if known:  # below the rows the state counts, which are not read
+        first = memory.alerts_rows + 1
+        new = [replace(record, row=first + i) for i, record in enumerate(new)]
+        logged_now = new
+        owed_rows: list[AlertLogRecord] = []
+    else:  # created, or read whole (no Alerts memory yet, something owed, a back-dated run)
+        alerts_tab = updated_alerts_tab(alerts_grid, workbook, new=new, tab=tabs.alerts)
+        # The rows read are as they were (`log`): only the new ones are read back, at their rows.
+        start = max(len(alerts_grid or []), 2) if is_owned(alerts_grid) else 2
+        logged_now = parse_alert_log(
+            [*alerts_tab.rows[:2], *([[]] * (start - 2)), *alerts_tab.rows[start:]]
+        )
+        owed_rows = [r for r in log if r.pending_recipients]
     # Rebuilt from the state as it now stands, so a first attempt and a re-send are identical.
     pending, skipped = owed_alerts(
-        [r for r in log if r.pending_recipients] + parse_alert_log(logged_now),
+        owed_rows + logged_now,
         [record for view in after.items.values() for record in view.records()],
         [*items, *objectives],
         settings,
         workbook=workbook,
         location=location,
     )
-    if skipped:
-        alerts_tab = updated_alerts_tab(
-            alerts_tab.rows, workbook, outcomes=skipped_outcomes(skipped), tab=alerts_tab.name
-        )
-    problems = [s.describe(workbook, alerts_tab.name) for s in skipped]
+    unsent: dict[tuple[str, str], Delivery] = {}
+    if not mail:
+        pending, unsent = no_mail_outcomes(pending)
+    outcomes = {**skipped_outcomes(skipped), **unsent}
+    tab_name = alerts_tab.name if alerts_tab is not None else tabs.alerts
+    if alerts_tab is not None:
+        if outcomes:
+            alerts_tab = updated_alerts_tab(
+                alerts_tab.rows, workbook, outcomes=outcomes, tab=tab_name
+            )
+    elif new:
+        new = [record.with_outcomes(outcomes) for record in new]
+        alerts_append = appended_alerts(new, memory.alerts_rows + 1, tab=tabs.alerts)
+
+    owed = {p.event_id for p in pending}
+    keys = {item.key for item in (*items, *objectives)}
+    cutoff = as_of - timedelta(days=settings.history_days) if settings.history_days > 0 else None
+    after.logged = remember_alerts(
+        memory.logged if known else {},
+        new if known else [*log, *logged_now],
+        keep=lambda key, day: key in keys or cutoff is None or day >= cutoff,
+    )
+    after.alerts_rows = (
+        len(alerts_tab.rows) if alerts_tab is not None else memory.alerts_rows + len(new)
+    )
+    after.alerts_owed = len(owed)
+    problems = [s.describe(workbook, tab_name) for s in skipped]
     return WorkbookAlertPlan(
         history_tab,
         alerts_tab,
         pending,
         events,
         problems,
-        state_tab=state,
+        unsent=list(dict.fromkeys(event for event, _ in unsent)),
+        state_tab=state_tab(after, tab=tabs.state) if tabs.state else None,
         history_rows=added,
         history_append=history_append,
+        alerts_append=alerts_append,
+        logged=[r for r in logged_now if r.event_id in owed],
     )
+
+
+def no_mail_outcomes(
+    pending: Sequence[PendingAlert],
+) -> tuple[list[PendingAlert], dict[tuple[str, str], Delivery]]:
+    """With no mail server configured: `pending` narrowed to its chat recipients, and the
+    `not sent` delivery of each e-mail recipient (final: an alert nobody can deliver is not
+    owed, so it is not re-sent as a stale backlog once a mail server is set)."""
+    kept: list[PendingAlert] = []
+    outcomes: dict[tuple[str, str], Delivery] = {}
+    for alert in pending:
+        chat = tuple(r for r in alert.recipients if is_chat(r))
+        for recipient in alert.recipients:
+            if not is_chat(recipient):
+                outcomes[(alert.event_id, recipient.casefold())] = NO_MAIL_SERVER
+        if chat:
+            kept.append(replace(alert, recipients=chat))
+    return kept, outcomes
 
 
 def apply_delivery(
@@ -388,6 +473,49 @@ def apply_delivery(
             alerts.rows, workbook, outcomes=report.outcomes, tab=tab or alerts.name
         )
     return updated_alerts_tab(alerts, workbook, outcomes=report.outcomes, tab=tab or Tabs().alerts)
+
+
+def delivery_plan(plan: WorkbookAlertPlan, report: DeliveryReport, *, workbook: str) -> WritePlan:
+    """The write recording `report` in one workbook: the Alerts tab with its marks (the tab
+    whole when it was read whole, else only the Delivery cells of this run's rows, each
+    guarded by its Event ID), and the state's count of events still owed."""
+    outcomes = report.outcomes
+    if plan.alerts_tab is not None:
+        tab = apply_delivery(plan.alerts_tab, report, workbook=workbook)
+        write = WritePlan(owned_tabs=[tab], guards=delivery_guards(tab, report))
+    else:
+        name = plan.alerts_append.name if plan.alerts_append else Tabs().alerts
+        cells, guards = delivery_marks(plan.logged, outcomes, tab=name)
+        write = WritePlan(cells=cells, guards=guards)
+    owed = owed_cell(plan, outcomes)
+    if owed is not None:
+        write.cells.append(owed)
+    return write
+
+
+def owed_cell(
+    plan: WorkbookAlertPlan, outcomes: Mapping[tuple[str, str], Delivery]
+) -> CellWrite | None:
+    """The state tab's count of logged events still owed once `outcomes` are recorded (None
+    when the state does not keep the Alerts memory)."""
+    state = plan.state_tab
+    top = state.rows[0] if state is not None and state.rows else []
+    if state is None or len(top) < ALERTS_OWED_COL or top[ALERTS_OWED_COL - 2] != ALERTS_OWED_LABEL:
+        return None
+    owed = {
+        alert.event_id
+        for alert in plan.pending
+        for recipient in alert.recipients
+        if outcomes.get((alert.event_id, recipient.casefold()), PENDING).state == "pending"
+    }
+    return CellWrite(state.name, 1, ALERTS_OWED_COL, len(owed))
+
+
+def counted_rows(owed: CellWrite, rows: int) -> CellWrite:
+    """The state tab's count of Alerts rows, beside its count of owed events `owed`: set to
+    the rows the tab was just read with, when the marks had to find their rows again (a
+    person added or removed rows), so the next night adds its rows where they really end."""
+    return CellWrite(owed.tab, owed.row, ALERTS_OWED_COL - 2, rows)
 
 
 def delivery_guards(tab: OwnedTab, report: DeliveryReport) -> list[RowGuard]:

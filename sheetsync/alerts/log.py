@@ -11,6 +11,8 @@ start of the run that raised the event; `Delivery` holds one state per recipient
     pending (<reason>)           tried and failed for a reason that may pass; tried next run
     sent                         accepted by the mail server
     failed: <reason>             refused for good (e.g. 550 no such mailbox)
+    not sent: <reason>           no configured channel can deliver it (no mail server at
+                                 all): final, never owed or re-sent later
 
 With one recipient the cell holds just the state; with several it reads
 "ana@example.com: sent; lead@example.com: pending". A note such as
@@ -36,7 +38,7 @@ from sheetsync.alerts.recipients import recipients_for
 from sheetsync.config import Alerts
 from sheetsync.core.model import Colour, Status
 from sheetsync.core.owned import check_owned, is_owned, owned_body, owned_grid
-from sheetsync.core.plan import CellValue, Grid, OwnedTab
+from sheetsync.core.plan import OWNED_DATA_ROW, CellValue, CellWrite, Grid, OwnedTab, RowGuard
 
 ALERTS_HEADER: tuple[str, ...] = (
     "Time",
@@ -61,13 +63,15 @@ _RECIPIENT_STATE = re.compile(r"^([^\s:;@]+@[^\s:;]+|chat:[\w.-]+):\s*(.+)$")
 class Delivery:
     """Where one event stands for one recipient."""
 
-    state: Literal["pending", "sent", "failed"]
+    state: Literal["pending", "sent", "failed", "not sent"]
     reason: str = ""
 
     @property
     def text(self) -> str:
         if self.state == "failed":
             return f"failed: {self.reason or 'unknown reason'}"
+        if self.state == "not sent":
+            return f"not sent: {self.reason}" if self.reason else "not sent"
         if self.state == "pending" and self.reason:
             return f"pending ({self.reason})"
         return self.state
@@ -80,6 +84,8 @@ class Delivery:
             return cls("sent")
         if low.startswith("failed"):
             return cls("failed", text[6:].lstrip(" :").strip())
+        if low == "not sent" or low.startswith("not sent:"):  # not a note's "not sent to ..."
+            return cls("not sent", text[9:].strip())
         if low.startswith("pending"):
             return cls("pending", text[7:].strip().removeprefix("(").removesuffix(")").strip())
         return None
@@ -95,6 +101,8 @@ class Delivery:
 
 PENDING = Delivery("pending")
 SENT = Delivery("sent")
+NO_MAIL_SERVER = Delivery("not sent", "no mail server configured")
+"""An e-mail recipient's delivery when neither `[email] host` nor `outbox` is set."""
 
 
 def clean_reason(text: str) -> str:
@@ -323,9 +331,15 @@ def updated_alerts_tab(
             logged.add(record.event_id)
             rows.append(log_row(record.with_outcomes(outcomes)))
     grid_out = owned_grid(ALERTS_TITLE, ALERTS_HEADER, rows)
+    fills = _fills(grid_out[2:], OWNED_DATA_ROW)
+    return OwnedTab(name=tab, rows=grid_out, fills=fills, widths=dict(_WIDTHS))
 
+
+def _fills(rows: Iterable[Sequence[CellValue]], first_row: int) -> dict[tuple[int, int], Colour]:
+    """The To cell on its status's colour, the Delivery cell amber while pending, red when
+    failed (`rows` start on sheet row `first_row`)."""
     fills: dict[tuple[int, int], Colour] = {}
-    for r, row in enumerate(grid_out[2:], start=3):
+    for r, row in enumerate(rows, start=first_row):
         to = row[_COL["To"]] if len(row) > _COL["To"] else None
         status = Status.parse(to)
         if status is not None:
@@ -333,4 +347,34 @@ def updated_alerts_tab(
         colour = _delivery_fill(row[_COL["Delivery"]] if len(row) > _COL["Delivery"] else None)
         if colour is not None:
             fills[(r, _COL["Delivery"] + 1)] = colour
-    return OwnedTab(name=tab, rows=grid_out, fills=fills, widths=dict(_WIDTHS))
+    return fills
+
+
+def appended_alerts(records: Sequence[AlertLogRecord], first_row: int, *, tab: str) -> OwnedTab:
+    """This run's new records as rows to add below an Alerts tab that was not read, from
+    sheet row `first_row` on (`WritePlan.appends`)."""
+    rows = [log_row(record) for record in records]
+    return OwnedTab(name=tab, rows=rows, fills=_fills(rows, first_row), first_row=first_row)
+
+
+def delivery_marks(
+    records: Iterable[AlertLogRecord],
+    outcomes: Mapping[tuple[str, str], Delivery],
+    *,
+    tab: str,
+) -> tuple[list[CellWrite], list[RowGuard]]:
+    """The Delivery cells of the rows `records` were written to (`AlertLogRecord.row`), with
+    `outcomes` applied, each guarded by its Event ID cell: a person who sorts the tab or
+    inserts a row while the e-mails go out never gets a mark on the wrong event (the write
+    refuses, see `WorkbookBackend.write`). The cells' fills are set too (amber to none)."""
+    cells: list[CellWrite] = []
+    guards: list[RowGuard] = []
+    delivery, event = _COL["Delivery"] + 1, _COL["Event ID"] + 1
+    for record in records:
+        marked = record.with_outcomes(outcomes)
+        if marked is record or record.row is None:
+            continue
+        text = marked.delivery_text
+        cells.append(CellWrite(tab, record.row, delivery, text, _delivery_fill(text)))
+        guards.append(RowGuard(tab, record.row, event, record.event_id))
+    return cells, guards

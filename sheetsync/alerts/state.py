@@ -17,10 +17,17 @@ KPI's change since), the last few numbers (the Trend sparkline), and the date of
 last History row. Spells that ended more than `keep_days` before the run are dropped, so the
 tab's size follows how often items change within that window, not how long sheetsync ran.
 
+It also stands for the Alerts log, which a night then does not read: per item key (an
+objective's with its period, for its grade) the ids of its last logged event of each kind
+(`remember_alerts`: when each rule last said something, all the rules ask of the log), how
+many rows the Alerts tab has (new rows are written below them) and how many logged events
+some recipient still waits for (a night with any reads the log whole: those rows are owed).
+
 Layout (an owned tab): marker row (A1 the marker; past the header's last column the label
 "History rows" and how many rows the History tab has, so new History rows are written below
-them without reading it), header row, one row per spell in item order, oldest spell first
-(rows sorted by hand read back the same).
+them without reading it; then "Alerts rows" and "Alerts owed", each with its number), header
+row, one row per spell in item order, oldest spell first (rows sorted by hand read back the
+same), then one `Logged` row per item key with its event ids under Events.
 
 Pure: takes grids, items and dates; returns data and an `OwnedTab`.
 """
@@ -28,12 +35,14 @@ Pure: takes grids, items and dates; returns data and an `OwnedTab`.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sheetsync.alerts.cells import cell_date, cell_number, cell_text
+from sheetsync.alerts.events import EventKind, parse_event_id
 from sheetsync.alerts.history import HistoryRecord
+from sheetsync.alerts.log import AlertLogRecord
 from sheetsync.core.model import ItemState, Status
 from sheetsync.core.owned import is_owned, owned_body, owned_grid
 from sheetsync.core.parse import a1
@@ -66,11 +75,20 @@ STATE_HEADER: tuple[str, ...] = (
     "End status",
     "Recent",
     "Changes",
+    "Events",
 )
 _COL = {name: i for i, name in enumerate(STATE_HEADER)}
 HISTORY_ROWS_LABEL = "History rows"
 HISTORY_ROWS_CELL = a1(1, len(STATE_HEADER) + 2)
 """Where the state tab keeps how many rows History has (its label is in the cell before)."""
+ALERTS_ROWS_LABEL = "Alerts rows"
+ALERTS_OWED_LABEL = "Alerts owed"
+ALERTS_OWED_COL = len(STATE_HEADER) + 6
+"""The column of the marker row's cell saying how many logged events some recipient still
+waits for (its label is in the cell before; the Alerts count two cells before that)."""
+LOGGED = "Logged"
+"""The Kind of a row about the Alerts log: an item key (an objective's with its period, for
+its grade) and, under Events, the ids of its last logged event of each kind."""
 RECENT_POINTS = SPARK_POINTS - 1
 """How many past numbers are kept for the Trend sparkline (its points before today's)."""
 _KINDS = {"kr": "KR", "kpi": "KPI"}
@@ -372,9 +390,28 @@ class Memory:
     from_tab: bool = False
     """Read from a state tab (not built from History): History then gets its new rows
     appended below `history_rows`, never read whole."""
+    logged: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Item key -> the ids of its last logged event of each kind (`remember_alerts`): all the
+    alert rules ask of the Alerts log, so a night does not read it."""
+    alerts_rows: int = 0
+    """Rows on the Alerts tab, marker and header included; 0 when the state does not know
+    (a state tab written before it kept the Alerts memory, or no Alerts tab yet)."""
+    alerts_owed: int | None = None
+    """Logged events some recipient still waits for after the last run (None: not known).
+    Only a night with none decides from `logged` alone: what is owed is read from the log."""
 
     def of(self, kind: str, key: str) -> ItemMemory:
         return self.items.get((kind, key)) or ItemMemory(kind, key)
+
+    def alerts_known(self, as_of: date) -> bool:
+        """Whether this run can decide its alerts from the state without reading the Alerts
+        tab: the state counts the tab's rows, nothing is owed, and `as_of` is not before a
+        run the state has seen (a back-dated run reads the log whole, to leave out the
+        events logged after its date)."""
+        if not self.from_tab or self.alerts_rows < 2 or self.alerts_owed != 0:
+            return False
+        latest = max((m.spells[-1].last for m in self.items.values() if m.spells), default=None)
+        return latest is None or as_of >= latest
 
 
 # --- the tab ---------------------------------------------------------------------------------
@@ -449,9 +486,15 @@ def state_tab(memory: Memory, *, tab: str) -> OwnedTab:
     for item in memory.items.values():
         for i, spell in enumerate(item.spells):
             rows.append(_spell_row(item, spell, i == len(item.spells) - 1))
+    for key, ids in memory.logged.items():
+        row: list[CellValue] = [LOGGED, key]
+        row += [None] * (_COL["Events"] - len(row)) + ["; ".join(ids)]
+        rows.append(row)
     grid = owned_grid(STATE_TITLE, STATE_HEADER, rows)
     # Past the header's last column: A1's marker runs over the empty cells to its right.
     grid[0] += [None] * (len(STATE_HEADER) - 1) + [HISTORY_ROWS_LABEL, memory.history_rows]
+    if memory.alerts_rows and memory.alerts_owed is not None:
+        grid[0] += [ALERTS_ROWS_LABEL, memory.alerts_rows, ALERTS_OWED_LABEL, memory.alerts_owed]
     dates = ("From", "To", "Before", "Updated", "Recorded", "Start on", "End on")
     return OwnedTab(
         name=tab,
@@ -488,6 +531,9 @@ def parse_state(grid: Grid | None) -> Memory | None:
     label = _rows_label(top)
     rows = cell_number(top[label + 1]) if label is not None and label + 1 < len(top) else None
     memory = Memory(history_rows=int(rows) if rows and rows > 0 else 0, from_tab=True)
+    alerts_rows, owed = _count(top, ALERTS_ROWS_LABEL), _count(top, ALERTS_OWED_LABEL)
+    if alerts_rows is not None and alerts_rows >= 2 and owed is not None:
+        memory.alerts_rows, memory.alerts_owed = int(alerts_rows), int(owed)
     width = len(STATE_HEADER)
     latest: dict[tuple[str, str], tuple[Spell, Earlier, date | None]] = {}
     for raw in owned_body(grid):
@@ -497,6 +543,12 @@ def parse_state(grid: Grid | None) -> Memory | None:
             return row[_COL[name]]
 
         kind = cell_text(cell("Kind")).casefold()
+        if kind == "logged":
+            ids = (part.strip() for part in cell_text(cell("Events")).split(";"))
+            found_ids = tuple(i for i in ids if parse_event_id(i) is not None)
+            if found_ids:
+                memory.logged[cell_text(cell("Key"))] = found_ids
+            continue
         key = cell_text(cell("Key"))
         first, last = cell_date(cell("From")), cell_date(cell("To"))
         if kind not in _KINDS or not key or first is None or last is None:
@@ -541,6 +593,56 @@ def parse_state(grid: Grid | None) -> Memory | None:
         spells = tuple(sorted(item.spells, key=lambda s: (s.first, s.last)))
         memory.items[item_key] = replace(item, spells=spells, earlier=earlier, recorded=recorded)
     return memory
+
+
+def _count(top: Sequence[CellValue], label: str) -> float | None:
+    """The whole number right of `label` in the marker row; None when there is none (a blank,
+    a text, a negative or broken number: the state then does not know)."""
+    at = next((i for i, v in enumerate(top) if cell_text(v) == label), None)
+    found = cell_number(top[at + 1]) if at is not None and at + 1 < len(top) else None
+    if found is None or found < 0 or found != int(found):
+        return None
+    return found
+
+
+def remember_alerts(
+    logged: Mapping[str, tuple[str, ...]],
+    records: Iterable[AlertLogRecord],
+    *,
+    keep: Callable[[str, date], bool] = lambda key, day: True,
+) -> dict[str, tuple[str, ...]]:
+    """`logged` with `records` (rows of the Alerts log) folded in: per item key, the ids of
+    its last logged event of each kind (two items sharing a key, a KPI and a key result, may
+    each have one that day). `keep(key, newest day)` says which keys to keep."""
+    found: dict[str, dict[EventKind, tuple[date, list[str]]]] = {}
+
+    def add(key: str, eid: str) -> None:
+        parsed = parse_event_id(eid)
+        if parsed is None:
+            return
+        kind, day = parsed
+        kinds = found.setdefault(key, {})
+        last = kinds.get(kind)
+        if last is None or last[0] < day:
+            kinds[kind] = (day, [eid])
+        elif last[0] == day and eid not in last[1]:
+            last[1].append(eid)
+
+    for key, ids in logged.items():
+        for eid in ids:
+            add(key, eid)
+    for record in records:
+        add(record.item, record.event_id)
+    return {
+        key: tuple(eid for _, ids in kinds.values() for eid in ids)
+        for key, kinds in found.items()
+        if keep(key, max(day for day, _ in kinds.values()))
+    }
+
+
+def logged_records(logged: Mapping[str, tuple[str, ...]]) -> list[AlertLogRecord]:
+    """The remembered events as Alerts-log records (id and item only): what the rules read."""
+    return [AlertLogRecord(event_id=eid, item=key) for key, ids in logged.items() for eid in ids]
 
 
 def _yes(value: CellValue) -> bool:

@@ -44,7 +44,8 @@ def test_json_output_has_the_documented_schema(excel, tmp_path, capsys):
     assert wb["key_results"]["Invalid"] == 1
     assert wb["kpis"] == {"At risk": 1, "Off track": 1, "On track": 1}
     assert set(out["alerts"]) == {
-        "sent", "failed", "pending", "no_recipient", "would_send", "would_reach", "would_post",
+        "sent", "failed", "pending", "no_recipient", "not_sent", "would_send", "would_reach",
+        "would_post",
         "errors",
         "setting_problems",
     }  # fmt: skip

@@ -47,7 +47,7 @@ from sheetsync.backends.excel.sheet_tail import append_rows, last_row, tag_prefi
 from sheetsync.backends.excel.sheet_text import NeedsTree, SheetText
 from sheetsync.backends.excel.styles import Styles
 from sheetsync.backends.excel.worksheet import Worksheet
-from sheetsync.core.errors import WorkbookLayoutError
+from sheetsync.core.errors import RowsMovedError, WorkbookLayoutError
 from sheetsync.core.layout import OUTPUT_COLUMNS
 from sheetsync.core.parse import column_letter
 from sheetsync.core.plan import OWNED_DATA_ROW, shifted
@@ -143,6 +143,7 @@ class PlanEditor:
             by_tab.setdefault(name, {})[write.row, write.col] = write
         settled = self._settled_tabs(plan, by_tab)
         self._open_as_text(plan, by_tab, settled)
+        self._check_guards(plan)
         marked = self._mark_columns(plan.columns)
         for name, writes in by_tab.items():
             if name in settled:
@@ -164,6 +165,29 @@ class PlanEditor:
         if result.wrote:
             self._finish()
         return result
+
+    def _check_guards(self, plan: WritePlan) -> None:
+        """Raise RowsMovedError, writing nothing, when a guarded cell of a tab the plan does not
+        rewrite whole holds something else than expected. The file's bytes, compared before
+        the save, cover every cell that was read; these guards name cells of rows that were
+        not (the Delivery marks of an Alerts tab read to its header only)."""
+        owned = {t.name.strip().casefold() for t in plan.owned_tabs}
+        for guard in plan.guards:
+            if guard.tab.strip().casefold() in owned:
+                continue
+            tab = self._tab(guard.tab)
+            try:
+                there = self._person_sheet(tab).content(guard.row, guard.col)
+            except NeedsTree:
+                del self._texts[tab.part or ""]
+                there = self._sheet(tab).content(guard.row, guard.col)
+            wanted = desired_content(guard.expected, self._epoch)[0]
+            if there != wanted:
+                cell = f"{column_letter(guard.col)}{guard.row}"
+                raise RowsMovedError(
+                    f"tab '{tab.name}' cell {cell} no longer holds {guard.expected!r}: rows were "
+                    "moved, inserted or deleted since sheetsync wrote them"
+                )
 
     def _write_cells(self, tab: _Tab, writes: dict[tuple[int, int], Any]) -> int:
         """Write a person's tab's output cells; how many changed."""

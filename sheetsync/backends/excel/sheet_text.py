@@ -453,6 +453,11 @@ class SheetText:
         self._read[key] = cell
         return cell
 
+    def content(self, number: int, col: int) -> CellContent:
+        """What a cell holds now (`BLANK` when there is none), as `Worksheet.content`."""
+        cell = self._cell(number, col)
+        return BLANK if cell is None else self._content(cell)
+
     @staticmethod
     def _parse_own(xml: bytes) -> _Cell:
         """A cell sheetsync has just written (`cell_xml`)."""

@@ -100,6 +100,11 @@ class Worksheet:
                     _sort_by_column(cells)
         return cells
 
+    def content(self, number: int, col: int) -> CellContent:
+        """What a cell holds now (`BLANK` when there is none)."""
+        cell = self.cells(number).get(col)
+        return BLANK if cell is None else current_content(cell, self._shared)
+
     def _default_style(self, number: int, col: int) -> int:
         """The format a cell there would show with no `<c>`: its row's or its column's."""
         row = self._rows.get(number)

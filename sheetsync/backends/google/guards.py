@@ -65,13 +65,16 @@ class TabCheck:
     title: str
     sheet_id: int
     rows: int
-    """Rows 1..rows come back in the answer (every guarded and every written row)."""
+    """Rows first..rows come back in the answer (every guarded and every written row)."""
     guards: list[tuple[int, int, CellValue]] = field(default_factory=list)
     """0-based (row, column, expected value)."""
+    first: int = 1
+    """The first row of the answer: 1, but on a tab read only to its header (an Alerts log
+    whose marks are written), its first guarded or written row."""
 
     @property
     def response_range(self) -> str:
-        return f"{quoted_title(self.title)}!1:{self.rows}"
+        return f"{quoted_title(self.title)}!{self.first}:{self.rows}"
 
 
 def tab_checks(

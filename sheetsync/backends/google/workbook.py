@@ -60,6 +60,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import gspread
@@ -112,6 +113,7 @@ from sheetsync.backends.google.guards import (
     column_letter,
     created_marks,
     first_mismatch,
+    same_value,
     tab_checks,
     written_values,
 )
@@ -126,6 +128,7 @@ from sheetsync.backends.google.session import (
 from sheetsync.backends.google.tabs import (
     CELL_FIELDS,
     META_FIELDS,
+    READ_FIELDS,
     GridSize,
     TabState,
     comma_locale,
@@ -195,6 +198,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         self._known = known_tabs or KnownTabs()
         self._every_tab = True
         """The last read answered with every tab (not by `ranges`)."""
+        self._short: set[str] = set()
+        """The tabs the last read asked for only to their header (`heads`): their rows below
+        are not known, so a guarded cell there is read before a write (`_read_guarded_rows`)."""
 
     # --- the port -----------------------------------------------------------------------
 
@@ -222,7 +228,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         short = self._short_titles(heads or {}) if ranged is not None else set()
         doc = self._call("read", lambda: self._get(ranged, short=short))
         assert doc is not None
-        return self._snapshot(doc, tabs)
+        snapshot = self._snapshot(doc, tabs)
+        self._short = short if not self._every_tab else set()
+        return snapshot
 
     def read_only(self, tabs: Sequence[str]) -> Snapshot:
         """`read`, with no write to follow (a parent reading a child's Summary): the tabs are
@@ -267,7 +275,9 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             doc = self._call("read", self._get_all)
             with cyclic_gc_paused():
                 self._load(doc)
+            self._short = set()
         assert self._tabs is not None
+        self._read_guarded_rows(plan)
         with cyclic_gc_paused():
             ops, creates = diff_plan(plan, self._tabs, self.label)
         columns = columns_to_mark(plan.columns, self._tabs, self.label)
@@ -275,6 +285,11 @@ class GoogleSheetsWorkbook(WorkbookBackend):
         if not ops and not creates and not columns and not charts:
             return WriteResult(cells_changed=0, wrote=False)
         checks = tab_checks(self._tabs, plan.all_guards(), ops, self.label)
+        for check in checks:  # a tab read to its header: its answer from the first row named
+            if check.title in self._short:
+                named = [r for r, _, _ in check.guards]
+                named += [op.row for op in ops if op.tab == check.title]
+                check.first = min(named, default=0) + 1
         grid = {
             name: GridSize(tab.sheet_id, tab.rows, tab.cols) for name, tab in self._tabs.items()
         }
@@ -294,6 +309,54 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             wrote=True,
             charts_changed=len(charts),
         )
+
+    def _read_guarded_rows(self, plan: WritePlan) -> None:
+        """Read the rows of the guarded cells on tabs read only to their header (the Delivery
+        marks of an Alerts tab whose older rows were not read), one `spreadsheets.get` per
+        tab: a guard that no longer holds then refuses the write before anything is written,
+        and an undo after a move during the write knows what those rows held."""
+        assert self._tabs is not None
+        spans: dict[str, tuple[int, int]] = {}
+        for guard in plan.guards:
+            title = find_tab(self._tabs, guard.tab)
+            if title is None or title not in self._short:
+                continue
+            lo, hi = spans.get(title, (guard.row, guard.row))
+            spans[title] = (min(lo, guard.row), max(hi, guard.row))
+        for title, (lo, hi) in spans.items():
+            params = {"fields": READ_FIELDS, "ranges": [f"{quoted_title(title)}!{lo}:{hi}"]}
+            doc = self._call("read", partial(self._get_rows, params))
+            assert doc is not None
+            found, grids = load_tabs(doc)
+            if title not in found:
+                continue
+            cells = self._tabs[title].cells
+            for where in [w for w in cells if lo - 1 <= w[0] < hi]:
+                del cells[where]
+            cells.update({w: c for w, c in found[title].cells.items() if lo - 1 <= w[0] < hi})
+            grid = self._grids.setdefault(title, [])
+            grid += [[] for _ in range(hi - len(grid))]
+            rows = grids.get(title, [])
+            for r in range(lo - 1, hi):
+                grid[r] = list(rows[r]) if r < len(rows) else []
+        for guard in plan.guards:
+            title = find_tab(self._tabs, guard.tab)
+            if title is None or title not in spans:
+                continue
+            line = self._grids[title][guard.row - 1]
+            there = line[guard.col - 1] if guard.col <= len(line) else None
+            if not same_value(there, guard.expected):
+                cell = f"{column_letter(guard.col - 1)}{guard.row}"
+                raise rows_moved(
+                    f"tab '{title}' cell {cell} was {guard.expected!r} and is now {there!r}",
+                    self.label,
+                )
+
+    def _get_rows(self, params: dict[str, Any]) -> dict[str, Any]:
+        doc: dict[str, Any] = self._client.http_client.spreadsheets_get(
+            self.spreadsheet_id, params=params
+        )
+        return doc
 
     def _unread(self, plan: WritePlan) -> bool:
         """Whether the plan names a tab the last (ranged) read did not ask for: it may exist."""
@@ -462,12 +525,10 @@ class GoogleSheetsWorkbook(WorkbookBackend):
                 )
             where = first_mismatch(check, answered[check.sheet_id], written[check.title])
             if where is not None:
-                self._undo(
-                    check,
-                    answered[check.sheet_id],
-                    [op for op in ops if op.tab == check.title],
-                    created_marks(reply).get(check.sheet_id, []),
-                )
+                mine = [op for op in ops if op.tab == check.title]
+                marks = created_marks(reply).get(check.sheet_id, [])
+                if mine or marks:  # nothing written on that tab: nothing to put back
+                    self._undo(check, answered[check.sheet_id], mine, marks)
                 moved.append(f"tab '{check.title}' ({where})")
         if moved:
             raise rows_moved(
@@ -489,7 +550,7 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             if value is not None
         }
         undo, expected = undo_ops(tab, read, after, check.rows, ops)
-        restored = TabCheck(check.title, check.sheet_id, check.rows)
+        restored = TabCheck(check.title, check.sheet_id, check.rows, first=check.first)
         restored.guards = [(r, c, v) for (r, c), v in expected.items()]
         restored.guards += [(op.row, op.col, None) for op in undo if op.key is None]  # cleared
         options, params = batch_options([restored])

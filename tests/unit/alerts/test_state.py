@@ -14,8 +14,15 @@ from datetime import date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sheetsync.alerts import WorkbookAlertPlan, load_memory, parse_history, plan_workbook_alerts
+from sheetsync.alerts import (
+    WorkbookAlertPlan,
+    delivery_plan,
+    load_memory,
+    parse_history,
+    plan_workbook_alerts,
+)
 from sheetsync.alerts.decide import decide_alerts
+from sheetsync.alerts.deliver import DeliveryReport, DigestResult
 from sheetsync.alerts.history import updated_history
 from sheetsync.alerts.log import SENT, new_log_records, parse_alert_log, updated_alerts_tab
 from sheetsync.alerts.pending import owed_alerts, skipped_outcomes
@@ -28,7 +35,7 @@ from sheetsync.alerts.state import (
 )
 from sheetsync.config import Alerts
 from sheetsync.core.model import ItemState, Status
-from sheetsync.core.plan import Grid
+from sheetsync.core.plan import Grid, OwnedTab, WritePlan
 
 START = date(2026, 1, 5)
 ON, RISK, OFF = Status.ON_TRACK, Status.AT_RISK, Status.OFF_TRACK
@@ -62,17 +69,33 @@ def churn(status: Status, value: float | None) -> ItemState:
     )
 
 
-def written(history: Grid | None, plan: WorkbookAlertPlan) -> Grid | None:
-    """The History tab after the plan was written, as a backend writes it (rewritten when
-    the plan has it whole, else its new rows put below the others)."""
-    if plan.history_tab is not None:
-        return plan.history_tab.rows
-    grid = [list(r) for r in history or []]
-    added = plan.history_append
+def written(grid_read: Grid | None, whole: OwnedTab | None, added: OwnedTab | None) -> Grid | None:
+    """A log tab (History, Alerts) after the plan was written, as a backend writes it
+    (rewritten when the plan has it whole, else its new rows put below the others)."""
+    if whole is not None:
+        return whole.rows
+    grid = [list(r) for r in grid_read or []]
     if added is not None:
         assert len(grid) == added.first_row - 1, "appended right below the last row"
         grid += [list(r) for r in added.rows]
     return grid
+
+
+def with_cells(grid: Grid | None, write: WritePlan, tab: str) -> Grid | None:
+    """`grid` after `write`'s cells of `tab` (each guard checked first), or its whole tab."""
+    whole = next((t for t in write.owned_tabs if t.name == tab), None)
+    if whole is not None:
+        return whole.rows
+    rows = [list(r) for r in grid or []]
+    for guard in write.guards:
+        if guard.tab == tab:
+            assert rows[guard.row - 1][guard.col - 1] == guard.expected, "the marked row"
+    for cell in write.cells:
+        if cell.tab == tab:
+            line = rows[cell.row - 1]
+            line += [None] * (cell.col - len(line))
+            line[cell.col - 1] = cell.value
+    return rows
 
 
 @dataclass
@@ -118,8 +141,9 @@ class Workbook:
         plan = plan_workbook_alerts(
             "Sales", "", self.history, self.alerts, items, as_of, now, self.settings, memory=memory
         )
-        assert plan.alerts_tab and plan.state_tab
-        self.history, self.alerts = written(self.history, plan), plan.alerts_tab.rows
+        assert plan.state_tab
+        self.history = written(self.history, plan.history_tab, plan.history_append)
+        self.alerts = written(self.alerts, plan.alerts_tab, plan.alerts_append)
         self.state = plan.state_tab.rows
         self.old_events.append([(e.id, e.message, e.from_status, e.since) for e in old])
         self.events.append([(e.id, e.message, e.from_status, e.since) for e in plan.events])
@@ -128,7 +152,16 @@ class Workbook:
         assert pending == [(p.event_id, p.message) for p in old_pending], f"pending on {as_of}"
         if deliver:
             sent = {(p.event_id, r.casefold()): SENT for p in plan.pending for r in p.recipients}
-            self.alerts = updated_alerts_tab(self.alerts, "Sales", outcomes=sent).rows
+            report = DeliveryReport(
+                [
+                    DigestResult(r, f"<{p.event_id}>", (p.event_id,), SENT)
+                    for p in plan.pending
+                    for r in p.recipients
+                ]
+            )
+            write = delivery_plan(plan, report, workbook="Sales")
+            self.alerts = with_cells(self.alerts, write, "Alerts")
+            self.state = with_cells(self.state, write, "History state")
             self.old_alerts = updated_alerts_tab(self.old_alerts, "Sales", outcomes=sent).rows
 
 
@@ -209,7 +242,8 @@ def test_a_key_result_gets_one_row_at_its_period_end_with_its_final_figures():
             periods={("kr", "Grow / Leads"): period},
         )
         assert plan.state_tab
-        history, state = written(history, plan), plan.state_tab.rows
+        history = written(history, plan.history_tab, plan.history_append)
+        state = plan.state_tab.rows
     assert history is not None
     assert [r[0] for r in history[2:]] == [date(2026, 3, 29), date(2026, 3, 31)]
     memory = parse_state(state)
@@ -280,8 +314,9 @@ def _night(book: Workbook, n: int, value: float) -> WorkbookAlertPlan:
         "Sales", "", book.history, book.alerts, items, day,
         datetime.combine(day, datetime.min.time()), book.settings, memory=memory,
     )  # fmt: skip
-    assert plan.state_tab is not None and plan.alerts_tab is not None
-    book.history, book.alerts = written(book.history, plan), plan.alerts_tab.rows
+    assert plan.state_tab is not None
+    book.history = written(book.history, plan.history_tab, plan.history_append)
+    book.alerts = written(book.alerts, plan.alerts_tab, plan.alerts_append)
     book.state = plan.state_tab.rows
     return plan
 
@@ -311,7 +346,8 @@ def test_only_yes_in_the_alerted_column_means_an_alert_was_raised():
     assert book.state is not None
     column = STATE_HEADER.index("Alerted")
     rows = [list(r) + [None] * (len(STATE_HEADER) - len(r)) for r in book.state[2:]]
-    for row, text in zip(rows, ["no", "yes"], strict=True):
+    spells = [row for row in rows if row[0] != "Logged"]  # not the Alerts log's memory
+    for row, text in zip(spells, ["no", "yes"], strict=True):
         row[column] = text
     memory = parse_state([*book.state[:2], *rows])
     assert memory is not None
