@@ -33,8 +33,9 @@ How a run uses this package (the facade below is all `sync`/`runner` need):
        backend.write(delivery_plan(plan, report, workbook=wb.name))
 
    (the Alerts tab with its marks, or only the marked Delivery cells when the tab was read to
-   its header, and the state's count of what is still owed). If the run dies before this, the events are still pending and the next
-   run re-sends the same digests under the same Message-IDs.
+   its header, and the state's count of what is still owed). If the run dies before this,
+   the events are still pending and the next run re-sends the same digests under the same
+   Message-IDs.
 
 Modules: `history` (History tab), `decide` (the rules), `events` (event ids), `log` (Alerts
 tab), `pending` (what is owed, rebuilt from trusted state), `recipients`, `render` (jinja2

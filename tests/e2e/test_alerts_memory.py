@@ -134,9 +134,7 @@ def test_a_state_without_the_alerts_memory_reads_the_log_whole_once(sheets, tmp_
     assert top[top.index("Alerts rows") + 1] == 4
 
 
-def test_a_back_dated_run_reads_the_log_whole_and_raises_nothing_already_logged(
-    sheets, tmp_path
-):
+def test_a_back_dated_run_reads_the_log_whole_and_raises_nothing_already_logged(sheets, tmp_path):
     """`--as-of` before the latest night the state has seen: the Alerts tab is read whole,
     so an event already logged is not raised again."""
     entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
