@@ -9,6 +9,8 @@ marked sent is never mailed again, and one still owed is never marked sent.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sheetsync.cli import main
 from tests.e2e.test_history_nights import KPIS, OKRS, night
 from tests.e2e.workbooks import GoogleSheets, write_config
@@ -19,16 +21,22 @@ def alerts(sheets) -> list[dict]:
     return [dict(zip(rows[1], row, strict=False)) for row in rows[2:]]
 
 
-def test_alerts_sorted_while_mail_goes_out_get_their_own_delivery_marks(
-    sheets_api, service_account_file, tmp_path
-):
-    sheets = GoogleSheets(sheets_api, service_account_file)
+def team_with_k1_off_track(sheets, tmp_path) -> tuple[Path, Path]:
+    """The team's workbook after night 1 and night 11 (Signed deals fell far behind and was
+    alerted), e-mails to an outbox: the config and the outbox."""
     entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
-    outbox = tmp_path / "outbox"
     config = write_config(tmp_path, [entry], sheets.config_extra() + '[email]\noutbox = "outbox"\n')
     assert main(["run", "--config", str(config), "--as-of", night(1)]) == 0
     sheets.edit("team", "OKRs", "G2", 2)  # Signed deals falls far behind
     assert main(["run", "--config", str(config), "--as-of", night(11)]) == 0
+    return config, tmp_path / "outbox"
+
+
+def test_alerts_sorted_while_mail_goes_out_get_their_own_delivery_marks(
+    sheets_api, service_account_file, tmp_path
+):
+    sheets = GoogleSheets(sheets_api, service_account_file)
+    config, outbox = team_with_k1_off_track(sheets, tmp_path)
     assert [(a["Item"], a["Delivery"].split()[0]) for a in alerts(sheets)] == [("K1", "sent")]
     sheets.edit("team", "KPIs", "E2", 0.5)  # Uptime falls far below target
     mailed = len(list(outbox.glob("*.eml")))
@@ -66,12 +74,7 @@ def test_a_row_typed_below_the_alerts_log_never_gets_a_mark_meant_for_an_alert(s
     count it, so the night's new row lands below the note, not on the row the state says.
     Its delivery mark follows its Event ID (checked before the mark is written): the note is
     left alone and the alert is marked where it is."""
-    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
-    outbox = tmp_path / "outbox"
-    config = write_config(tmp_path, [entry], sheets.config_extra() + '[email]\noutbox = "outbox"\n')
-    assert main(["run", "--config", str(config), "--as-of", night(1)]) == 0
-    sheets.edit("team", "OKRs", "G2", 2)  # Signed deals falls far behind
-    assert main(["run", "--config", str(config), "--as-of", night(11)]) == 0
+    config, outbox = team_with_k1_off_track(sheets, tmp_path)
     sheets.edit("team", "KPIs", "E2", 0.5)  # Uptime falls far below target
     assert main(["run", "--config", str(config), "--as-of", night(12)]) == 0
     assert [a["Item"] for a in alerts(sheets)] == ["K1", "Uptime"]
