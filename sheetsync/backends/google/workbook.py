@@ -330,10 +330,17 @@ class GoogleSheetsWorkbook(WorkbookBackend):
             found, grids = load_tabs(doc)
             if title not in found:
                 continue
-            cells = self._tabs[title].cells
-            for where in [w for w in cells if lo - 1 <= w[0] < hi]:
-                del cells[where]
-            cells.update({w: c for w, c in found[title].cells.items() if lo - 1 <= w[0] < hi})
+            tab, read = self._tabs[title], found[title]
+            tab.values += [[] for _ in range(hi - len(tab.values))]
+            for r in range(lo - 1, hi):
+                for c in tab.cells_by_row.pop(r, []):
+                    tab.cells.pop((r, c), None)
+                tab.values[r] = list(read.values[r]) if r < len(read.values) else []
+                tab.value_widths.pop(r, None)
+                if r in read.value_widths:
+                    tab.value_widths[r] = read.value_widths[r]
+                for c in read.cells_by_row.get(r, []):
+                    tab.remember(r, c, read.cells[(r, c)])
             grid = self._grids.setdefault(title, [])
             grid += [[] for _ in range(hi - len(grid))]
             rows = grids.get(title, [])
