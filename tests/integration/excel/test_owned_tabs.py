@@ -10,12 +10,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from sheetsync.backends.base import CellWrite, OwnedTab, WritePlan
 from sheetsync.backends.excel import ExcelWorkbook, editor, sheet_text, worksheet
 from sheetsync.core.errors import WorkbookLayoutError
 from sheetsync.core.model import Colour
+from tests.integration.conftest import build_okrs
 from tests.integration.excel.conftest import (
     MAIN,
     assert_well_formed,
@@ -338,3 +341,51 @@ def test_an_owned_tab_longer_than_a_worksheet_is_refused_and_nothing_written(okr
 
     assert "'Alerts'" in str(refused.value) and "1,048,576" in str(refused.value)
     assert okrs_file.read_bytes() == before
+
+
+_LOG_VALUES = st.one_of(
+    st.none(),
+    st.integers(-5, 5),
+    st.sampled_from([0.25, 1.5, "On track", "At risk", "a & <b>", " padded "]),
+)
+_LOG_ROWS = st.lists(st.lists(_LOG_VALUES, min_size=0, max_size=4), max_size=8)
+
+
+def _log(rows: list[list[object]], fills: dict[tuple[int, int], Colour]) -> OwnedTab:
+    grid = [["Managed by sheetsync: log"], ["Day", "Item", "Score", "Status"], *rows]
+    return OwnedTab("Log", grid, fills)  # type: ignore[arg-type]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    before=_LOG_ROWS,
+    after=_LOG_ROWS,
+    fills=st.dictionaries(
+        st.tuples(st.integers(3, 10), st.integers(1, 5)), st.sampled_from(list(Colour)), max_size=6
+    ),
+)
+def test_an_owned_tab_brought_to_new_rows_as_text_ends_as_on_the_tree(
+    tmp_path_factory, before, after, fills
+):
+    """The text path (`_write_owned_as_text`) and the tree path leave the same values and
+    count the same changed cells, whatever rows came, went or changed."""
+    ends = []
+    for path_taken in ("text", "tree"):
+        path = build_okrs(tmp_path_factory.mktemp(path_taken) / "okrs.xlsx")
+        workbook = ExcelWorkbook(path)
+        workbook.read(["OKRs"])
+        workbook.write(WritePlan(owned_tabs=[_log(before, {})]))
+        with pytest.MonkeyPatch.context() as patched:
+            if path_taken == "tree":
+                patched.setattr(editor.PlanEditor, "_write_owned_as_text", lambda *_: False)
+            result = ExcelWorkbook(path).write(WritePlan(owned_tabs=[_log(after, fills)]))
+        book = load(path)["Log"]
+        shown = {
+            (c.row, c.column): (c.value, c.fill.fgColor.rgb if c.fill.fill_type else None)
+            for row in book.iter_rows()
+            for c in row
+            if c.value is not None or c.fill.fill_type
+        }
+        ends.append((result.cells_changed, shown))
+        assert_well_formed(path)
+    assert ends[0] == ends[1]
