@@ -307,8 +307,13 @@ def main(argv: list[str] | None = None) -> int:
         f"Nights 1, 2 and {max(args.nights, 3)} are whole `sheetsync run` processes; in between "
         f"every {args.step}-th night is synced in-process (1% of the values changed) and the "
         "other nights are not run: they would add no History row, only runs to the state's "
-        "spells, and (with remind_every_days = 7 and a step of 7) no alert the simulated "
-        "nights do not raise as well."
+        "spells"
+        + (
+            ", and (with remind_every_days = 7) no alert the simulated nights do not raise."
+            if args.step == 7
+            else f"; a step of {args.step} also leaves out the weekly reminders and repeated "
+            "stale alerts due on the nights it skips (a smaller Alerts tab than a real year)."
+        )
         if args.step > 1
         else "Every night is run."
     )
