@@ -118,6 +118,8 @@ class PlanEditor:
             self.package, self._workbook, self._related("styles"), self._related("sharedStrings")
         )
         self._contents: dict[str, str] = {}
+        self._owned_written: set[str] = set()
+        """Parts of the owned tabs this write brought to their content (text or tree)."""
         """Tab (casefolded) -> the digest of the content this write brought it to (an owned
         tab's, or a person's tab's output cells and columns: `digests.py`)."""
         self._people: set[str] = set()
@@ -373,6 +375,8 @@ class PlanEditor:
         self._contents[owned.name.strip().casefold()] = content
         self._people.discard(owned.name.strip().casefold())
         tab = self._find_tab(owned.name)
+        if tab is not None and tab.part is not None:
+            self._owned_written.add(tab.part)
         if (
             tab is not None
             and tab.part is not None
@@ -429,7 +433,7 @@ class PlanEditor:
         part = tab.part
         if part is None or tab.kind != "worksheet":
             raise WorkbookLayoutError(f"tab '{rows.name}' is not a worksheet")
-        if part in self._sheets:  # the plan also rewrites the tab whole: that already did it
+        if part in self._sheets or part in self._owned_written:  # rows above may have moved
             raise ValueError(f"tab '{rows.name}' is both rewritten and appended to")
         data = self.package.bytes_of(part)
         below = last_row(data) + 1

@@ -351,9 +351,55 @@ def test_output_cells_alone_leave_the_workbook_part_as_it_was_then_are_recognise
     synced(okrs_file, results_plan())
     assert entries(okrs_file)["xl/workbook.xml"] == before
 
+    okrs_digest = f'<definedName name="{DIGEST_NAME}" localSheetId="0"'  # the OKRs tab's own
+    assert okrs_digest not in entries(okrs_file)["xl/workbook.xml"].decode()
+
     synced(okrs_file, results_and_summary())
     data = okrs_file.read_bytes()
+    assert okrs_digest in entries(okrs_file)["xl/workbook.xml"].decode()
 
-    assert not again(okrs_file, results_and_summary()).wrote
+    def read(*_: object, **__: object) -> None:
+        raise AssertionError("the output cells of a person's tab were read to compare them")
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(editor, "SheetText", read)
+        patched.setattr(editor.PlanEditor, "_sheet", read)
+        assert not again(okrs_file, results_and_summary()).wrote
     assert okrs_file.read_bytes() == data
-    assert DIGEST_NAME in entries(okrs_file)["xl/workbook.xml"].decode()
+
+
+def test_an_owned_tab_rewritten_and_appended_to_in_one_write_is_refused(okrs_file):
+    """Rows appended below a tab the same write rewrites would land below rows that moved:
+    a plan that does both is a programming error, whichever way the tab is rewritten."""
+    log = OwnedTab("Log", [["Managed by sheetsync: log"], ["day 1"], ["day 2"]])
+    synced(okrs_file, WritePlan(owned_tabs=[log]))
+    changed = OwnedTab("Log", [["Managed by sheetsync: log"], ["day 1"], ["day 2, fixed"]])
+    extra = OwnedTab("Log", [["day 3"]], first_row=4)
+    data = okrs_file.read_bytes()
+
+    with pytest.raises(ValueError, match="both rewritten and appended"):
+        again(okrs_file, WritePlan(owned_tabs=[changed], appends=[extra]))
+    assert okrs_file.read_bytes() == data
+
+
+def test_a_person_s_tab_whose_cell_formats_another_program_changed_is_compared_again(
+    okrs_file, edit_package
+):
+    """The OKRs tab's bytes are as sheetsync left them, but the fill its green Score cells
+    name is now red in the styles part: its digest no longer holds and the cells are fixed."""
+    synced(okrs_file, results_and_summary())
+    assert not again(okrs_file, results_and_summary()).wrote
+
+    def green_becomes_red(xml: str) -> str:
+        return xml.replace(Colour.GREEN.value, Colour.RED.value)
+
+    edit_package(okrs_file, {"xl/styles.xml": green_becomes_red})
+    assert load(okrs_file)["OKRs"].cell(3, SCORE).fill.fgColor.rgb == "FF" + Colour.RED.value
+
+    assert again(okrs_file, results_and_summary()).wrote
+
+    okrs = load(okrs_file)["OKRs"]
+    assert okrs.cell(3, SCORE).fill.fgColor.rgb == "FF" + Colour.GREEN.value
+    assert okrs.cell(3, STATUS).fill.fgColor.rgb == "FF" + Colour.GREEN.value
+    assert okrs.cell(2, SCORE).fill.fgColor.rgb == "FF" + Colour.RED.value
+    assert_well_formed(okrs_file)
