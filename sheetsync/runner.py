@@ -679,10 +679,11 @@ def _deliver_alerts(
     if unsent:  # no mail server configured: logged `not sent`, final, and said once here
         report.mail_configured = False
         report.alerts_unsent = len(unsent)
+        logged = "would be logged" if dry_run else "are logged"
         report.alert_errors.append(
             f"{len(unsent)} alert{'s' if len(unsent) != 1 else ''} not sent: no mail server "
-            "configured; set [email] host (or outbox) in the config (they are logged in the "
-            "Alerts tab as not sent and will not be sent later)"
+            "configured; set [email] host (or outbox) in the config (they "
+            f"{logged} in the Alerts tab as not sent and will not be sent later)"
         )
     report.alerts_unaddressed = sum(
         1

@@ -298,10 +298,16 @@ def plan_workbook_alerts(
         memory = load_memory(None, history_grid, alerts_grid, periods, workbook=workbook)
     # The state remembers what the rules need of the Alerts log: the log is then not read.
     known = settings.enabled and memory.alerts_known(as_of) and is_owned(alerts_grid)
+    remembered_log = logged_records(memory.logged) if settings.enabled else []
     if known:
-        log = logged_records(memory.logged)
+        log = remembered_log
     else:
+        # Read whole, the tab and the state's memory count together: a person may have moved
+        # old rows out of the log (or deleted the tab), and an event logged is never raised
+        # again for that.
         log = parse_alert_log(alerts_grid) if settings.enabled else []
+        read = {entry.event_id for entry in log}
+        log += [entry for entry in remembered_log if entry.event_id not in read]
     waiting: dict[str, set[date]] = defaultdict(set)  # events some recipient still waits for
     for entry in log:
         if entry.as_of is not None and entry.pending_recipients:
@@ -418,7 +424,7 @@ def plan_workbook_alerts(
     keys = {item.key for item in (*items, *objectives)}
     cutoff = as_of - timedelta(days=settings.history_days) if settings.history_days > 0 else None
     after.logged = remember_alerts(
-        memory.logged if known else {},
+        memory.logged,
         new if known else [*log, *logged_now],
         keep=lambda key, day: key in keys or cutoff is None or day >= cutoff,
     )

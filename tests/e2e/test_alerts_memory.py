@@ -178,3 +178,53 @@ def test_a_row_typed_into_the_alerts_log_is_not_read_on_a_night_the_state_rememb
     assert sorted(p.name for p in outbox.glob("*.eml")) != mailed, "the reminder went out"
     assert not any("victim" in p.read_text() for p in outbox.glob("*.eml"))
     assert logged(sheets) == [("K1", "alert"), ("K2", "alert"), ("K1", "reminder")]
+
+
+def delete_alert_rows(sheets, first: int, count: int) -> None:
+    """A person moves old rows out of the Alerts log (as the README allows)."""
+    if sheets.kind == "google":
+        sheets.api.delete_rows(sheets.ids["team"], "Alerts", first, count)
+        return
+    import openpyxl
+
+    path = sheets.path("team")
+    book = openpyxl.load_workbook(path)
+    book["Alerts"].delete_rows(first, count)
+    book.save(path)
+
+
+def test_alerts_moved_out_of_the_log_are_not_raised_again_on_a_night_that_reads_it_whole(
+    sheets, tmp_path
+):
+    """The state still remembers what was logged: a night that reads the Alerts tab whole (a
+    back-dated run, or the night after a delivery failed) decides from the tab and that
+    memory together, so an alert whose row a person deleted is not sent a second time."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra() + '[email]\noutbox = "outbox"\n')
+    for n in (1, 2, 8, 9):
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) == 0
+    assert logged(sheets) == [("K1", "alert"), ("K1", "reminder")]
+    mailed = sorted(p.name for p in (tmp_path / "outbox").glob("*.eml"))
+    delete_alert_rows(sheets, 3, 2)
+
+    for n in (8, 9, 10):  # night 8 is back-dated: the log is read whole
+        assert main(["run", "--config", str(config), "--as-of", night(n)]) == 0
+
+    assert logged(sheets) == []
+    assert sorted(p.name for p in (tmp_path / "outbox").glob("*.eml")) == mailed
+
+
+def test_a_dry_run_with_no_mail_server_says_what_a_real_run_would_log(sheets, tmp_path, capsys):
+    """A dry run writes nothing: it says the alert would be logged as not sent, not that it
+    was."""
+    entry = sheets.create("team", {"OKRs": OKRS, "KPIs": KPIS})
+    config = write_config(tmp_path, [entry], sheets.config_extra())
+    capsys.readouterr()
+
+    code = main(["run", "--config", str(config), "--as-of", night(1), "--dry-run", "--json"])
+    report = json.loads(capsys.readouterr().out)
+
+    assert code == report["exit_code"] == 0
+    said = [e for e in report["alerts"]["errors"] if "not sent" in e]
+    assert len(said) == 1 and "would be logged" in said[0] and "[email] host" in said[0], said
+    assert "Alerts" not in sheets.tabs("team")
