@@ -26,10 +26,8 @@ peak memory, and this checkout's CPU as a ratio of DIR's, measured in the same m
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import date
@@ -39,13 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.processes import (  # noqa: E402
-    LAUNCHER,
-    installed_bytecode,
-    measure,
-    sheetsync_run,
-    write_config,
-)
+from benchmarks.processes import measure, sheetsync_run, write_config  # noqa: E402
 from benchmarks.workbooks import rows  # noqa: E402
 from tests.sheets_standin import Formula, SheetsStandIn  # noqa: E402
 from tests.sheets_standin.fixtures import write_service_account_file  # noqa: E402
@@ -164,20 +156,13 @@ class Bench:
 
 
 def unchanged_in(checkout: Path, config: Path) -> tuple[float, float]:
-    """The CPU seconds and peak memory of an unchanged sync by the sheetsync of `checkout`
-    (run from its folder, so `python -m sheetsync.cli` imports that one)."""
-    compileall.compile_dir(checkout / "sheetsync", quiet=1)
-    argv = [sys.executable, "-c", LAUNCHER, *sheetsync_run(config, AS_OF)]
-    done = subprocess.run(argv, cwd=checkout, capture_output=True, text=True, check=True)
-    result = json.loads(done.stdout)
-    if result["code"] not in (0, 1):
-        raise RuntimeError(f"{checkout}: exited {result['code']}: {result['err']}")
-    return result["cpu"], result["peak_mb"]
+    """The CPU seconds and peak memory of an unchanged sync by the sheetsync of `checkout`."""
+    cost = measure(sheetsync_run(config, AS_OF), source=checkout)
+    return cost.cpu, cost.peak_mb
 
 
 def compare(bench: Bench, n: int, repeat: int, other: Path) -> dict[str, Any]:
     """This checkout's unchanged sync against `other`'s, alternately on one spreadsheet."""
-    installed_bytecode()
     config = bench.config([bench.spreadsheet(n)])
     bench.sync(config)  # the first sync, then one unchanged: what each round repeats
     bench.sync(config)
