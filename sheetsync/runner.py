@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sheetsync import config as cfg
+from sheetsync.alerts import still_owed
 from sheetsync.alerts.recipients import is_chat, unreachable_owners
 from sheetsync.backends.base import WorkbookBackend
 from sheetsync.backends.gcpause import collector_skips_what_lives_now, cyclic_gc_paused
@@ -644,14 +645,7 @@ class _NoMailServer:
 
 def _still_pending(pending: list[PendingAlert], delivery: DeliveryReport | None) -> int:
     """How many alerts are still owed to someone after `delivery` (all of them without one)."""
-    outcomes = delivery.outcomes if delivery else {}  # built once: it is every digest's events
-    owed = set()
-    for alert in pending:
-        for recipient in alert.recipients:
-            outcome = outcomes.get((alert.event_id, recipient.casefold()))
-            if outcome is None or outcome.state == "pending":
-                owed.add(alert.event_id)
-    return len(owed)
+    return len(still_owed(pending, delivery.outcomes if delivery else {}))
 
 
 def _deliver_alerts(

@@ -171,6 +171,7 @@ __all__ = [
     "remembered",
     "render_digest",
     "smtp_password",
+    "still_owed",
 ]
 
 
@@ -509,13 +510,20 @@ def owed_cell(
     top = state.rows[0] if state is not None and state.rows else []
     if state is None or len(top) < ALERTS_OWED_COL or top[ALERTS_OWED_COL - 2] != ALERTS_OWED_LABEL:
         return None
-    owed = {
+    return CellWrite(state.name, 1, ALERTS_OWED_COL, len(still_owed(plan.pending, outcomes)))
+
+
+def still_owed(
+    pending: Sequence[PendingAlert], outcomes: Mapping[tuple[str, str], Delivery]
+) -> set[str]:
+    """The ids of the events in `pending` that some recipient still waits for once `outcomes`
+    are recorded (a recipient with no outcome still waits)."""
+    return {
         alert.event_id
-        for alert in plan.pending
+        for alert in pending
         for recipient in alert.recipients
         if outcomes.get((alert.event_id, recipient.casefold()), PENDING).state == "pending"
     }
-    return CellWrite(state.name, 1, ALERTS_OWED_COL, len(owed))
 
 
 def counted_rows(owed: CellWrite, rows: int) -> CellWrite:
